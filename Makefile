@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ctxmig top-level Makefile.
+#
+# When kbuild descends here (make -C <kdir> M=<this dir>) only the Kbuild
+# file matters; everything below is for a developer or CI at the top of the
+# checkout.  "make help" lists the targets.
+
+# Where downloads, the extracted kernel source, kernel builds and the VM
+# images are cached, outside the checkout so that a fresh clone reuses them.
+CTXMIG_CACHE ?= $(HOME)/.cache/ctxmig
+export CTXMIG_CACHE
+
+# Debian's 6.12 headers: linux-headers-6.12-amd64 names the newest version.
+KVER ?= $(shell tools/testing/ctxmig/kver.sh 2>/dev/null)
+KDIR ?= /lib/modules/$(KVER)/build
+export KVER KDIR
+
+FUZZ_SECONDS ?= 60
+export FUZZ_SECONDS
+
+HOST_BUILD := $(CTXMIG_CACHE)/host-build
+HOST := tools/testing/ctxmig
+
+.PHONY: all modules deps check check-host check-kunit check-vm fuzz bench \
+	demo dump checkpatch sparse clean help
+
+all: modules
+
+deps:
+	@$(HOST)/deps.sh
+
+modules: deps
+	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_CTXMIG=m W=1 modules
+
+# The three test tiers.  Each prints "<tier>: N passed, N failed[, N skipped]";
+# check.sh runs them all and sums.
+check: deps
+	@$(HOST)/check.sh
+
+check-host: deps
+	@$(MAKE) -s -f $(HOST)/host.mk OUT=$(HOST_BUILD) check-host
+
+check-kunit: deps
+	@$(HOST)/kunit.sh
+
+check-vm: modules
+	@$(HOST)/vm/run.sh
+
+fuzz: deps
+	@$(MAKE) -s -f $(HOST)/host.mk OUT=$(HOST_BUILD) fuzz
+
+bench: deps
+	@$(MAKE) -s -f $(HOST)/host.mk OUT=$(HOST_BUILD) bench
+
+dump: deps
+	@$(MAKE) -s -f $(HOST)/host.mk OUT=$(HOST_BUILD) dump
+
+demo: modules
+	@$(HOST)/demo.sh
+
+checkpatch: deps
+	@$(HOST)/checkpatch.sh
+
+sparse: deps
+	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_CTXMIG=m C=2 \
+		CF=-D__CHECK_ENDIAN__ modules
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
+	rm -rf $(HOST_BUILD)
+
+help:
+	@echo 'ctxmig targets:'
+	@echo '  make              build ctxmig.ko out of tree against Debian 6.12 headers (W=1)'
+	@echo '  make deps         install missing Debian packages (called by the others)'
+	@echo '  make check        all test tiers: host, kunit, vm; ends "N passed, N failed"'
+	@echo '  make check-host   host tier: codec tests under ASan+UBSan, bounded fuzz run'
+	@echo '  make check-kunit  KUnit tier: kunit.py (UML) from linux-source-6.12'
+	@echo '  make check-vm     VM tier: kselftests in QEMU on Debian'"'"'s 6.12 kernel'
+	@echo '  make fuzz         libFuzzer campaign on the IR reader (FUZZ_SECONDS=$(FUZZ_SECONDS))'
+	@echo '  make bench        codec throughput against memcpy (a benchmark, not a test)'
+	@echo '  make dump         build tools/ctxmig/ctxmig-dump into $(HOST_BUILD)'
+	@echo '  make demo         the main job (see README)'
+	@echo '  make checkpatch   scripts/checkpatch.pl --strict on the kernel sources'
+	@echo '  make sparse       sparse with endianness checks'
+	@echo '  make clean        remove build products'
+	@echo 'Cache: CTXMIG_CACHE=$(CTXMIG_CACHE); kernel: KVER=$(KVER)'

@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Host shim: <linux/overflow.h>, the compiler builtins the kernel wraps. */
+#ifndef _CTXMIG_SHIM_LINUX_OVERFLOW_H
+#define _CTXMIG_SHIM_LINUX_OVERFLOW_H
+#define check_add_overflow(a, b, d)	__builtin_add_overflow(a, b, d)
+#define check_mul_overflow(a, b, d)	__builtin_mul_overflow(a, b, d)
+#endif
