@@ -19,18 +19,23 @@ SAN_CFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 CODEC_SRCS := drivers/gpu/ctxmig/ctxmig_ir.c \
 	drivers/gpu/ctxmig/ctxmig_ir_policy.c \
 	$(T)/crc32c.c
+# Everything else of the pure logic, with the shim's implementations.
+LOGIC_SRCS := $(CODEC_SRCS) \
+	drivers/gpu/ctxmig/ctxmig_vram.c \
+	$(T)/xarray.c
 CODEC_DEPS := $(CODEC_SRCS) $(wildcard drivers/gpu/ctxmig/*.h) \
 	$(wildcard $(T)/include/*/*.h) include/uapi/linux/ctxmig.h
 
-HOST_TESTS := $(OUT)/ir_test
+HOST_TESTS := $(OUT)/ir_test $(OUT)/vram_test
 
 .PHONY: check-host host-tests
 
 $(OUT):
 	@mkdir -p $@
 
-$(OUT)/ir_test: $(T)/host/ir_test.c $(T)/host/harness.h $(CODEC_DEPS) | $(OUT)
-	$(CC) $(HOST_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(CODEC_SRCS)
+$(OUT)/%_test: $(T)/host/%_test.c $(T)/host/harness.h $(CODEC_DEPS) \
+		$(LOGIC_SRCS) | $(OUT)
+	$(CC) $(HOST_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(LOGIC_SRCS)
 
 host-tests: $(HOST_TESTS)
 

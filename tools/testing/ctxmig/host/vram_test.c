@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host tests of ctxmig's sparse VRAM (and so of the xarray shim under it):
+ * sparse allocation, bounds, page-crossing access, dirty tracking.
+ */
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/string.h>
+
+#include "ctxmig_vram.h"
+#include "harness.h"
+
+TEST(sparse_8gib_costs_what_is_touched)
+{
+	struct ctxmig_vram v;
+	u8 buf[64] = { 0 }, out[64];
+	u64 pfn = 0;
+	unsigned int n = 0;
+
+	CHECK_EQ(ctxmig_vram_init(&v, 8ULL << 30), 0);
+	CHECK_EQ(v.present, 0);
+	memset(buf, 0xab, sizeof(buf));
+	CHECK_EQ(ctxmig_vram_write(&v, (8ULL << 30) - 32, buf, 32), 0);
+	CHECK_EQ(ctxmig_vram_write(&v, 0x12345, buf, sizeof(buf)), 0);
+	CHECK_EQ(v.present, 2);
+	CHECK_EQ(ctxmig_vram_read(&v, 0x12345, out, sizeof(out)), 0);
+	CHECK(!memcmp(out, buf, sizeof(out)), "read back");
+	/* Never-written memory reads as zero and allocates nothing. */
+	CHECK_EQ(ctxmig_vram_read(&v, 4ULL << 30, out, sizeof(out)), 0);
+	CHECK(!memchr_inv(out, 0, sizeof(out)), "absent page reads zero");
+	CHECK_EQ(v.present, 2);
+	while (ctxmig_vram_next(&v, &pfn, false)) {
+		n++;
+		pfn++;
+	}
+	CHECK_EQ(n, 2);
+	ctxmig_vram_fini(&v);
+}
+
+TEST(bounds)
+{
+	struct ctxmig_vram v;
+	u8 b[16] = { 0 };
+
+	CHECK_EQ(ctxmig_vram_init(&v, 0), -EINVAL);
+	CHECK_EQ(ctxmig_vram_init(&v, 4097), -EINVAL);
+	CHECK_EQ(ctxmig_vram_init(&v, 1 << 20), 0);
+	CHECK_EQ(ctxmig_vram_write(&v, (1 << 20) - 8, b, 16), -ERANGE);
+	CHECK_EQ(ctxmig_vram_read(&v, ~0ULL - 4, b, 16), -ERANGE);
+	CHECK_EQ(ctxmig_vram_write(&v, 1 << 20, b, 0), 0);
+	CHECK_EQ(ctxmig_vram_clear(&v, 0, (1 << 20) + 1), -ERANGE);
+	CHECK_EQ(v.present, 0);
+	ctxmig_vram_fini(&v);
+}
+
+TEST(page_crossing_and_clear)
+{
+	struct ctxmig_vram v;
+	static u8 big[3 * CTXMIG_VRAM_PAGE_SIZE], out[sizeof(big)];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = i * 13;
+	CHECK_EQ(ctxmig_vram_init(&v, 1 << 20), 0);
+	CHECK_EQ(ctxmig_vram_write(&v, 100, big, sizeof(big)), 0);
+	CHECK_EQ(v.present, 4);
+	CHECK_EQ(ctxmig_vram_read(&v, 100, out, sizeof(out)), 0);
+	CHECK(!memcmp(big, out, sizeof(out)), "round trip across pages");
+	/* Whole pages are freed, partial ones zeroed. */
+	CHECK_EQ(ctxmig_vram_clear(&v, 0, 2 * CTXMIG_VRAM_PAGE_SIZE + 10), 0);
+	CHECK_EQ(v.present, 2);
+	CHECK_EQ(ctxmig_vram_read(&v, 0, out, sizeof(out)), 0);
+	CHECK(!memchr_inv(out, 0, 2 * CTXMIG_VRAM_PAGE_SIZE + 10), "cleared");
+	CHECK_EQ(out[2 * CTXMIG_VRAM_PAGE_SIZE + 10],
+		 big[2 * CTXMIG_VRAM_PAGE_SIZE + 10 - 100]);
+	ctxmig_vram_fini(&v);
+}
+
+TEST(dirty_tracking)
+{
+	struct ctxmig_vram v;
+	u8 b[8] = { 1 };
+	u64 pfn = 0;
+	unsigned int n = 0;
+
+	CHECK_EQ(ctxmig_vram_init(&v, 1 << 30), 0);
+	CHECK_EQ(ctxmig_vram_write(&v, 0, b, 8), 0);
+	CHECK(!ctxmig_vram_next(&v, &pfn, true), "nothing dirty untracked");
+	v.track_dirty = true;
+	CHECK_EQ(ctxmig_vram_write(&v, 5 * CTXMIG_VRAM_PAGE_SIZE, b, 8), 0);
+	CHECK_EQ(ctxmig_vram_write(&v, (1 << 29), b, 8), 0);
+	/* Clearing a page while tracking keeps it, zeroed and dirty. */
+	CHECK_EQ(ctxmig_vram_clear(&v, 0, CTXMIG_VRAM_PAGE_SIZE), 0);
+	CHECK_EQ(v.present, 3);
+	pfn = 0;
+	while (ctxmig_vram_next(&v, &pfn, true)) {
+		ctxmig_vram_clean(&v, pfn);
+		n++;
+		pfn++;
+	}
+	CHECK_EQ(n, 3);
+	pfn = 0;
+	CHECK(!ctxmig_vram_next(&v, &pfn, true), "all cleaned");
+	ctxmig_vram_fini(&v);
+}
+
+int main(void)
+{
+	return host_main("vram_test");
+}
