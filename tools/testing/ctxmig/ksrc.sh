@@ -11,8 +11,11 @@ tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n1)
 [ -n "$tarball" ] || { echo "ksrc: linux-source-6.12 is not installed" >&2; exit 1; }
 dir=$cache/linux-source-6.12
 stamp=$dir/.ctxmig-extracted
+mkdir -p "$cache"
+# Tiers may run side by side: one extracts, the others wait.
+exec 9>"$cache/.ksrc.lock"
+flock 9
 if [ ! -f "$stamp" ] || [ "$tarball" -nt "$stamp" ]; then
-	mkdir -p "$cache"
 	rm -rf "$dir"
 	echo "ksrc: extracting $tarball into $cache" >&2
 	tar -C "$cache" -xf "$tarball"

@@ -1,0 +1,202 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# VM tier: boot Debian's own 6.12 kernel (the image of exactly the version
+# ctxmig.ko was built against, taken with apt-get download + dpkg -x, never
+# installed) under qemu-system-x86_64 (TCG) with a busybox initramfs that
+# loads vfio, vfio_iommu_type1, mdev and ctxmig.ko, runs the kselftests of
+# tools/testing/selftests/ctxmig and unloads ctxmig.  The kselftests' KTAP
+# comes back on the serial console between markers.
+#
+# Ends with "vm: N passed, N failed[, N skipped]".  An oops, BUG, WARN,
+# panic, hang or a module that will not unload fails the tier.
+#
+# Environment: CTXMIG_CACHE, KVER (default: tools/testing/ctxmig/kver.sh),
+# VM_TIMEOUT (seconds, default 600), VM_TESTS (extra selftest names),
+# VM_KEEP=1 keeps the staging directory.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../../../.." && pwd)
+cache=${CTXMIG_CACHE:-$HOME/.cache/ctxmig}
+kver=${KVER:-$("$top/tools/testing/ctxmig/kver.sh")}
+timeout_s=${VM_TIMEOUT:-600}
+vmdir=$cache/vm
+imgroot=$vmdir/image-$kver
+log=$cache/logs/vm-console.log
+mkdir -p "$vmdir" "$(dirname "$log")"
+
+cannot_run() {
+	echo "vm: cannot run: $*" >&2
+	if [ "${CI:-}" = true ]; then
+		echo "vm: 0 passed, 1 failed"
+		exit 1
+	fi
+	echo "vm: 0 passed, 0 failed, 1 skipped"
+	exit 0
+}
+
+fail() {
+	echo "vm: $*" >&2
+	echo "vm: 0 passed, 1 failed"
+	exit 1
+}
+
+command -v qemu-system-x86_64 >/dev/null || cannot_run "qemu-system-x86_64 missing"
+[ -x /bin/busybox ] || cannot_run "busybox-static missing"
+ko=$top/ctxmig.ko
+[ -f "$ko" ] || ko=$top/drivers/gpu/ctxmig/ctxmig.ko
+[ -f "$ko" ] || fail "ctxmig.ko not built (run make)"
+modver=$(modinfo -F vermagic "$ko" | cut -d' ' -f1)
+[ "$modver" = "$kver" ] || fail "ctxmig.ko is for $modver, the VM boots $kver"
+
+# 1. Debian's kernel image, unpacked into the cache once per version.
+if [ ! -f "$imgroot/.ctxmig-unpacked" ]; then
+	pkg=linux-image-$kver-unsigned
+	echo "vm: fetching $pkg"
+	rm -rf "$imgroot" "$vmdir/deb"
+	mkdir -p "$vmdir/deb"
+	(cd "$vmdir/deb" && apt-get download -q "$pkg" >/dev/null 2>&1) ||
+		(apt-get update -q >/dev/null 2>&1 &&
+		 cd "$vmdir/deb" && apt-get download -q "$pkg" >/dev/null 2>&1) ||
+		cannot_run "apt-get download $pkg failed"
+	dpkg -x "$vmdir"/deb/"$pkg"_*.deb "$imgroot"
+	rm -rf "$vmdir/deb"
+	depmod -b "$imgroot" "$kver"
+	touch "$imgroot/.ctxmig-unpacked"
+fi
+bzimage=$imgroot/boot/vmlinuz-$kver
+[ -f "$bzimage" ] || fail "no $bzimage in the image package"
+
+# 2. The initramfs: busybox, the modules in dependency order, the tests.
+stage=$(mktemp -d "$vmdir/stage.XXXXXX")
+[ "${VM_KEEP:-}" = 1 ] || trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage"/{bin,dev,proc,sys,tmp,modules,selftests}
+cp /bin/busybox "$stage/bin/busybox"
+
+# modprobe resolves the order (hard dependencies and softdeps, such as
+# libcrc32c's crc32c) from the image's own modules.dep.
+: >"$stage/modules/order"
+for m in vfio vfio_iommu_type1 mdev crc32c_generic libcrc32c; do
+	modprobe -d "$imgroot" -S "$kver" --show-depends "$m" |
+		awk '$1 == "insmod" { print $2 }'
+done | awk '!seen[$0]++' | while read -r path; do
+	name=$(basename "$path")
+	name=${name%.xz}
+	name=${name%.zst}
+	case $path in
+	*.xz) xz -dc "$path" >"$stage/modules/$name" ;;
+	*.zst) zstd -qdc "$path" >"$stage/modules/$name" ;;
+	*) cp "$path" "$stage/modules/$name" ;;
+	esac
+	echo "$name" >>"$stage/modules/order"
+done
+cp "$ko" "$stage/modules/ctxmig.ko"
+
+# The kselftests, built statically in the kernel tree's selftests layout
+# so that "../kselftest_harness.h" resolves as it does in-tree.
+ksrc=$("$top/tools/testing/ctxmig/ksrc.sh")
+ksel=$ksrc/tools/testing/selftests
+rm -rf "$ksel/ctxmig"
+mkdir -p "$ksel/ctxmig"
+cp "$top"/tools/testing/selftests/ctxmig/*.c "$ksel/ctxmig/"
+tests=$(sed -n 's/^TEST_GEN_PROGS *[:+]*= *//p' \
+	"$top/tools/testing/selftests/ctxmig/Makefile")
+for t in $tests ${VM_TESTS:-}; do
+	gcc -static -O2 -Wall -Werror -I"$top/include/uapi" \
+		-o "$stage/selftests/$t" "$ksel/ctxmig/$t.c" ||
+		fail "building selftest $t failed"
+done
+
+cat >"$stage/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+echo 1 >/proc/sys/kernel/panic_on_warn 2>/dev/null
+for m in $(cat /modules/order) ctxmig.ko; do
+	insmod /modules/$m || echo "CTXMIG-VM: insmod $m failed"
+done
+echo "CTXMIG-VM: modules loaded"
+echo "CTXMIG-VM: ktap begin"
+for t in /selftests/*; do
+	echo "# selftest: $(basename $t)"
+	$t 2>&1
+	echo "# exit: $(basename $t) $?"
+done
+echo "CTXMIG-VM: ktap end"
+if rmmod ctxmig; then
+	echo "CTXMIG-VM: ctxmig unloaded"
+else
+	echo "CTXMIG-VM: rmmod ctxmig failed"
+fi
+echo "CTXMIG-VM: done"
+poweroff -f
+INIT
+chmod +x "$stage/init"
+(cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 >"$vmdir/initramfs.gz"
+
+# 3. Boot.  TCG: there is no KVM here.  panic_on_warn plus panic=-1 and
+# -no-reboot turn any WARN or panic into an immediate exit.
+echo "vm: booting $kver under qemu (TCG), timeout ${timeout_s}s; console: $log"
+start=$(date +%s)
+set +e
+timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
+	-machine q35 -cpu max -smp 2 -m 1024 -accel tcg \
+	-kernel "$bzimage" -initrd "$vmdir/initramfs.gz" \
+	-append "console=ttyS0 panic=-1 oops=panic loglevel=4 quiet" \
+	-display none -serial "file:$log" -monitor none -no-reboot </dev/null
+qrc=$?
+set -e
+echo "vm: qemu exited $qrc after $(( $(date +%s) - start ))s"
+
+# 4. Results.
+sed -n '/CTXMIG-VM: ktap begin/,/CTXMIG-VM: ktap end/p' "$log" |
+	grep -v '^CTXMIG-VM' | tr -d '\r'
+bad=0
+if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
+	echo "vm: timed out after ${timeout_s}s (hang)" >&2
+	bad=1
+fi
+if grep -qE 'Oops|BUG:|WARNING:|Kernel panic|Call Trace|general protection|KASAN|UBSAN' "$log"; then
+	echo "vm: kernel reported a problem:" >&2
+	grep -E -A20 'Oops|BUG:|WARNING:|Kernel panic|Call Trace|general protection|KASAN|UBSAN' "$log" | head -n 60 >&2
+	bad=1
+fi
+grep -q 'CTXMIG-VM: insmod .* failed' "$log" && {
+	grep 'CTXMIG-VM: insmod' "$log" >&2
+	bad=1
+}
+grep -q 'CTXMIG-VM: ctxmig unloaded' "$log" || {
+	echo "vm: ctxmig did not unload" >&2
+	bad=1
+}
+grep -q 'CTXMIG-VM: done' "$log" || {
+	echo "vm: the VM did not reach the end of its script" >&2
+	bad=1
+}
+
+ktap=$(sed -n '/CTXMIG-VM: ktap begin/,/CTXMIG-VM: ktap end/p' "$log" | tr -d '\r')
+# Top-level KTAP results of each selftest program ("ok N name",
+# "not ok N name", "ok N name # SKIP reason").
+passed=$(grep -cE '^ok [0-9]+ ' <<<"$ktap" | tr -d ' ' || true)
+skipped=$(grep -cE '^ok [0-9]+ .*# SKIP' <<<"$ktap" || true)
+failed=$(grep -cE '^not ok [0-9]+ ' <<<"$ktap" || true)
+passed=$((passed - skipped))
+# A program that died before its plan was done, or exited non-zero.
+nonzero=$(grep -cE '^# exit: [^ ]+ [1-9]' <<<"$ktap" || true)
+if [ "$nonzero" -gt 0 ] && [ "$failed" -eq 0 ]; then
+	echo "vm: a selftest exited non-zero without a failing result" >&2
+	failed=$nonzero
+fi
+[ $((passed + failed + skipped)) -gt 0 ] || {
+	echo "vm: no results came back" >&2
+	bad=1
+}
+failed=$((failed + bad))
+line="vm: $passed passed, $failed failed"
+[ "$skipped" -eq 0 ] || line="$line, $skipped skipped"
+echo "$line"
+[ "$failed" -eq 0 ]
