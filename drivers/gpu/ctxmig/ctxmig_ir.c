@@ -974,8 +974,14 @@ int ctxmig_ir_feed(struct ctxmig_ir_reader *r, const void *data, size_t len)
 				err = reader_header(r);
 			break;
 		case CTXMIG_RS_PAYLOAD:
-			/* Whole payload in the input: use it in place. */
-			if (!r->fill && len >= r->need) {
+			/*
+			 * Whole payload in the input and aligned for the
+			 * wire structures: use it in place.  A caller's
+			 * buffer may sit at any address, so a misaligned
+			 * payload is gathered instead.
+			 */
+			if (!r->fill && len >= r->need &&
+			    IS_ALIGNED((unsigned long)p, sizeof(u64))) {
 				r->offset += r->need;
 				p += r->need;
 				len -= r->need;

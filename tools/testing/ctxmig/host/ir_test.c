@@ -80,6 +80,53 @@ TEST(catalogue_all_chunkings)
 	}
 }
 
+/*
+ * A write() handler hands the reader each user buffer as it comes, at any
+ * address: feed every valid case in chunks copied to odd addresses, so that
+ * whole payloads arrive misaligned (UBSan traps a misaligned decode).
+ */
+TEST(catalogue_misaligned_chunks)
+{
+	static const size_t chunks[] = { 13, 4096, 65536 + 24 };
+	unsigned int i, j;
+	u8 *bounce;
+
+	bounce = kmalloc(65536 + 64, GFP_KERNEL);
+	CHECK(bounce, "no memory");
+	if (!bounce)
+		return;
+	for (i = 0; i < ARRAY_SIZE(ctxmig_ir_cases); i++) {
+		const struct ctxmig_ir_case *c = &ctxmig_ir_cases[i];
+		size_t len;
+		u8 *buf;
+
+		if (c->expect || case_write(c, &buf, &len))
+			continue;
+		for (j = 0; j < ARRAY_SIZE(chunks); j++) {
+			struct ctxmig_ir_reader r;
+			size_t off = 0;
+			int err;
+
+			err = ctxmig_ir_reader_init(&r, NULL, NULL);
+			while (!err && off < len) {
+				size_t n = min(chunks[j], len - off);
+				u8 *at = bounce + 1 + (off + j) % 7;
+
+				memcpy(at, buf + off, n);
+				err = ctxmig_ir_feed(&r, at, n);
+				off += n;
+			}
+			if (!err)
+				err = ctxmig_ir_reader_finish(&r);
+			CHECK(!err, "%s (chunk %zu): %d: %s", c->name,
+			      chunks[j], err, r.error.reason);
+			ctxmig_ir_reader_fini(&r);
+		}
+		kvfree(buf);
+	}
+	kfree(bounce);
+}
+
 /* A consumer that keeps everything it is given. */
 struct collect {
 	struct ctxmig_caps caps;
