@@ -41,6 +41,6 @@ host-tests: $(HOST_TESTS)
 
 # Unit tests under ASan+UBSan, then a bounded fuzz run of the reader.
 check-host: host-tests
-	@$(T)/host/run.sh $(HOST_TESTS) -- $(MAKE) -s -f $(T)/host.mk OUT=$(OUT) check-fuzz
+	@$(T)/host/run.sh $(HOST_TESTS) -- $(MAKE) -s -f $(T)/host.mk OUT=$(OUT) check-tools
 
 -include $(T)/tools.mk
