@@ -5,12 +5,13 @@
 #ifndef _CTXMIG_VRAM_TYPES_H_
 #define _CTXMIG_VRAM_TYPES_H_
 
+#include <linux/bits.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 
 /* The granule VRAM is allocated, tracked and migrated in. */
 #define CTXMIG_VRAM_PAGE_SHIFT	12
-#define CTXMIG_VRAM_PAGE_SIZE	(1U << CTXMIG_VRAM_PAGE_SHIFT)
+#define CTXMIG_VRAM_PAGE_SIZE	BIT(CTXMIG_VRAM_PAGE_SHIFT)
 
 /* Mark on a page that was written since dirty tracking last cleared it. */
 #define CTXMIG_VRAM_DIRTY	XA_MARK_0
