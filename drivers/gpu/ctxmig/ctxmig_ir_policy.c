@@ -212,6 +212,21 @@ static int decode_irq(struct ctxmig_ir_reader *r, const void *payload,
 	return 0;
 }
 
+/* Which CTXMIG_CMD_* flags each op may carry. */
+static u16 ctxmig_cmd_op_flags(u8 op)
+{
+	switch (op) {
+	case CTXMIG_OP_NOP:
+		return CTXMIG_CMD_IRQ;
+	case CTXMIG_OP_FENCE:
+		return CTXMIG_CMD_IRQ | CTXMIG_CMD_FENCE64;
+	case CTXMIG_OP_IB:
+		return CTXMIG_CMD_IB_PRIVATE | CTXMIG_CMD_IB_OPEN;
+	default:
+		return 0;
+	}
+}
+
 static int check_cmd_fields(struct ctxmig_ir_reader *r,
 			    const struct ctxmig_cmd *cmd)
 {
@@ -219,9 +234,9 @@ static int check_cmd_fields(struct ctxmig_ir_reader *r,
 
 	if (cmd->flags & ~CTXMIG_CMD_ALL)
 		return fail(r, -EINVAL, "unknown command flags 0x%x", cmd->flags);
-	if (cmd->flags && cmd->op != CTXMIG_OP_FENCE)
-		return fail(r, -EINVAL, "flags 0x%x on a non-fence command",
-			    cmd->flags);
+	if (cmd->flags & ~ctxmig_cmd_op_flags(cmd->op))
+		return fail(r, -EINVAL, "flags 0x%x not allowed on op %u",
+			    cmd->flags, cmd->op);
 
 	switch (cmd->op) {
 	case CTXMIG_OP_NOP:
@@ -262,6 +277,8 @@ static int check_cmd_fields(struct ctxmig_ir_reader *r,
 				    (unsigned long long)cmd->value);
 		return 0;
 	case CTXMIG_OP_IB:
+		if ((cmd->flags & CTXMIG_CMD_IB_PRIVATE) && cmd->src)
+			return fail(r, -EINVAL, "private indirect buffer with an address");
 		if (!cmd->value || !IS_ALIGNED(cmd->value, 4) ||
 		    !IS_ALIGNED(cmd->src, 4) ||
 		    !va_range_ok(caps, cmd->src, cmd->value))
@@ -313,9 +330,21 @@ static int decode_cmd(struct ctxmig_ir_reader *r, const void *payload,
 	if (cmd->level > open_levels || cmd->level > CTXMIG_IR_MAX_IB_LEVEL)
 		return fail(r, -EINVAL, "command at IB level %u, only %u open",
 			    cmd->level, open_levels);
+	/*
+	 * The buffers an engine is in the middle of form a chain at the
+	 * start of its commands: level 0 first, each next one the first
+	 * command inside the previous.
+	 */
+	if (cmd->flags & CTXMIG_CMD_IB_OPEN) {
+		bool first = r->cmd_engine != (int)cmd->engine;
+
+		if (first ? cmd->level : !r->cmd_prev_open)
+			return fail(r, -EINVAL, "open indirect buffer after other commands");
+	}
 	r->cmd_engine = cmd->engine;
 	r->cmd_level = cmd->level;
 	r->cmd_open_ib = cmd->op == CTXMIG_OP_IB;
+	r->cmd_prev_open = cmd->flags & CTXMIG_CMD_IB_OPEN;
 	return 0;
 }
 
@@ -371,7 +400,7 @@ static int decode_mapping(struct ctxmig_ir_reader *r, const void *payload,
 }
 
 static int decode_vram_common(struct ctxmig_ir_reader *r, const void *payload,
-			      struct ctxmig_vram *vram)
+			      struct ctxmig_vram_chunk *vram)
 {
 	const struct ctxmig_ir_vram *in = payload;
 
@@ -391,7 +420,7 @@ static int decode_vram_common(struct ctxmig_ir_reader *r, const void *payload,
 static int decode_vram(struct ctxmig_ir_reader *r, const void *payload,
 		       u32 len, struct ctxmig_ir_event *ev)
 {
-	struct ctxmig_vram *vram = &ev->u.vram;
+	struct ctxmig_vram_chunk *vram = &ev->u.vram;
 	u32 data_len = len - sizeof(struct ctxmig_ir_vram);
 	int err = decode_vram_common(r, payload, vram);
 
@@ -407,7 +436,7 @@ static int decode_vram(struct ctxmig_ir_reader *r, const void *payload,
 static int decode_vram_zero(struct ctxmig_ir_reader *r, const void *payload,
 			    u32 len, struct ctxmig_ir_event *ev)
 {
-	struct ctxmig_vram *vram = &ev->u.vram;
+	struct ctxmig_vram_chunk *vram = &ev->u.vram;
 	int err = decode_vram_common(r, payload, vram);
 
 	if (err)
@@ -560,7 +589,7 @@ static const char *const ctxmig_model_names[] = {
 
 /**
  * ctxmig_ir_model_name() - printable name of a GPU model
- * @model: &enum ctxmig_model.
+ * @model: &enum ctxmig_model_id.
  *
  * Return: the name, or "unknown" for a model this version does not know
  * (a stream from a newer source can still be valid).

@@ -23,7 +23,7 @@
 
 /**
  * struct ctxmig_caps - what a stream's state needs, CPU-endian
- * @model: &enum ctxmig_model of the source.
+ * @model: &enum ctxmig_model_id of the source.
  * @version_major: stream major version (reader side only).
  * @version_minor: stream minor version (reader side only).
  * @features: CTXMIG_FEAT_*.
@@ -99,13 +99,13 @@ struct ctxmig_mapping {
 };
 
 /**
- * struct ctxmig_vram - a VRAM range carried by a VRAM or VRAM_ZERO record
+ * struct ctxmig_vram_chunk - a VRAM range carried by a VRAM or VRAM_ZERO record
  * @offset: VRAM byte offset.
  * @length: bytes.
  * @data: @length bytes for VRAM, NULL for VRAM_ZERO; valid only during the
  *	callback that receives it.
  */
-struct ctxmig_vram {
+struct ctxmig_vram_chunk {
 	u64 offset;
 	u64 length;
 	const void *data;
@@ -164,7 +164,7 @@ struct ctxmig_ir_event {
 		struct ctxmig_irq irq;
 		struct ctxmig_cmd cmd;
 		struct ctxmig_mapping mapping;
-		struct ctxmig_vram vram;
+		struct ctxmig_vram_chunk vram;
 		struct ctxmig_end end;
 	} u;
 };
@@ -256,6 +256,7 @@ struct ctxmig_ir_reader {
 	int cmd_engine;
 	u8 cmd_level;
 	bool cmd_open_ib;
+	bool cmd_prev_open;
 
 	struct ctxmig_ir_error error;
 };

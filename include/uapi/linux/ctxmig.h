@@ -43,7 +43,7 @@
 #define CTXMIG_IR_MAX_DEPTH	4
 
 /**
- * enum ctxmig_model - GPU engine models known to this version of ctxmig
+ * enum ctxmig_model_id - GPU engine models known to this version of ctxmig
  * @CTXMIG_MODEL_INVALID: never valid on the wire.
  * @CTXMIG_MODEL_AMD_GFX9: AMD GFX9 (Vega) style engine.
  * @CTXMIG_MODEL_AMD_GFX12: AMD GFX12 style engine (GFX12 PTE layout).
@@ -54,7 +54,7 @@
  * A stream names its source model; a reader for another model translates.
  * New models take new numbers; numbers are never reused.
  */
-enum ctxmig_model {
+enum ctxmig_model_id {
 	CTXMIG_MODEL_INVALID		= 0,
 	CTXMIG_MODEL_AMD_GFX9		= 1,
 	CTXMIG_MODEL_AMD_GFX12		= 2,
@@ -79,7 +79,7 @@ enum ctxmig_model {
  * @preamble_len: size of this structure as written, a multiple of 8 and at
  *	least sizeof(struct ctxmig_ir_preamble) of version 1.0; the first
  *	record starts at this offset.
- * @model: source &enum ctxmig_model.
+ * @model: source &enum ctxmig_model_id.
  * @features: CTXMIG_FEAT_* the source state may use.
  * @vram_size: bytes of device memory the source state addresses.
  * @va_bits: width of the GPU virtual address space of the source state.
@@ -169,7 +169,7 @@ enum ctxmig_ir_type {
  * @pci_device: PCI device ID the source vGPU presented.
  * @revision: PCI revision ID.
  * @reserved: zero.
- * @model: &enum ctxmig_model, equal to the preamble's.
+ * @model: &enum ctxmig_model_id, equal to the preamble's.
  * @name: NUL-padded model name for humans; need not be NUL-terminated.
  */
 struct ctxmig_ir_dev_identity {
@@ -253,7 +253,7 @@ struct ctxmig_ir_eng_irq {
 
 /**
  * enum ctxmig_ir_op - neutral command opcodes
- * @CTXMIG_OP_NOP: nothing.
+ * @CTXMIG_OP_NOP: nothing, or only the fence interrupt with CTXMIG_CMD_IRQ.
  * @CTXMIG_OP_WRITE32: write the low 32 bits of @value at @dst.
  * @CTXMIG_OP_WRITE64: write @value at @dst.
  * @CTXMIG_OP_COPY: copy @value bytes from @src to @dst.
@@ -261,7 +261,13 @@ struct ctxmig_ir_eng_irq {
  *	fence interrupt if CTXMIG_CMD_IRQ.
  * @CTXMIG_OP_IB: execute the indirect buffer at @src of @value bytes; the
  *	commands it still has to execute follow as records at @level + 1,
- *	@dst holds the byte offset inside the buffer already executed.
+ *	@dst holds the byte offset inside the buffer already executed.  With
+ *	CTXMIG_CMD_IB_PRIVATE the buffer was in the source's own reserved
+ *	memory, not the guest's: @src is 0 and only the records that follow
+ *	describe it.  CTXMIG_CMD_IB_OPEN marks a buffer the engine had
+ *	already fetched from its parent and was executing: only the first
+ *	command of an engine, or the first command inside an open buffer,
+ *	may carry it.
  */
 enum ctxmig_ir_op {
 	CTXMIG_OP_NOP		= 0,
@@ -274,9 +280,11 @@ enum ctxmig_ir_op {
 };
 
 /* ctxmig_ir_cmd.flags */
-#define CTXMIG_CMD_IRQ		(1U << 0) /* FENCE raises an interrupt */
+#define CTXMIG_CMD_IRQ		(1U << 0) /* FENCE or NOP raises the fence irq */
 #define CTXMIG_CMD_FENCE64	(1U << 1) /* FENCE writes 64 bits */
-#define CTXMIG_CMD_ALL		0x3U
+#define CTXMIG_CMD_IB_PRIVATE	(1U << 2) /* IB not in guest memory */
+#define CTXMIG_CMD_IB_OPEN	(1U << 3) /* IB already being executed */
+#define CTXMIG_CMD_ALL		0xfU
 
 /* Deepest indirect-buffer nesting a stream may describe. */
 #define CTXMIG_IR_MAX_IB_LEVEL	3

@@ -62,6 +62,10 @@ static const struct ctxmig_cmd case_cmds[] = {
 	{ .engine = 0, .op = CTXMIG_OP_FENCE, .flags = CTXMIG_CMD_IRQ,
 	  .dst = 0x300000, .value = 42 },
 	{ .engine = 1, .op = CTXMIG_OP_NOP },
+	{ .engine = 1, .op = CTXMIG_OP_NOP, .flags = CTXMIG_CMD_IRQ },
+	{ .engine = 1, .op = CTXMIG_OP_IB, .flags = CTXMIG_CMD_IB_PRIVATE,
+	  .value = 64 },
+	{ .engine = 1, .op = CTXMIG_OP_NOP, .level = 1 },
 };
 
 static const struct ctxmig_mapping case_maps[] = {
@@ -546,6 +550,28 @@ CMD_CASE(cmd_engine, .engine = 5, .op = CTXMIG_OP_NOP)
 CMD_CASE(cmd_op, .op = 9)
 CMD_CASE(cmd_level, .op = CTXMIG_OP_NOP, .level = 1)
 CMD_CASE(cmd_flags, .op = CTXMIG_OP_WRITE32, .flags = CTXMIG_CMD_IRQ)
+CMD_CASE(cmd_ib_open, .op = CTXMIG_OP_IB, .flags = CTXMIG_CMD_IB_OPEN,
+	 .src = 0x100000, .value = 64, .dst = 16)
+
+static int build_cmd_ib_open_late(struct ctxmig_ir_writer *w)
+{
+	struct ctxmig_cmd nop = { .op = CTXMIG_OP_NOP };
+	struct ctxmig_cmd ib = {
+		.op = CTXMIG_OP_IB, .flags = CTXMIG_CMD_IB_OPEN,
+		.src = 0x100000, .value = 64,
+	};
+	struct case_opts o;
+	int err;
+
+	case_default_opts(&o);
+	err = case_head(w, &o);
+	err = err ?: ctxmig_ir_put_cmd(w, &nop);
+	err = err ?: ctxmig_ir_put_cmd(w, &ib);
+	return err ?: ctxmig_ir_put_end(w);
+}
+
+CMD_CASE(cmd_ib_private, .op = CTXMIG_OP_IB, .flags = CTXMIG_CMD_IB_PRIVATE,
+	 .src = 0x100000, .value = 64)
 CMD_CASE(cmd_flag_bits, .op = CTXMIG_OP_FENCE, .flags = 0x40)
 CMD_CASE(cmd_nop_args, .op = CTXMIG_OP_NOP, .value = 1)
 CMD_CASE(cmd_wide32, .op = CTXMIG_OP_WRITE32, .value = 1ULL << 32)
@@ -752,7 +778,12 @@ static const struct ctxmig_ir_case ctxmig_ir_cases[] = {
 	{ "cmd: level without IB", build_cmd_level, NULL, -EINVAL, "IB level" },
 	{ "cmd: IB nesting too deep", build_cmd_deep, NULL, -EINVAL, "IB level" },
 	{ "cmd: IB level across engines", build_cmd_engine_switch, NULL, -EINVAL, "IB level" },
-	{ "cmd: flags on non-fence", build_cmd_flags, NULL, -EINVAL, "non-fence" },
+	{ "cmd: flags on a write", build_cmd_flags, NULL, -EINVAL, "not allowed" },
+	{ "valid: open indirect buffer first", build_cmd_ib_open, NULL, 0, NULL },
+	{ "cmd: open IB after other commands", build_cmd_ib_open_late, NULL,
+	  -EINVAL, "open indirect buffer" },
+	{ "cmd: private IB with an address", build_cmd_ib_private, NULL, -EINVAL,
+	  "private indirect buffer" },
 	{ "cmd: unknown flags", build_cmd_flag_bits, NULL, -EINVAL, "command flags" },
 	{ "cmd: NOP with operands", build_cmd_nop_args, NULL, -EINVAL, "NOP" },
 	{ "cmd: WRITE32 value too wide", build_cmd_wide32, NULL, -EINVAL, "too wide" },

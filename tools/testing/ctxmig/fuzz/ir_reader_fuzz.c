@@ -102,7 +102,7 @@ static u8 touch(const u8 *p, u64 len)
 
 static void check_vram(struct fuzz_state *s, const struct ctxmig_ir_event *ev)
 {
-	const struct ctxmig_vram *v = &ev->u.vram;
+	const struct ctxmig_vram_chunk *v = &ev->u.vram;
 
 	fuzz_assert(v->length);
 	fuzz_assert(IS_ALIGNED(v->offset, CTXMIG_IR_VRAM_PAGE_SIZE));
