@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 #include <linux/align.h>
+#include <linux/log2.h>
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
@@ -21,6 +22,8 @@
 #define BIT_ULL(n)	(1ULL << (n))
 #define GENMASK(h, l)	(((~0UL) << (l)) & (~0UL >> (63 - (h))))
 #define GENMASK_ULL(h, l) (((~0ULL) << (l)) & (~0ULL >> (63 - (h))))
+#define lower_32_bits(n)	((u32)((n) & 0xffffffff))
+#define upper_32_bits(n)	((u32)(((u64)(n)) >> 32))
 #define __stringify_1(x)	#x
 #define __stringify(x)		__stringify_1(x)
 #define fallthrough	__attribute__((__fallthrough__))

@@ -27,4 +27,19 @@ static inline void *memchr_inv(const void *start, int c, size_t bytes)
 	return NULL;
 }
 
+static inline ssize_t strscpy(char *dst, const char *src, size_t size)
+{
+	size_t n = strnlen(src, size);
+
+	if (!size)
+		return -7;	/* -E2BIG */
+	if (n == size) {
+		memcpy(dst, src, size - 1);
+		dst[size - 1] = '\0';
+		return -7;
+	}
+	memcpy(dst, src, n + 1);
+	return n;
+}
+
 #endif
