@@ -21,19 +21,20 @@ CODEC_SRCS := drivers/gpu/ctxmig/ctxmig_ir.c \
 	$(T)/crc32c.c
 # Everything else of the pure logic, with the shim's implementations.
 LOGIC_SRCS := $(CODEC_SRCS) \
-	drivers/gpu/ctxmig/ctxmig_vram.c \
+	$(filter-out drivers/gpu/ctxmig/ctxmig_main.c $(CODEC_SRCS), \
+		$(wildcard drivers/gpu/ctxmig/ctxmig_*.c)) \
 	$(T)/xarray.c
 CODEC_DEPS := $(CODEC_SRCS) $(wildcard drivers/gpu/ctxmig/*.h) \
 	$(wildcard $(T)/include/*/*.h) include/uapi/linux/ctxmig.h
 
-HOST_TESTS := $(OUT)/ir_test $(OUT)/vram_test
+HOST_TESTS := $(OUT)/ir_test $(OUT)/vram_test $(OUT)/gpu_test
 
 .PHONY: check-host host-tests
 
 $(OUT):
 	@mkdir -p $@
 
-$(OUT)/%_test: $(T)/host/%_test.c $(T)/host/harness.h $(CODEC_DEPS) \
+$(OUT)/%_test: $(T)/host/%_test.c $(wildcard $(T)/host/*.h) $(CODEC_DEPS) \
 		$(LOGIC_SRCS) | $(OUT)
 	$(CC) $(HOST_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(LOGIC_SRCS)
 

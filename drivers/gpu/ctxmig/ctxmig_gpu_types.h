@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ctxmig GPU engine models: the device object every model shares, and the
+ * table of operations by which a model describes its native formats.
+ *
+ * A model (ctxmig_amd_gfx9.c, ctxmig_intel_gen12.c, ...) owns the meaning
+ * of its register file, its command words and its page-table entries.
+ * Everything else lives once: sparse VRAM (ctxmig_vram.c), page-table walks
+ * and builds driven by the model's level table (ctxmig_pt.c), the command
+ * executor (ctxmig_exec.c) and the save/restore sequencing of the
+ * translators (ctxmig_xlate.c).  See Documentation/gpu/ctxmig/models.rst.
+ */
+#ifndef _CTXMIG_GPU_TYPES_H_
+#define _CTXMIG_GPU_TYPES_H_
+
+#include <linux/types.h>
+
+#include "ctxmig_ir_types.h"
+#include "ctxmig_vram_types.h"
+
+struct ctxmig_gpu;
+
+/* Engines per device.  Every model today has one command engine. */
+#define CTXMIG_GPU_ENGINES		1
+
+/* Longest native command a model decodes, in bytes. */
+#define CTXMIG_CMD_MAX_BYTES		64
+
+/* Deepest page-table hierarchy and widest entry of any model. */
+#define CTXMIG_PT_MAX_LEVELS		7
+#define CTXMIG_PT_MAX_SUBS		2
+
+/*
+ * ctxmig's control page: the last 4 KiB of every model's BAR0, the same
+ * layout on every model.  It is the part of the device that has no native
+ * counterpart worth emulating: interrupt status and enable, engine status,
+ * the reason of an error, and the "migrated" generation a guest driver
+ * polls to start its post-migration recovery.  Byte offsets from the start
+ * of the page.
+ */
+#define CTXMIG_CTL_SIZE			4096
+#define CTXMIG_CTL_MAGIC		0x000	/* RO "CXMG" */
+#define CTXMIG_CTL_MODEL		0x004	/* RO enum ctxmig_model_id */
+#define CTXMIG_CTL_MIGRATED		0x008	/* RO, +1 per restore */
+#define CTXMIG_CTL_IRQ_STATUS		0x00c	/* RW1C CTXMIG_IRQ_* */
+#define CTXMIG_CTL_IRQ_ENABLE		0x010	/* RW CTXMIG_IRQ_* */
+#define CTXMIG_CTL_ENG_STATUS		0x014	/* RO enum ctxmig_eng_status */
+#define CTXMIG_CTL_ENG_ERROR		0x018	/* RO positive errno */
+#define CTXMIG_CTL_FENCE_LO		0x020	/* RO last fence value */
+#define CTXMIG_CTL_FENCE_HI		0x024
+#define CTXMIG_CTL_FAULT_VA_LO		0x028	/* RO VA of the last fault */
+#define CTXMIG_CTL_FAULT_VA_HI		0x02c
+#define CTXMIG_CTL_VA_BITS		0x030	/* RO guest VA width */
+#define CTXMIG_CTL_MAGIC_VALUE		0x474d5843
+
+/**
+ * enum ctxmig_eng_status - what an engine is doing
+ * @CTXMIG_ENG_IDLE: nothing to execute (ring empty or disabled).
+ * @CTXMIG_ENG_BUSY: commands pending.
+ * @CTXMIG_ENG_ERROR: stopped on a fault or an illegal command; only a
+ *	reset or a restore leaves this state.
+ */
+enum ctxmig_eng_status {
+	CTXMIG_ENG_IDLE		= 0,
+	CTXMIG_ENG_BUSY		= 1,
+	CTXMIG_ENG_ERROR	= 2,
+};
+
+/**
+ * struct ctxmig_ib_frame - an indirect buffer being executed
+ * @va: GPU VA of the buffer.
+ * @size: bytes.
+ * @pos: bytes already executed.
+ */
+struct ctxmig_ib_frame {
+	u64 va;
+	u32 size;
+	u32 pos;
+};
+
+/**
+ * struct ctxmig_engine - model-independent execution state of one engine
+ * @status: &enum ctxmig_eng_status.
+ * @err: positive errno of the error that stopped the engine, else 0.
+ * @reason: human-readable reason of @err.
+ * @depth: indirect buffers open; @ib[0] was started from the ring.
+ * @ib: the open indirect buffers, outermost first.
+ * @fence: fence progress; @fence.emitted is filled in at save time.
+ * @irq_pending: CTXMIG_IRQ_* raised and not acknowledged.
+ * @irq_enabled: CTXMIG_IRQ_* the guest enabled.
+ * @irqs: interrupts delivered (enabled when raised), for statistics.
+ * @executed: commands executed, for statistics.
+ * @fault_va: GPU VA of the last translation fault.
+ * @method: NVIDIA-style method state latched between a command's method
+ *	writes; the executor treats it as opaque model scratch.
+ */
+struct ctxmig_engine {
+	u32 status;
+	int err;
+	char reason[96];
+	u32 depth;
+	struct ctxmig_ib_frame ib[CTXMIG_IR_MAX_IB_LEVEL];
+	struct ctxmig_fence fence;
+	u32 irq_pending;
+	u32 irq_enabled;
+	u64 irqs;
+	u64 executed;
+	u64 fault_va;
+	u32 method[32];
+};
+
+/**
+ * struct ctxmig_pte - one page-table entry in neutral form
+ * @kind: CTXMIG_PTE_*.
+ * @addr: next table's VRAM offset (TABLE), or the page's VRAM offset or
+ *	system address (LEAF).
+ * @flags: CTXMIG_MAP_* of a leaf.
+ * @cache: &enum ctxmig_ir_cache of a leaf.
+ */
+struct ctxmig_pte {
+	u8 kind;
+	u8 cache;
+	u32 flags;
+	u64 addr;
+};
+
+/* Native command formats. */
+#define CTXMIG_CMDFMT_PM4	1	/* AMD PM4 type-3 packets */
+#define CTXMIG_CMDFMT_MI	2	/* Intel MI commands */
+#define CTXMIG_CMDFMT_NV	3	/* NVIDIA GPFIFO and methods */
+
+#define CTXMIG_PTE_INVALID	0
+#define CTXMIG_PTE_TABLE	1
+#define CTXMIG_PTE_LEAF		2
+
+/**
+ * struct ctxmig_pt_level - shape of one level of a model's page tables
+ * @shift: lowest VA bit this level indexes (page size of a leaf here).
+ * @bits: number of VA bits indexed: the table has 2^@bits entries.
+ * @entry_size: bytes per entry, 8 or 16.
+ * @leaf: a leaf (page) may be placed at this level.
+ * @nsubs: entries holding two table pointers (NVIDIA dual PD0) have 2:
+ *	sub-entry 0 is the big-page table, 1 the small-page table, and a
+ *	small-page translation wins where both exist.
+ * @child: level index each sub-entry's table belongs to, -1 if none.
+ */
+struct ctxmig_pt_level {
+	u8 shift;
+	u8 bits;
+	u8 entry_size;
+	bool leaf;
+	u8 nsubs;
+	s8 child[CTXMIG_PT_MAX_SUBS];
+};
+
+/**
+ * struct ctxmig_xlate - result of translating one GPU VA
+ * @addr: VRAM offset or system address of the VA.
+ * @flags: CTXMIG_MAP_* of the page.
+ * @cache: &enum ctxmig_ir_cache of the page.
+ * @page_shift: log2 of the page size.
+ */
+struct ctxmig_xlate {
+	u64 addr;
+	u32 flags;
+	u8 cache;
+	u8 page_shift;
+};
+
+/**
+ * struct ctxmig_sysmem_ops - how a device reaches system memory
+ * @rw: copy @len bytes between @buf and system address @addr; returns 0
+ *	or a negative errno (the access faults).  In the driver this is the
+ *	VFIO DMA helper; on the host a test buffer.
+ */
+struct ctxmig_sysmem_ops {
+	int (*rw)(void *priv, u64 addr, void *buf, u32 len, bool write);
+};
+
+/**
+ * struct ctxmig_model - one emulated GPU model
+ * @id: &enum ctxmig_model_id.
+ * @name: short name, also the mdev type name.
+ * @desc: one line for humans.
+ * @pci_vendor: PCI vendor ID the vGPU presents.
+ * @pci_device: PCI device ID the vGPU presents.
+ * @features: CTXMIG_FEAT_* the model supports.
+ * @va_bits: width of its GPU virtual address space.
+ * @mmio_size: BAR0 bytes, a power of two; ctxmig's control page is the
+ *	last CTXMIG_CTL_SIZE bytes.
+ * @ring_align: required alignment of the ring's GPU VA.
+ * @ring_min: smallest ring in bytes.
+ * @ring_max: largest ring in bytes (all sizes are powers of two).
+ * @ring_ib_only: the ring holds only indirect-buffer entries (NVIDIA
+ *	GPFIFO); other commands must be placed in a buffer.
+ * @ib_levels: indirect buffers the engine can nest (1: only from the ring).
+ * @cmd_format: CTXMIG_CMDFMT_*: models sharing one execute each other's
+ *	command bytes, so a restore between them keeps the guest's rings
+ *	and buffers as they are.
+ * @levels: page-table levels, root first.
+ * @nlevels: number of @levels.
+ * @data: the model's own constants (register offsets, entry layout), for
+ *	code a model family shares.
+ * @reset: put the register file in its reset state.
+ * @ring_get: the engine's ring in neutral form, from the registers.
+ * @ring_set: program the registers from a neutral ring.
+ * @set_head: move the engine's read pointer after it consumed commands.
+ * @pt_root: VRAM offset of the root table, or U64_MAX if paging is off.
+ * @set_pt_root: point the engine at a root table and enable paging.
+ * @pte_decode: decode sub-entry @sub of a raw entry at @level.
+ * @pte_encode: encode @pte into sub-entry @sub of @raw, leaving the other
+ *	sub-entry alone; -EOPNOTSUPP when the model cannot express it.
+ * @decode: decode the native command at the start of @buf (@len bytes
+ *	available, executed at indirect-buffer @level) into @cmd; returns
+ *	bytes consumed, -ENODATA if @buf ends inside the command, or another
+ *	negative errno for an illegal command.
+ * @encode: encode @cmd at @level into @buf of @room bytes; returns bytes
+ *	written, -ENOSPC if it does not fit, -EOPNOTSUPP if the model cannot
+ *	express it.
+ */
+struct ctxmig_model {
+	u32 id;
+	const char *name;
+	const char *desc;
+	u16 pci_vendor;
+	u16 pci_device;
+	u32 features;
+	u8 va_bits;
+	u32 mmio_size;
+	u32 ring_align;
+	u32 ring_min;
+	u32 ring_max;
+	bool ring_ib_only;
+	u8 ib_levels;
+	u8 cmd_format;
+	const struct ctxmig_pt_level *levels;
+	u8 nlevels;
+	const void *data;
+
+	void (*reset)(struct ctxmig_gpu *gpu);
+	void (*ring_get)(struct ctxmig_gpu *gpu, u32 engine,
+			 struct ctxmig_ring *ring);
+	int (*ring_set)(struct ctxmig_gpu *gpu, u32 engine,
+			const struct ctxmig_ring *ring);
+	void (*set_head)(struct ctxmig_gpu *gpu, u32 engine, u32 head);
+	u64 (*pt_root)(struct ctxmig_gpu *gpu);
+	void (*set_pt_root)(struct ctxmig_gpu *gpu, u64 root);
+	void (*pte_decode)(const struct ctxmig_gpu *gpu, u32 level, u32 sub,
+			   const u64 *raw, struct ctxmig_pte *pte);
+	int (*pte_encode)(const struct ctxmig_gpu *gpu, u32 level, u32 sub,
+			  const struct ctxmig_pte *pte, u64 *raw);
+	int (*decode)(struct ctxmig_gpu *gpu, u32 engine, const void *buf,
+		      u32 len, u32 level, struct ctxmig_cmd *cmd);
+	int (*encode)(const struct ctxmig_gpu *gpu, const struct ctxmig_cmd *cmd,
+		      void *buf, u32 room);
+};
+
+/**
+ * struct ctxmig_gpu - one emulated GPU
+ * @model: what it emulates.
+ * @vram: its device memory, sparse.
+ * @vram_size: bytes of device memory in all.
+ * @guest_size: bytes at the bottom of @vram the guest owns; everything
+ *	above is ctxmig's reserved area (page tables it builds, re-encoded
+ *	command buffers).
+ * @pool_next: next free byte of the reserved area.
+ * @va_bits: width of the GPU VA space this instance gives its guest, below
+ *	the model's (a vGPU profile setting: instances that must migrate
+ *	across models share a width all of them have).  The engine faults on
+ *	guest VAs beyond it.
+ * @window_va: first GPU VA of the window through which the reserved area
+ *	is visible to the engine (the top of the model's VA space).
+ * @mmio: the register file, @model->mmio_size bytes.
+ * @eng: engine execution state.
+ * @sys: how system addresses are reached, or NULL if they fault.
+ * @sys_priv: passed to @sys.
+ * @irq: called when an enabled interrupt is raised, or NULL.
+ * @irq_priv: passed to @irq.
+ * @migrated: restores into this device, shown in the control page.
+ * @bounce: one page of scratch for copies.
+ */
+struct ctxmig_gpu {
+	const struct ctxmig_model *model;
+	struct ctxmig_vram vram;
+	u64 vram_size;
+	u64 guest_size;
+	u64 pool_next;
+	u8 va_bits;
+	u64 window_va;
+	u32 *mmio;
+	struct ctxmig_engine eng[CTXMIG_GPU_ENGINES];
+	const struct ctxmig_sysmem_ops *sys;
+	void *sys_priv;
+	void (*irq)(void *priv, u32 engine, u32 sources);
+	void *irq_priv;
+	u32 migrated;
+	u8 *bounce;
+};
+
+#endif /* _CTXMIG_GPU_TYPES_H_ */

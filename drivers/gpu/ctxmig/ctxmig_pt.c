@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ctxmig page tables: translate, walk and build any model's multi-level
+ * page tables from its level table (&struct ctxmig_pt_level) and its entry
+ * codec (&ctxmig_model.pte_decode, &ctxmig_model.pte_encode).
+ *
+ * Tables always live in VRAM and are little-endian.  A model with a dual
+ * level (NVIDIA's PD0: one entry points at a big-page and a small-page
+ * table) has nsubs == 2 there; a small-page translation wins over a
+ * big-page one for the same VA, as on the hardware with both valid.
+ */
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <asm/byteorder.h>
+
+#include "ctxmig_gpu.h"
+#include "ctxmig_vram.h"
+
+/* Every table gets a whole page, whatever its size: simple and aligned. */
+#define PT_TABLE_ALLOC	CTXMIG_VRAM_PAGE_SIZE
+
+static u32 table_bytes(const struct ctxmig_pt_level *l)
+{
+	return (u32)l->entry_size << l->bits;
+}
+
+static int read_entry(struct ctxmig_gpu *gpu, u64 table, u32 level, u64 idx,
+		      u64 *raw)
+{
+	const struct ctxmig_pt_level *l = &gpu->model->levels[level];
+	u64 off = table + idx * l->entry_size;
+	__le64 le[CTXMIG_PT_MAX_SUBS];
+	int ret;
+
+	if (!ctxmig_vram_range_ok(&gpu->vram, off, l->entry_size))
+		return -EFAULT;
+	ret = ctxmig_vram_read(&gpu->vram, off, le, l->entry_size);
+	if (ret)
+		return ret;
+	raw[0] = le64_to_cpu(le[0]);
+	raw[1] = l->entry_size > 8 ? le64_to_cpu(le[1]) : 0;
+	return 0;
+}
+
+static int write_entry(struct ctxmig_gpu *gpu, u64 table, u32 level, u64 idx,
+		       const u64 *raw)
+{
+	const struct ctxmig_pt_level *l = &gpu->model->levels[level];
+	u64 off = table + idx * l->entry_size;
+	__le64 le[CTXMIG_PT_MAX_SUBS] = {
+		cpu_to_le64(raw[0]), cpu_to_le64(raw[1]),
+	};
+
+	if (!ctxmig_vram_range_ok(&gpu->vram, off, l->entry_size))
+		return -EFAULT;
+	return ctxmig_vram_write(&gpu->vram, off, le, l->entry_size);
+}
+
+static int xlate_level(struct ctxmig_gpu *gpu, u64 table, u32 level, u64 va,
+		       struct ctxmig_xlate *x)
+{
+	const struct ctxmig_model *m = gpu->model;
+	const struct ctxmig_pt_level *l = &m->levels[level];
+	u64 raw[CTXMIG_PT_MAX_SUBS];
+	int sub, ret;
+
+	ret = read_entry(gpu, table, level,
+			 (va >> l->shift) & (BIT_ULL(l->bits) - 1), raw);
+	if (ret)
+		return ret;
+	/* The last sub-entry is the small-page one: it wins. */
+	for (sub = l->nsubs - 1; sub >= 0; sub--) {
+		struct ctxmig_pte pte;
+
+		m->pte_decode(gpu, level, sub, raw, &pte);
+		if (pte.kind == CTXMIG_PTE_LEAF && l->leaf) {
+			x->addr = pte.addr & ~(BIT_ULL(l->shift) - 1);
+			x->flags = pte.flags;
+			x->cache = pte.cache;
+			x->page_shift = l->shift;
+			return 0;
+		}
+		if (pte.kind == CTXMIG_PTE_TABLE && l->child[sub] >= 0) {
+			ret = xlate_level(gpu, pte.addr, l->child[sub], va, x);
+			if (ret != -EFAULT || !sub)
+				return ret;
+		}
+	}
+	return -EFAULT;
+}
+
+/**
+ * ctxmig_pt_translate() - translate a GPU VA through the device's tables
+ * @gpu: device.
+ * @va: GPU virtual address.
+ * @x: the page's backing address and attributes.
+ *
+ * Return: 0; -ERANGE beyond the VA space; -EFAULT when not mapped (paging
+ * off, an invalid entry, a table outside VRAM).
+ */
+int ctxmig_pt_translate(struct ctxmig_gpu *gpu, u64 va, struct ctxmig_xlate *x)
+{
+	u64 root;
+
+	/* The guest's VA space, and ctxmig's window at the very top. */
+	if (va >> gpu->va_bits && (va < gpu->window_va ||
+				   va >> gpu->model->va_bits))
+		return -ERANGE;
+	root = gpu->model->pt_root(gpu);
+	if (root == U64_MAX)
+		return -EFAULT;
+	return xlate_level(gpu, root, 0, va, x);
+}
+
+/* A page-table walk: the tables being read and the run being gathered. */
+struct pt_walk {
+	struct ctxmig_gpu *gpu;
+	const struct ctxmig_pt_walk_ops *ops;
+	void *priv;
+	__le64 *tables[CTXMIG_PT_MAX_LEVELS];
+	struct ctxmig_mapping run;
+};
+
+static int walk_flush(struct pt_walk *w)
+{
+	int ret = 0;
+
+	if (w->run.size && w->ops->mapping)
+		ret = w->ops->mapping(w->priv, &w->run);
+	w->run.size = 0;
+	return ret;
+}
+
+static int walk_leaf(struct pt_walk *w, u64 va, u32 shift,
+		     const struct ctxmig_pte *pte)
+{
+	struct ctxmig_mapping *run = &w->run;
+	u64 size = BIT_ULL(shift);
+	u64 addr = pte->addr & ~(size - 1);
+	int ret;
+
+	/* The window is ctxmig's; beyond the guest's width is unreachable. */
+	if (va >> w->gpu->va_bits)
+		return 0;
+	if (run->size && run->va + run->size == va &&
+	    run->addr + run->size == addr && run->flags == pte->flags &&
+	    run->cache == pte->cache && run->page_shift == shift) {
+		run->size += size;
+		return 0;
+	}
+	ret = walk_flush(w);
+	if (ret)
+		return ret;
+	run->va = va;
+	run->size = size;
+	run->addr = addr;
+	run->flags = pte->flags;
+	run->cache = pte->cache;
+	run->page_shift = shift;
+	return 0;
+}
+
+static int walk_table(struct pt_walk *w, u64 table, u32 level, u64 va_base);
+
+/*
+ * Both halves of a dual entry are tables: walk the big pages in small-page
+ * steps so that small pages win and the runs stay in VA order.
+ */
+static int walk_dual(struct pt_walk *w, u32 level, u64 va_base,
+		     const struct ctxmig_pte *big, const struct ctxmig_pte *small)
+{
+	const struct ctxmig_model *m = w->gpu->model;
+	const struct ctxmig_pt_level *l = &m->levels[level];
+	const struct ctxmig_pt_level *lb = &m->levels[l->child[0]];
+	const struct ctxmig_pt_level *ls = &m->levels[l->child[1]];
+	u64 nsmall = BIT_ULL(lb->shift - ls->shift);
+	u64 i, j, raw[CTXMIG_PT_MAX_SUBS];
+	int ret;
+
+	if (w->ops->table) {
+		ret = w->ops->table(w->priv, big->addr, table_bytes(lb));
+		ret = ret ?: w->ops->table(w->priv, small->addr,
+					   table_bytes(ls));
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < BIT_ULL(lb->bits); i++) {
+		struct ctxmig_pte bp;
+
+		ret = read_entry(w->gpu, big->addr, l->child[0], i, raw);
+		if (ret)
+			return ret;
+		m->pte_decode(w->gpu, l->child[0], 0, raw, &bp);
+		for (j = 0; j < nsmall; j++) {
+			u64 k = i * nsmall + j;
+			u64 va = va_base + (k << ls->shift);
+			struct ctxmig_pte sp;
+
+			ret = read_entry(w->gpu, small->addr, l->child[1], k,
+					 raw);
+			if (ret)
+				return ret;
+			m->pte_decode(w->gpu, l->child[1], 0, raw, &sp);
+			if (sp.kind == CTXMIG_PTE_LEAF) {
+				ret = walk_leaf(w, va, ls->shift, &sp);
+			} else if (bp.kind == CTXMIG_PTE_LEAF) {
+				sp = bp;
+				sp.addr = (bp.addr & ~(BIT_ULL(lb->shift) - 1)) +
+					  (j << ls->shift);
+				ret = walk_leaf(w, va, ls->shift, &sp);
+			}
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static int walk_table(struct pt_walk *w, u64 table, u32 level, u64 va_base)
+{
+	const struct ctxmig_model *m = w->gpu->model;
+	const struct ctxmig_pt_level *l = &m->levels[level];
+	u32 bytes = table_bytes(l);
+	__le64 *raw = w->tables[level];
+	u64 i;
+	int ret;
+
+	if (!ctxmig_vram_range_ok(&w->gpu->vram, table, bytes))
+		return -EFAULT;
+	if (w->ops->table) {
+		ret = w->ops->table(w->priv, table, bytes);
+		if (ret)
+			return ret;
+	}
+	ret = ctxmig_vram_read(&w->gpu->vram, table, raw, bytes);
+	if (ret)
+		return ret;
+
+	for (i = 0; i < BIT_ULL(l->bits); i++) {
+		u64 va = va_base + (i << l->shift);
+		struct ctxmig_pte pte[CTXMIG_PT_MAX_SUBS];
+		u64 e[CTXMIG_PT_MAX_SUBS];
+		u32 sub, ntables = 0;
+
+		e[0] = le64_to_cpu(raw[i * (l->entry_size / 8)]);
+		e[1] = l->entry_size > 8 ? le64_to_cpu(raw[i * 2 + 1]) : 0;
+		for (sub = 0; sub < l->nsubs; sub++) {
+			m->pte_decode(w->gpu, level, sub, e, &pte[sub]);
+			if (pte[sub].kind == CTXMIG_PTE_TABLE &&
+			    l->child[sub] >= 0)
+				ntables++;
+		}
+		if (l->nsubs == 2 && ntables == 2) {
+			ret = walk_dual(w, level, va, &pte[0], &pte[1]);
+			if (ret)
+				return ret;
+			continue;
+		}
+		/* Small before big: the lower VAs come first either way. */
+		for (sub = l->nsubs; sub-- > 0;) {
+			if (pte[sub].kind == CTXMIG_PTE_LEAF && l->leaf)
+				ret = walk_leaf(w, va, l->shift, &pte[sub]);
+			else if (pte[sub].kind == CTXMIG_PTE_TABLE &&
+				 l->child[sub] >= 0)
+				ret = walk_table(w, pte[sub].addr,
+						 l->child[sub], va);
+			else
+				continue;
+			if (ret)
+				return ret;
+			break;
+		}
+	}
+	return 0;
+}
+
+/**
+ * ctxmig_pt_walk() - report every mapping and every table of the device
+ * @gpu: device.
+ * @ops: callbacks.
+ * @priv: passed to @ops.
+ *
+ * Mappings come in ascending VA order, adjacent pages with equal
+ * attributes and contiguous backing merged into one run; translations in
+ * the reserved window are left out.  A device with paging off has none.
+ *
+ * Return: 0, -ENOMEM, -EFAULT for a table outside VRAM, or what a
+ * callback returned.
+ */
+int ctxmig_pt_walk(struct ctxmig_gpu *gpu, const struct ctxmig_pt_walk_ops *ops,
+		   void *priv)
+{
+	const struct ctxmig_model *m = gpu->model;
+	struct pt_walk w = { .gpu = gpu, .ops = ops, .priv = priv };
+	u64 root = m->pt_root(gpu);
+	unsigned int i;
+	int ret = -ENOMEM;
+
+	if (root == U64_MAX)
+		return 0;
+	for (i = 0; i < m->nlevels; i++) {
+		w.tables[i] = kmalloc(table_bytes(&m->levels[i]), GFP_KERNEL);
+		if (!w.tables[i])
+			goto out;
+	}
+	ret = walk_table(&w, root, 0, 0);
+	if (!ret)
+		ret = walk_flush(&w);
+out:
+	for (i = 0; i < m->nlevels; i++)
+		kfree(w.tables[i]);
+	return ret;
+}
+
+static bool reaches(const struct ctxmig_model *m, int level, u32 target)
+{
+	u32 sub;
+
+	if (level < 0)
+		return false;
+	if (level == (int)target)
+		return true;
+	for (sub = 0; sub < m->levels[level].nsubs; sub++)
+		if (reaches(m, m->levels[level].child[sub], target))
+			return true;
+	return false;
+}
+
+/* The sub-entry of @level whose subtree holds leaves of level @target. */
+static int path_sub(const struct ctxmig_model *m, u32 level, u32 target)
+{
+	const struct ctxmig_pt_level *l = &m->levels[level];
+	int sub;
+
+	for (sub = l->nsubs - 1; sub >= 0; sub--)
+		if (reaches(m, l->child[sub], target))
+			return sub;
+	return -1;
+}
+
+static int map_page(struct ctxmig_gpu *gpu, u64 root, u64 va,
+		    const struct ctxmig_pte *leaf, u32 target,
+		    ctxmig_pt_alloc_t alloc, void *alloc_priv)
+{
+	const struct ctxmig_model *m = gpu->model;
+	u64 table = root, raw[CTXMIG_PT_MAX_SUBS];
+	u32 level = 0;
+	int ret;
+
+	for (;;) {
+		const struct ctxmig_pt_level *l = &m->levels[level];
+		u64 idx = (va >> l->shift) & (BIT_ULL(l->bits) - 1);
+		struct ctxmig_pte pte;
+		int sub = level == target ? 0 : path_sub(m, level, target);
+
+		if (sub < 0)
+			return -EINVAL;
+		ret = read_entry(gpu, table, level, idx, raw);
+		if (ret)
+			return ret;
+		m->pte_decode(gpu, level, sub, raw, &pte);
+		if (level == target) {
+			if (pte.kind != CTXMIG_PTE_INVALID)
+				return -EEXIST;
+			ret = m->pte_encode(gpu, level, sub, leaf, raw);
+			return ret ?: write_entry(gpu, table, level, idx, raw);
+		}
+		if (pte.kind == CTXMIG_PTE_LEAF)
+			return -EEXIST;
+		if (pte.kind == CTXMIG_PTE_INVALID) {
+			u64 t = alloc(alloc_priv, PT_TABLE_ALLOC);
+
+			if (t == U64_MAX)
+				return -ENOSPC;
+			pte.kind = CTXMIG_PTE_TABLE;
+			pte.addr = t;
+			pte.flags = 0;
+			pte.cache = 0;
+			ret = m->pte_encode(gpu, level, sub, &pte, raw);
+			ret = ret ?: write_entry(gpu, table, level, idx, raw);
+			if (ret)
+				return ret;
+		}
+		table = pte.addr;
+		level = l->child[sub];
+	}
+}
+
+/**
+ * ctxmig_pt_map() - map a range in the device's own page-table format
+ * @gpu: device.
+ * @map: the range.  Each step uses the largest page the model has that
+ *	VA, address and remaining size allow, and no larger than
+ *	@map->page_shift if the model has pages of that size (so that a
+ *	model restoring its own state rebuilds the same tables).
+ * @alloc: where new tables come from.
+ * @alloc_priv: passed to @alloc.
+ *
+ * Creates the root table if paging is off.
+ *
+ * Return: 0; -ERANGE outside the VA space; -EEXIST if part of the range is
+ * already mapped; -ENOSPC when @alloc runs out; -EOPNOTSUPP for attributes
+ * the model cannot express; -EINVAL for a misaligned range.
+ */
+int ctxmig_pt_map(struct ctxmig_gpu *gpu, const struct ctxmig_mapping *map,
+		  ctxmig_pt_alloc_t alloc, void *alloc_priv)
+{
+	const struct ctxmig_model *m = gpu->model;
+	u64 va = map->va, addr = map->addr, left = map->size;
+	u64 root = m->pt_root(gpu);
+	bool has_leaf = false;
+	int i, ret;
+
+	if (!IS_ALIGNED(va | addr | left, CTXMIG_VRAM_PAGE_SIZE) || !left)
+		return -EINVAL;
+	for (i = 0; i < m->nlevels; i++)
+		if (m->levels[i].leaf && m->levels[i].shift == map->page_shift)
+			has_leaf = true;
+	if (va + left < va || (va + left - 1) >> m->va_bits)
+		return -ERANGE;
+	if (root == U64_MAX) {
+		root = alloc(alloc_priv, PT_TABLE_ALLOC);
+		if (root == U64_MAX)
+			return -ENOSPC;
+		m->set_pt_root(gpu, root);
+	}
+	while (left) {
+		struct ctxmig_pte leaf = {
+			.kind = CTXMIG_PTE_LEAF,
+			.addr = addr,
+			.flags = map->flags,
+			.cache = map->cache,
+		};
+		int level, best = -1;
+
+		for (level = 0; level < m->nlevels; level++) {
+			u64 size = BIT_ULL(m->levels[level].shift);
+
+			if (!m->levels[level].leaf ||
+			    !IS_ALIGNED(va | addr, size) || left < size ||
+			    (has_leaf && m->levels[level].shift > map->page_shift))
+				continue;
+			if (best < 0 || m->levels[level].shift >
+					m->levels[best].shift)
+				best = level;
+		}
+		if (best < 0)
+			return -EINVAL;
+		ret = map_page(gpu, root, va, &leaf, best, alloc, alloc_priv);
+		if (ret)
+			return ret;
+		va += BIT_ULL(m->levels[best].shift);
+		addr += BIT_ULL(m->levels[best].shift);
+		left -= BIT_ULL(m->levels[best].shift);
+	}
+	return 0;
+}

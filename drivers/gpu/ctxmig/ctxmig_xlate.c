@@ -1,0 +1,1061 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ctxmig translators: native state <-> IR, for every model.
+ *
+ * Saving asks the source model to decode what is native (ring registers,
+ * pending commands, page-table entries) and hands the neutral result to
+ * the codec writer.  Restoring validates the stream with the codec reader,
+ * checks the target can represent it, writes the VRAM data as it arrives,
+ * and at the end rebuilds the page tables, the pending commands and the
+ * registers in the target's own formats.
+ *
+ * Between models that share a command format the guest's own ring and
+ * buffers stay as they are (they travelled as VRAM data); the restore
+ * decodes them on the target and checks they give the commands the stream
+ * lists.  Otherwise the pending commands are re-encoded: ring commands at
+ * the ring's head, indirect buffers into the target's reserved area, which
+ * the engine sees through the window at the top of its VA space.
+ */
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/string.h>
+
+#include "ctxmig_gpu.h"
+#include "ctxmig_vram.h"
+#include "ctxmig_xlate.h"
+
+enum save_phase {
+	SAVE_PREAMBLE,
+	SAVE_DEVICE,
+	SAVE_ENGINE,
+	SAVE_CMD,
+	SAVE_MAPPING,
+	SAVE_VRAM,
+	SAVE_END,
+	SAVE_DONE,
+};
+
+/* Worst-case wire bytes of the fixed-size records. */
+#define DEVICE_BYTES	128
+#define ENGINE_BYTES	128
+#define SMALL_BYTES	64
+
+static int grow(void **p, u32 *cap, u32 n, size_t elem, u32 max)
+{
+	u32 ncap;
+	void *np;
+
+	if (n < *cap)
+		return 0;
+	if (n >= max)
+		return -E2BIG;
+	ncap = min(max, *cap ? *cap * 2 : 64U);
+	np = kvmalloc(array_size(ncap, elem), GFP_KERNEL);
+	if (!np)
+		return -ENOMEM;
+	if (*p)
+		memcpy(np, *p, (size_t)n * elem);
+	kvfree(*p);
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+static int cmd_add(struct ctxmig_cmd_list *l, const struct ctxmig_cmd *cmd)
+{
+	int ret = grow((void **)&l->cmds, &l->cap, l->n, sizeof(*cmd),
+		       CTXMIG_XLATE_MAX_CMDS);
+
+	if (!ret)
+		l->cmds[l->n++] = *cmd;
+	return ret;
+}
+
+/**
+ * ctxmig_cmd_list_free() - free a command list
+ * @list: list, left empty.
+ */
+void ctxmig_cmd_list_free(struct ctxmig_cmd_list *list)
+{
+	kvfree(list->cmds);
+	memset(list, 0, sizeof(*list));
+}
+
+static int map_add(struct ctxmig_map_list *l, const struct ctxmig_mapping *map)
+{
+	int ret = grow((void **)&l->maps, &l->cap, l->n, sizeof(*map),
+		       CTXMIG_XLATE_MAX_MAPS);
+
+	if (!ret)
+		l->maps[l->n++] = *map;
+	return ret;
+}
+
+static bool in_window(const struct ctxmig_gpu *gpu, u64 va)
+{
+	return va >= gpu->window_va && !(va >> gpu->model->va_bits);
+}
+
+/* Collecting an engine's pending commands, as the executor would meet them. */
+struct collect {
+	struct ctxmig_gpu *gpu;
+	u32 engine;
+	struct ctxmig_cmd_list *list;
+	char *reason;
+	size_t len;
+};
+
+static int collect_add(struct collect *c, struct ctxmig_cmd *cmd, u32 level)
+{
+	cmd->engine = c->engine;
+	cmd->level = level;
+	if (cmd->op == CTXMIG_OP_IB && in_window(c->gpu, cmd->src)) {
+		cmd->flags |= CTXMIG_CMD_IB_PRIVATE;
+		cmd->src = 0;
+	}
+	return cmd_add(c->list, cmd);
+}
+
+static int collect_buffer(struct collect *c, u64 va, u32 size, u32 level)
+{
+	u32 off = 0;
+	int ret;
+
+	while (off < size) {
+		struct ctxmig_cmd cmd;
+		u64 src;
+
+		ret = ctxmig_gpu_fetch(c->gpu, c->engine, va + off, size - off,
+				       level, &cmd);
+		if (ret < 0) {
+			scnprintf(c->reason, c->len,
+				  "pending command at 0x%llx cannot be decoded (%d)",
+				  (unsigned long long)(va + off), ret);
+			return ret == -ENODATA ? -EILSEQ : ret;
+		}
+		off += ret;
+		src = cmd.src;
+		if (cmd.op == CTXMIG_OP_IB && level >= CTXMIG_IR_MAX_IB_LEVEL) {
+			scnprintf(c->reason, c->len,
+				  "indirect buffers nested deeper than %u",
+				  CTXMIG_IR_MAX_IB_LEVEL);
+			return -ELOOP;
+		}
+		ret = collect_add(c, &cmd, level);
+		if (!ret && cmd.op == CTXMIG_OP_IB)
+			ret = collect_buffer(c, src, cmd.value, level + 1);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int collect_open(struct collect *c, u32 k)
+{
+	struct ctxmig_engine *eng = &c->gpu->eng[c->engine];
+	struct ctxmig_ib_frame *f = &eng->ib[k];
+	struct ctxmig_cmd cmd = {
+		.op = CTXMIG_OP_IB,
+		.flags = CTXMIG_CMD_IB_OPEN,
+		.src = f->va,
+		.value = f->size,
+		.dst = f->pos,
+	};
+	int ret;
+
+	ret = collect_add(c, &cmd, k);
+	if (!ret && k + 1 < eng->depth)
+		ret = collect_open(c, k + 1);
+	if (!ret)
+		ret = collect_buffer(c, f->va + f->pos, f->size - f->pos, k + 1);
+	return ret;
+}
+
+/**
+ * ctxmig_pending_collect() - an engine's pending commands in IR order
+ * @gpu: device, engine stopped.
+ * @engine: engine index.
+ * @list: empty list to fill.
+ * @reason: where to say why it failed.
+ * @len: size of @reason.
+ *
+ * The indirect buffers being executed come first (CTXMIG_CMD_IB_OPEN, with
+ * their progress and what they still hold), then the ring from head to
+ * tail; every pending indirect buffer is followed by its contents.  Buffers
+ * in ctxmig's own reserved area are marked CTXMIG_CMD_IB_PRIVATE.
+ *
+ * Return: 0; -EILSEQ or the model's error for a command that cannot be
+ * decoded; -ELOOP for nesting deeper than the IR allows; -E2BIG, -ENOMEM.
+ */
+int ctxmig_pending_collect(struct ctxmig_gpu *gpu, u32 engine,
+			   struct ctxmig_cmd_list *list, char *reason,
+			   size_t len)
+{
+	struct ctxmig_engine *eng = &gpu->eng[engine];
+	struct collect c = {
+		.gpu = gpu, .engine = engine, .list = list,
+		.reason = reason, .len = len,
+	};
+	u32 method[ARRAY_SIZE(eng->method)];
+	struct ctxmig_ring ring;
+	u32 pos;
+	int ret = 0;
+
+	/* Decoding replays method state; the engine must not see it. */
+	memcpy(method, eng->method, sizeof(method));
+	if (eng->depth)
+		ret = collect_open(&c, 0);
+
+	gpu->model->ring_get(gpu, engine, &ring);
+	for (pos = ring.head; !ret && pos != ring.tail;) {
+		struct ctxmig_cmd cmd;
+		u64 src;
+
+		ret = ctxmig_gpu_fetch_ring(gpu, engine, &ring, pos, &cmd);
+		if (ret < 0) {
+			scnprintf(reason, len,
+				  "pending ring command at offset 0x%x cannot be decoded (%d)",
+				  pos, ret);
+			if (ret == -ENODATA)
+				ret = -EILSEQ;
+			break;
+		}
+		pos = (pos + ret) & (ring.size - 1);
+		src = cmd.src;
+		ret = collect_add(&c, &cmd, 0);
+		if (!ret && cmd.op == CTXMIG_OP_IB)
+			ret = collect_buffer(&c, src, cmd.value, 1);
+	}
+	memcpy(eng->method, method, sizeof(method));
+	return ret;
+}
+
+/* ---------------------------------------------------------------- save */
+
+__printf(3, 4)
+static int save_fail(struct ctxmig_save *s, int err, const char *fmt, ...)
+{
+	va_list args;
+
+	s->error.err = err;
+	va_start(args, fmt);
+	vscnprintf(s->error.reason, sizeof(s->error.reason), fmt, args);
+	va_end(args);
+	return err;
+}
+
+static int save_mapping(void *priv, const struct ctxmig_mapping *map)
+{
+	struct ctxmig_save *s = priv;
+
+	if (!(map->flags & CTXMIG_MAP_SYSMEM) &&
+	    map->addr + map->size > s->gpu->guest_size)
+		return save_fail(s, -EINVAL,
+				 "VA 0x%llx maps VRAM 0x%llx outside the guest's %llu bytes",
+				 (unsigned long long)map->va,
+				 (unsigned long long)map->addr,
+				 (unsigned long long)s->gpu->guest_size);
+	return map_add(&s->maps, map);
+}
+
+static int save_table(void *priv, u64 offset, u32 bytes)
+{
+	struct ctxmig_save *s = priv;
+	int ret;
+
+	/* Only pages that hold nothing but a table can be left out. */
+	if (bytes != CTXMIG_VRAM_PAGE_SIZE ||
+	    !IS_ALIGNED(offset, CTXMIG_VRAM_PAGE_SIZE) ||
+	    offset >= s->gpu->guest_size)
+		return 0;
+	ret = grow((void **)&s->tables, &s->tables_cap, s->ntables,
+		   sizeof(u64), CTXMIG_XLATE_MAX_MAPS);
+	if (!ret)
+		s->tables[s->ntables++] = offset >> CTXMIG_VRAM_PAGE_SHIFT;
+	return ret;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool is_table(const struct ctxmig_save *s, u64 pfn)
+{
+	u32 lo = 0, hi = s->ntables;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (s->tables[mid] == pfn)
+			return true;
+		if (s->tables[mid] < pfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static bool va_ok(const struct ctxmig_caps *caps, u64 va, u64 len)
+{
+	u64 end = BIT_ULL(caps->va_bits);
+
+	return va <= end && len <= end - va;
+}
+
+/* The stream must be valid: check what the reader will check. */
+static int save_check_cmd(struct ctxmig_save *s, const struct ctxmig_cmd *c)
+{
+	bool ok = true;
+
+	switch (c->op) {
+	case CTXMIG_OP_WRITE32:
+	case CTXMIG_OP_WRITE64:
+	case CTXMIG_OP_FENCE:
+		ok = va_ok(&s->caps, c->dst, 8);
+		break;
+	case CTXMIG_OP_COPY:
+		ok = va_ok(&s->caps, c->src, c->value) &&
+		     va_ok(&s->caps, c->dst, c->value);
+		break;
+	case CTXMIG_OP_IB:
+		ok = va_ok(&s->caps, c->src, c->value);
+		break;
+	}
+	if (!ok)
+		return save_fail(s, -ERANGE,
+				 "pending command (op %u) addresses VA 0x%llx beyond %u bits",
+				 c->op, (unsigned long long)(c->dst | c->src),
+				 s->caps.va_bits);
+	return 0;
+}
+
+/**
+ * ctxmig_save_init() - take a device's state for saving
+ * @s: save to set up.
+ * @gpu: the device; its engines stopped, and staying so until
+ *	ctxmig_save_fini().
+ *
+ * Decodes the pending commands and walks the page tables now, so that a
+ * device that cannot be saved is refused before the first byte.
+ *
+ * Return: 0, or a negative errno with the reason in @s->error.
+ */
+int ctxmig_save_init(struct ctxmig_save *s, struct ctxmig_gpu *gpu)
+{
+	static const struct ctxmig_pt_walk_ops walk = {
+		.mapping = save_mapping,
+		.table = save_table,
+	};
+	const struct ctxmig_model *m = gpu->model;
+	u32 e, i;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->gpu = gpu;
+	ctxmig_gpu_caps(gpu, &s->caps);
+	s->stage = kvmalloc(CTXMIG_IR_VRAM_CHUNK_MAX, GFP_KERNEL);
+	if (!s->stage)
+		return save_fail(s, -ENOMEM, "out of memory");
+
+	for (e = 0; e < CTXMIG_GPU_ENGINES; e++) {
+		struct ctxmig_engine *eng = &gpu->eng[e];
+
+		if (eng->status == CTXMIG_ENG_ERROR)
+			return save_fail(s, -EIO, "engine %u is in error: %s",
+					 e, eng->reason);
+		m->ring_get(gpu, e, &s->ring[e]);
+		if (!va_ok(&s->caps, s->ring[e].base, s->ring[e].size))
+			return save_fail(s, -ERANGE,
+					 "ring at 0x%llx beyond the %u-bit VA space",
+					 (unsigned long long)s->ring[e].base,
+					 s->caps.va_bits);
+		s->fence[e] = eng->fence;
+		s->irq[e].enabled = eng->irq_enabled;
+		s->irq[e].pending = eng->irq_pending;
+		ret = ctxmig_pending_collect(gpu, e, &s->cmds[e],
+					     s->error.reason,
+					     sizeof(s->error.reason));
+		if (ret)
+			return save_fail(s, ret, "%s", s->error.reason[0] ?
+					 s->error.reason : "out of memory");
+		s->fence[e].emitted = s->fence[e].signalled;
+		for (i = 0; i < s->cmds[e].n; i++) {
+			const struct ctxmig_cmd *c = &s->cmds[e].cmds[i];
+
+			ret = save_check_cmd(s, c);
+			if (ret)
+				return ret;
+			if (c->op == CTXMIG_OP_FENCE)
+				s->fence[e].emitted = max(s->fence[e].emitted,
+							  c->value);
+		}
+	}
+
+	ret = ctxmig_pt_walk(gpu, &walk, s);
+	if (ret)
+		return s->error.err ? s->error.err :
+		       save_fail(s, ret, "page tables cannot be walked (%d)",
+				 ret);
+	sort(s->tables, s->ntables, sizeof(u64), cmp_u64, NULL);
+	return 0;
+}
+
+/**
+ * ctxmig_save_fini() - free what a save holds
+ * @s: save.
+ */
+void ctxmig_save_fini(struct ctxmig_save *s)
+{
+	u32 e;
+
+	for (e = 0; e < CTXMIG_GPU_ENGINES; e++)
+		ctxmig_cmd_list_free(&s->cmds[e]);
+	kvfree(s->maps.maps);
+	kvfree(s->tables);
+	kvfree(s->stage);
+	memset(s, 0, sizeof(*s));
+}
+
+static void save_identity(const struct ctxmig_gpu *gpu,
+			  struct ctxmig_identity *id)
+{
+	memset(id, 0, sizeof(*id));
+	id->pci_vendor = gpu->model->pci_vendor;
+	id->pci_device = gpu->model->pci_device;
+	id->model = gpu->model->id;
+	strscpy(id->name, gpu->model->name, sizeof(id->name));
+}
+
+/*
+ * The next run of up to a chunk of contiguous, present, non-zero guest
+ * pages that are not page tables, gathered into @s->stage.
+ */
+static u32 save_gather(struct ctxmig_save *s, u64 *start)
+{
+	struct ctxmig_vram *vram = &s->gpu->vram;
+	u64 guest_pages = s->gpu->guest_size >> CTXMIG_VRAM_PAGE_SHIFT;
+	u32 len = 0;
+
+	for (;;) {
+		u64 pfn = s->pfn;
+		const void *page = ctxmig_vram_next(vram, &pfn, false);
+
+		if (!page || pfn >= guest_pages)
+			break;
+		if (len && pfn != *start + len / CTXMIG_VRAM_PAGE_SIZE)
+			break;
+		s->pfn = pfn + 1;
+		if (is_table(s, pfn) ||
+		    !memchr_inv(page, 0, CTXMIG_VRAM_PAGE_SIZE)) {
+			if (len)
+				break;
+			continue;
+		}
+		if (!len)
+			*start = pfn;
+		memcpy(s->stage + len, page, CTXMIG_VRAM_PAGE_SIZE);
+		len += CTXMIG_VRAM_PAGE_SIZE;
+		if (len == CTXMIG_IR_VRAM_CHUNK_MAX)
+			break;
+	}
+	return len;
+}
+
+static int save_vram(struct ctxmig_save *s, struct ctxmig_ir_writer *w)
+{
+	u32 need = ctxmig_ir_vram_record_bytes(CTXMIG_IR_VRAM_CHUNK_MAX);
+
+	for (;;) {
+		u64 restart = s->pfn, start = 0;
+		u32 len;
+		int ret;
+
+		if (ctxmig_ir_room(w) < need)
+			return 0;
+		len = save_gather(s, &start);
+		if (!len)
+			return 1;
+		ret = ctxmig_ir_put_vram(w, start << CTXMIG_VRAM_PAGE_SHIFT,
+					 s->stage, len);
+		if (ret) {
+			s->pfn = restart;
+			return ret;
+		}
+	}
+}
+
+/**
+ * ctxmig_save_step() - write as much of the stream as the writer takes
+ * @s: save.
+ * @w: writer; drain it (ctxmig_ir_peek()/ctxmig_ir_consume()) between
+ *	calls.
+ *
+ * Return: 1 when the END record is written, 0 when the writer is full and
+ * more is to come, or a negative errno (the writer's reason, or @s->error).
+ */
+int ctxmig_save_step(struct ctxmig_save *s, struct ctxmig_ir_writer *w)
+{
+	struct ctxmig_identity id;
+	int ret = 0;
+
+	while (!ret) {
+		switch (s->phase) {
+		case SAVE_PREAMBLE:
+			if (ctxmig_ir_room(w) < DEVICE_BYTES)
+				return 0;
+			ret = ctxmig_ir_put_preamble(w, &s->caps);
+			s->phase = SAVE_DEVICE;
+			break;
+		case SAVE_DEVICE:
+			if (ctxmig_ir_room(w) < DEVICE_BYTES)
+				return 0;
+			save_identity(s->gpu, &id);
+			ret = ctxmig_ir_put_device(w, &id, &s->caps);
+			s->phase = SAVE_ENGINE;
+			s->pos = 0;
+			break;
+		case SAVE_ENGINE:
+			if (s->pos == CTXMIG_GPU_ENGINES) {
+				s->phase = SAVE_CMD;
+				s->pos = 0;
+				s->engine = 0;
+				break;
+			}
+			if (ctxmig_ir_room(w) < ENGINE_BYTES)
+				return 0;
+			ret = ctxmig_ir_put_engine(w, &s->ring[s->pos],
+						   &s->fence[s->pos],
+						   &s->irq[s->pos]);
+			s->pos++;
+			break;
+		case SAVE_CMD:
+			if (s->engine == CTXMIG_GPU_ENGINES) {
+				s->phase = SAVE_MAPPING;
+				s->pos = 0;
+				break;
+			}
+			if (s->pos == s->cmds[s->engine].n) {
+				s->engine++;
+				s->pos = 0;
+				break;
+			}
+			if (ctxmig_ir_room(w) < SMALL_BYTES)
+				return 0;
+			ret = ctxmig_ir_put_cmd(w, &s->cmds[s->engine].cmds[s->pos]);
+			s->pos++;
+			break;
+		case SAVE_MAPPING:
+			if (s->pos == s->maps.n) {
+				s->phase = SAVE_VRAM;
+				s->pfn = 0;
+				break;
+			}
+			if (ctxmig_ir_room(w) < SMALL_BYTES)
+				return 0;
+			ret = ctxmig_ir_put_mapping(w, &s->maps.maps[s->pos]);
+			s->pos++;
+			break;
+		case SAVE_VRAM:
+			ret = save_vram(s, w);
+			if (ret <= 0)
+				return ret;
+			ret = 0;
+			s->phase = SAVE_END;
+			break;
+		case SAVE_END:
+			if (ctxmig_ir_room(w) < SMALL_BYTES)
+				return 0;
+			ret = ctxmig_ir_put_end(w);
+			s->phase = SAVE_DONE;
+			break;
+		case SAVE_DONE:
+			return 1;
+		}
+	}
+	return ret;
+}
+
+/* ------------------------------------------------------------- restore */
+
+/**
+ * ctxmig_compat() - can a device accept a stream with this preamble
+ * @src: the stream's preamble.
+ * @gpu: the target device.
+ * @reason: where to say why not (or "compatible").
+ * @len: size of @reason.
+ *
+ * Return: 0; -EOPNOTSUPP for engines or features the target lacks,
+ * -ENOSPC when its guest VRAM is smaller, -ERANGE when its guest VA space
+ * is narrower.
+ */
+int ctxmig_compat(const struct ctxmig_caps *src, const struct ctxmig_gpu *gpu,
+		  char *reason, size_t len)
+{
+	const struct ctxmig_model *m = gpu->model;
+	const struct ctxmig_model *from = ctxmig_model_find(src->model);
+	const char *name = from ? from->name : "an unknown model";
+
+	if (src->num_engines > CTXMIG_GPU_ENGINES) {
+		scnprintf(reason, len, "%u engines from %s, %s has %u",
+			  src->num_engines, name, m->name, CTXMIG_GPU_ENGINES);
+		return -EOPNOTSUPP;
+	}
+	if (src->features & ~m->features) {
+		scnprintf(reason, len, "features 0x%x of %s not on %s",
+			  src->features & ~m->features, name, m->name);
+		return -EOPNOTSUPP;
+	}
+	if (src->vram_size > gpu->guest_size) {
+		scnprintf(reason, len,
+			  "%s has %llu MiB of guest VRAM, this %s only %llu MiB",
+			  name, (unsigned long long)(src->vram_size >> 20),
+			  m->name, (unsigned long long)(gpu->guest_size >> 20));
+		return -ENOSPC;
+	}
+	if (src->va_bits > gpu->va_bits) {
+		scnprintf(reason, len,
+			  "%s gives its guest %u-bit GPU VAs, this %s %u-bit",
+			  name, src->va_bits, m->name, gpu->va_bits);
+		return -ERANGE;
+	}
+	scnprintf(reason, len, "compatible: %s -> %s", name, m->name);
+	return 0;
+}
+
+static int restore_preamble(struct ctxmig_ir_reader *r, void *priv,
+			    const struct ctxmig_caps *caps)
+{
+	struct ctxmig_restore *rs = priv;
+	struct ctxmig_gpu *gpu = rs->gpu;
+	char reason[CTXMIG_IR_REASON_LEN];
+	int ret;
+
+	ret = ctxmig_compat(caps, gpu, reason, sizeof(reason));
+	if (ret)
+		return ctxmig_ir_reader_fail(r, ret, "%s", reason);
+	rs->src = *caps;
+	rs->src_model = ctxmig_model_find(caps->model);
+	/* The stream replaces the device's state: start from nothing. */
+	ctxmig_gpu_reset(gpu);
+	return ctxmig_vram_clear(&gpu->vram, 0, gpu->vram_size);
+}
+
+static int restore_event(struct ctxmig_ir_reader *r, void *priv,
+			 const struct ctxmig_ir_event *ev)
+{
+	struct ctxmig_restore *rs = priv;
+	struct ctxmig_gpu *gpu = rs->gpu;
+	u32 e = rs->engine;
+	int ret = 0;
+
+	if (ev->kind != CTXMIG_EV_RECORD)
+		return 0;
+	switch (ev->type) {
+	case CTXMIG_IR_ENG_RING:
+		e = ev->u.ring.engine;
+		if (e >= CTXMIG_GPU_ENGINES)
+			return ctxmig_ir_reader_fail(r, -EOPNOTSUPP,
+						     "engine %u on a %u-engine device",
+						     e, CTXMIG_GPU_ENGINES);
+		rs->ring[e] = ev->u.ring;
+		rs->have_ring |= BIT(e);
+		rs->engine = e;	/* ENG_FENCE and ENG_IRQ follow in ENGINE */
+		break;
+	case CTXMIG_IR_ENG_FENCE:
+		rs->fence[e] = ev->u.fence;
+		break;
+	case CTXMIG_IR_ENG_IRQ:
+		rs->irq[e] = ev->u.irq;
+		break;
+	case CTXMIG_IR_CMD:
+		ret = cmd_add(&rs->cmds[ev->u.cmd.engine], &ev->u.cmd);
+		break;
+	case CTXMIG_IR_MAPPING:
+		ret = map_add(&rs->maps, &ev->u.mapping);
+		break;
+	case CTXMIG_IR_VRAM:
+		ret = ctxmig_vram_write(&gpu->vram, ev->u.vram.offset,
+					ev->u.vram.data, ev->u.vram.length);
+		break;
+	case CTXMIG_IR_VRAM_ZERO:
+		ret = ctxmig_vram_clear(&gpu->vram, ev->u.vram.offset,
+					ev->u.vram.length);
+		break;
+	}
+	if (ret)
+		return ctxmig_ir_reader_fail(r, ret, "%s",
+					     ret == -E2BIG ? "too many records" :
+					     "out of memory");
+	return 0;
+}
+
+static const struct ctxmig_ir_reader_ops restore_ops = {
+	.preamble = restore_preamble,
+	.event = restore_event,
+};
+
+/**
+ * ctxmig_restore_init() - prepare to restore a stream into a device
+ * @rs: restore to set up.
+ * @gpu: the target; stopped, owned by the restore until it ends.  Its
+ *	state is replaced once the stream's preamble is accepted.
+ *
+ * Return: 0 or a negative errno.
+ */
+int ctxmig_restore_init(struct ctxmig_restore *rs, struct ctxmig_gpu *gpu)
+{
+	memset(rs, 0, sizeof(*rs));
+	rs->gpu = gpu;
+	return ctxmig_ir_reader_init(&rs->reader, &restore_ops, rs);
+}
+
+/**
+ * ctxmig_restore_feed() - give the restore the next bytes of the stream
+ * @rs: restore.
+ * @data: bytes, in any split.
+ * @len: how many.
+ *
+ * Return: 0, or the negative errno that stopped it (the reason in
+ * ctxmig_restore_error()).
+ */
+int ctxmig_restore_feed(struct ctxmig_restore *rs, const void *data,
+			size_t len)
+{
+	return ctxmig_ir_feed(&rs->reader, data, len);
+}
+
+/* A failure after the stream itself was found good. */
+__printf(3, 4)
+static int apply_fail(struct ctxmig_restore *rs, int err, const char *fmt, ...)
+{
+	struct ctxmig_ir_reader *r = &rs->reader;
+	va_list args;
+
+	r->state = CTXMIG_RS_FAILED;
+	r->error.err = err;
+	r->error.offset = r->offset;
+	va_start(args, fmt);
+	vscnprintf(r->error.reason, sizeof(r->error.reason), fmt, args);
+	va_end(args);
+	return err;
+}
+
+/* A growable byte buffer for re-encoded commands. */
+struct xbuf {
+	u8 *p;
+	u32 len;
+	u32 cap;
+};
+
+#define XBUF_MAX	(16U << 20)
+
+static int xbuf_encode(struct ctxmig_gpu *gpu, struct xbuf *b,
+		       const struct ctxmig_cmd *cmd)
+{
+	int ret;
+
+	for (;;) {
+		if (b->cap - b->len >= CTXMIG_CMD_MAX_BYTES) {
+			ret = gpu->model->encode(gpu, cmd, b->p + b->len,
+						 b->cap - b->len);
+			if (ret >= 0) {
+				b->len += ret;
+				return 0;
+			}
+			if (ret != -ENOSPC)
+				return ret;
+		}
+		if (b->cap >= XBUF_MAX)
+			return -ENOSPC;
+		ret = grow((void **)&b->p, &b->cap, b->cap, 1, XBUF_MAX);
+		if (ret)
+			return ret;
+	}
+}
+
+/* Where the children of the command at @i end. */
+static u32 subtree_end(const struct ctxmig_cmd *c, u32 n, u32 i)
+{
+	u32 j = i + 1;
+
+	while (j < n && c[j].level > c[i].level)
+		j++;
+	return j;
+}
+
+static int encode_list(struct ctxmig_restore *rs, const struct ctxmig_cmd *c,
+		       u32 n, u32 level, struct xbuf *out, u32 nest_left);
+
+/*
+ * Encode @n commands as the contents of a new buffer in the reserved area
+ * and add the command that executes it, at @level, to @out.
+ */
+static int encode_ib(struct ctxmig_restore *rs, const struct ctxmig_cmd *c,
+		     u32 n, u32 level, struct xbuf *out, u32 nest_left)
+{
+	struct ctxmig_gpu *gpu = rs->gpu;
+	struct xbuf body = {};
+	struct ctxmig_cmd ib = {
+		.op = CTXMIG_OP_IB,
+		.level = level,
+	};
+	u64 off;
+	int ret;
+
+	ret = encode_list(rs, c, n, level + 1, &body, nest_left - 1);
+	if (ret || !body.len)
+		goto out;
+	off = ctxmig_gpu_pool_alloc(gpu, ALIGN(body.len, 256), 256);
+	if (off == U64_MAX) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	ret = ctxmig_vram_write(&gpu->vram, off, body.p, body.len);
+	if (ret)
+		goto out;
+	ib.src = ctxmig_gpu_window_va(gpu, off);
+	ib.value = body.len;
+	ret = xbuf_encode(gpu, out, &ib);
+out:
+	kvfree(body.p);
+	return ret;
+}
+
+static int encode_list(struct ctxmig_restore *rs, const struct ctxmig_cmd *c,
+		       u32 n, u32 level, struct xbuf *out, u32 nest_left)
+{
+	const struct ctxmig_model *m = rs->gpu->model;
+	u32 i = 0, j;
+	int ret;
+
+	while (i < n) {
+		if (c[i].op == CTXMIG_OP_IB) {
+			j = subtree_end(c, n, i);
+			if (nest_left)
+				ret = encode_ib(rs, c + i + 1, j - i - 1, level,
+						out, nest_left);
+			else	/* flatten: the target cannot nest deeper */
+				ret = encode_list(rs, c + i + 1, j - i - 1,
+						  level, out, 0);
+		} else if (!level && m->ring_ib_only) {
+			/* A GPFIFO holds buffers only: wrap a run of commands. */
+			for (j = i; j < n && c[j].op != CTXMIG_OP_IB; j++)
+				;
+			ret = encode_ib(rs, c + i, j - i, 0, out, nest_left);
+		} else {
+			struct ctxmig_cmd cmd = c[i];
+
+			cmd.level = level;
+			cmd.flags &= ~(CTXMIG_CMD_IB_OPEN | CTXMIG_CMD_IB_PRIVATE);
+			ret = xbuf_encode(rs->gpu, out, &cmd);
+			j = i + 1;
+		}
+		if (ret)
+			return ret;
+		i = j;
+	}
+	return 0;
+}
+
+static int apply_translate(struct ctxmig_restore *rs, u32 e)
+{
+	struct ctxmig_gpu *gpu = rs->gpu;
+	const struct ctxmig_model *m = gpu->model;
+	struct ctxmig_cmd_list *l = &rs->cmds[e];
+	struct ctxmig_ring ring = rs->ring[e];
+	struct xbuf out = {};
+	u32 first;
+	int ret;
+
+	ring.tail = ring.head;
+	ret = m->ring_set(gpu, e, &ring);
+	if (ret) {
+		apply_fail(rs, ret, "a %u-byte ring at 0x%llx cannot be expressed by %s",
+			   ring.size, (unsigned long long)ring.base, m->name);
+		goto out;
+	}
+	ret = encode_list(rs, l->cmds, l->n, 0, &out, m->ib_levels);
+	if (!ret && out.len >= ring.size && !m->ring_ib_only) {
+		/* Too much for the ring: run it all from one buffer. */
+		out.len = 0;
+		ret = encode_ib(rs, l->cmds, l->n, 0, &out, m->ib_levels);
+	}
+	if (!ret && out.len >= ring.size)
+		ret = -ENOSPC;
+	if (ret) {
+		apply_fail(rs, ret,
+			   "%u pending commands cannot be re-encoded for %s%s",
+			   l->n, m->name, ret == -ENOSPC ?
+			   ": ring or reserved area too small" : "");
+		goto out;
+	}
+	first = min(out.len, ring.size - ring.head);
+	ret = ctxmig_gpu_poke(gpu, ring.base + ring.head, out.p, first);
+	if (!ret && out.len > first)
+		ret = ctxmig_gpu_poke(gpu, ring.base, out.p + first, out.len - first);
+	if (ret) {
+		apply_fail(rs, ret, "ring at 0x%llx is not mapped",
+			   (unsigned long long)ring.base);
+		goto out;
+	}
+	ring.tail = (ring.head + out.len) & (ring.size - 1);
+	ret = m->ring_set(gpu, e, &ring);
+out:
+	kvfree(out.p);
+	return ret;
+}
+
+static bool same_cmds(const struct ctxmig_cmd_list *a,
+		      const struct ctxmig_cmd_list *b)
+{
+	u32 i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++) {
+		const struct ctxmig_cmd *x = &a->cmds[i], *y = &b->cmds[i];
+
+		if (x->engine != y->engine || x->op != y->op ||
+		    x->level != y->level || x->flags != y->flags ||
+		    x->dst != y->dst || x->src != y->src ||
+		    x->value != y->value)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Same command format: the ring and buffers the guest wrote travelled as
+ * VRAM data.  Point the engine at them and check they still say what the
+ * stream says.
+ */
+static bool apply_passthrough(struct ctxmig_restore *rs, u32 e)
+{
+	struct ctxmig_gpu *gpu = rs->gpu;
+	struct ctxmig_engine *eng = &gpu->eng[e];
+	struct ctxmig_cmd_list *l = &rs->cmds[e];
+	struct ctxmig_cmd_list check = {};
+	char reason[CTXMIG_IR_REASON_LEN];
+	u32 i, max_depth;
+	bool ok = false;
+
+	if (!rs->src_model ||
+	    rs->src_model->cmd_format != gpu->model->cmd_format)
+		return false;
+	max_depth = min_t(u32, gpu->model->ib_levels, CTXMIG_IR_MAX_IB_LEVEL);
+	for (i = 0; i < l->n; i++)
+		if (l->cmds[i].flags & CTXMIG_CMD_IB_PRIVATE)
+			return false;
+	if (gpu->model->ring_set(gpu, e, &rs->ring[e]))
+		return false;
+	for (i = 0; i < l->n && (l->cmds[i].flags & CTXMIG_CMD_IB_OPEN); i++) {
+		if (eng->depth == max_depth)
+			goto out;
+		eng->ib[eng->depth].va = l->cmds[i].src;
+		eng->ib[eng->depth].size = l->cmds[i].value;
+		eng->ib[eng->depth].pos = l->cmds[i].dst;
+		eng->depth++;
+	}
+	ok = !ctxmig_pending_collect(gpu, e, &check, reason, sizeof(reason)) &&
+	     same_cmds(&check, l);
+out:
+	if (!ok)
+		eng->depth = 0;
+	ctxmig_cmd_list_free(&check);
+	return ok;
+}
+
+static int apply(struct ctxmig_restore *rs)
+{
+	struct ctxmig_gpu *gpu = rs->gpu;
+	const struct ctxmig_model *m = gpu->model;
+	struct ctxmig_mapping window = {
+		.va = gpu->window_va,
+		.size = gpu->vram_size - gpu->guest_size,
+		.addr = gpu->guest_size,
+		.flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE | CTXMIG_MAP_EXEC,
+		.page_shift = 21,
+	};
+	u64 reserved_mib = (gpu->vram_size - gpu->guest_size) >> 20;
+	u32 i, e;
+	int ret;
+
+	for (i = 0; i < rs->maps.n; i++) {
+		const struct ctxmig_mapping *map = &rs->maps.maps[i];
+
+		ret = ctxmig_pt_map(gpu, map, ctxmig_pt_pool_alloc, gpu);
+		if (ret == -ENOSPC)
+			return apply_fail(rs, ret,
+					  "page tables for %u mappings do not fit in %s's reserved %llu MiB",
+					  rs->maps.n, m->name,
+					  (unsigned long long)reserved_mib);
+		if (ret)
+			return apply_fail(rs, ret,
+					  "%s cannot map VA 0x%llx (%llu bytes at 0x%llx, flags 0x%x)",
+					  m->name, (unsigned long long)map->va,
+					  (unsigned long long)map->size,
+					  (unsigned long long)map->addr,
+					  map->flags);
+	}
+	ret = ctxmig_pt_map(gpu, &window, ctxmig_pt_pool_alloc, gpu);
+	if (ret)
+		return apply_fail(rs, ret, "%s cannot map its reserved window",
+				  m->name);
+
+	for (e = 0; e < CTXMIG_GPU_ENGINES; e++) {
+		struct ctxmig_engine *eng = &gpu->eng[e];
+
+		if (!(rs->have_ring & BIT(e)))
+			continue;
+		rs->passthrough[e] = apply_passthrough(rs, e);
+		if (!rs->passthrough[e]) {
+			ret = apply_translate(rs, e);
+			if (ret)
+				return ret;
+		}
+		eng->fence = rs->fence[e];
+		eng->irq_enabled = rs->irq[e].enabled;
+		eng->irq_pending = rs->irq[e].pending;
+		eng->status = rs->cmds[e].n ? CTXMIG_ENG_BUSY : CTXMIG_ENG_IDLE;
+	}
+	gpu->migrated++;
+	return 0;
+}
+
+/**
+ * ctxmig_restore_finish() - the stream has ended: check it and apply it
+ * @rs: restore.
+ *
+ * Nothing of the target's native state (registers, page tables, rings) is
+ * written before the whole stream, END and CRC included, was accepted.
+ *
+ * Return: 0, or the negative errno (reason in ctxmig_restore_error()).
+ */
+int ctxmig_restore_finish(struct ctxmig_restore *rs)
+{
+	int ret = ctxmig_ir_reader_finish(&rs->reader);
+
+	return ret ?: apply(rs);
+}
+
+/**
+ * ctxmig_restore_fini() - free what a restore holds
+ * @rs: restore.
+ */
+void ctxmig_restore_fini(struct ctxmig_restore *rs)
+{
+	u32 e;
+
+	ctxmig_ir_reader_fini(&rs->reader);
+	for (e = 0; e < CTXMIG_GPU_ENGINES; e++)
+		ctxmig_cmd_list_free(&rs->cmds[e]);
+	kvfree(rs->maps.maps);
+	rs->maps.maps = NULL;
+}

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host tests of the GPU engine models, page tables, executor and
+ * translators: every registered model, every ordered pair of models.
+ * The random differential workloads live in migrate_test.c.
+ */
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "ctxmig_gpu.h"
+#include "ctxmig_vram.h"
+#include "ctxmig_xlate.h"
+#include "harness.h"
+#include "gpu_util.h"
+
+#define for_each_model(i, m) \
+	for (i = 0; (m = ctxmig_model_at(i)); i++)
+
+static const struct ctxmig_cmd smoke_cmds[] = {
+	{ .op = CTXMIG_OP_WRITE32, .dst = 0x200000, .value = 0xdeadbeef },
+	{ .op = CTXMIG_OP_WRITE64, .dst = 0x200008,
+	  .value = 0x1122334455667788ULL },
+	{ .op = CTXMIG_OP_COPY, .src = 0x200000, .dst = 0x300000, .value = 16 },
+	{ .op = CTXMIG_OP_FENCE, .dst = 0x200100, .value = 7,
+	  .flags = CTXMIG_CMD_IRQ },
+	{ .op = CTXMIG_OP_NOP },
+	{ .op = CTXMIG_OP_NOP, .flags = CTXMIG_CMD_IRQ },
+	{ .op = CTXMIG_OP_FENCE, .dst = 0x200108, .value = 1ULL << 40,
+	  .flags = CTXMIG_CMD_FENCE64 },
+};
+
+/* Every op executes with its meaning on every model. */
+TEST(every_op_on_every_model)
+{
+	const struct ctxmig_model *m;
+	unsigned int i;
+
+	for_each_model(i, m) {
+		struct ctxmig_gpu gpu;
+		u32 v32;
+		u64 v64;
+		int n;
+
+		if (gu_setup(&gpu, m, 64 << 20, 40))
+			continue;
+		ctxmig_gpu_mmio_write(&gpu, m->mmio_size - CTXMIG_CTL_SIZE +
+				      CTXMIG_CTL_IRQ_ENABLE, CTXMIG_IRQ_ALL);
+		CHECK_EQ(gu_submit(&gpu, smoke_cmds, ARRAY_SIZE(smoke_cmds)), 0);
+		n = ctxmig_gpu_run(&gpu, 0, 100);
+		CHECK(n >= (int)ARRAY_SIZE(smoke_cmds), "%s: ran %d: %s",
+		      m->name, n, gpu.eng[0].reason);
+		CHECK_EQ(gpu.eng[0].status, CTXMIG_ENG_IDLE);
+		CHECK_EQ(gu_read32(&gpu, 0x300000), 0xdeadbeef);
+		v64 = gu_read64(&gpu, 0x300008);
+		CHECK_EQ(v64, 0x1122334455667788ULL);
+		v32 = gu_read32(&gpu, 0x200100);
+		CHECK_EQ(v32, 7);
+		CHECK_EQ(gu_read64(&gpu, 0x200108), 1ULL << 40);
+		CHECK_EQ(gpu.eng[0].fence.signalled, 1ULL << 40);
+		CHECK_EQ(gpu.eng[0].irqs, 2);
+		CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, m->mmio_size -
+					      CTXMIG_CTL_SIZE + CTXMIG_CTL_MAGIC),
+			 CTXMIG_CTL_MAGIC_VALUE);
+		ctxmig_gpu_fini(&gpu);
+	}
+}
+
+/* Encoding then decoding gives the command back, on every model. */
+TEST(encode_decode_round_trip)
+{
+	const struct ctxmig_model *m;
+	unsigned int i, j;
+
+	for_each_model(i, m) {
+		struct ctxmig_gpu gpu;
+
+		if (gu_setup(&gpu, m, 64 << 20, 40))
+			continue;
+		for (j = 0; j < ARRAY_SIZE(smoke_cmds); j++) {
+			struct ctxmig_cmd in = smoke_cmds[j], out;
+			u8 buf[256];
+			int n, d;
+
+			in.level = 1;	/* inside a buffer: every op is legal */
+			n = m->encode(&gpu, &in, buf, sizeof(buf));
+			CHECK(n > 0, "%s: encode op %u: %d", m->name, in.op, n);
+			if (n <= 0)
+				continue;
+			memset(&out, 0, sizeof(out));
+			d = m->decode(&gpu, 0, buf, n, 1, &out);
+			CHECK(d == n, "%s: op %u: decoded %d of %d bytes",
+			      m->name, in.op, d, n);
+			CHECK(out.op == in.op && out.dst == in.dst &&
+			      out.src == in.src && out.value == in.value &&
+			      out.flags == in.flags,
+			      "%s: op %u came back as op %u", m->name, in.op,
+			      out.op);
+			/* Every truncation is incomplete, never a crash. */
+			for (d = 0; d < n; d += 4)
+				CHECK_EQ(m->decode(&gpu, 0, buf, d, 1, &out),
+					 -ENODATA);
+		}
+		ctxmig_gpu_fini(&gpu);
+	}
+}
+
+/* Random words never crash a decoder, and never claim too much. */
+TEST(decode_random_words)
+{
+	const struct ctxmig_model *m;
+	unsigned int i, k;
+
+	gu_seed(0x5eed);
+	for_each_model(i, m) {
+		struct ctxmig_gpu gpu;
+
+		if (gu_setup(&gpu, m, 64 << 20, 40))
+			continue;
+		for (k = 0; k < 200000; k++) {
+			struct ctxmig_cmd out;
+			u32 buf[CTXMIG_CMD_MAX_BYTES / 4];
+			u32 len = 4 * (1 + gu_rand() % ARRAY_SIZE(buf));
+			unsigned int w;
+			int n;
+
+			for (w = 0; w < ARRAY_SIZE(buf); w++)
+				buf[w] = gu_rand_word();
+			memset(&out, 0, sizeof(out));
+			n = m->decode(&gpu, 0, buf, len, gu_rand() % 3, &out);
+			CHECK(n < 0 || (n >= 4 && n % 4 == 0),
+			      "%s: decode returned %d", m->name, n);
+			if (n > 0)
+				CHECK(out.op <= CTXMIG_OP_MAX, "%s: op %u",
+				      m->name, out.op);
+		}
+		ctxmig_gpu_fini(&gpu);
+	}
+}
+
+/* Faults and illegal commands stop the engine with a reason. */
+TEST(errors_stop_the_engine)
+{
+	const struct ctxmig_model *m;
+	unsigned int i;
+
+	for_each_model(i, m) {
+		struct ctxmig_cmd bad[] = {
+			{ .op = CTXMIG_OP_WRITE32, .dst = 0x7000000, .value = 1 },
+			{ .op = CTXMIG_OP_WRITE32, .dst = 0x200000, .value = 2 },
+		};
+		struct ctxmig_gpu gpu;
+		int n;
+
+		if (gu_setup(&gpu, m, 64 << 20, 40))
+			continue;
+		CHECK_EQ(gu_submit(&gpu, bad, ARRAY_SIZE(bad)), 0);
+		n = ctxmig_gpu_run(&gpu, 0, 10);
+		CHECK_EQ(n, -EFAULT);
+		CHECK_EQ(gpu.eng[0].status, CTXMIG_ENG_ERROR);
+		CHECK(strstr(gpu.eng[0].reason, "not mapped"), "%s: %s",
+		      m->name, gpu.eng[0].reason);
+		CHECK_EQ(gpu.eng[0].fault_va, 0x7000000);
+		CHECK_EQ(gu_read32(&gpu, 0x200000), 0);
+		/* Stays stopped; saving it is refused with the reason. */
+		CHECK_EQ(ctxmig_gpu_run(&gpu, 0, 10), -EFAULT);
+		{
+			struct ctxmig_save s;
+
+			CHECK_EQ(ctxmig_save_init(&s, &gpu), -EIO);
+			CHECK(strstr(s.error.reason, "in error"), "%s",
+			      s.error.reason);
+			ctxmig_save_fini(&s);
+		}
+		/* A reset brings it back. */
+		ctxmig_gpu_reset(&gpu);
+		CHECK_EQ(gpu.eng[0].status, CTXMIG_ENG_IDLE);
+		ctxmig_gpu_fini(&gpu);
+	}
+}
+
+/* Page tables: what is mapped translates back, walks merge runs. */
+TEST(page_tables_map_translate_walk)
+{
+	const struct ctxmig_model *m;
+	unsigned int i;
+
+	for_each_model(i, m) {
+		struct ctxmig_gpu gpu;
+		struct ctxmig_mapping huge = {
+			.va = 0x40000000, .size = 8 << 20, .addr = 0x1000000,
+			.flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE,
+			.page_shift = 21,
+		};
+		struct ctxmig_mapping sys = {
+			.va = 0x80000000, .size = 0x10000, .addr = 0x123450000ULL,
+			.flags = CTXMIG_MAP_READ | CTXMIG_MAP_SYSMEM |
+				 CTXMIG_MAP_SNOOP,
+			.page_shift = 12,
+		};
+		struct ctxmig_xlate x;
+
+		if (gu_setup(&gpu, m, 64 << 20, 40))
+			continue;
+		CHECK_EQ(gu_map(&gpu, &huge), 0);
+		CHECK_EQ(gu_map(&gpu, &sys), 0);
+		CHECK_EQ(ctxmig_pt_translate(&gpu, 0x40000000 + 0x345678, &x), 0);
+		CHECK_EQ(x.addr + (0x345678 & (BIT_ULL(x.page_shift) - 1)),
+			 0x1000000 + 0x345678);
+		CHECK(x.page_shift >= 16, "%s: %u", m->name, x.page_shift);
+		CHECK_EQ(ctxmig_pt_translate(&gpu, 0x80000000 + 0x5123, &x), 0);
+		CHECK_EQ(x.addr, 0x123455000ULL);
+		CHECK(x.flags & CTXMIG_MAP_SYSMEM, "%s", m->name);
+		CHECK(!(x.flags & CTXMIG_MAP_WRITE), "%s", m->name);
+		CHECK_EQ(ctxmig_pt_translate(&gpu, 0x80010000, &x), -EFAULT);
+		CHECK_EQ(ctxmig_pt_translate(&gpu, 1ULL << 40, &x), -ERANGE);
+		CHECK_EQ(gu_map(&gpu, &huge), -EEXIST);
+		CHECK_EQ(gu_check_walk(&gpu), 0);
+		ctxmig_gpu_fini(&gpu);
+	}
+}
+
+/* Compatibility from the preamble alone, with the specific errno. */
+TEST(compatibility_check)
+{
+	const struct ctxmig_model *m = ctxmig_model_at(0);
+	struct ctxmig_gpu gpu;
+	struct ctxmig_caps caps;
+	char why[128];
+
+	if (gu_setup(&gpu, m, 64 << 20, 40))
+		return;
+	ctxmig_gpu_caps(&gpu, &caps);
+	CHECK_EQ(ctxmig_compat(&caps, &gpu, why, sizeof(why)), 0);
+	caps.vram_size = gpu.guest_size + (2 << 20);
+	CHECK_EQ(ctxmig_compat(&caps, &gpu, why, sizeof(why)), -ENOSPC);
+	CHECK(strstr(why, "MiB"), "%s", why);
+	ctxmig_gpu_caps(&gpu, &caps);
+	caps.va_bits = 41;
+	CHECK_EQ(ctxmig_compat(&caps, &gpu, why, sizeof(why)), -ERANGE);
+	CHECK(strstr(why, "41-bit"), "%s", why);
+	ctxmig_gpu_caps(&gpu, &caps);
+	caps.num_engines = 2;
+	CHECK_EQ(ctxmig_compat(&caps, &gpu, why, sizeof(why)), -EOPNOTSUPP);
+	ctxmig_gpu_fini(&gpu);
+}
+
+/*
+ * Save -> restore -> save on the same model: identical IR bytes, and the
+ * same registers except where the rebuilt page tables live.
+ */
+TEST(same_model_identity)
+{
+	const struct ctxmig_model *m;
+	unsigned int i;
+
+	for_each_model(i, m) {
+		struct ctxmig_gpu a, b;
+		struct gu_stream s1 = {}, s2 = {};
+		char why[CTXMIG_IR_REASON_LEN];
+
+		if (gu_setup(&a, m, 64 << 20, 40))
+			continue;
+		CHECK_EQ(gu_submit(&a, smoke_cmds, ARRAY_SIZE(smoke_cmds)), 0);
+		CHECK_EQ(ctxmig_gpu_run(&a, 0, 3), 3);
+		CHECK_EQ(gu_save(&a, &s1, why), 0);
+		CHECK_EQ(ctxmig_gpu_init(&b, m, 64 << 20), 0);
+		ctxmig_gpu_set_va_bits(&b, 40);
+		CHECK(!gu_restore(&b, &s1, 13, why), "%s: %s", m->name, why);
+		CHECK_EQ(gu_save(&b, &s2, why), 0);
+		CHECK(s1.len == s2.len && !memcmp(s1.buf, s2.buf, s1.len),
+		      "%s: second save differs (%zu vs %zu bytes)", m->name,
+		      s1.len, s2.len);
+		CHECK(gu_same_registers(&a, &b), "%s: registers differ",
+		      m->name);
+		CHECK_EQ(b.migrated, 1);
+		gu_stream_free(&s1);
+		gu_stream_free(&s2);
+		ctxmig_gpu_fini(&a);
+		ctxmig_gpu_fini(&b);
+	}
+}
+
+/* A stream cut anywhere is refused and the target reports why. */
+TEST(truncated_stream_refused)
+{
+	const struct ctxmig_model *m = ctxmig_model_at(0);
+	struct ctxmig_gpu a, b;
+	struct gu_stream s = {};
+	char why[CTXMIG_IR_REASON_LEN];
+	size_t cut;
+
+	if (gu_setup(&a, m, 64 << 20, 40))
+		return;
+	CHECK_EQ(gu_submit(&a, smoke_cmds, ARRAY_SIZE(smoke_cmds)), 0);
+	CHECK_EQ(gu_save(&a, &s, why), 0);
+	CHECK_EQ(ctxmig_gpu_init(&b, m, 64 << 20), 0);
+	ctxmig_gpu_set_va_bits(&b, 40);
+	for (cut = 0; cut < s.len; cut += 8) {
+		size_t len = s.len;
+
+		s.len = cut;
+		CHECK(gu_restore(&b, &s, 0, why) < 0, "cut at %zu accepted",
+		      cut);
+		s.len = len;
+	}
+	gu_stream_free(&s);
+	ctxmig_gpu_fini(&a);
+	ctxmig_gpu_fini(&b);
+}
+
+int main(void)
+{
+	return host_main("gpu_test");
+}
