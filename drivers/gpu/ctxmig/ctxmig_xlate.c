@@ -1059,3 +1059,7 @@ void ctxmig_restore_fini(struct ctxmig_restore *rs)
 	kvfree(rs->maps.maps);
 	rs->maps.maps = NULL;
 }
+
+#if IS_ENABLED(CONFIG_CTXMIG_KUNIT_TEST)
+#include "tests/ctxmig_xlate_kunit.c"
+#endif

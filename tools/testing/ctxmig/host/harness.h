@@ -21,6 +21,8 @@ struct host_test {
 static struct host_test host_tests[HOST_MAX_TESTS];
 static unsigned int host_ntests;
 static unsigned int host_failures;	/* within the running test */
+/* Called after the tests, before the result line: figures to report. */
+static void (*host_epilogue)(void);
 
 #define TEST(name)							\
 	static void name(void);						\
@@ -58,6 +60,8 @@ static int host_main(const char *prog)
 			printf("ok %u %s\n", i + 1, host_tests[i].name);
 		}
 	}
+	if (host_epilogue)
+		host_epilogue();
 	printf("%s: %u passed, %u failed\n", prog, passed, failed);
 	return failed ? 1 : 0;
 }
