@@ -15,7 +15,9 @@
 #   fuzz-corpus  regenerate the generated seeds in tools/testing/ctxmig/fuzz/corpus
 #                (07-misaligned-writes.ir is a kept regression input)
 #   bench        build and run <OUT>/ir_bench (-O2); BENCH_BYTES (1 GiB),
-#                BENCH_RUNS (3, the best is shown)
+#                BENCH_RUNS (3, the best is shown); then <OUT>/xlate_bench,
+#                page-table translation for every pair of models against
+#                streaming the memory mapped, BENCH_MAP_BYTES (1 GiB)
 #   check-dump   ctxmig-dump on every seed and on a truncated copy of each;
 #                ends "dump: N passed, N failed"
 #   check-tools  check-fuzz and check-dump; ends "tools: N passed, N failed"
@@ -103,8 +105,13 @@ fuzz-corpus: $(OUT)/gen_corpus
 $(OUT)/ir_bench: $(T)/bench/ir_bench.c $(CODEC_DEPS) | $(OUT)
 	$(CC) $(OPT_CFLAGS) -o $@ $< $(CODEC_SRCS)
 
-bench: $(OUT)/ir_bench
+$(OUT)/xlate_bench: $(T)/bench/xlate_bench.c $(CODEC_DEPS) $(LOGIC_SRCS) | $(OUT)
+	$(CC) $(OPT_CFLAGS) -o $@ $< $(LOGIC_SRCS)
+
+bench: $(OUT)/ir_bench $(OUT)/xlate_bench
 	@$(OUT)/ir_bench
+	@echo
+	@$(OUT)/xlate_bench
 
 # ----------------------------------------------------------- check-dump
 
