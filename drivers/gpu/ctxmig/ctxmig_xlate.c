@@ -647,6 +647,56 @@ static int restore_preamble(struct ctxmig_ir_reader *r, void *priv,
 	return ctxmig_vram_clear(&gpu->vram, 0, gpu->vram_size);
 }
 
+/* Can the target's ring registers hold this ring? */
+static int restore_check_ring(struct ctxmig_ir_reader *r,
+			      const struct ctxmig_gpu *gpu,
+			      const struct ctxmig_ring *ring)
+{
+	const struct ctxmig_model *m = gpu->model;
+
+	if (ring->size < m->ring_min || ring->size > m->ring_max ||
+	    !IS_ALIGNED(ring->base, m->ring_align))
+		return ctxmig_ir_reader_fail(r, -EINVAL,
+					     "%s rings are %u..%u bytes, %u-byte aligned: cannot hold %u bytes at 0x%llx",
+					     m->name, m->ring_min, m->ring_max,
+					     m->ring_align, ring->size,
+					     (unsigned long long)ring->base);
+	return 0;
+}
+
+/* Can the target's page-table entries express this mapping? */
+static int restore_check_mapping(struct ctxmig_ir_reader *r,
+				 const struct ctxmig_gpu *gpu,
+				 const struct ctxmig_mapping *map)
+{
+	const struct ctxmig_model *m = gpu->model;
+	struct ctxmig_pte pte = {
+		.kind = CTXMIG_PTE_LEAF,
+		.flags = map->flags,
+		.cache = map->cache,
+	};
+	u64 raw[CTXMIG_PT_MAX_SUBS] = {};
+	int level, ret;
+
+	/* The first and the last page, at the smallest page size. */
+	for (level = m->nlevels - 1; level >= 0 && !m->levels[level].leaf;
+	     level--)
+		;
+	pte.addr = map->addr;
+	ret = m->pte_encode(gpu, level, 0, &pte, raw);
+	pte.addr = map->addr + map->size - BIT_ULL(m->levels[level].shift);
+	ret = ret ?: m->pte_encode(gpu, level, 0, &pte, raw);
+	if (ret)
+		return ctxmig_ir_reader_fail(r, ret,
+					     "%s cannot map VA 0x%llx to %s 0x%llx (flags 0x%x)",
+					     m->name, (unsigned long long)map->va,
+					     map->flags & CTXMIG_MAP_SYSMEM ?
+					     "system address" : "VRAM",
+					     (unsigned long long)map->addr,
+					     map->flags);
+	return 0;
+}
+
 static int restore_event(struct ctxmig_ir_reader *r, void *priv,
 			 const struct ctxmig_ir_event *ev)
 {
@@ -664,6 +714,9 @@ static int restore_event(struct ctxmig_ir_reader *r, void *priv,
 			return ctxmig_ir_reader_fail(r, -EOPNOTSUPP,
 						     "engine %u on a %u-engine device",
 						     e, CTXMIG_GPU_ENGINES);
+		ret = restore_check_ring(r, gpu, &ev->u.ring);
+		if (ret)
+			return ret;
 		rs->ring[e] = ev->u.ring;
 		rs->have_ring |= BIT(e);
 		rs->engine = e;	/* ENG_FENCE and ENG_IRQ follow in ENGINE */
@@ -678,6 +731,9 @@ static int restore_event(struct ctxmig_ir_reader *r, void *priv,
 		ret = cmd_add(&rs->cmds[ev->u.cmd.engine], &ev->u.cmd);
 		break;
 	case CTXMIG_IR_MAPPING:
+		ret = restore_check_mapping(r, gpu, &ev->u.mapping);
+		if (ret)
+			return ret;
 		ret = map_add(&rs->maps, &ev->u.mapping);
 		break;
 	case CTXMIG_IR_VRAM:

@@ -282,6 +282,58 @@ TEST(same_model_identity)
 	}
 }
 
+/*
+ * What the target cannot represent is refused with its errno before the
+ * target's state changes: a guest page and the registers stay as they were.
+ */
+TEST(incompatible_stream_leaves_target_alone)
+{
+	const struct ctxmig_model *m;
+	unsigned int i;
+
+	for_each_model(i, m) {
+		const struct ctxmig_model *t = ctxmig_model_at(0);
+		struct {
+			u64 vram;
+			u8 va_bits;
+			int err;
+			const char *why;
+		} cases[] = {
+			{ 128 << 20, 40, -ENOSPC, "MiB" },
+			{ 64 << 20, 41, -ERANGE, "41-bit" },
+		};
+		unsigned int k;
+
+		for (k = 0; k < ARRAY_SIZE(cases); k++) {
+			struct ctxmig_gpu a, b;
+			struct gu_stream st = {};
+			char why[CTXMIG_IR_REASON_LEN] = "";
+			u32 *regs;
+
+			if (gu_setup(&a, m, cases[k].vram, cases[k].va_bits))
+				continue;
+			CHECK_EQ(gu_save(&a, &st, why), 0);
+			if (gu_setup(&b, t, 64 << 20, 40))
+				continue;
+			CHECK_EQ(ctxmig_gpu_poke(&b, GU_VA + 0x1000, "keep", 4), 0);
+			regs = malloc(t->mmio_size);
+			memcpy(regs, b.mmio, t->mmio_size);
+			CHECK_EQ(gu_restore(&b, &st, 0, why), cases[k].err);
+			CHECK(strstr(why, cases[k].why), "%s -> %s: %s", m->name,
+			      t->name, why);
+			CHECK_EQ(gu_read32(&b, GU_VA + 0x1000),
+				 *(const u32 *)"keep");
+			CHECK(!memcmp(regs, b.mmio, t->mmio_size),
+			      "%s: registers changed", t->name);
+			CHECK_EQ(b.migrated, 0);
+			free(regs);
+			gu_stream_free(&st);
+			ctxmig_gpu_fini(&a);
+			ctxmig_gpu_fini(&b);
+		}
+	}
+}
+
 /* A stream cut anywhere is refused and the target reports why. */
 TEST(truncated_stream_refused)
 {
