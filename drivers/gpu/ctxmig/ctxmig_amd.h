@@ -125,6 +125,7 @@ int ctxmig_amd_encode(const struct ctxmig_gpu *gpu,
 	.ring_align = 256,					\
 	.ring_min = 256,					\
 	.ring_max = 8 << 20,					\
+	.ring_slot = 4,						\
 	.ib_levels = 2,						\
 	.cmd_format = CTXMIG_CMDFMT_PM4,			\
 	.levels = ctxmig_amd_levels,				\

@@ -191,6 +191,8 @@ struct ctxmig_sysmem_ops {
  * @ring_align: required alignment of the ring's GPU VA.
  * @ring_min: smallest ring in bytes.
  * @ring_max: largest ring in bytes (all sizes are powers of two).
+ * @ring_slot: head and tail move in steps of this many bytes (a dword, or
+ *	a GPFIFO entry).
  * @ring_ib_only: the ring holds only indirect-buffer entries (NVIDIA
  *	GPFIFO); other commands must be placed in a buffer.
  * @ib_levels: indirect buffers the engine can nest (1: only from the ring).
@@ -230,6 +232,7 @@ struct ctxmig_model {
 	u32 ring_align;
 	u32 ring_min;
 	u32 ring_max;
+	u8 ring_slot;
 	bool ring_ib_only;
 	u8 ib_levels;
 	u8 cmd_format;

@@ -930,6 +930,8 @@ static int apply_translate(struct ctxmig_restore *rs, u32 e)
 	u32 first;
 	int ret;
 
+	/* The guest's head may be between the target's slots. */
+	ring.head = ALIGN(ring.head, m->ring_slot) & (ring.size - 1);
 	ring.tail = ring.head;
 	ret = m->ring_set(gpu, e, &ring);
 	if (ret) {

@@ -18,6 +18,16 @@
 #define for_each_model(i, m) \
 	for (i = 0; (m = ctxmig_model_at(i)); i++)
 
+/* Set a device up, and count a model that cannot be set up as a failure. */
+static bool setup_failed(struct ctxmig_gpu *gpu, const struct ctxmig_model *m,
+			 u64 vram, u8 va_bits)
+{
+	int ret = gu_setup(gpu, m, vram, va_bits);
+
+	CHECK(!ret, "%s: setup failed (%d)", m->name, ret);
+	return ret;
+}
+
 static const struct ctxmig_cmd smoke_cmds[] = {
 	{ .op = CTXMIG_OP_WRITE32, .dst = 0x200000, .value = 0xdeadbeef },
 	{ .op = CTXMIG_OP_WRITE64, .dst = 0x200008,
@@ -43,7 +53,7 @@ TEST(every_op_on_every_model)
 		u64 v64;
 		int n;
 
-		if (gu_setup(&gpu, m, 64 << 20, 40))
+		if (setup_failed(&gpu, m, 64 << 20, 40))
 			continue;
 		ctxmig_gpu_mmio_write(&gpu, m->mmio_size - CTXMIG_CTL_SIZE +
 				      CTXMIG_CTL_IRQ_ENABLE, CTXMIG_IRQ_ALL);
@@ -76,7 +86,7 @@ TEST(encode_decode_round_trip)
 	for_each_model(i, m) {
 		struct ctxmig_gpu gpu;
 
-		if (gu_setup(&gpu, m, 64 << 20, 40))
+		if (setup_failed(&gpu, m, 64 << 20, 40))
 			continue;
 		for (j = 0; j < ARRAY_SIZE(smoke_cmds); j++) {
 			struct ctxmig_cmd in = smoke_cmds[j], out;
@@ -116,7 +126,7 @@ TEST(decode_random_words)
 	for_each_model(i, m) {
 		struct ctxmig_gpu gpu;
 
-		if (gu_setup(&gpu, m, 64 << 20, 40))
+		if (setup_failed(&gpu, m, 64 << 20, 40))
 			continue;
 		for (k = 0; k < 200000; k++) {
 			struct ctxmig_cmd out;
@@ -153,7 +163,7 @@ TEST(errors_stop_the_engine)
 		struct ctxmig_gpu gpu;
 		int n;
 
-		if (gu_setup(&gpu, m, 64 << 20, 40))
+		if (setup_failed(&gpu, m, 64 << 20, 40))
 			continue;
 		CHECK_EQ(gu_submit(&gpu, bad, ARRAY_SIZE(bad)), 0);
 		n = ctxmig_gpu_run(&gpu, 0, 10);
@@ -201,7 +211,7 @@ TEST(page_tables_map_translate_walk)
 		};
 		struct ctxmig_xlate x;
 
-		if (gu_setup(&gpu, m, 64 << 20, 40))
+		if (setup_failed(&gpu, m, 64 << 20, 40))
 			continue;
 		CHECK_EQ(gu_map(&gpu, &huge), 0);
 		CHECK_EQ(gu_map(&gpu, &sys), 0);
@@ -229,7 +239,7 @@ TEST(compatibility_check)
 	struct ctxmig_caps caps;
 	char why[128];
 
-	if (gu_setup(&gpu, m, 64 << 20, 40))
+	if (setup_failed(&gpu, m, 64 << 20, 40))
 		return;
 	ctxmig_gpu_caps(&gpu, &caps);
 	CHECK_EQ(ctxmig_compat(&caps, &gpu, why, sizeof(why)), 0);
@@ -260,7 +270,7 @@ TEST(same_model_identity)
 		struct gu_stream s1 = {}, s2 = {};
 		char why[CTXMIG_IR_REASON_LEN];
 
-		if (gu_setup(&a, m, 64 << 20, 40))
+		if (setup_failed(&a, m, 64 << 20, 40))
 			continue;
 		CHECK_EQ(gu_submit(&a, smoke_cmds, ARRAY_SIZE(smoke_cmds)), 0);
 		CHECK_EQ(ctxmig_gpu_run(&a, 0, 3), 3);
@@ -310,10 +320,10 @@ TEST(incompatible_stream_leaves_target_alone)
 			char why[CTXMIG_IR_REASON_LEN] = "";
 			u32 *regs;
 
-			if (gu_setup(&a, m, cases[k].vram, cases[k].va_bits))
+			if (setup_failed(&a, m, cases[k].vram, cases[k].va_bits))
 				continue;
 			CHECK_EQ(gu_save(&a, &st, why), 0);
-			if (gu_setup(&b, t, 64 << 20, 40))
+			if (setup_failed(&b, t, 64 << 20, 40))
 				continue;
 			CHECK_EQ(ctxmig_gpu_poke(&b, GU_VA + 0x1000, "keep", 4), 0);
 			regs = malloc(t->mmio_size);
@@ -355,7 +365,7 @@ TEST(eight_gib_is_sparse)
 			struct gu_stream st = {};
 			char why[CTXMIG_IR_REASON_LEN] = "";
 
-			if (gu_setup(&a, m, 8ULL << 30, 40))
+			if (setup_failed(&a, m, 8ULL << 30, 40))
 				continue;
 			CHECK_EQ(gu_map(&a, &far), 0);
 			CHECK_EQ(ctxmig_gpu_poke(&a, far.va + 0x1234, "far", 4), 0);
@@ -387,7 +397,7 @@ TEST(truncated_stream_refused)
 	char why[CTXMIG_IR_REASON_LEN];
 	size_t cut;
 
-	if (gu_setup(&a, m, 64 << 20, 40))
+	if (setup_failed(&a, m, 64 << 20, 40))
 		return;
 	CHECK_EQ(gu_submit(&a, smoke_cmds, ARRAY_SIZE(smoke_cmds)), 0);
 	CHECK_EQ(gu_save(&a, &s, why), 0);
