@@ -13,6 +13,8 @@ static const struct ctxmig_model *const ctxmig_models[] = {
 	&ctxmig_amd_gfx9_model,
 	&ctxmig_amd_gfx12_model,
 	&ctxmig_intel_gen12_model,
+	&ctxmig_nv_ampere_model,
+	&ctxmig_nv_hopper_model,
 };
 
 /**

@@ -11,5 +11,7 @@
 extern const struct ctxmig_model ctxmig_amd_gfx9_model;
 extern const struct ctxmig_model ctxmig_amd_gfx12_model;
 extern const struct ctxmig_model ctxmig_intel_gen12_model;
+extern const struct ctxmig_model ctxmig_nv_ampere_model;
+extern const struct ctxmig_model ctxmig_nv_hopper_model;
 
 #endif /* _CTXMIG_MODEL_H_ */

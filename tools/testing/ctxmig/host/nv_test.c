@@ -1,0 +1,646 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host tests of the NVIDIA style models' native encodings: GP entries,
+ * method headers and method sequences as a driver writes them, MMU v2 and
+ * v3 entries (with the PDE/PTE aperture pitfall), the ring and page
+ * directory registers, and the methods that are illegal or outside the
+ * subset.
+ */
+#include <linux/bitfield.h>
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/string.h>
+
+#include "ctxmig_gpu.h"
+#include "ctxmig_model.h"
+#include "ctxmig_nv.h"
+#include "harness.h"
+#include "gpu_util.h"
+
+static const struct ctxmig_model *const nv_models[] = {
+	&ctxmig_nv_ampere_model,
+	&ctxmig_nv_hopper_model,
+};
+
+/* Run @fn on every NVIDIA model. */
+static void on_every_nv(void (*fn)(const struct ctxmig_model *m))
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(nv_models); i++)
+		fn(nv_models[i]);
+}
+
+static u32 hdr(u32 op, u32 subch, u32 mthd, u32 count)
+{
+	return FIELD_PREP(NV_DMA_SEC_OP, op) | FIELD_PREP(NV_DMA_COUNT, count) |
+	       FIELD_PREP(NV_DMA_SUBCH, subch) |
+	       FIELD_PREP(NV_DMA_ADDR, mthd >> 2);
+}
+
+static int dec(struct ctxmig_gpu *gpu, const u32 *dw, u32 n, u32 level,
+	       struct ctxmig_cmd *cmd)
+{
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->level = level;
+	return gpu->model->decode(gpu, 0, dw, n * 4, level, cmd);
+}
+
+static bool same(const struct ctxmig_cmd *c, u8 op, u64 dst, u64 src,
+		 u64 value, u16 flags)
+{
+	return c->op == op && c->dst == dst && c->src == src &&
+	       c->value == value && c->flags == flags;
+}
+
+/* GP entries, as clc56f.h / clc86f.h lay them out. */
+static void gp_entries_on(const struct ctxmig_model *m)
+{
+	struct ctxmig_gpu gpu;
+	struct ctxmig_cmd c;
+	/* 0x40 dwords at 0x12_3456_7000 */
+	u32 ib[2] = { 0x34567000, 0x12 | 0x40 << 10 };
+	u32 sub[2] = { 0x34567000, 0x12 | 0x40 << 10 | BIT(9) };
+	u32 nop[2] = { 0, 0 };
+	u32 crc[2] = { 0, 2 };
+	/* extended base 0x1ff, then the entry above, then it again */
+	u32 ext[6] = { 0x1ff << 8, 4, 0x34567000, 0x12 | 0x40 << 10,
+		       0x34567000, 0x12 | 0x40 << 10 };
+	u8 buf[64];
+	int n;
+
+	CHECK_EQ(ctxmig_gpu_init(&gpu, m, 64 << 20), 0);
+	CHECK_EQ(dec(&gpu, ib, 2, 0, &c), 8);
+	CHECK(same(&c, CTXMIG_OP_IB, 0, 0x1234567000ULL, 0x100, 0),
+	      "%s: IB src 0x%llx", m->name, (unsigned long long)c.src);
+	CHECK_EQ(dec(&gpu, ib, 1, 0, &c), -ENODATA);
+	CHECK_EQ(dec(&gpu, sub, 2, 0, &c), -EOPNOTSUPP);
+	CHECK_EQ(dec(&gpu, nop, 2, 0, &c), 8);
+	CHECK_EQ(c.op, CTXMIG_OP_NOP);
+	CHECK_EQ(dec(&gpu, crc, 2, 0, &c), -EOPNOTSUPP);
+	/*
+	 * The extended base goes with the entry after it, and only with it:
+	 * nothing stays latched for a guest that never sets it.
+	 */
+	CHECK_EQ(dec(&gpu, ext, 2, 0, &c), -ENODATA);
+	CHECK_EQ(dec(&gpu, ext, 6, 0, &c), 16);
+	CHECK_EQ(c.src, 0x1ff1234567000ULL);
+	CHECK_EQ(dec(&gpu, ext + 4, 2, 0, &c), 8);
+	CHECK_EQ(c.src, 0x1234567000ULL);
+
+	/* Encoding: the base always, so latched state never leaks. */
+	memset(&c, 0, sizeof(c));
+	c.op = CTXMIG_OP_IB;
+	c.src = BIT_ULL(m->va_bits) - (4 << 20);
+	c.value = 0x200;
+	n = m->encode(&gpu, &c, buf, sizeof(buf));
+	CHECK_EQ(n, 16);
+	CHECK_EQ(dec(&gpu, (u32 *)buf, 4, 0, &c), 16);
+	CHECK_EQ(c.src, BIT_ULL(m->va_bits) - (4 << 20));
+	CHECK_EQ(c.value, 0x200);
+	c.src = 0x100000;
+	CHECK_EQ(m->encode(&gpu, &c, buf, sizeof(buf)), 16);
+	CHECK_EQ(dec(&gpu, (u32 *)buf, 4, 0, &c), 16);
+	CHECK_EQ(c.src, 0x100000);
+	c.src = 0x100002;
+	CHECK_EQ(m->encode(&gpu, &c, buf, sizeof(buf)), -EOPNOTSUPP);
+	c.src = BIT_ULL(m->va_bits);
+	CHECK_EQ(m->encode(&gpu, &c, buf, sizeof(buf)), -EOPNOTSUPP);
+	c.src = 0x100000;
+	CHECK_EQ(m->encode(&gpu, &c, buf, 8), -ENOSPC);
+	c.level = 1;	/* no nesting: buffers start from the GPFIFO */
+	CHECK_EQ(m->encode(&gpu, &c, buf, sizeof(buf)), -EOPNOTSUPP);
+	memset(&c, 0, sizeof(c));
+	c.op = CTXMIG_OP_WRITE32;
+	CHECK_EQ(m->encode(&gpu, &c, buf, sizeof(buf)), -EOPNOTSUPP);
+	c.op = CTXMIG_OP_NOP;
+	CHECK_EQ(m->encode(&gpu, &c, buf, sizeof(buf)), 8);
+	ctxmig_gpu_fini(&gpu);
+}
+
+TEST(gp_entries)
+{
+	on_every_nv(gp_entries_on);
+}
+
+/* A host semaphore release as nouveau's gv100 fence writes it. */
+static void host_semaphore_and_interrupt_on(const struct ctxmig_model *m)
+{
+	u32 fence[8] = {
+		hdr(NV_SEC_OP_INC, 0, NV_HOST_SEM_ADDR_LO, 5),
+		0x200100, 0x00, 7, 0xdead, 0x00100001,
+		hdr(NV_SEC_OP_IMMD, 0, NV_HOST_NON_STALL_INTERRUPT, 0),
+	};
+	u32 fence64[6] = {
+		hdr(NV_SEC_OP_INC, 2, NV_HOST_SEM_ADDR_LO, 5),
+		0x200103, 0x01, 1, 2, 0x01100001,
+	};
+	struct ctxmig_gpu gpu;
+	struct ctxmig_cmd c;
+	int d;
+
+	CHECK_EQ(ctxmig_gpu_init(&gpu, m, 64 << 20), 0);
+	CHECK_EQ(dec(&gpu, fence, 7, 1, &c), 24);
+	CHECK(same(&c, CTXMIG_OP_FENCE, 0x200100, 0, 7, 0), "%s: op %u",
+	      m->name, c.op);
+	CHECK_EQ(dec(&gpu, fence + 6, 1, 1, &c), 4);
+	CHECK(same(&c, CTXMIG_OP_NOP, 0, 0, 0, CTXMIG_CMD_IRQ), "%s",
+	      m->name);
+	/* Any subchannel; ADDR_LO 1:0 ignored; 64-bit payload. */
+	CHECK_EQ(dec(&gpu, fence64, 6, 2, &c), 24);
+	CHECK(same(&c, CTXMIG_OP_FENCE, 0x100200100ULL, 0,
+		   0x200000001ULL, CTXMIG_CMD_FENCE64), "%s: 0x%llx",
+	      m->name, (unsigned long long)c.dst);
+	/* Every cut inside the run is incomplete. */
+	for (d = 0; d < 6; d++)
+		CHECK_EQ(dec(&gpu, fence, d, 1, &c), -ENODATA);
+	ctxmig_gpu_fini(&gpu);
+}
+
+TEST(host_semaphore_and_interrupt)
+{
+	on_every_nv(host_semaphore_and_interrupt_on);
+}
+
+/* State latched by one command's methods serves a later trigger. */
+static void latched_state_on(const struct ctxmig_model *m)
+{
+	u32 state[16] = {
+		hdr(NV_SEC_OP_INC, 0, NV_HOST_SEM_ADDR_LO, 4),
+		0x3000, 0, 9, 0,
+		hdr(NV_SEC_OP_NON_INC, 0, NV_HOST_NOP, 2), 0, 0,
+		hdr(NV_SEC_OP_INC, 0, NV_HOST_SET_OBJECT, 1), 0xc56f,
+	};
+	u32 exec = hdr(NV_SEC_OP_IMMD, 0, NV_HOST_SEM_EXECUTE, 1);
+	struct ctxmig_cmd c, w = {
+		.op = CTXMIG_OP_WRITE64, .dst = 0x4000, .value = 5,
+		.level = 1,
+	};
+	struct ctxmig_gpu gpu;
+	u8 buf[64];
+	int n;
+
+	CHECK_EQ(ctxmig_gpu_init(&gpu, m, 64 << 20), 0);
+	/* The buffer ends on state: not a command yet... */
+	CHECK_EQ(dec(&gpu, state, 10, 1, &c), -ENODATA);
+	CHECK_EQ(gpu.eng[0].method[NV_M_SEM_ADDR_LO], 0);
+	/* ...unless the fetch window is full: a NOP, state kept. */
+	CHECK_EQ(dec(&gpu, state, 16, 1, &c), 64);
+	CHECK(same(&c, CTXMIG_OP_NOP, 0, 0, 0, 0), "%s", m->name);
+	CHECK_EQ(gpu.eng[0].method[NV_M_SEM_ADDR_LO], 0x3000);
+	CHECK_EQ(dec(&gpu, &exec, 1, 1, &c), 4);
+	CHECK(same(&c, CTXMIG_OP_FENCE, 0x3000, 0, 9, 0), "%s",
+	      m->name);
+	/* Only no-op methods: a NOP, even at the end of a buffer. */
+	CHECK_EQ(dec(&gpu, state + 5, 5, 1, &c), 20);
+	CHECK_EQ(c.op, CTXMIG_OP_NOP);
+	/* An encoded group does not depend on what is latched. */
+	n = m->encode(&gpu, &w, buf, sizeof(buf));
+	CHECK_EQ(n, 28);
+	gpu.eng[0].method[NV_M_CE_SEM_PAYLOAD_UPPER] = 0x5555;
+	CHECK_EQ(dec(&gpu, (u32 *)buf, n / 4, 1, &c), n);
+	CHECK(same(&c, CTXMIG_OP_WRITE64, 0x4000, 0, 5, 0), "%s",
+	      m->name);
+	ctxmig_gpu_fini(&gpu);
+}
+
+TEST(latched_state)
+{
+	on_every_nv(latched_state_on);
+}
+
+/* Copy engine launches: copies, semaphores, interrupts. */
+static void copy_engine_on(const struct ctxmig_model *m)
+{
+	u32 copy[10] = {
+		hdr(NV_SEC_OP_INC, 4, NV_CE_OFFSET_IN_UPPER, 4),
+		0x1, 0x2000, 0x0, 0x3000,
+		hdr(NV_SEC_OP_INC, 4, NV_CE_LINE_LENGTH_IN, 2), 0x100, 1,
+		hdr(NV_SEC_OP_INC, 4, NV_CE_LAUNCH_DMA, 1),
+		0x182,	/* NON_PIPELINED, pitch to pitch */
+	};
+	u32 sem[7] = {
+		hdr(NV_SEC_OP_INC, 4, NV_CE_SET_SEMAPHORE_A, 3),
+		0x0, 0x5000, 42,
+		hdr(NV_SEC_OP_INC, 4, NV_CE_LAUNCH_DMA, 1), 0,
+	};
+	struct ctxmig_gpu gpu;
+	struct ctxmig_cmd c;
+
+	CHECK_EQ(ctxmig_gpu_init(&gpu, m, 64 << 20), 0);
+	CHECK_EQ(dec(&gpu, copy, 10, 1, &c), 40);
+	CHECK(same(&c, CTXMIG_OP_COPY, 0x3000, 0x100002000ULL, 0x100,
+		   0), "%s: op %u", m->name, c.op);
+	/* Copy engine methods on another subchannel. */
+	copy[0] = hdr(NV_SEC_OP_INC, 3, NV_CE_OFFSET_IN_UPPER, 4);
+	CHECK_EQ(dec(&gpu, copy, 10, 1, &c), -EOPNOTSUPP);
+	copy[0] = hdr(NV_SEC_OP_INC, 4, NV_CE_OFFSET_IN_UPPER, 4);
+	copy[9] = 0x182 | NV_LD_REMAP_ENABLE;
+	CHECK_EQ(dec(&gpu, copy, 10, 1, &c), -EOPNOTSUPP);
+	copy[9] = 0x182 | NV_LD_MULTI_LINE_ENABLE;
+	copy[7] = 2;
+	CHECK_EQ(dec(&gpu, copy, 10, 1, &c), -EOPNOTSUPP);
+	copy[7] = 1;
+	CHECK_EQ(dec(&gpu, copy, 10, 1, &c), 40);
+	copy[9] = 0x102;	/* block linear source */
+	CHECK_EQ(dec(&gpu, copy, 10, 1, &c), -EOPNOTSUPP);
+	copy[9] = 0x182 | FIELD_PREP(NV_LD_SEMAPHORE_TYPE, 1);
+	CHECK_EQ(dec(&gpu, copy, 10, 1, &c), -EOPNOTSUPP);
+
+	/* Semaphore release: plain, flushed, interrupting. */
+	sem[5] = FIELD_PREP(NV_LD_SEMAPHORE_TYPE, 1);
+	CHECK_EQ(dec(&gpu, sem, 6, 1, &c), 24);
+	CHECK(same(&c, CTXMIG_OP_WRITE32, 0x5000, 0, 42, 0), "%s",
+	      m->name);
+	sem[5] |= NV_LD_FLUSH_ENABLE;
+	CHECK_EQ(dec(&gpu, sem, 6, 1, &c), 24);
+	CHECK(same(&c, CTXMIG_OP_FENCE, 0x5000, 0, 42, 0), "%s",
+	      m->name);
+	sem[5] |= FIELD_PREP(NV_LD_INTERRUPT_TYPE, 1);
+	CHECK_EQ(dec(&gpu, sem, 6, 1, &c), 24);
+	CHECK(same(&c, CTXMIG_OP_FENCE, 0x5000, 0, 42, CTXMIG_CMD_IRQ),
+	      "%s", m->name);
+	sem[5] = FIELD_PREP(NV_LD_INTERRUPT_TYPE, 2);
+	CHECK_EQ(dec(&gpu, sem, 6, 1, &c), 24);
+	CHECK(same(&c, CTXMIG_OP_NOP, 0, 0, 0, CTXMIG_CMD_IRQ), "%s",
+	      m->name);
+	sem[5] = FIELD_PREP(NV_LD_SEMAPHORE_TYPE, 2);	/* four-word */
+	CHECK_EQ(dec(&gpu, sem, 6, 1, &c), -EOPNOTSUPP);
+	sem[2] = 0x5002;
+	sem[5] = FIELD_PREP(NV_LD_SEMAPHORE_TYPE, 1);
+	CHECK_EQ(dec(&gpu, sem, 6, 1, &c), -EINVAL);
+	ctxmig_gpu_fini(&gpu);
+}
+
+TEST(copy_engine)
+{
+	on_every_nv(copy_engine_on);
+}
+
+/* What is not in the subset, or not a method stream at all. */
+static void illegal_methods_on(const struct ctxmig_model *m)
+{
+	u32 acquire[6] = {
+		hdr(NV_SEC_OP_INC, 0, NV_HOST_SEM_ADDR_LO, 5),
+		0x1000, 0, 1, 0, 0x3,	/* ACQ_CIRC_GEQ */
+	};
+	u32 stamp[6] = {
+		hdr(NV_SEC_OP_INC, 0, NV_HOST_SEM_ADDR_LO, 5),
+		0x1000, 0, 1, 0, 0x1 | NV_SEM_EXECUTE_TIMESTAMP,
+	};
+	/* SEM_EXECUTE then SEM_EXECUTE + 4 in one run */
+	u32 past[3] = { hdr(NV_SEC_OP_INC, 0, NV_HOST_SEM_EXECUTE, 2),
+			1, 0 };
+	u32 memop[2] = { hdr(NV_SEC_OP_INC, 0, 0x28, 1), 0 };
+	u32 tert = 0x00010000;	/* SEC_OP 0, not the NOP header */
+	u32 seg_end = 0xe0000000;
+	u32 ce_unknown[2] = { hdr(NV_SEC_OP_INC, 4, 0x500, 1), 0 };
+	struct ctxmig_gpu gpu;
+	struct ctxmig_cmd c;
+
+	CHECK_EQ(ctxmig_gpu_init(&gpu, m, 64 << 20), 0);
+	CHECK_EQ(dec(&gpu, acquire, 6, 1, &c), -EOPNOTSUPP);
+	CHECK_EQ(dec(&gpu, stamp, 6, 1, &c), -EOPNOTSUPP);
+	CHECK_EQ(dec(&gpu, past, 3, 1, &c), -EOPNOTSUPP);
+	CHECK_EQ(dec(&gpu, memop, 2, 1, &c), -EOPNOTSUPP);
+	CHECK_EQ(dec(&gpu, &tert, 1, 1, &c), -EOPNOTSUPP);
+	CHECK_EQ(dec(&gpu, &seg_end, 1, 1, &c), -EOPNOTSUPP);
+	CHECK_EQ(dec(&gpu, ce_unknown, 2, 1, &c), -EOPNOTSUPP);
+	/* Nothing latched by a command that failed. */
+	CHECK_EQ(gpu.eng[0].method[NV_M_SEM_ADDR_LO], 0);
+	ctxmig_gpu_fini(&gpu);
+}
+
+TEST(illegal_methods)
+{
+	on_every_nv(illegal_methods_on);
+}
+
+/* Every encoding decodes back; long copies split; reach is checked. */
+static void encode_round_trip_on(const struct ctxmig_model *m)
+{
+	static const struct ctxmig_cmd cmds[] = {
+		{ .op = CTXMIG_OP_NOP },
+		{ .op = CTXMIG_OP_NOP, .flags = CTXMIG_CMD_IRQ },
+		{ .op = CTXMIG_OP_WRITE32, .dst = 0x1ffff000, .value = 3 },
+		{ .op = CTXMIG_OP_WRITE64, .dst = 0x10000000008ULL,
+		  .value = 1ULL << 63 },
+		{ .op = CTXMIG_OP_FENCE, .dst = 0x2000, .value = 1 },
+		{ .op = CTXMIG_OP_FENCE, .dst = 0x2000, .value = 1ULL << 40,
+		  .flags = CTXMIG_CMD_FENCE64 | CTXMIG_CMD_IRQ },
+		{ .op = CTXMIG_OP_COPY, .src = 0x1000, .dst = 0x9000,
+		  .value = 0x7000 },
+	};
+	unsigned int j;
+	struct ctxmig_gpu gpu;
+	struct ctxmig_cmd c, big = {
+		.op = CTXMIG_OP_COPY, .src = 0x100000000ULL,
+		.dst = 0x800000000ULL, .value = 5ULL << 30, .level = 1,
+	};
+	u8 buf[256];
+	u64 done;
+	int n, d, pos;
+
+	CHECK_EQ(ctxmig_gpu_init(&gpu, m, 64 << 20), 0);
+	for (j = 0; j < ARRAY_SIZE(cmds); j++) {
+		struct ctxmig_cmd in = cmds[j];
+
+		in.level = 1;
+		n = m->encode(&gpu, &in, buf, sizeof(buf));
+		CHECK(n > 0 && n <= CTXMIG_CMD_MAX_BYTES, "%s: %d",
+		      m->name, n);
+		d = dec(&gpu, (u32 *)buf, n / 4, 1, &c);
+		CHECK_EQ(d, n);
+		CHECK(same(&c, in.op, in.dst, in.src, in.value,
+			   in.flags), "%s: cmd %u", m->name, j);
+	}
+	/* 5 GiB: 2 GiB, 2 GiB, 1 GiB launches. */
+	n = m->encode(&gpu, &big, buf, sizeof(buf));
+	CHECK_EQ(n, 120);
+	for (pos = 0, done = 0; pos < n; pos += d) {
+		d = dec(&gpu, (u32 *)(buf + pos), (n - pos) / 4, 1, &c);
+		CHECK_EQ(d, 40);
+		if (d <= 0)
+			break;
+		CHECK_EQ(c.src, big.src + done);
+		CHECK_EQ(c.dst, big.dst + done);
+		done += c.value;
+	}
+	CHECK_EQ(done, big.value);
+	/* Beyond the copy engine's reach: 49 or 57 bits. */
+	c = cmds[2];
+	c.level = 1;
+	c.dst = BIT_ULL(m->va_bits);
+	CHECK_EQ(m->encode(&gpu, &c, buf, sizeof(buf)), -EOPNOTSUPP);
+	c.dst = BIT_ULL(m->va_bits) - 4;
+	CHECK_EQ(m->encode(&gpu, &c, buf, sizeof(buf)), 24);
+	c.dst = 0x1002;
+	CHECK_EQ(m->encode(&gpu, &c, buf, sizeof(buf)), -EOPNOTSUPP);
+	ctxmig_gpu_fini(&gpu);
+}
+
+TEST(encode_round_trip)
+{
+	on_every_nv(encode_round_trip_on);
+}
+
+static void pte_leaf(struct ctxmig_pte *p, u64 addr, u32 flags, u8 cache)
+{
+	memset(p, 0, sizeof(*p));
+	p->kind = CTXMIG_PTE_LEAF;
+	p->addr = addr;
+	p->flags = flags;
+	p->cache = cache;
+}
+
+static void pte_table(struct ctxmig_pte *p, u64 addr)
+{
+	memset(p, 0, sizeof(*p));
+	p->kind = CTXMIG_PTE_TABLE;
+	p->addr = addr;
+}
+
+/* MMU v2 entries, bit for bit as vmmgp100.c writes them. */
+TEST(mmu_v2_entries)
+{
+	const struct ctxmig_model *m = &ctxmig_nv_ampere_model;
+	u32 rw = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE;
+	u32 rx = CTXMIG_MAP_READ | CTXMIG_MAP_EXEC;
+	struct ctxmig_gpu gpu;
+	struct ctxmig_pte p, q;
+	u64 raw[2] = {};
+	unsigned int c;
+
+	CHECK_EQ(ctxmig_gpu_init(&gpu, m, 64 << 20), 0);
+	/* PT (level 5): video, RW: VALID | addr >> 4 */
+	pte_leaf(&p, 0x1234000, rw, CTXMIG_CACHE_DEFAULT);
+	CHECK_EQ(m->pte_encode(&gpu, 5, 0, &p, raw), 0);
+	CHECK_EQ(raw[0], 0x123401ULL);
+	m->pte_decode(&gpu, 5, 0, raw, &q);
+	CHECK_EQ(q.kind, CTXMIG_PTE_LEAF);
+	CHECK_EQ(q.addr, 0x1234000);
+	CHECK_EQ(q.flags, rw | CTXMIG_MAP_EXEC);
+	/* System, coherent, read-only: APERTURE 2, READ_ONLY bit 6 */
+	pte_leaf(&p, 0x123456000ULL,
+		 CTXMIG_MAP_READ | CTXMIG_MAP_SYSMEM | CTXMIG_MAP_SNOOP,
+		 CTXMIG_CACHE_DEFAULT);
+	CHECK_EQ(m->pte_encode(&gpu, 4, 0, &p, raw), 0);
+	CHECK_EQ(raw[0], 0x12345645ULL);
+	m->pte_decode(&gpu, 4, 0, raw, &q);
+	CHECK_EQ(q.flags, rx | CTXMIG_MAP_SYSMEM | CTXMIG_MAP_SNOOP);
+	CHECK_EQ(q.addr, 0x123456000ULL);
+	/* Non-coherent system: APERTURE 3, no SNOOP */
+	raw[0] = 0x12345601ULL | 3 << 1;
+	m->pte_decode(&gpu, 5, 0, raw, &q);
+	CHECK_EQ(q.flags, rw | CTXMIG_MAP_EXEC | CTXMIG_MAP_SYSMEM);
+	/* The pitfall: PTE aperture 1 is a peer, not video memory. */
+	raw[0] = 0x123401ULL | 1 << 1;
+	m->pte_decode(&gpu, 5, 0, raw, &q);
+	CHECK_EQ(q.kind, CTXMIG_PTE_INVALID);
+	/* Sparse: VALID 0, VOL 1. */
+	raw[0] = BIT(3);
+	m->pte_decode(&gpu, 5, 0, raw, &q);
+	CHECK_EQ(q.kind, CTXMIG_PTE_INVALID);
+	/* ...and PDE aperture 0 is invalid, 1 video, 2/3 system. */
+	raw[0] = 0x1000ULL;
+	m->pte_decode(&gpu, 1, 0, raw, &q);
+	CHECK_EQ(q.kind, CTXMIG_PTE_INVALID);
+	raw[0] = 0x1000ULL | 2 << 1;
+	m->pte_decode(&gpu, 1, 0, raw, &q);
+	CHECK_EQ(q.kind, CTXMIG_PTE_INVALID);
+	pte_table(&p, 0x100000);
+	CHECK_EQ(m->pte_encode(&gpu, 1, 0, &p, raw), 0);
+	CHECK_EQ(raw[0], 0x10002ULL);
+	m->pte_decode(&gpu, 1, 0, raw, &q);
+	CHECK(q.kind == CTXMIG_PTE_TABLE && q.addr == 0x100000, "%u 0x%llx",
+	      q.kind, (unsigned long long)q.addr);
+	/* Video VRAM beyond ADDRESS_VID (32:8, 37 bits). */
+	pte_leaf(&p, 1ULL << 37, rw, 0);
+	CHECK_EQ(m->pte_encode(&gpu, 5, 0, &p, raw), -EOPNOTSUPP);
+	/* Not readable: no such NVIDIA page. */
+	pte_leaf(&p, 0x1000, CTXMIG_MAP_WRITE, 0);
+	CHECK_EQ(m->pte_encode(&gpu, 5, 0, &p, raw), -EOPNOTSUPP);
+
+	/* Dual PD0: big table in 63:0 (>> 8 at bit 4), small in 127:64. */
+	memset(raw, 0, sizeof(raw));
+	pte_table(&p, 0x20100);
+	CHECK_EQ(m->pte_encode(&gpu, 3, 0, &p, raw), 0);
+	pte_table(&p, 0x30000);
+	CHECK_EQ(m->pte_encode(&gpu, 3, 1, &p, raw), 0);
+	CHECK_EQ(raw[0], 0x2012ULL);
+	CHECK_EQ(raw[1], 0x3002ULL);
+	m->pte_decode(&gpu, 3, 0, raw, &q);
+	CHECK_EQ(q.addr, 0x20100);
+	m->pte_decode(&gpu, 3, 1, raw, &q);
+	CHECK_EQ(q.addr, 0x30000);
+	/* A 2 MiB page over a small-page table is refused. */
+	pte_leaf(&p, 0x200000, rw, 0);
+	CHECK_EQ(m->pte_encode(&gpu, 3, 0, &p, raw), -EEXIST);
+	memset(raw, 0, sizeof(raw));
+	CHECK_EQ(m->pte_encode(&gpu, 3, 0, &p, raw), 0);
+	CHECK_EQ(raw[0], 0x20001ULL);
+	m->pte_decode(&gpu, 3, 1, raw, &q);
+	CHECK_EQ(q.kind, CTXMIG_PTE_INVALID);
+	m->pte_decode(&gpu, 3, 0, raw, &q);
+	CHECK(q.kind == CTXMIG_PTE_LEAF && q.addr == 0x200000, "%u", q.kind);
+	pte_table(&p, 0x30000);
+	CHECK_EQ(m->pte_encode(&gpu, 3, 1, &p, raw), -EEXIST);
+
+	/* Cache: VOL and ctxmig's bit 55; a native VOL page is UNCACHED. */
+	for (c = 0; c <= CTXMIG_CACHE_MAX; c++) {
+		pte_leaf(&p, 0x5000, rw, c);
+		CHECK_EQ(m->pte_encode(&gpu, 5, 0, &p, raw), 0);
+		m->pte_decode(&gpu, 5, 0, raw, &q);
+		CHECK_EQ(q.cache, c);
+	}
+	raw[0] = 0x501ULL | BIT(3);
+	m->pte_decode(&gpu, 5, 0, raw, &q);
+	CHECK_EQ(q.cache, CTXMIG_CACHE_UNCACHED);
+	ctxmig_gpu_fini(&gpu);
+}
+
+/* MMU v3 entries, as gh100 dev_mmu.h lays them out. */
+TEST(mmu_v3_entries)
+{
+	const struct ctxmig_model *m = &ctxmig_nv_hopper_model;
+	struct ctxmig_gpu gpu;
+	struct ctxmig_pte p, q;
+	u64 raw[2] = {};
+	unsigned int c;
+
+	CHECK_EQ(ctxmig_gpu_init(&gpu, m, 64 << 20), 0);
+	/* RO video page: PCF 4 (REGULAR_RO_ATOMIC_CACHED_ACE), in place */
+	pte_leaf(&p, 0x1234000, CTXMIG_MAP_READ, CTXMIG_CACHE_DEFAULT);
+	CHECK_EQ(m->pte_encode(&gpu, 6, 0, &p, raw), 0);
+	CHECK_EQ(raw[0], 0x1234021ULL);
+	CHECK_EQ(FIELD_GET(GENMASK_ULL(7, 3), raw[0]), 4);
+	/* RW uncached: PCF 1 */
+	pte_leaf(&p, 0x1234000, CTXMIG_MAP_READ | CTXMIG_MAP_WRITE,
+		 CTXMIG_CACHE_UNCACHED);
+	CHECK_EQ(m->pte_encode(&gpu, 6, 0, &p, raw), 0);
+	CHECK_EQ(raw[0], 0x1234009ULL);
+	/* nouveau's PCF with ACD (0x10) still decodes as RW */
+	raw[0] = 0x1234001ULL | 0x10 << 3;
+	m->pte_decode(&gpu, 6, 0, raw, &q);
+	CHECK(q.flags & CTXMIG_MAP_WRITE, "0x%x", q.flags);
+	CHECK_EQ(q.cache, CTXMIG_CACHE_DEFAULT);
+	/* Video addresses stop at 40 bits, system at 52. */
+	pte_leaf(&p, 1ULL << 40, CTXMIG_MAP_READ, 0);
+	CHECK_EQ(m->pte_encode(&gpu, 6, 0, &p, raw), -EOPNOTSUPP);
+	p.flags |= CTXMIG_MAP_SYSMEM;
+	CHECK_EQ(m->pte_encode(&gpu, 6, 0, &p, raw), 0);
+	CHECK_EQ(raw[0], (1ULL << 40) | 0x27);	/* aperture 3, RO */
+	/* PDE: aperture 1 (video), PCF 2, address in place */
+	pte_table(&p, 0x10000);
+	CHECK_EQ(m->pte_encode(&gpu, 0, 0, &p, raw), 0);
+	CHECK_EQ(raw[0], 0x10012ULL);
+	/* The pitfall again: in a PTE, aperture 1 is a peer. */
+	raw[0] = 0x10003ULL;
+	m->pte_decode(&gpu, 6, 0, raw, &q);
+	CHECK_EQ(q.kind, CTXMIG_PTE_INVALID);
+	m->pte_decode(&gpu, 3, 0, raw, &q);	/* IS_PTE above PD0 */
+	CHECK_EQ(q.kind, CTXMIG_PTE_INVALID);
+	/* Dual PD0: big 51:8 and small 115:76, both in place. */
+	memset(raw, 0, sizeof(raw));
+	pte_table(&p, 0x20100);
+	CHECK_EQ(m->pte_encode(&gpu, 4, 0, &p, raw), 0);
+	pte_table(&p, 0x30000);
+	CHECK_EQ(m->pte_encode(&gpu, 4, 1, &p, raw), 0);
+	CHECK_EQ(raw[0], 0x20112ULL);
+	CHECK_EQ(raw[1], 0x30012ULL);
+	for (c = 0; c <= CTXMIG_CACHE_MAX; c++) {
+		pte_leaf(&p, 0x200000, CTXMIG_MAP_READ, c);
+		memset(raw, 0, sizeof(raw));
+		CHECK_EQ(m->pte_encode(&gpu, 4, 0, &p, raw), 0);
+		m->pte_decode(&gpu, 4, 0, raw, &q);
+		CHECK(q.kind == CTXMIG_PTE_LEAF && q.cache == c, "%u", c);
+	}
+	ctxmig_gpu_fini(&gpu);
+}
+
+/* Ring and page directory registers. */
+static void registers_on(const struct ctxmig_model *m)
+{
+	struct ctxmig_ring r = {
+		.base = 0x12345000ULL, .size = 4096, .head = 64,
+		.tail = 4088, .flags = CTXMIG_RING_ENABLED,
+	}, g;
+	struct ctxmig_gpu gpu;
+
+	CHECK_EQ(ctxmig_gpu_init(&gpu, m, 64 << 20), 0);
+	CHECK_EQ(m->pt_root(&gpu), U64_MAX);
+	CHECK_EQ(m->ring_set(&gpu, 0, &r), 0);
+	CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_PBDMA_GP_BASE),
+		 0x12345000);
+	CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_PBDMA_GP_BASE_HI),
+		 9 << 16);
+	CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_PBDMA_GP_GET), 8);
+	CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_PBDMA_GP_PUT), 511);
+	m->ring_get(&gpu, 0, &g);
+	CHECK(g.base == r.base && g.size == r.size && g.head == r.head &&
+	      g.tail == r.tail && g.flags == r.flags, "%s", m->name);
+	/* The guest's own programming, entry indices. */
+	ctxmig_gpu_mmio_write(&gpu, NV_PBDMA_GP_BASE_HI, 0x12 | 5 << 16);
+	ctxmig_gpu_mmio_write(&gpu, NV_PBDMA_GP_PUT, 33);
+	m->ring_get(&gpu, 0, &g);
+	CHECK_EQ(g.base, 0x1212345000ULL);
+	CHECK_EQ(g.size, 256);
+	CHECK_EQ(g.tail, 8);
+	r.head = 4;
+	CHECK_EQ(m->ring_set(&gpu, 0, &r), -EINVAL);
+	r.head = 0;
+	r.base = 1ULL << 40;
+	CHECK_EQ(m->ring_set(&gpu, 0, &r), -EINVAL);
+	m->set_pt_root(&gpu, 0x123456789000ULL);
+	CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_RAMIN_PDB_LO),
+		 0x56789c00);
+	CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_RAMIN_PDB_HI), 0x1234);
+	CHECK_EQ(m->pt_root(&gpu), 0x123456789000ULL);
+	ctxmig_gpu_mmio_write(&gpu, NV_RAMIN_PDB_LO, 0x56789c02);
+	CHECK_EQ(m->pt_root(&gpu), U64_MAX);	/* system memory */
+	ctxmig_gpu_fini(&gpu);
+}
+
+TEST(registers)
+{
+	on_every_nv(registers_on);
+}
+
+/* The smoke program through the GPFIFO, checked (gpu_test skips models
+ * it cannot set up; here that is a failure).
+ */
+static void runs_through_the_gpfifo_on(const struct ctxmig_model *m)
+{
+	static const struct ctxmig_cmd cmds[] = {
+		{ .op = CTXMIG_OP_WRITE32, .dst = 0x200000, .value = 0xabcd },
+		{ .op = CTXMIG_OP_COPY, .src = 0x200000, .dst = 0x300000,
+		  .value = 4 },
+		{ .op = CTXMIG_OP_FENCE, .dst = 0x200100, .value = 3,
+		  .flags = CTXMIG_CMD_IRQ },
+	};
+	struct ctxmig_gpu gpu;
+	struct ctxmig_ring r;
+
+	CHECK_EQ(gu_setup(&gpu, m, 64 << 20, 40), 0);
+	ctxmig_gpu_mmio_write(&gpu, m->mmio_size - CTXMIG_CTL_SIZE +
+			      CTXMIG_CTL_IRQ_ENABLE, CTXMIG_IRQ_ALL);
+	CHECK_EQ(gu_submit(&gpu, cmds, ARRAY_SIZE(cmds)), 0);
+	CHECK_EQ(ctxmig_gpu_run(&gpu, 0, 100), 4);
+	CHECK_EQ(gu_read32(&gpu, 0x300000), 0xabcd);
+	CHECK_EQ(gu_read32(&gpu, 0x200100), 3);
+	CHECK_EQ(gpu.eng[0].irqs, 1);
+	m->ring_get(&gpu, 0, &r);
+	CHECK_EQ(r.head, 16);	/* extended base + entry */
+	CHECK_EQ(r.tail, 16);
+	ctxmig_gpu_fini(&gpu);
+}
+
+TEST(runs_through_the_gpfifo)
+{
+	on_every_nv(runs_through_the_gpfifo_on);
+}
+
+int main(void)
+{
+	return host_main("nv_test");
+}
