@@ -344,6 +344,61 @@ TEST(incompatible_stream_leaves_target_alone)
 	}
 }
 
+/* Page tables from VRAM 5..12 MiB, for a source with many of them. */
+static u64 big_pt_next;
+
+static u64 big_pt_alloc(void *priv, u32 bytes)
+{
+	if (big_pt_next + 4096 > (12 << 20))
+		return U64_MAX;
+	big_pt_next += 4096;
+	return big_pt_next - 4096;
+}
+
+/*
+ * Page tables that do not fit the target's reserved area: -ENOSPC with the
+ * reason, from every model to every model.  1100 VAs 2 MiB apart, all
+ * mapping one page, need a page table each; a 16 MiB device reserves
+ * 4 MiB (1024 pages).
+ */
+TEST(page_tables_overflow_reserved_area)
+{
+	const struct ctxmig_model *m, *t;
+	unsigned int i, j, k;
+
+	for_each_model(i, m)
+		for (j = 0; (t = ctxmig_model_at(j)); j++) {
+			struct ctxmig_gpu a, b;
+			struct gu_stream st = {};
+			char why[CTXMIG_IR_REASON_LEN] = "";
+
+			if (setup_failed(&a, m, 16 << 20, 40))
+				continue;
+			big_pt_next = 5 << 20;
+			for (k = 0; k < 1100; k++) {
+				struct ctxmig_mapping one = {
+					.va = 0x80000000ULL + ((u64)k << 21),
+					.size = 4096, .addr = GU_VRAM,
+					.flags = CTXMIG_MAP_READ,
+					.page_shift = 12,
+				};
+
+				if (ctxmig_pt_map(&a, &one, big_pt_alloc, NULL))
+					break;
+			}
+			CHECK_EQ(k, 1100);
+			CHECK_EQ(gu_save(&a, &st, why), 0);
+			CHECK_EQ(ctxmig_gpu_init(&b, t, 16 << 20), 0);
+			ctxmig_gpu_set_va_bits(&b, 40);
+			CHECK_EQ(gu_restore(&b, &st, 0, why), -ENOSPC);
+			CHECK(strstr(why, "do not fit"), "%s -> %s: %s", m->name,
+			      t->name, why);
+			gu_stream_free(&st);
+			ctxmig_gpu_fini(&a);
+			ctxmig_gpu_fini(&b);
+		}
+}
+
 /*
  * 8 GiB of VRAM costs only the pages written, on every model, through a
  * migration to every other model.
