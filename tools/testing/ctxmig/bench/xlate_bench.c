@@ -31,7 +31,7 @@
 #define PT_HEAP		(1ULL << 30)
 #define POOL_BYTES	(16U << 20)
 
-static u64 map_bytes = 1ULL << 30;
+static u64 map_bytes = BIT_ULL(30);
 static u64 pt_next;
 
 static double now(void)

@@ -246,7 +246,8 @@ static inline int gu_save(struct ctxmig_gpu *gpu, struct gu_stream *out,
 		}
 	}
 	if (ret < 0)
-		strcpy(why, s.error.err ? s.error.reason : w.error.reason);
+		snprintf(why, CTXMIG_IR_REASON_LEN, "%s",
+			 s.error.err ? s.error.reason : w.error.reason);
 	ctxmig_save_fini(&s);
 	ctxmig_ir_writer_fini(&w);
 	return ret < 0 ? ret : 0;
@@ -275,7 +276,8 @@ static inline int gu_restore(struct ctxmig_gpu *gpu,
 	if (!ret)
 		ret = ctxmig_restore_finish(rs);
 	if (ret)
-		strcpy(why, ctxmig_restore_error(rs)->reason);
+		snprintf(why, CTXMIG_IR_REASON_LEN, "%s",
+			 ctxmig_restore_error(rs)->reason);
 	ctxmig_restore_fini(rs);
 	free(rs);
 	return ret;

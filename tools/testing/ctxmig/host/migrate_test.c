@@ -95,7 +95,9 @@ TEST(every_chain_of_three)
 
 static void report(void)
 {
-	printf("# migrate_test: %llu runs, %llu migrations (%llu with commands pending, %llu inside a half-executed indirect buffer), %llu stream bytes\n",
+	printf("# migrate_test: %llu runs, %llu migrations (%llu with commands "
+	       "pending, %llu inside a half-executed indirect buffer), %llu "
+	       "stream bytes\n",
 	       (unsigned long long)stats.runs,
 	       (unsigned long long)stats.migrations,
 	       (unsigned long long)stats.with_pending,
