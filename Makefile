@@ -31,7 +31,7 @@ deps:
 	@$(HOST)/deps.sh
 
 modules: deps
-	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_CTXMIG=m W=1 modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_CTXMIG=m CONFIG_CTXMIG_VFIO=y W=1 modules
 
 # The three test tiers.  Each prints "<tier>: N passed, N failed[, N skipped]";
 # check.sh runs them all and sums.
@@ -63,8 +63,8 @@ checkpatch: deps
 	@$(HOST)/checkpatch.sh
 
 sparse: deps
-	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_CTXMIG=m C=2 \
-		CF=-D__CHECK_ENDIAN__ modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_CTXMIG=m CONFIG_CTXMIG_VFIO=y \
+		C=2 CF=-D__CHECK_ENDIAN__ modules
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null

@@ -3,8 +3,9 @@
  * ctxmig: live migration of virtual GPUs between different GPU models.
  *
  * Module entry.  The driver's layers are described in
- * Documentation/gpu/ctxmig/architecture.rst.  Today the module carries the
- * IR codec; the mdev parent and its vGPU types register here as they land.
+ * Documentation/gpu/ctxmig/architecture.rst: the IR codec, the GPU models
+ * and their translators, and (with CONFIG_CTXMIG_VFIO) the mdev parent
+ * with one vGPU type per model.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -12,6 +13,7 @@
 #include <linux/moduleparam.h>
 
 #include "ctxmig_ir.h"
+#include "ctxmig_vfio.h"
 
 /*
  * The IR version this module writes, read-only under
@@ -25,12 +27,17 @@ MODULE_PARM_DESC(ir_version, "IR stream version written (major.minor)");
 
 static int __init ctxmig_init(void)
 {
+	int ret = ctxmig_vfio_init();
+
+	if (ret)
+		return ret;
 	pr_info("IR version %s\n", ir_version);
 	return 0;
 }
 
 static void __exit ctxmig_exit(void)
 {
+	ctxmig_vfio_exit();
 }
 
 module_init(ctxmig_init);

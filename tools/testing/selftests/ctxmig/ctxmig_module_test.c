@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -84,6 +85,31 @@ TEST(mdev_core_loaded)
 
 	EXPECT_EQ(0, stat("/sys/module/mdev", &st));
 	EXPECT_EQ(0, stat("/sys/module/vfio_iommu_type1", &st));
+}
+
+/* One mdev type per GPU model, under the ctxmig parent. */
+TEST(mdev_types_registered)
+{
+	static const char *const models[] = {
+		"amd-gfx9", "amd-gfx12", "intel-gen12", "nv-ampere", "nv-hopper",
+	};
+	char path[256], buf[64];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(models) / sizeof(models[0]); i++) {
+		snprintf(path, sizeof(path),
+			 "/sys/class/mdev_bus/ctxmig/mdev_supported_types/ctxmig-%s/device_api",
+			 models[i]);
+		ASSERT_EQ(0, read_attr(path, buf, sizeof(buf))) {
+			TH_LOG("%s missing", path);
+		}
+		EXPECT_STREQ("vfio-pci", buf);
+		snprintf(path, sizeof(path),
+			 "/sys/class/mdev_bus/ctxmig/mdev_supported_types/ctxmig-%s/available_instances",
+			 models[i]);
+		ASSERT_EQ(0, read_attr(path, buf, sizeof(buf)));
+		EXPECT_LT(0, atoi(buf));
+	}
 }
 
 TEST(vfio_container_has_type1)
