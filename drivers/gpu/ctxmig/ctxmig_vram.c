@@ -65,6 +65,16 @@ const void *ctxmig_vram_page(struct ctxmig_vram *vram, u64 pfn)
 	return xa_load(&vram->pages, pfn);
 }
 
+/* Mark a present page written since the last round, counting it once. */
+static void vram_mark_dirty(struct ctxmig_vram *vram, u64 pfn)
+{
+	if (!vram->track_dirty ||
+	    xa_get_mark(&vram->pages, pfn, CTXMIG_VRAM_DIRTY))
+		return;
+	xa_set_mark(&vram->pages, pfn, CTXMIG_VRAM_DIRTY);
+	vram->dirty++;
+}
+
 /* Find or allocate the page @pfn; marks it dirty when tracking. */
 static void *vram_page_for_write(struct ctxmig_vram *vram, u64 pfn)
 {
@@ -82,8 +92,7 @@ static void *vram_page_for_write(struct ctxmig_vram *vram, u64 pfn)
 		}
 		vram->present++;
 	}
-	if (vram->track_dirty)
-		xa_set_mark(&vram->pages, pfn, CTXMIG_VRAM_DIRTY);
+	vram_mark_dirty(vram, pfn);
 	return page;
 }
 
@@ -184,9 +193,7 @@ int ctxmig_vram_clear(struct ctxmig_vram *vram, u64 offset, u64 len)
 			vram->present--;
 		} else if (page) {
 			memset(page + in, 0, n);
-			if (vram->track_dirty)
-				xa_set_mark(&vram->pages, pfn,
-					    CTXMIG_VRAM_DIRTY);
+			vram_mark_dirty(vram, pfn);
 		}
 		offset += n;
 		len -= n;
@@ -221,5 +228,25 @@ const void *ctxmig_vram_next(struct ctxmig_vram *vram, u64 *pfn, bool dirty)
  */
 void ctxmig_vram_clean(struct ctxmig_vram *vram, u64 pfn)
 {
+	if (!xa_get_mark(&vram->pages, pfn, CTXMIG_VRAM_DIRTY))
+		return;
 	xa_clear_mark(&vram->pages, pfn, CTXMIG_VRAM_DIRTY);
+	vram->dirty--;
+}
+
+/**
+ * ctxmig_vram_track() - start or stop tracking writes
+ * @vram: VRAM.
+ * @on: track from now on, with every page clean; or stop and forget.
+ *
+ * Pre-copy turns tracking on before its first pass over VRAM, so that
+ * every page written after a page was sent is sent again.
+ */
+void ctxmig_vram_track(struct ctxmig_vram *vram, bool on)
+{
+	u64 pfn = 0;
+
+	while (ctxmig_vram_next(vram, &pfn, true))
+		ctxmig_vram_clean(vram, pfn++);
+	vram->track_dirty = on;
 }

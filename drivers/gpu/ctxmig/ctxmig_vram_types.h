@@ -23,6 +23,7 @@
  *	8 GiB costs only what its guest touched.
  * @size: bytes the device presents; a multiple of the page size.
  * @present: pages allocated.
+ * @dirty: pages marked CTXMIG_VRAM_DIRTY.
  * @track_dirty: mark written pages CTXMIG_VRAM_DIRTY (pre-copy).
  *
  * Not locked: the owning engine's lock serialises every access.
@@ -31,6 +32,7 @@ struct ctxmig_vram {
 	struct xarray pages;
 	u64 size;
 	u64 present;
+	u64 dirty;
 	bool track_dirty;
 };
 
