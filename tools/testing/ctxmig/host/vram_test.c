@@ -104,6 +104,37 @@ TEST(dirty_tracking)
 	ctxmig_vram_fini(&v);
 }
 
+/* The dirty count follows the marks, whatever the order of events. */
+TEST(dirty_count)
+{
+	struct ctxmig_vram v;
+	u8 buf[8] = { 1 };
+	u64 pfn = 0;
+
+	CHECK_EQ(ctxmig_vram_init(&v, 16 << 20), 0);
+	CHECK_EQ(ctxmig_vram_write(&v, 0x3000, buf, 8), 0);
+	ctxmig_vram_track(&v, true);
+	CHECK_EQ(v.dirty, 0);
+	CHECK_EQ(ctxmig_vram_write(&v, 0x1000, buf, 8), 0);
+	CHECK_EQ(ctxmig_vram_write(&v, 0x1008, buf, 8), 0);
+	CHECK_EQ(ctxmig_vram_write(&v, 0x2000, buf, 8), 0);
+	CHECK_EQ(v.dirty, 2);
+	ctxmig_vram_clean(&v, 1);
+	ctxmig_vram_clean(&v, 1);
+	CHECK_EQ(v.dirty, 1);
+	/* A cleared page stays, zeroed and dirty, so a round resends it. */
+	CHECK_EQ(ctxmig_vram_clear(&v, 0x3000, 4096), 0);
+	CHECK_EQ(v.dirty, 2);
+	CHECK_EQ(v.present, 3);
+	CHECK(ctxmig_vram_next(&v, &pfn, true) && pfn == 2, "pfn %llu",
+	      (unsigned long long)pfn);
+	ctxmig_vram_track(&v, false);
+	CHECK_EQ(v.dirty, 0);
+	pfn = 0;
+	CHECK(!ctxmig_vram_next(&v, &pfn, true), "a page still dirty");
+	ctxmig_vram_fini(&v);
+}
+
 int main(void)
 {
 	return host_main("vram_test");
