@@ -65,8 +65,12 @@ const void *ctxmig_vram_page(struct ctxmig_vram *vram, u64 pfn)
 	return xa_load(&vram->pages, pfn);
 }
 
-/* Mark a present page written since the last round, counting it once. */
-static void vram_mark_dirty(struct ctxmig_vram *vram, u64 pfn)
+/**
+ * ctxmig_vram_mark() - count a page as written since it was last sent
+ * @vram: VRAM, tracking writes.
+ * @pfn: page frame number of a present page.
+ */
+void ctxmig_vram_mark(struct ctxmig_vram *vram, u64 pfn)
 {
 	if (!vram->track_dirty ||
 	    xa_get_mark(&vram->pages, pfn, CTXMIG_VRAM_DIRTY))
@@ -92,7 +96,7 @@ static void *vram_page_for_write(struct ctxmig_vram *vram, u64 pfn)
 		}
 		vram->present++;
 	}
-	vram_mark_dirty(vram, pfn);
+	ctxmig_vram_mark(vram, pfn);
 	return page;
 }
 
@@ -193,7 +197,7 @@ int ctxmig_vram_clear(struct ctxmig_vram *vram, u64 offset, u64 len)
 			vram->present--;
 		} else if (page) {
 			memset(page + in, 0, n);
-			vram_mark_dirty(vram, pfn);
+			ctxmig_vram_mark(vram, pfn);
 		}
 		offset += n;
 		len -= n;

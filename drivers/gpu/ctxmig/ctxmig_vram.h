@@ -16,6 +16,7 @@ int ctxmig_vram_clear(struct ctxmig_vram *vram, u64 offset, u64 len);
 const void *ctxmig_vram_page(struct ctxmig_vram *vram, u64 pfn);
 const void *ctxmig_vram_next(struct ctxmig_vram *vram, u64 *pfn, bool dirty);
 void ctxmig_vram_clean(struct ctxmig_vram *vram, u64 pfn);
+void ctxmig_vram_mark(struct ctxmig_vram *vram, u64 pfn);
 void ctxmig_vram_track(struct ctxmig_vram *vram, bool on);
 
 /**

@@ -30,6 +30,8 @@
 enum save_phase {
 	SAVE_PREAMBLE,
 	SAVE_DEVICE,
+	SAVE_PRE_VRAM,		/* pre-copy: every page once */
+	SAVE_PRE_DIRTY,		/* pre-copy: pages written since sent */
 	SAVE_ENGINE,
 	SAVE_CMD,
 	SAVE_MAPPING,
@@ -285,21 +287,26 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static bool is_table(const struct ctxmig_save *s, u64 pfn)
+static bool in_sorted(const u64 *list, u32 n, u64 pfn)
 {
-	u32 lo = 0, hi = s->ntables;
+	u32 lo = 0, hi = n;
 
 	while (lo < hi) {
 		u32 mid = lo + (hi - lo) / 2;
 
-		if (s->tables[mid] == pfn)
+		if (list[mid] == pfn)
 			return true;
-		if (s->tables[mid] < pfn)
+		if (list[mid] < pfn)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return false;
+}
+
+static bool is_table(const struct ctxmig_save *s, u64 pfn)
+{
+	return in_sorted(s->tables, s->ntables, pfn);
 }
 
 static bool va_ok(const struct ctxmig_caps *caps, u64 va, u64 len)
@@ -336,33 +343,46 @@ static int save_check_cmd(struct ctxmig_save *s, const struct ctxmig_cmd *c)
 	return 0;
 }
 
-/**
- * ctxmig_save_init() - take a device's state for saving
- * @s: save to set up.
- * @gpu: the device; its engines stopped, and staying so until
- *	ctxmig_save_fini().
- *
- * Decodes the pending commands and walks the page tables now, so that a
- * device that cannot be saved is refused before the first byte.
- *
- * Return: 0, or a negative errno with the reason in @s->error.
- */
-int ctxmig_save_init(struct ctxmig_save *s, struct ctxmig_gpu *gpu)
+static int save_start(struct ctxmig_save *s, struct ctxmig_gpu *gpu)
 {
-	static const struct ctxmig_pt_walk_ops walk = {
-		.mapping = save_mapping,
-		.table = save_table,
-	};
-	const struct ctxmig_model *m = gpu->model;
-	u32 e, i;
-	int ret;
-
 	memset(s, 0, sizeof(*s));
 	s->gpu = gpu;
 	ctxmig_gpu_caps(gpu, &s->caps);
 	s->stage = kvmalloc(CTXMIG_IR_VRAM_CHUNK_MAX, GFP_KERNEL);
 	if (!s->stage)
 		return save_fail(s, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Walk the page tables: the mappings, or only the table pages. */
+static int save_walk(struct ctxmig_save *s, bool mappings)
+{
+	static const struct ctxmig_pt_walk_ops full = {
+		.mapping = save_mapping,
+		.table = save_table,
+	};
+	static const struct ctxmig_pt_walk_ops tables = {
+		.table = save_table,
+	};
+	int ret;
+
+	s->ntables = 0;
+	ret = ctxmig_pt_walk(s->gpu, mappings ? &full : &tables, s);
+	if (ret)
+		return s->error.err ? s->error.err :
+		       save_fail(s, ret, "page tables cannot be walked (%d)",
+				 ret);
+	sort(s->tables, s->ntables, sizeof(u64), cmp_u64, NULL);
+	return 0;
+}
+
+/* The engines' state and pending commands, and the mappings. */
+static int save_collect(struct ctxmig_save *s)
+{
+	struct ctxmig_gpu *gpu = s->gpu;
+	const struct ctxmig_model *m = gpu->model;
+	u32 e, i;
+	int ret;
 
 	for (e = 0; e < CTXMIG_GPU_ENGINES; e++) {
 		struct ctxmig_engine *eng = &gpu->eng[e];
@@ -397,14 +417,117 @@ int ctxmig_save_init(struct ctxmig_save *s, struct ctxmig_gpu *gpu)
 							  c->value);
 		}
 	}
+	return save_walk(s, true);
+}
 
-	ret = ctxmig_pt_walk(gpu, &walk, s);
+/**
+ * ctxmig_save_init() - take a stopped device's state for saving
+ * @s: save to set up.
+ * @gpu: the device; its engines stopped, and staying so until
+ *	ctxmig_save_fini().
+ *
+ * Decodes the pending commands and walks the page tables now, so that a
+ * device that cannot be saved is refused before the first byte.
+ *
+ * Return: 0, or a negative errno with the reason in @s->error.
+ */
+int ctxmig_save_init(struct ctxmig_save *s, struct ctxmig_gpu *gpu)
+{
+	return save_start(s, gpu) ?: save_collect(s);
+}
+
+/**
+ * ctxmig_save_precopy_init() - start saving a device that keeps running
+ * @s: save to set up.
+ * @gpu: the device, whose engine may run between ctxmig_save_step()
+ *	calls (its owner serialises them).
+ *
+ * Pre-copy: the stream starts with the preamble, the device and every
+ * guest VRAM page, then, round after round, the pages written since they
+ * were sent (VRAM writes are tracked from now on).  ctxmig_save_stop()
+ * ends pre-copy once the engine is stopped.
+ *
+ * Return: 0, or a negative errno with the reason in @s->error.
+ */
+int ctxmig_save_precopy_init(struct ctxmig_save *s, struct ctxmig_gpu *gpu)
+{
+	int ret = save_start(s, gpu);
+
 	if (ret)
-		return s->error.err ? s->error.err :
-		       save_fail(s, ret, "page tables cannot be walked (%d)",
-				 ret);
-	sort(s->tables, s->ntables, sizeof(u64), cmp_u64, NULL);
+		return ret;
+	s->precopy = true;
+	/* Page-table pages as of now are left out; stop re-checks them. */
+	ret = save_walk(s, false);
+	if (ret)
+		return ret;
+	ctxmig_vram_track(&gpu->vram, true);
+	s->initial_pages = gpu->vram.present;
 	return 0;
+}
+
+/* Was @pfn a whole page-table page when the list was taken? */
+static bool in_sorted(const u64 *list, u32 n, u64 pfn);
+
+/**
+ * ctxmig_save_stop() - end pre-copy: the engine has stopped
+ * @s: a pre-copy save.
+ *
+ * Collects what only a stopped device can give (pending commands,
+ * registers, mappings) and switches the stream to its final part: the
+ * engines, commands, mappings, the pages written since they were sent,
+ * and END.
+ *
+ * Return: 0, or a negative errno with the reason in @s->error.
+ */
+int ctxmig_save_stop(struct ctxmig_save *s)
+{
+	struct ctxmig_vram *vram = &s->gpu->vram;
+	u64 *old = s->tables;
+	u32 nold = s->ntables, i;
+	int ret;
+
+	if (!s->precopy || s->phase > SAVE_PRE_DIRTY)
+		return save_fail(s, -EINVAL, "not in pre-copy");
+	/* Keep the pre-copy table list: a page may have stopped being one. */
+	s->tables = NULL;
+	s->ntables = 0;
+	s->tables_cap = 0;
+	ret = save_collect(s);
+	/* Pages skipped as tables that are tables no more: send them now. */
+	for (i = 0; !ret && i < nold; i++) {
+		u64 pfn = old[i];
+
+		if (!in_sorted(s->tables, s->ntables, pfn) &&
+		    ctxmig_vram_page(vram, pfn))
+			ctxmig_vram_mark(vram, pfn);
+	}
+	kvfree(old);
+	if (ret)
+		return ret;
+	/* The initial pass may not have finished: send what it had left. */
+	if (s->phase <= SAVE_PRE_VRAM)
+		s->pfn_initial = s->pfn;
+	else
+		s->pfn_initial = U64_MAX;
+	s->phase = SAVE_ENGINE;
+	s->pos = 0;
+	return 0;
+}
+
+/**
+ * ctxmig_save_precopy_info() - what pre-copy has still to send
+ * @s: a pre-copy save.
+ * @initial: bytes of the first pass not yet read.
+ * @dirty: bytes written since they were sent.
+ */
+void ctxmig_save_precopy_info(const struct ctxmig_save *s, u64 *initial,
+			      u64 *dirty)
+{
+	u64 left = s->initial_pages > s->initial_seen ?
+		   s->initial_pages - s->initial_seen : 0;
+
+	*initial = s->phase <= SAVE_PRE_VRAM ? left * CTXMIG_VRAM_PAGE_SIZE : 0;
+	*dirty = s->gpu->vram.dirty * CTXMIG_VRAM_PAGE_SIZE;
 }
 
 /**
@@ -415,6 +538,8 @@ void ctxmig_save_fini(struct ctxmig_save *s)
 {
 	u32 e;
 
+	if (s->precopy && s->gpu)
+		ctxmig_vram_track(&s->gpu->vram, false);
 	for (e = 0; e < CTXMIG_GPU_ENGINES; e++)
 		ctxmig_cmd_list_free(&s->cmds[e]);
 	kvfree(s->maps.maps);
@@ -434,26 +559,42 @@ static void save_identity(const struct ctxmig_gpu *gpu,
 }
 
 /*
- * The next run of up to a chunk of contiguous, present, non-zero guest
- * pages that are not page tables, gathered into @s->stage.
+ * The next run of up to a chunk of contiguous guest pages to send,
+ * gathered into @s->stage, from @s->pfn on.  A full pass (@dirty false)
+ * takes present pages that are neither all zero nor page tables.  A dirty
+ * pass takes pages written since they were sent, zero ones included (the
+ * writer turns those into VRAM_ZERO: the target may hold older data), and
+ * cleans every page it passes.
  */
-static u32 save_gather(struct ctxmig_save *s, u64 *start)
+static u32 save_gather(struct ctxmig_save *s, u64 *start, bool dirty)
 {
 	struct ctxmig_vram *vram = &s->gpu->vram;
 	u64 guest_pages = s->gpu->guest_size >> CTXMIG_VRAM_PAGE_SHIFT;
+	bool clean = dirty || s->precopy;
 	u32 len = 0;
 
 	for (;;) {
 		u64 pfn = s->pfn;
-		const void *page = ctxmig_vram_next(vram, &pfn, false);
+		const void *page = ctxmig_vram_next(vram, &pfn, dirty);
+		bool zero;
 
+		if (page && pfn >= guest_pages && clean) {
+			/* ctxmig's own area is never sent: forget its writes. */
+			ctxmig_vram_clean(vram, pfn);
+			s->pfn = pfn + 1;
+			continue;
+		}
 		if (!page || pfn >= guest_pages)
 			break;
 		if (len && pfn != *start + len / CTXMIG_VRAM_PAGE_SIZE)
 			break;
 		s->pfn = pfn + 1;
-		if (is_table(s, pfn) ||
-		    !memchr_inv(page, 0, CTXMIG_VRAM_PAGE_SIZE)) {
+		if (!dirty)
+			s->initial_seen++;
+		if (clean)
+			ctxmig_vram_clean(vram, pfn);
+		zero = !memchr_inv(page, 0, CTXMIG_VRAM_PAGE_SIZE);
+		if (is_table(s, pfn) || (zero && !dirty)) {
 			if (len)
 				break;
 			continue;
@@ -468,26 +609,26 @@ static u32 save_gather(struct ctxmig_save *s, u64 *start)
 	return len;
 }
 
-static int save_vram(struct ctxmig_save *s, struct ctxmig_ir_writer *w)
+/* Send VRAM while the writer has room: 1 when the pass is over. */
+static int save_vram(struct ctxmig_save *s, struct ctxmig_ir_writer *w,
+		     bool dirty)
 {
 	u32 need = ctxmig_ir_vram_record_bytes(CTXMIG_IR_VRAM_CHUNK_MAX);
 
 	for (;;) {
-		u64 restart = s->pfn, start = 0;
+		u64 start = 0;
 		u32 len;
 		int ret;
 
 		if (ctxmig_ir_room(w) < need)
 			return 0;
-		len = save_gather(s, &start);
+		len = save_gather(s, &start, dirty);
 		if (!len)
 			return 1;
 		ret = ctxmig_ir_put_vram(w, start << CTXMIG_VRAM_PAGE_SHIFT,
 					 s->stage, len);
-		if (ret) {
-			s->pfn = restart;
+		if (ret)
 			return ret;
-		}
 	}
 }
 
@@ -497,8 +638,10 @@ static int save_vram(struct ctxmig_save *s, struct ctxmig_ir_writer *w)
  * @w: writer; drain it (ctxmig_ir_peek()/ctxmig_ir_consume()) between
  *	calls.
  *
- * Return: 1 when the END record is written, 0 when the writer is full and
- * more is to come, or a negative errno (the writer's reason, or @s->error).
+ * Return: 1 (CTXMIG_SAVE_DONE) when the END record is written, 0 when the
+ * writer is full and more is to come, CTXMIG_SAVE_IDLE in pre-copy when
+ * nothing is to be sent until the device writes more, or a negative errno
+ * (the writer's reason, or @s->error).
  */
 int ctxmig_save_step(struct ctxmig_save *s, struct ctxmig_ir_writer *w)
 {
@@ -518,9 +661,25 @@ int ctxmig_save_step(struct ctxmig_save *s, struct ctxmig_ir_writer *w)
 				return 0;
 			save_identity(s->gpu, &id);
 			ret = ctxmig_ir_put_device(w, &id, &s->caps);
-			s->phase = SAVE_ENGINE;
+			s->phase = s->precopy ? SAVE_PRE_VRAM : SAVE_ENGINE;
 			s->pos = 0;
+			s->pfn = 0;
 			break;
+		case SAVE_PRE_VRAM:
+			ret = save_vram(s, w, false);
+			if (ret <= 0)
+				return ret;
+			ret = 0;
+			s->phase = SAVE_PRE_DIRTY;
+			s->pfn = 0;
+			break;
+		case SAVE_PRE_DIRTY:
+			ret = save_vram(s, w, true);
+			if (ret <= 0)
+				return ret;
+			/* A round is over; come back for the next one. */
+			s->pfn = 0;
+			return s->gpu->vram.dirty ? 0 : CTXMIG_SAVE_IDLE;
 		case SAVE_ENGINE:
 			if (s->pos == CTXMIG_GPU_ENGINES) {
 				s->phase = SAVE_CMD;
@@ -563,7 +722,22 @@ int ctxmig_save_step(struct ctxmig_save *s, struct ctxmig_ir_writer *w)
 			s->pos++;
 			break;
 		case SAVE_VRAM:
-			ret = save_vram(s, w);
+			if (!s->precopy) {
+				ret = save_vram(s, w, false);
+			} else if (s->pfn_initial != U64_MAX) {
+				/* Stopped before the first pass ended. */
+				s->pfn = s->pfn_initial;
+				ret = save_vram(s, w, false);
+				if (ret == 1) {
+					s->pfn_initial = U64_MAX;
+					s->pfn = 0;
+					ret = 0;
+					break;
+				}
+				s->pfn_initial = s->pfn;
+			} else {
+				ret = save_vram(s, w, true);
+			}
 			if (ret <= 0)
 				return ret;
 			ret = 0;

@@ -15,6 +15,10 @@
 #include "ctxmig_gpu.h"
 #include "ctxmig_ir.h"
 
+/* ctxmig_save_step() results besides 0 and errors. */
+#define CTXMIG_SAVE_DONE		1
+#define CTXMIG_SAVE_IDLE		2
+
 /* Most pending commands (all levels) one engine may carry. */
 #define CTXMIG_XLATE_MAX_CMDS		BIT(20)
 /* Most mappings a device may carry. */
@@ -62,6 +66,11 @@ struct ctxmig_map_list {
  * @engine: engine whose commands are being written.
  * @pfn: next VRAM page to look at.
  * @stage: gathers contiguous VRAM pages into one record.
+ * @precopy: pre-copy save: VRAM first while the device runs.
+ * @initial_pages: pages present when pre-copy started.
+ * @initial_seen: pages the first pass went past.
+ * @pfn_initial: where the first pass stopped if pre-copy ended before it
+ *	finished, else U64_MAX.
  * @error: why the save failed.
  */
 struct ctxmig_save {
@@ -80,10 +89,18 @@ struct ctxmig_save {
 	u32 engine;
 	u64 pfn;
 	u8 *stage;
+	bool precopy;
+	u64 initial_pages;
+	u64 initial_seen;
+	u64 pfn_initial;
 	struct ctxmig_ir_error error;
 };
 
 int ctxmig_save_init(struct ctxmig_save *s, struct ctxmig_gpu *gpu);
+int ctxmig_save_precopy_init(struct ctxmig_save *s, struct ctxmig_gpu *gpu);
+int ctxmig_save_stop(struct ctxmig_save *s);
+void ctxmig_save_precopy_info(const struct ctxmig_save *s, u64 *initial,
+			      u64 *dirty);
 int ctxmig_save_step(struct ctxmig_save *s, struct ctxmig_ir_writer *w);
 void ctxmig_save_fini(struct ctxmig_save *s);
 

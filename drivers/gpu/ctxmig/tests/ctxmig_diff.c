@@ -457,25 +457,98 @@ out:
 	return ret;
 }
 
+/**
+ * struct diff_stats - what the differential runs did
+ * @runs: workloads run.
+ * @migrations: migrations done.
+ * @with_pending: migrations with commands pending.
+ * @mid_ib: migrations with an indirect buffer half executed.
+ * @bytes: stream bytes moved.
+ * @precopy: migrations that went through pre-copy.
+ * @stop_bytes: stream bytes those sent after the source stopped.
+ */
+struct diff_stats {
+	u64 runs;
+	u64 migrations;
+	u64 with_pending;
+	u64 mid_ib;
+	u64 bytes;
+	u64 precopy;
+	u64 stop_bytes;
+};
+
+/* Hand the writer's bytes to the restore in @chunk-byte pieces. */
+static int diff_drain_writer(struct ctxmig_ir_writer *w,
+			     struct ctxmig_restore *rs, size_t chunk,
+			     u64 *bytes)
+{
+	const u8 *p;
+	u32 n;
+	int ret = 0;
+
+	while (!ret && (p = ctxmig_ir_peek(w, &n)) && n) {
+		u32 k = min_t(size_t, n, chunk);
+
+		ret = ctxmig_restore_feed(rs, p, k);
+		ctxmig_ir_consume(w, k);
+		*bytes += k;
+	}
+	return ret;
+}
+
+/*
+ * Pre-copy: send VRAM while the source keeps executing, @rounds times,
+ * then stop it.  Returns 0 or a negative errno.
+ */
+static int diff_precopy(struct diff_dev *d, struct ctxmig_ir_writer *w,
+			struct ctxmig_restore *rs, struct ctxmig_save *s,
+			struct diff_rng *r, size_t chunk, u64 *bytes)
+{
+	u32 rounds = 1 + diff_below(r, 3);
+	int ret = 0, step;
+
+	while (!ret && rounds--) {
+		do {
+			step = ctxmig_save_step(s, w);
+			ret = step < 0 ? step :
+			      diff_drain_writer(w, rs, chunk, bytes);
+		} while (!ret && step == 0);
+		/* The guest's work goes on and dirties pages. */
+		if (!ret)
+			ret = min(ctxmig_gpu_run(&d->gpu, 0, diff_below(r, 8)), 0);
+	}
+	return ret ?: ctxmig_save_stop(s);
+}
+
 /* Stream the device's state into @next, in pieces of @chunk bytes. */
 static int diff_transfer(struct diff_dev *d, struct diff_dev *next,
 			 struct ctxmig_ir_writer *w, struct ctxmig_restore *rs,
-			 struct ctxmig_save *s, size_t chunk, u64 *bytes,
-			 char *why, size_t len)
+			 struct ctxmig_save *s, struct diff_rng *r,
+			 size_t chunk, struct diff_stats *st, char *why,
+			 size_t len)
 {
+	bool precopy = diff_below(r, 2);
+	u64 before;
 	int ret, done = 0;
 
-	ret = ctxmig_save_init(s, &d->gpu);
+	ret = precopy ? ctxmig_save_precopy_init(s, &d->gpu) :
+			ctxmig_save_init(s, &d->gpu);
 	if (ret) {
 		scnprintf(why, len, "save from %s: %s", d->gpu.model->name,
 			  s->error.reason);
 		goto out_save;
 	}
 	ret = ctxmig_restore_init(rs, &next->gpu);
+	if (!ret && precopy) {
+		ret = diff_precopy(d, w, rs, s, r, chunk, &st->bytes);
+		if (ret)
+			scnprintf(why, len, "pre-copy from %s: %d %s",
+				  d->gpu.model->name, ret, s->error.err ?
+				  s->error.reason : d->gpu.eng[0].reason);
+		st->precopy++;
+	}
+	before = st->bytes;
 	while (!ret && !done) {
-		const u8 *p;
-		u32 n;
-
 		done = ctxmig_save_step(s, w);
 		if (done < 0) {
 			ret = done;
@@ -483,15 +556,10 @@ static int diff_transfer(struct diff_dev *d, struct diff_dev *next,
 				  s->error.reason : w->error.reason);
 			break;
 		}
-		/* Hand the bytes over in pieces, as a data_fd would. */
-		while (!ret && (p = ctxmig_ir_peek(w, &n)) && n) {
-			u32 k = min_t(size_t, n, chunk);
-
-			ret = ctxmig_restore_feed(rs, p, k);
-			ctxmig_ir_consume(w, k);
-			*bytes += k;
-		}
+		ret = diff_drain_writer(w, rs, chunk, &st->bytes);
 	}
+	if (precopy)
+		st->stop_bytes += st->bytes - before;
 	if (!ret)
 		ret = ctxmig_restore_finish(rs);
 	if (ret && !why[0])
@@ -508,7 +576,8 @@ out_save:
 static int diff_migrate(struct diff_dev *d, const struct ctxmig_model *to,
 			struct ctxmig_ir_writer *w, struct ctxmig_restore *rs,
 			struct ctxmig_save *s, struct diff_sys *sys,
-			size_t chunk, u64 *bytes, char *why, size_t len)
+			struct diff_rng *r, size_t chunk,
+			struct diff_stats *st, char *why, size_t len)
 {
 	struct diff_dev *next;
 	int ret;
@@ -522,7 +591,7 @@ static int diff_migrate(struct diff_dev *d, const struct ctxmig_model *to,
 	ret = ctxmig_ir_writer_init(w, CTXMIG_IR_WRITER_MIN_BUF);
 	if (ret)
 		goto out_dev;
-	ret = diff_transfer(d, next, w, rs, s, chunk, bytes, why, len);
+	ret = diff_transfer(d, next, w, rs, s, r, chunk, st, why, len);
 	ctxmig_ir_writer_fini(w);
 	if (ret)
 		goto out_dev;
@@ -581,22 +650,6 @@ static int diff_compare(struct diff_dev *a, struct diff_dev *b,
 	}
 	return 0;
 }
-
-/**
- * struct diff_stats - what the differential runs did
- * @runs: workloads run.
- * @migrations: migrations done.
- * @with_pending: migrations with commands pending.
- * @mid_ib: migrations with an indirect buffer half executed.
- * @bytes: stream bytes moved.
- */
-struct diff_stats {
-	u64 runs;
-	u64 migrations;
-	u64 with_pending;
-	u64 mid_ib;
-	u64 bytes;
-};
 
 /* Run an engine until idle, within a bound: a program never loops. */
 static int diff_drain(struct diff_dev *d)
@@ -707,14 +760,15 @@ static int diff_run(u64 seed, const struct ctxmig_model *const *chain, u32 n,
 					    eng->depth;
 			st->mid_ib += eng->depth && eng->ib[0].pos;
 			ret = diff_migrate(dev, chain[hop++], w, rs, s,
-					   &sys_dev, 1 + diff_below(&rng, 9000),
-					   &st->bytes, why, len);
+					   &sys_dev, &rng,
+					   1 + diff_below(&rng, 9000), st, why,
+					   len);
 			st->migrations += !ret;
 		}
 		/* The rest of the chain, before the last batch drains. */
 		while (!ret && b == DIFF_BATCHES - 1 && hop < n) {
 			ret = diff_migrate(dev, chain[hop++], w, rs, s,
-					   &sys_dev, 4096, &st->bytes, why, len);
+					   &sys_dev, &rng, 4096, st, why, len);
 			st->migrations += !ret;
 		}
 		if (!ret)

@@ -96,13 +96,16 @@ TEST(every_chain_of_three)
 static void report(void)
 {
 	printf("# migrate_test: %llu runs, %llu migrations (%llu with commands "
-	       "pending, %llu inside a half-executed indirect buffer), %llu "
-	       "stream bytes\n",
+	       "pending, %llu inside a half-executed indirect buffer, %llu "
+	       "through pre-copy), %llu stream bytes, %llu of them after "
+	       "a pre-copy source stopped\n",
 	       (unsigned long long)stats.runs,
 	       (unsigned long long)stats.migrations,
 	       (unsigned long long)stats.with_pending,
 	       (unsigned long long)stats.mid_ib,
-	       (unsigned long long)stats.bytes);
+	       (unsigned long long)stats.precopy,
+	       (unsigned long long)stats.bytes,
+	       (unsigned long long)stats.stop_bytes);
 }
 
 int main(void)
