@@ -78,6 +78,7 @@ struct ctxmig_vgpu;
  * @disabled: the device left the state the file belongs to.
  * @saving: a saving file (else resuming).
  * @done: saving: the END record was produced.
+ * @idle: saving in pre-copy: nothing to send until the device writes.
  * @err: saving: the error that stopped producing the stream.
  * @save: saving: the translator.
  * @w: saving: the writer the translator fills.
@@ -91,6 +92,7 @@ struct ctxmig_migf {
 	bool disabled;
 	bool saving;
 	bool done;
+	bool idle;
 	int err;
 	struct ctxmig_save save;
 	struct ctxmig_ir_writer w;
@@ -423,6 +425,15 @@ static int ctxmig_migf_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+/* Stream bytes encoded and not yet read. */
+static u32 migf_buffered(struct ctxmig_migf *migf)
+{
+	u32 n;
+
+	ctxmig_ir_peek(&migf->w, &n);
+	return n;
+}
+
 static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
 				size_t len, loff_t *pos)
 {
@@ -460,6 +471,8 @@ static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
 			ret = migf->err;
 			break;
 		}
+		if (migf->idle && done)
+			break;
 		mutex_lock(&migf->vgpu->gpu_lock);
 		ret = ctxmig_save_step(&migf->save, &migf->w);
 		mutex_unlock(&migf->vgpu->gpu_lock);
@@ -469,7 +482,13 @@ static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
 				 migf->w.error.reason);
 			migf->err = ret;
 		} else {
-			migf->done = ret;
+			migf->done = ret == CTXMIG_SAVE_DONE;
+			migf->idle = ret == CTXMIG_SAVE_IDLE;
+			/* Pre-copy with nothing to send: a temporary end. */
+			if (migf->idle && !done && !migf_buffered(migf)) {
+				ret = -ENOMSG;
+				break;
+			}
 			ret = 0;
 		}
 	}
@@ -478,9 +497,52 @@ out:
 	return done ? done : ret;
 }
 
+static long ctxmig_precopy_ioctl(struct file *filp, unsigned int cmd,
+				 unsigned long arg)
+{
+	struct ctxmig_migf *migf = filp->private_data;
+	struct vfio_precopy_info info = {};
+	struct ctxmig_vgpu *vgpu;
+	unsigned long minsz;
+	u64 initial, dirty;
+	int ret = 0;
+
+	if (cmd != VFIO_MIG_GET_PRECOPY_INFO)
+		return -ENOTTY;
+	minsz = offsetofend(struct vfio_precopy_info, dirty_bytes);
+	if (copy_from_user(&info, (void __user *)arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+
+	mutex_lock(&migf->lock);
+	vgpu = migf->vgpu;
+	if (migf->disabled || !migf->save.precopy) {
+		mutex_unlock(&migf->lock);
+		return migf->disabled ? -ENODEV : -EINVAL;
+	}
+	mutex_lock(&vgpu->gpu_lock);
+	ctxmig_save_precopy_info(&migf->save, &initial, &dirty);
+	mutex_unlock(&vgpu->gpu_lock);
+	/* Bytes already encoded count with the phase they belong to. */
+	if (initial)
+		initial += migf_buffered(migf);
+	else
+		dirty += migf_buffered(migf);
+	mutex_unlock(&migf->lock);
+
+	info.initial_bytes = initial;
+	info.dirty_bytes = dirty;
+	if (copy_to_user((void __user *)arg, &info, minsz))
+		ret = -EFAULT;
+	return ret;
+}
+
 static const struct file_operations ctxmig_save_fops = {
 	.owner = THIS_MODULE,
 	.read = ctxmig_save_read,
+	.unlocked_ioctl = ctxmig_precopy_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
 	.release = ctxmig_migf_release,
 };
 
@@ -531,7 +593,7 @@ static const struct file_operations ctxmig_resume_fops = {
 };
 
 static struct ctxmig_migf *ctxmig_migf_new(struct ctxmig_vgpu *vgpu,
-					   bool saving)
+					   bool saving, bool precopy)
 {
 	struct ctxmig_migf *migf;
 	int ret;
@@ -547,7 +609,9 @@ static struct ctxmig_migf *ctxmig_migf_new(struct ctxmig_vgpu *vgpu,
 		if (ret)
 			goto err_free;
 		mutex_lock(&vgpu->gpu_lock);
-		ret = ctxmig_save_init(&migf->save, &vgpu->gpu);
+		ret = precopy ?
+		      ctxmig_save_precopy_init(&migf->save, &vgpu->gpu) :
+		      ctxmig_save_init(&migf->save, &vgpu->gpu);
 		mutex_unlock(&vgpu->gpu_lock);
 		if (ret) {
 			dev_warn(vgpu->vdev.dev, "cannot save: %s\n",
@@ -644,8 +708,40 @@ static struct file *ctxmig_step_state(struct ctxmig_vgpu *vgpu,
 	if ((cur == VFIO_DEVICE_STATE_RUNNING &&
 	     new == VFIO_DEVICE_STATE_RUNNING_P2P) ||
 	    (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
-	     new == VFIO_DEVICE_STATE_RUNNING))
+	     new == VFIO_DEVICE_STATE_RUNNING) ||
+	    (cur == VFIO_DEVICE_STATE_PRE_COPY &&
+	     new == VFIO_DEVICE_STATE_PRE_COPY_P2P) ||
+	    (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
+	     new == VFIO_DEVICE_STATE_PRE_COPY))
 		return NULL;
+	/* Pre-copy abandoned: the source carries on, nothing lost. */
+	if ((cur == VFIO_DEVICE_STATE_PRE_COPY &&
+	     new == VFIO_DEVICE_STATE_RUNNING) ||
+	    (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
+	     new == VFIO_DEVICE_STATE_RUNNING_P2P)) {
+		ctxmig_disable_files(vgpu);
+		return NULL;
+	}
+	/* Pre-copy ends: the same fd goes on with the stop-copy part. */
+	if (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
+	    new == VFIO_DEVICE_STATE_STOP_COPY) {
+		int ret;
+
+		ctxmig_engine_stop(vgpu);
+		migf = vgpu->saving;
+		mutex_lock(&migf->lock);
+		mutex_lock(&vgpu->gpu_lock);
+		ret = ctxmig_save_stop(&migf->save);
+		mutex_unlock(&vgpu->gpu_lock);
+		migf->idle = false;
+		if (ret) {
+			dev_warn(vgpu->vdev.dev, "cannot save: %s\n",
+				 migf->save.error.reason);
+			migf->err = ret;
+		}
+		mutex_unlock(&migf->lock);
+		return ret ? ERR_PTR(ret) : NULL;
+	}
 	if (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
 	    new == VFIO_DEVICE_STATE_STOP) {
 		ctxmig_engine_stop(vgpu);
@@ -665,17 +761,26 @@ static struct file *ctxmig_step_state(struct ctxmig_vgpu *vgpu,
 	    new == VFIO_DEVICE_STATE_STOP) {
 		int ret = ctxmig_load(vgpu);
 
-		if (ret)
+		if (ret) {
+			/* Half restored: only a reset leaves this. */
+			vgpu->state = VFIO_DEVICE_STATE_ERROR;
 			return ERR_PTR(ret);
+		}
 		ctxmig_disable_files(vgpu);
 		return NULL;
 	}
-	if (cur == VFIO_DEVICE_STATE_STOP &&
-	    (new == VFIO_DEVICE_STATE_STOP_COPY ||
-	     new == VFIO_DEVICE_STATE_RESUMING)) {
-		bool saving = new == VFIO_DEVICE_STATE_STOP_COPY;
+	if ((cur == VFIO_DEVICE_STATE_STOP &&
+	     (new == VFIO_DEVICE_STATE_STOP_COPY ||
+	      new == VFIO_DEVICE_STATE_RESUMING)) ||
+	    (cur == VFIO_DEVICE_STATE_RUNNING &&
+	     new == VFIO_DEVICE_STATE_PRE_COPY) ||
+	    (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
+	     new == VFIO_DEVICE_STATE_PRE_COPY_P2P)) {
+		bool saving = new != VFIO_DEVICE_STATE_RESUMING;
+		bool precopy = new == VFIO_DEVICE_STATE_PRE_COPY ||
+			       new == VFIO_DEVICE_STATE_PRE_COPY_P2P;
 
-		migf = ctxmig_migf_new(vgpu, saving);
+		migf = ctxmig_migf_new(vgpu, saving, precopy);
 		if (IS_ERR(migf))
 			return ERR_CAST(migf);
 		get_file(migf->filp);
@@ -685,7 +790,7 @@ static struct file *ctxmig_step_state(struct ctxmig_vgpu *vgpu,
 			vgpu->resuming = migf;
 		return migf->filp;
 	}
-	/* vfio_mig_get_next_state() uses no other arc without PRE_COPY. */
+	/* vfio_mig_get_next_state() uses no other arc. */
 	WARN_ON(true);
 	return ERR_PTR(-EINVAL);
 }
@@ -952,7 +1057,8 @@ static int ctxmig_init_dev(struct vfio_device *vdev)
 	ctxmig_config_init(vgpu);
 	vgpu->running = true;
 	vgpu->state = VFIO_DEVICE_STATE_RUNNING;
-	vdev->migration_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P;
+	vdev->migration_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
+				VFIO_MIGRATION_PRE_COPY;
 	vdev->mig_ops = &ctxmig_migration_ops;
 	return 0;
 
