@@ -93,17 +93,50 @@ done
 cp "$ko" "$stage/modules/ctxmig.ko"
 
 # The kselftests, built statically in the kernel tree's selftests layout
-# so that "../kselftest_harness.h" resolves as it does in-tree.
+# so that "../kselftest_harness.h" resolves as it does in-tree.  The
+# programs of CTXMIG_GUEST_PROGS (selftests Makefile) also link guest.c and
+# the driver's GPU model sources, compiled through the host shim headers
+# as tools/testing/ctxmig/host.mk compiles them; the tests themselves see
+# only the uAPI headers.
 ksrc=$("$top/tools/testing/ctxmig/ksrc.sh")
 ksel=$ksrc/tools/testing/selftests
+selmk=$top/tools/testing/selftests/ctxmig/Makefile
 rm -rf "$ksel/ctxmig"
-mkdir -p "$ksel/ctxmig"
-cp "$top"/tools/testing/selftests/ctxmig/*.c "$ksel/ctxmig/"
-tests=$(sed -n 's/^TEST_GEN_PROGS *[:+]*= *//p' \
-	"$top/tools/testing/selftests/ctxmig/Makefile")
+mkdir -p "$ksel/ctxmig/obj"
+cp "$top"/tools/testing/selftests/ctxmig/*.[ch] "$ksel/ctxmig/"
+tests=$(sed -n 's/^TEST_GEN_PROGS *[:+]*= *//p' "$selmk")
+guest_progs=$(sed -n 's/^CTXMIG_GUEST_PROGS *[:+]*= *//p' "$selmk")
+guest_cflags=(-static -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter
+	-Wno-sign-compare -Wno-missing-field-initializers
+	-I"$top/tools/testing/ctxmig/include" -I"$top/include/uapi"
+	-I"$top/drivers/gpu/ctxmig")
+guest_objs=()
+build_guest_objs() {
+	local src obj
+	[ ${#guest_objs[@]} -eq 0 ] || return 0
+	# The driver's pure logic, as host.mk's LOGIC_SRCS: every model
+	# without naming one.
+	for src in "$ksel/ctxmig/guest.c" \
+		$(ls "$top"/drivers/gpu/ctxmig/ctxmig_*.c |
+		  grep -v -e '/ctxmig_main\.c$' -e '/ctxmig_vfio\.c$') \
+		"$top/tools/testing/ctxmig/crc32c.c" \
+		"$top/tools/testing/ctxmig/xarray.c"; do
+		obj=$ksel/ctxmig/obj/$(basename "${src%.c}").o
+		werror=()
+		[ "$src" != "$ksel/ctxmig/guest.c" ] || werror=(-Werror)
+		gcc "${guest_cflags[@]}" "${werror[@]}" -c -o "$obj" "$src" ||
+			fail "building $(basename "$src") for the selftests failed"
+		guest_objs+=("$obj")
+	done
+}
 for t in $tests ${VM_TESTS:-}; do
+	extra=()
+	if [[ " $guest_progs " == *" $t "* ]]; then
+		build_guest_objs
+		extra=("${guest_objs[@]}")
+	fi
 	gcc -static -O2 -Wall -Werror -I"$top/include/uapi" \
-		-o "$stage/selftests/$t" "$ksel/ctxmig/$t.c" ||
+		-o "$stage/selftests/$t" "$ksel/ctxmig/$t.c" "${extra[@]}" ||
 		fail "building selftest $t failed"
 done
 

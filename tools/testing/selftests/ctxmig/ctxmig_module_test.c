@@ -96,7 +96,7 @@ TEST(mdev_types_registered)
 	char path[256], buf[64];
 	unsigned int i;
 
-	for (i = 0; i < sizeof(models) / sizeof(models[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(models); i++) {
 		snprintf(path, sizeof(path),
 			 "/sys/class/mdev_bus/ctxmig/mdev_supported_types/ctxmig-%s/device_api",
 			 models[i]);

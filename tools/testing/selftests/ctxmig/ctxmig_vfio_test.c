@@ -1,0 +1,1034 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ctxmig: the vGPUs as a VMM and its guest see them, through VFIO only.
+ *
+ * Every test creates its own mdev instances and removes them in its
+ * teardown (and main() removes any a killed test left behind).  A guest
+ * driver (guest.c) programs each device in its model's native formats;
+ * the workloads are random writes, copies and fences in one data mapping
+ * whose expected contents a reference computation gives.
+ *
+ *  types_enumerate          the five mdev types and their attributes
+ *  each_model.*.regions_and_irqs
+ *                           VFIO device, region and IRQ info, config
+ *                           space, control page, migration flags
+ *  each_model.*.workload    ring and indirect-buffer submissions, fences,
+ *                           the data through BAR2, the MSI eventfd
+ *  migrate_same_type.*.live and migrate_cross_type.*.live
+ *                           a workload migrated with commands pending
+ *                           (when the engine was caught with any), the
+ *                           target verified and driven in its own
+ *                           format, the source resumed and driven
+ *  bad_streams.*.refused    truncated, bit-flipped and wrong-version
+ *                           streams: RESUMING -> STOP fails, the target
+ *                           is in ERROR, a reset recovers it, the good
+ *                           stream then restores; the source resumes
+ *
+ * Run after vfio, vfio_iommu_type1, mdev and ctxmig are loaded.
+ */
+#define _GNU_SOURCE
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <linux/ctxmig.h>
+#include <linux/vfio.h>
+
+#include "../kselftest_harness.h"
+#include "guest.h"
+
+#define MDEV_TYPES	"/sys/class/mdev_bus/ctxmig/mdev_supported_types"
+#define VA_BITS		47
+#define VRAM_MIN	(16ULL << 20)
+
+/* Workload data layout, as offsets in the guest's data mapping. */
+#define FENCE_OFF	0x0ULL		/* the fence slot */
+#define SRC_OFF		0x1000ULL	/* initial pattern */
+#define SRC_LEN		0x10000ULL
+#define HALF		(GUEST_DATA_SIZE / 2)
+#define COPY_MAX	9000U
+
+static const struct model_info {
+	const char *name;
+	uint32_t id;
+	uint16_t device;
+} models[] = {
+	{ "amd-gfx9", CTXMIG_MODEL_AMD_GFX9, 0x10f1 },
+	{ "amd-gfx12", CTXMIG_MODEL_AMD_GFX12, 0x10f2 },
+	{ "intel-gen12", CTXMIG_MODEL_INTEL_GEN12, 0x10f3 },
+	{ "nv-ampere", CTXMIG_MODEL_NV_AMPERE, 0x10f4 },
+	{ "nv-hopper", CTXMIG_MODEL_NV_HOPPER, 0x10f5 },
+};
+
+static const struct model_info *model_info(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(models); i++)
+		if (!strcmp(models[i].name, name))
+			return &models[i];
+	return NULL;
+}
+
+/*
+ * Instances created by any test process, shared with the harness's
+ * forks, so that main() can remove what a killed test left behind.
+ */
+#define MAX_INSTANCES	64
+struct registry {
+	int n;
+	char uuid[MAX_INSTANCES][37];
+	bool live[MAX_INSTANCES];
+};
+
+static struct registry *registry;
+
+static int create_dev(struct vdev *d, const char *model)
+{
+	int ret = vdev_create(d, model);
+
+	if (!ret && registry) {
+		int i = __sync_fetch_and_add(&registry->n, 1);
+
+		if (i < MAX_INSTANCES) {
+			memcpy(registry->uuid[i], d->uuid, sizeof(d->uuid));
+			registry->live[i] = true;
+		}
+	}
+	return ret;
+}
+
+static void destroy_dev(struct vdev *d)
+{
+	int i;
+
+	vdev_close(d);
+	if (!d->created)
+		return;
+	vdev_remove(d);
+	for (i = 0; !d->created && registry && i < registry->n &&
+	     i < MAX_INSTANCES; i++)
+		if (!strcmp(registry->uuid[i], d->uuid))
+			registry->live[i] = false;
+}
+
+/* Create and open, undoing the creation if the open fails. */
+static int new_dev(struct vdev *d, const char *model)
+{
+	int ret = create_dev(d, model);
+
+	if (ret)
+		return ret;
+	ret = vdev_open(d);
+	if (ret)
+		destroy_dev(d);
+	return ret;
+}
+
+static int read_attr(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}
+
+/* ------------------------------------------------------------ workload */
+
+/* FNV-1a: a seed per model name, so every pair runs its own workload. */
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 0x100000001b3ULL;
+	return h;
+}
+
+struct workload {
+	uint8_t *ref;		/* expected GUEST_DATA_SIZE bytes */
+	uint64_t seq;		/* last fence emitted */
+	uint64_t rng;
+};
+
+static uint64_t wl_rand(struct workload *w)
+{
+	w->rng ^= w->rng >> 12;
+	w->rng ^= w->rng << 25;
+	w->rng ^= w->rng >> 27;
+	return w->rng * 0x2545f4914f6cdd1dULL;
+}
+
+static uint64_t wl_below(struct workload *w, uint64_t n)
+{
+	return n ? wl_rand(w) % n : 0;
+}
+
+static int wl_init(struct workload *w, uint64_t seed)
+{
+	memset(w, 0, sizeof(*w));
+	w->rng = seed ? seed : 1;
+	w->ref = calloc(1, GUEST_DATA_SIZE);
+	return w->ref ? 0 : -ENOMEM;
+}
+
+static int wl_clone(struct workload *to, const struct workload *from)
+{
+	*to = *from;
+	to->ref = malloc(GUEST_DATA_SIZE);
+	if (!to->ref)
+		return -ENOMEM;
+	memcpy(to->ref, from->ref, GUEST_DATA_SIZE);
+	return 0;
+}
+
+static void wl_free(struct workload *w)
+{
+	free(w->ref);
+	w->ref = NULL;
+}
+
+static void put_le(uint8_t *p, uint64_t v, unsigned int bytes)
+{
+	unsigned int i;
+
+	for (i = 0; i < bytes; i++)
+		p[i] = v >> (8 * i);
+}
+
+/* What the engine does to the data mapping, command by command. */
+static void wl_apply(struct workload *w, const struct guest_cmd *c)
+{
+	uint8_t *ref = w->ref;
+	uint64_t done, n;
+
+	switch (c->op) {
+	case CTXMIG_OP_WRITE32:
+		put_le(ref + c->dst - GUEST_DATA_VA, c->value, 4);
+		break;
+	case CTXMIG_OP_WRITE64:
+		put_le(ref + c->dst - GUEST_DATA_VA, c->value, 8);
+		break;
+	case CTXMIG_OP_FENCE:
+		put_le(ref + c->dst - GUEST_DATA_VA, c->value,
+		       c->flags & CTXMIG_CMD_FENCE64 ? 8 : 4);
+		break;
+	case CTXMIG_OP_COPY:
+		/* Forward, a page at a time, as the engine copies. */
+		for (done = 0; done < c->value; done += n) {
+			n = c->value - done < 4096 ? c->value - done : 4096;
+			memmove(ref + c->dst - GUEST_DATA_VA + done,
+				ref + c->src - GUEST_DATA_VA + done, n);
+		}
+		break;
+	}
+}
+
+/*
+ * @n random commands and a fence with an interrupt.  Writes land anywhere
+ * but the fence slot; copies read the lower half and write the upper half.
+ */
+static unsigned int wl_gen(struct workload *w, struct guest_cmd *c,
+			   unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i + 1 < n; i++) {
+		struct guest_cmd *x = &c[i];
+		uint64_t len;
+
+		memset(x, 0, sizeof(*x));
+		switch (wl_below(w, 8)) {
+		case 0:
+			x->op = CTXMIG_OP_NOP;
+			break;
+		case 1:
+		case 2:
+			x->op = CTXMIG_OP_WRITE32;
+			x->dst = GUEST_DATA_VA + 8 +
+				 wl_below(w, (GUEST_DATA_SIZE - 8) / 4) * 4;
+			x->value = (uint32_t)wl_rand(w);
+			break;
+		case 3:
+			x->op = CTXMIG_OP_WRITE64;
+			x->dst = GUEST_DATA_VA + 8 +
+				 wl_below(w, (GUEST_DATA_SIZE - 16) / 8) * 8;
+			x->value = wl_rand(w);
+			break;
+		case 4:
+			x->op = CTXMIG_OP_FENCE;
+			x->dst = GUEST_DATA_VA + FENCE_OFF;
+			x->value = ++w->seq;
+			x->flags = wl_below(w, 2) ? CTXMIG_CMD_FENCE64 : 0;
+			break;
+		default:
+			len = 1 + wl_below(w, COPY_MAX);
+			x->op = CTXMIG_OP_COPY;
+			x->src = GUEST_DATA_VA + 8 + wl_below(w, HALF - 8 - len);
+			x->dst = GUEST_DATA_VA + HALF + wl_below(w, HALF - len);
+			x->value = len;
+			break;
+		}
+		wl_apply(w, x);
+	}
+	memset(&c[i], 0, sizeof(c[i]));
+	c[i].op = CTXMIG_OP_FENCE;
+	c[i].dst = GUEST_DATA_VA + FENCE_OFF;
+	c[i].value = ++w->seq;
+	c[i].flags = CTXMIG_CMD_IRQ;
+	wl_apply(w, &c[i]);
+	return n;
+}
+
+/* The initial pattern, in the device and in the reference. */
+static int wl_fill(struct workload *w, struct vdev *d)
+{
+	uint64_t i;
+
+	for (i = 0; i < SRC_LEN; i++)
+		w->ref[SRC_OFF + i] = wl_rand(w) >> 56;
+	return vdev_vram_write(d, GUEST_DATA_VRAM + SRC_OFF, w->ref + SRC_OFF,
+			       SRC_LEN);
+}
+
+/* Offset of the first byte of the data mapping that differs, or -1. */
+static int64_t wl_check(struct workload *w, struct vdev *d, uint8_t *got,
+			int *err)
+{
+	uint64_t i;
+
+	*err = vdev_vram_read(d, GUEST_DATA_VRAM, got, GUEST_DATA_SIZE);
+	if (*err)
+		return -1;
+	if (!memcmp(got, w->ref, GUEST_DATA_SIZE))
+		return -1;
+	for (i = 0; i < GUEST_DATA_SIZE; i++)
+		if (got[i] != w->ref[i])
+			return i;
+	return -1;
+}
+
+static void check_data(struct __test_metadata *_metadata,
+		       struct workload *w, struct vdev *d, uint8_t *buf)
+{
+	int err;
+	int64_t at = wl_check(w, d, buf, &err);
+
+	ASSERT_EQ(0, err);
+	ASSERT_EQ(-1, at) {
+		TH_LOG("%s: data differs at +0x%llx: 0x%02x, expected 0x%02x",
+		       d->model, (long long)at, buf[at], w->ref[at]);
+	}
+}
+
+#define BATCH_MAX	96
+
+/* Submit a batch of @n commands and wait for its last fence. */
+static void run_batch(struct __test_metadata *_metadata, struct guest *g,
+		      struct workload *w, unsigned int n, bool ib)
+{
+	struct guest_cmd c[BATCH_MAX];
+
+	ASSERT_GE(BATCH_MAX, n);
+	n = wl_gen(w, c, n);
+	ASSERT_EQ(0, guest_submit(g, c, n, ib)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, guest_wait_fence(g, w->seq)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, guest_wait_idle(g)) TH_LOG("%s", g->why);
+}
+
+/* -------------------------------------------------------- enumeration */
+
+TEST(types_enumerate)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(models); i++) {
+		char path[256], buf[64];
+
+		snprintf(path, sizeof(path), MDEV_TYPES "/ctxmig-%s/device_api",
+			 models[i].name);
+		ASSERT_EQ(0, read_attr(path, buf, sizeof(buf)))
+			TH_LOG("no mdev type ctxmig-%s", models[i].name);
+		EXPECT_STREQ("vfio-pci", buf);
+
+		snprintf(path, sizeof(path),
+			 MDEV_TYPES "/ctxmig-%s/available_instances",
+			 models[i].name);
+		ASSERT_EQ(0, read_attr(path, buf, sizeof(buf)));
+		EXPECT_LT(0, atoi(buf)) TH_LOG("%s: %s instances available",
+					       models[i].name, buf);
+
+		snprintf(path, sizeof(path), MDEV_TYPES "/ctxmig-%s/name",
+			 models[i].name);
+		ASSERT_EQ(0, read_attr(path, buf, sizeof(buf)));
+		EXPECT_NE(0, strlen(buf));
+
+		snprintf(path, sizeof(path), MDEV_TYPES "/ctxmig-%s/create",
+			 models[i].name);
+		EXPECT_EQ(0, access(path, W_OK));
+	}
+}
+
+/* ---------------------------------------------------------- each model */
+
+FIXTURE(each_model) {
+	struct vdev dev;
+	struct guest g;
+	bool have_guest;
+	int efd;
+	uint8_t *buf;
+	struct workload w;
+};
+
+FIXTURE_VARIANT(each_model) {
+	const char *model;
+};
+
+FIXTURE_VARIANT_ADD(each_model, amd_gfx9) { .model = "amd-gfx9" };
+FIXTURE_VARIANT_ADD(each_model, amd_gfx12) { .model = "amd-gfx12" };
+FIXTURE_VARIANT_ADD(each_model, intel_gen12) { .model = "intel-gen12" };
+FIXTURE_VARIANT_ADD(each_model, nv_ampere) { .model = "nv-ampere" };
+FIXTURE_VARIANT_ADD(each_model, nv_hopper) { .model = "nv-hopper" };
+
+FIXTURE_SETUP(each_model)
+{
+	int ret;
+
+	self->efd = -1;
+	self->buf = malloc(GUEST_DATA_SIZE);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, wl_init(&self->w, name_hash(variant->model)));
+	ret = new_dev(&self->dev, variant->model);
+	ASSERT_EQ(0, ret) TH_LOG("%s: create/open: %s", variant->model,
+				 strerror(-ret));
+}
+
+FIXTURE_TEARDOWN(each_model)
+{
+	if (self->have_guest)
+		guest_fini(&self->g);
+	if (self->efd >= 0)
+		close(self->efd);
+	destroy_dev(&self->dev);
+	wl_free(&self->w);
+	free(self->buf);
+}
+
+TEST_F(each_model, regions_and_irqs)
+{
+	const struct model_info *mi = model_info(variant->model);
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct vdev *d = &self->dev;
+	uint16_t id[2];
+	uint64_t flags;
+	uint32_t state;
+	unsigned int i;
+
+	ASSERT_NE(NULL, mi);
+	ASSERT_EQ(0, ioctl(d->fd, VFIO_DEVICE_GET_INFO, &info));
+	EXPECT_TRUE(info.flags & VFIO_DEVICE_FLAGS_PCI);
+	EXPECT_EQ(VFIO_PCI_NUM_REGIONS, info.num_regions);
+	EXPECT_EQ(VFIO_PCI_NUM_IRQS, info.num_irqs);
+
+	for (i = 0; i < VFIO_PCI_NUM_REGIONS; i++) {
+		struct vfio_region_info ri = { .argsz = sizeof(ri), .index = i };
+		uint32_t rw = VFIO_REGION_INFO_FLAG_READ |
+			      VFIO_REGION_INFO_FLAG_WRITE;
+
+		ASSERT_EQ(0, ioctl(d->fd, VFIO_DEVICE_GET_REGION_INFO, &ri))
+			TH_LOG("region %u: %s", i, strerror(errno));
+		switch (i) {
+		case VFIO_PCI_CONFIG_REGION_INDEX:
+			EXPECT_EQ(256, ri.size);
+			EXPECT_EQ(rw, ri.flags & rw);
+			break;
+		case VFIO_PCI_BAR0_REGION_INDEX:
+			EXPECT_EQ(64 * 1024, ri.size);
+			EXPECT_EQ(rw, ri.flags & rw);
+			break;
+		case VFIO_PCI_BAR2_REGION_INDEX:
+			EXPECT_LE(VRAM_MIN, ri.size);
+			EXPECT_EQ(0, ri.size & ((2ULL << 20) - 1));
+			EXPECT_EQ(rw, ri.flags & rw);
+			break;
+		default:
+			EXPECT_EQ(0, ri.size) TH_LOG("region %u", i);
+			break;
+		}
+	}
+
+	ASSERT_EQ(0, vdev_region_rw(d, d->cfg_off, &id[0], 2, false));
+	ASSERT_EQ(0, vdev_region_rw(d, d->cfg_off + 2, &id[1], 2, false));
+	EXPECT_EQ(0x1af4, id[0]);
+	EXPECT_EQ(mi->device, id[1]);
+
+	for (i = 0; i < 2; i++) {
+		struct vfio_irq_info ii = {
+			.argsz = sizeof(ii),
+			.index = i ? VFIO_PCI_MSI_IRQ_INDEX :
+				     VFIO_PCI_INTX_IRQ_INDEX,
+		};
+
+		ASSERT_EQ(0, ioctl(d->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii));
+		EXPECT_EQ(1, ii.count);
+		EXPECT_TRUE(ii.flags & VFIO_IRQ_INFO_EVENTFD);
+	}
+
+	ASSERT_EQ(0, vdev_mig_flags(d, &flags));
+	EXPECT_TRUE(flags & VFIO_MIGRATION_STOP_COPY);
+	EXPECT_TRUE(flags & VFIO_MIGRATION_P2P);
+	ASSERT_EQ(0, vdev_get_state(d, &state));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, state);
+
+	EXPECT_EQ(GUEST_CTL_MAGIC_VALUE, vdev_ctl(d, GUEST_CTL_MAGIC));
+	EXPECT_EQ(mi->id, vdev_ctl(d, GUEST_CTL_MODEL));
+	EXPECT_EQ(VA_BITS, vdev_ctl(d, GUEST_CTL_VA_BITS));
+	EXPECT_EQ(0, vdev_ctl(d, GUEST_CTL_MIGRATED));
+	EXPECT_EQ(GUEST_ENG_IDLE, vdev_ctl(d, GUEST_CTL_ENG_STATUS));
+}
+
+TEST_F(each_model, workload)
+{
+	struct guest *g = &self->g;
+	struct workload *w = &self->w;
+	int64_t fired;
+	int ret;
+
+	ret = guest_init(g, &self->dev);
+	self->have_guest = !ret || g->shadow;
+	ASSERT_EQ(0, ret) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, guest_setup(g)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, vdev_msi_eventfd(&self->dev, &self->efd));
+	ASSERT_EQ(0, vdev_ctl_wr(&self->dev, GUEST_CTL_IRQ_ENABLE,
+				 CTXMIG_IRQ_FENCE));
+	ASSERT_EQ(0, wl_fill(w, &self->dev));
+
+	/* Commands in the ring (or GPFIFO buffers). */
+	run_batch(_metadata, g, w, 24, false);
+	check_data(_metadata, w, &self->dev, self->buf);
+	fired = vdev_eventfd_wait(self->efd, GUEST_TIMEOUT_MS);
+	EXPECT_LT(0, fired) TH_LOG("no MSI for a fence with an interrupt");
+	EXPECT_TRUE(vdev_ctl(&self->dev, GUEST_CTL_IRQ_STATUS) &
+		    CTXMIG_IRQ_FENCE);
+	ASSERT_EQ(0, vdev_ctl_wr(&self->dev, GUEST_CTL_IRQ_STATUS,
+				 CTXMIG_IRQ_ALL));
+
+	/* The same through indirect buffers, twice. */
+	run_batch(_metadata, g, w, 40, true);
+	run_batch(_metadata, g, w, 16, true);
+	check_data(_metadata, w, &self->dev, self->buf);
+	fired = vdev_eventfd_wait(self->efd, GUEST_TIMEOUT_MS);
+	EXPECT_LT(0, fired) TH_LOG("no MSI for the second fence");
+	EXPECT_EQ(w->seq, guest_fence(g));
+	EXPECT_EQ(GUEST_ENG_IDLE, vdev_ctl(&self->dev, GUEST_CTL_ENG_STATUS));
+	EXPECT_EQ(0, vdev_irq_disable(&self->dev, VFIO_PCI_MSI_IRQ_INDEX));
+}
+
+/* ----------------------------------------------------------- migration */
+
+struct mig {
+	struct vdev src, dst;
+	struct guest g;		/* the guest, which moves to dst */
+	struct guest gs;	/* a guest driver of the resumed source */
+	bool have_g, have_gs;
+	struct workload w, ws;
+	uint8_t *buf;
+	uint8_t *stream;
+	size_t stream_len;
+};
+
+static void mig_teardown(struct mig *m)
+{
+	if (m->have_g)
+		guest_fini(&m->g);
+	if (m->have_gs)
+		guest_fini(&m->gs);
+	destroy_dev(&m->src);
+	destroy_dev(&m->dst);
+	wl_free(&m->w);
+	wl_free(&m->ws);
+	free(m->buf);
+	free(m->stream);
+}
+
+static int mig_setup(struct mig *m, const char *src, const char *dst,
+		     uint64_t seed)
+{
+	int ret;
+
+	vdev_init(&m->src);
+	vdev_init(&m->dst);
+	m->buf = malloc(GUEST_DATA_SIZE);
+	if (!m->buf || wl_init(&m->w, seed))
+		return -ENOMEM;
+	ret = new_dev(&m->src, src);
+	return ret ?: new_dev(&m->dst, dst);
+}
+
+/*
+ * Bring the source up, run a first batch to completion, submit a second
+ * and stop the source at once, then save it.  *@pending says whether the
+ * engine still had commands.
+ */
+static void mig_save(struct __test_metadata *_metadata, struct mig *m,
+		     bool *pending, uint64_t *buf_next)
+{
+	struct guest *g = &m->g;
+	struct guest_cmd c[BATCH_MAX];
+	unsigned int n;
+	int ret, fd;
+
+	ret = guest_init(g, &m->src);
+	m->have_g = !ret || g->shadow;
+	ASSERT_EQ(0, ret) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, guest_setup(g)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, vdev_ctl_wr(&m->src, GUEST_CTL_IRQ_ENABLE,
+				 CTXMIG_IRQ_FENCE));
+	ASSERT_EQ(0, wl_fill(&m->w, &m->src));
+	run_batch(_metadata, g, &m->w, 20, false);
+	check_data(_metadata, &m->w, &m->src, m->buf);
+
+	/* Ring commands, then buffers of up to a page of commands each. */
+	n = wl_gen(&m->w, c, 30);
+	ASSERT_EQ(0, guest_submit(g, c, n, false)) TH_LOG("%s", g->why);
+	n = wl_gen(&m->w, c, ARRAY_SIZE(c));
+	ASSERT_EQ(0, guest_submit(g, c, n, true)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, vdev_set_state(&m->src, VFIO_DEVICE_STATE_STOP, NULL));
+	*pending = guest_fence(g) < m->w.seq;
+	*buf_next = g->buf_next;
+	TH_LOG("%s: stopped at fence %llu of %llu: %s", m->src.model,
+	       (unsigned long long)guest_fence(g),
+	       (unsigned long long)m->w.seq,
+	       *pending ? "commands pending" : "nothing pending");
+
+	ASSERT_EQ(0, vdev_set_state(&m->src, VFIO_DEVICE_STATE_STOP_COPY,
+				    &fd));
+	ASSERT_LE(0, fd);
+	ret = vdev_read_stream(fd, &m->stream, &m->stream_len);
+	close(fd);
+	ASSERT_EQ(0, ret) TH_LOG("reading the data_fd: %s", strerror(-ret));
+	ASSERT_LT(sizeof(struct ctxmig_ir_preamble), m->stream_len);
+	ASSERT_EQ(0, vdev_set_state(&m->src, VFIO_DEVICE_STATE_STOP, NULL));
+}
+
+/* Feed @len bytes of @stream to @d: 0 or the failing step's -errno. */
+static int mig_restore(struct vdev *d, const uint8_t *stream, size_t len,
+		       size_t chunk, int *write_err)
+{
+	int ret, fd;
+
+	*write_err = 0;
+	ret = vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
+	ret = ret ?: vdev_set_state(d, VFIO_DEVICE_STATE_RESUMING, &fd);
+	if (ret)
+		return ret;
+	if (fd < 0)
+		return -EBADF;
+	*write_err = vdev_write_stream(fd, stream, len, chunk);
+	ret = vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
+	close(fd);
+	return ret;
+}
+
+/* The resumed source finishes its work and takes more. */
+static void mig_resume_source(struct __test_metadata *_metadata,
+			      struct mig *m, const struct workload *at_stop,
+			      uint64_t buf_next)
+{
+	struct guest *gs = &m->gs;
+	int ret;
+
+	ASSERT_EQ(0, vdev_set_state(&m->src, VFIO_DEVICE_STATE_RUNNING, NULL));
+	ASSERT_EQ(0, wl_clone(&m->ws, at_stop));
+	ret = guest_init(gs, &m->src);
+	m->have_gs = !ret || gs->shadow;
+	ASSERT_EQ(0, ret) TH_LOG("%s", gs->why);
+	/* The same guest driver's state as when the source stopped. */
+	gs->buf_next = buf_next;
+	ASSERT_EQ(0, guest_wait_fence(gs, m->ws.seq)) TH_LOG("%s", gs->why);
+	ASSERT_EQ(0, guest_wait_idle(gs)) TH_LOG("%s", gs->why);
+	EXPECT_EQ(0, vdev_ctl(&m->src, GUEST_CTL_MIGRATED));
+	check_data(_metadata, &m->ws, &m->src, m->buf);
+	run_batch(_metadata, gs, &m->ws, 24, false);
+	run_batch(_metadata, gs, &m->ws, 24, true);
+	check_data(_metadata, &m->ws, &m->src, m->buf);
+}
+
+static void mig_live(struct __test_metadata *_metadata, struct mig *m)
+{
+	const struct model_info *to = model_info(m->dst.model);
+	struct workload at_stop = {};
+	struct guest *g = &m->g;
+	uint64_t buf_next;
+	bool pending;
+	int ret, werr;
+
+	ASSERT_NE(NULL, to);
+	mig_save(_metadata, m, &pending, &buf_next);
+	ASSERT_EQ(0, wl_clone(&at_stop, &m->w));
+
+	ret = mig_restore(&m->dst, m->stream, m->stream_len, 4093, &werr);
+	EXPECT_EQ(0, werr) TH_LOG("writing the stream: %s", strerror(-werr));
+	ASSERT_EQ(0, ret) TH_LOG("%s -> %s: restore: %s", m->src.model,
+				 m->dst.model, strerror(-ret));
+	ASSERT_EQ(0, vdev_set_state(&m->dst, VFIO_DEVICE_STATE_RUNNING, NULL));
+	EXPECT_EQ(1, vdev_ctl(&m->dst, GUEST_CTL_MIGRATED));
+	EXPECT_EQ(to->id, vdev_ctl(&m->dst, GUEST_CTL_MODEL));
+
+	/* The guest finds itself on the target and recovers. */
+	g->dev = &m->dst;
+	ASSERT_EQ(0, guest_recover(g)) TH_LOG("%s", g->why);
+	EXPECT_STREQ(m->dst.model, guest_model_name(g));
+	ASSERT_EQ(0, guest_wait_fence(g, m->w.seq)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, guest_wait_idle(g)) TH_LOG("%s", g->why);
+	EXPECT_EQ(m->w.seq, guest_fence(g));
+	check_data(_metadata, &m->w, &m->dst, m->buf);
+	run_batch(_metadata, g, &m->w, 24, false);
+	run_batch(_metadata, g, &m->w, 24, true);
+	check_data(_metadata, &m->w, &m->dst, m->buf);
+	TH_LOG("%s -> %s: %zu stream bytes, %s", m->src.model, m->dst.model,
+	       m->stream_len, pending ? "migrated with commands pending" :
+	       "nothing was pending");
+
+	mig_resume_source(_metadata, m, &at_stop, buf_next);
+	wl_free(&at_stop);
+}
+
+/* Create and open both devices; on failure nothing is left behind. */
+static void mig_fixture_setup(struct __test_metadata *_metadata,
+			      struct mig *m, const char *src, const char *dst)
+{
+	int ret = mig_setup(m, src, dst, name_hash(src) * 31 + name_hash(dst));
+
+	if (ret)
+		mig_teardown(m);
+	ASSERT_EQ(0, ret) TH_LOG("%s, %s: create/open: %s", src, dst,
+				 strerror(-ret));
+}
+
+FIXTURE(migrate_same_type) {
+	struct mig m;
+};
+
+FIXTURE_VARIANT(migrate_same_type) {
+	const char *src;
+	const char *dst;
+};
+
+FIXTURE_SETUP(migrate_same_type)
+{
+	mig_fixture_setup(_metadata, &self->m, variant->src, variant->dst);
+}
+
+FIXTURE_TEARDOWN(migrate_same_type)
+{
+	mig_teardown(&self->m);
+}
+
+FIXTURE(migrate_cross_type) {
+	struct mig m;
+};
+
+FIXTURE_VARIANT(migrate_cross_type) {
+	const char *src;
+	const char *dst;
+};
+
+FIXTURE_SETUP(migrate_cross_type)
+{
+	mig_fixture_setup(_metadata, &self->m, variant->src, variant->dst);
+}
+
+FIXTURE_TEARDOWN(migrate_cross_type)
+{
+	mig_teardown(&self->m);
+}
+
+FIXTURE(bad_streams) {
+	struct mig m;
+};
+
+FIXTURE_VARIANT(bad_streams) {
+	const char *src;
+	const char *dst;
+};
+
+FIXTURE_SETUP(bad_streams)
+{
+	mig_fixture_setup(_metadata, &self->m, variant->src, variant->dst);
+}
+
+FIXTURE_TEARDOWN(bad_streams)
+{
+	mig_teardown(&self->m);
+}
+
+FIXTURE_VARIANT_ADD(migrate_same_type, amd_gfx9) {
+	.src = "amd-gfx9", .dst = "amd-gfx9",
+};
+
+FIXTURE_VARIANT_ADD(migrate_same_type, amd_gfx12) {
+	.src = "amd-gfx12", .dst = "amd-gfx12",
+};
+
+FIXTURE_VARIANT_ADD(migrate_same_type, intel_gen12) {
+	.src = "intel-gen12", .dst = "intel-gen12",
+};
+
+FIXTURE_VARIANT_ADD(migrate_same_type, nv_ampere) {
+	.src = "nv-ampere", .dst = "nv-ampere",
+};
+
+FIXTURE_VARIANT_ADD(migrate_same_type, nv_hopper) {
+	.src = "nv-hopper", .dst = "nv-hopper",
+};
+
+/* The two pairs the brief names first, then every other ordered pair. */
+FIXTURE_VARIANT_ADD(migrate_cross_type, amd_gfx9_to_nv_ampere) {
+	.src = "amd-gfx9", .dst = "nv-ampere",
+};
+
+FIXTURE_VARIANT_ADD(migrate_cross_type, nv_ampere_to_intel_gen12) {
+	.src = "nv-ampere", .dst = "intel-gen12",
+};
+
+FIXTURE_VARIANT_ADD(migrate_cross_type, amd_gfx9_to_amd_gfx12) {
+	.src = "amd-gfx9", .dst = "amd-gfx12",
+};
+
+FIXTURE_VARIANT_ADD(migrate_cross_type, amd_gfx9_to_intel_gen12) {
+	.src = "amd-gfx9", .dst = "intel-gen12",
+};
+
+FIXTURE_VARIANT_ADD(migrate_cross_type, amd_gfx9_to_nv_hopper) {
+	.src = "amd-gfx9", .dst = "nv-hopper",
+};
+
+FIXTURE_VARIANT_ADD(migrate_cross_type, amd_gfx12_to_amd_gfx9) {
+	.src = "amd-gfx12", .dst = "amd-gfx9",
+};
+
+FIXTURE_VARIANT_ADD(migrate_cross_type, amd_gfx12_to_intel_gen12) {
+	.src = "amd-gfx12", .dst = "intel-gen12",
+};
+
+FIXTURE_VARIANT_ADD(migrate_cross_type, amd_gfx12_to_nv_ampere) {
+	.src = "amd-gfx12", .dst = "nv-ampere",
+};
+
+FIXTURE_VARIANT_ADD(migrate_cross_type, amd_gfx12_to_nv_hopper) {
+	.src = "amd-gfx12", .dst = "nv-hopper",
+};
+
+FIXTURE_VARIANT_ADD(migrate_cross_type, intel_gen12_to_amd_gfx9) {
+	.src = "intel-gen12", .dst = "amd-gfx9",
+};
+
+FIXTURE_VARIANT_ADD(migrate_cross_type, intel_gen12_to_amd_gfx12) {
+	.src = "intel-gen12", .dst = "amd-gfx12",
+};
+
+FIXTURE_VARIANT_ADD(migrate_cross_type, intel_gen12_to_nv_ampere) {
+	.src = "intel-gen12", .dst = "nv-ampere",
+};
+
+FIXTURE_VARIANT_ADD(migrate_cross_type, intel_gen12_to_nv_hopper) {
+	.src = "intel-gen12", .dst = "nv-hopper",
+};
+
+FIXTURE_VARIANT_ADD(migrate_cross_type, nv_ampere_to_amd_gfx9) {
+	.src = "nv-ampere", .dst = "amd-gfx9",
+};
+
+FIXTURE_VARIANT_ADD(migrate_cross_type, nv_ampere_to_amd_gfx12) {
+	.src = "nv-ampere", .dst = "amd-gfx12",
+};
+
+FIXTURE_VARIANT_ADD(migrate_cross_type, nv_ampere_to_nv_hopper) {
+	.src = "nv-ampere", .dst = "nv-hopper",
+};
+
+FIXTURE_VARIANT_ADD(migrate_cross_type, nv_hopper_to_amd_gfx9) {
+	.src = "nv-hopper", .dst = "amd-gfx9",
+};
+
+FIXTURE_VARIANT_ADD(migrate_cross_type, nv_hopper_to_amd_gfx12) {
+	.src = "nv-hopper", .dst = "amd-gfx12",
+};
+
+FIXTURE_VARIANT_ADD(migrate_cross_type, nv_hopper_to_intel_gen12) {
+	.src = "nv-hopper", .dst = "intel-gen12",
+};
+
+FIXTURE_VARIANT_ADD(migrate_cross_type, nv_hopper_to_nv_ampere) {
+	.src = "nv-hopper", .dst = "nv-ampere",
+};
+
+TEST_F_TIMEOUT(migrate_same_type, live, 120)
+{
+	mig_live(_metadata, &self->m);
+}
+
+TEST_F_TIMEOUT(migrate_cross_type, live, 120)
+{
+	mig_live(_metadata, &self->m);
+}
+
+/* ---------------------------------------------------------- bad streams */
+
+FIXTURE_VARIANT_ADD(bad_streams, amd_gfx9_to_nv_ampere) {
+	.src = "amd-gfx9", .dst = "nv-ampere",
+};
+
+FIXTURE_VARIANT_ADD(bad_streams, nv_ampere_to_intel_gen12) {
+	.src = "nv-ampere", .dst = "intel-gen12",
+};
+
+FIXTURE_VARIANT_ADD(bad_streams, intel_gen12_to_intel_gen12) {
+	.src = "intel-gen12", .dst = "intel-gen12",
+};
+
+static uint32_t crc32c(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint32_t crc = ~0U;
+	unsigned int k;
+
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (crc & 1 ? 0x82f63b78U : 0);
+	}
+	return ~crc;
+}
+
+/* A bad stream must be refused and leave the target in ERROR. */
+static void refuse(struct __test_metadata *_metadata, struct vdev *d,
+		   const uint8_t *s, size_t len, const char *what)
+{
+	uint32_t state = ~0U;
+	int ret, werr;
+
+	ret = mig_restore(d, s, len, 4093, &werr);
+	EXPECT_NE(0, ret) TH_LOG("%s stream: RESUMING -> STOP succeeded",
+				 what);
+	ASSERT_EQ(0, vdev_get_state(d, &state));
+	EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, state)
+		TH_LOG("%s stream: state %u after the refusal (write: %d)",
+		       what, state, werr);
+	/* Only a reset leaves ERROR. */
+	ASSERT_EQ(0, ioctl(d->fd, VFIO_DEVICE_RESET))
+		TH_LOG("reset: %s", strerror(errno));
+	ASSERT_EQ(0, vdev_get_state(d, &state));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, state);
+	EXPECT_EQ(0, vdev_ctl(d, GUEST_CTL_MIGRATED));
+}
+
+TEST_F_TIMEOUT(bad_streams, refused, 120)
+{
+	struct mig *m = &self->m;
+	struct ctxmig_ir_preamble pre;
+	struct workload at_stop = {};
+	uint64_t buf_next;
+	uint8_t *bad;
+	bool pending;
+	int ret, werr;
+
+	mig_save(_metadata, m, &pending, &buf_next);
+	ASSERT_EQ(0, wl_clone(&at_stop, &m->w));
+	bad = malloc(m->stream_len);
+	ASSERT_NE(NULL, bad);
+
+	/* Truncated: the END record never comes. */
+	refuse(_metadata, &m->dst, m->stream, m->stream_len / 2, "truncated");
+	refuse(_metadata, &m->dst, m->stream, m->stream_len - 1,
+	       "one byte short");
+
+	/* One bit flipped in the middle: the stream CRC no longer holds. */
+	memcpy(bad, m->stream, m->stream_len);
+	bad[m->stream_len / 2] ^= 0x10;
+	refuse(_metadata, &m->dst, bad, m->stream_len, "bit-flipped");
+
+	/* Another major version, with a preamble CRC that matches it. */
+	memcpy(bad, m->stream, m->stream_len);
+	memcpy(&pre, bad, sizeof(pre));
+	pre.version_major = htole16(CTXMIG_IR_VERSION_MAJOR + 1);
+	pre.preamble_crc = htole32(crc32c(&pre,
+					  offsetof(struct ctxmig_ir_preamble,
+						   preamble_crc)));
+	memcpy(bad, &pre, sizeof(pre));
+	refuse(_metadata, &m->dst, bad, m->stream_len, "wrong-version");
+	free(bad);
+
+	/* The target is not poisoned: the good stream restores. */
+	ret = mig_restore(&m->dst, m->stream, m->stream_len, 0, &werr);
+	EXPECT_EQ(0, werr);
+	ASSERT_EQ(0, ret) TH_LOG("good stream after bad ones: %s",
+				 strerror(-ret));
+	ASSERT_EQ(0, vdev_set_state(&m->dst, VFIO_DEVICE_STATE_RUNNING, NULL));
+	EXPECT_EQ(1, vdev_ctl(&m->dst, GUEST_CTL_MIGRATED));
+	m->g.dev = &m->dst;
+	ASSERT_EQ(0, guest_recover(&m->g)) TH_LOG("%s", m->g.why);
+	ASSERT_EQ(0, guest_wait_fence(&m->g, m->w.seq)) TH_LOG("%s",
+							       m->g.why);
+	ASSERT_EQ(0, guest_wait_idle(&m->g)) TH_LOG("%s", m->g.why);
+	check_data(_metadata, &m->w, &m->dst, m->buf);
+
+	/* And the source, never told, carries on. */
+	mig_resume_source(_metadata, m, &at_stop, buf_next);
+	wl_free(&at_stop);
+}
+
+/* ---------------------------------------------------------------- main */
+
+static pid_t main_pid;
+
+/* Instances a killed test could not remove itself. */
+static void remove_leftovers(void)
+{
+	int i;
+
+	if (!registry || getpid() != main_pid)
+		return;
+	for (i = 0; i < registry->n && i < MAX_INSTANCES; i++) {
+		struct vdev d;
+
+		if (!registry->live[i])
+			continue;
+		vdev_init(&d);
+		memcpy(d.uuid, registry->uuid[i], sizeof(d.uuid));
+		d.created = true;
+		if (!vdev_remove(&d))
+			ksft_print_msg("removed leftover instance %s\n", d.uuid);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	registry = mmap(NULL, sizeof(*registry), PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (registry == MAP_FAILED)
+		registry = NULL;
+	main_pid = getpid();
+	atexit(remove_leftovers);
+	/* Exits through ksft_exit(). */
+	return test_harness_run(argc, argv);
+}

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ctxmig kselftests: VFIO plumbing and a small guest driver for a ctxmig
+ * vGPU, driven only through the device's VFIO regions.
+ *
+ * VFIO part (struct vdev): create and remove an mdev instance through
+ * sysfs, open it with the classic container flow (/dev/vfio/vfio, the
+ * group, VFIO_TYPE1v2_IOMMU or VFIO_TYPE1_IOMMU, VFIO_GROUP_GET_DEVICE_FD),
+ * 32-bit BAR0 register access, BAR2 (VRAM) access of any size, the
+ * migration state machine (VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE) and an
+ * MSI eventfd.
+ *
+ * Guest part (struct guest): programs the device as a guest driver of
+ * its model would, in the model's native formats, reusing the project's
+ * model code (drivers/gpu/ctxmig, compiled into the test with the host
+ * shim headers of tools/testing/ctxmig/include):
+ *
+ *  - A local *shadow* struct ctxmig_gpu of the same model and VRAM size
+ *    holds the register file and the page tables.  ctxmig_pt_map() builds
+ *    the page tables into the shadow's VRAM (tables from the guest PT heap
+ *    GUEST_PT_BASE..GUEST_PT_END); the model's ring_set() and
+ *    set_pt_root() program the shadow's registers.
+ *  - The shadow is pushed to the device (push_vram(), push_regs()): every
+ *    shadow VRAM page written since the last push (only page tables live
+ *    there) to BAR2 at the same offset, and every register the model uses
+ *    (found by probing the model's register helpers, see probe_regs())
+ *    that differs from what the device last showed, to BAR0, the ring
+ *    tail's registers last, so that the engine, kicked by any BAR0 write,
+ *    never sees a half-programmed ring.
+ *  - Commands are encoded with the model's encode().  Ring and indirect
+ *    buffer bytes are written straight to BAR2 at the VRAM offset the
+ *    guest's own mappings give (the guest knows its layout; ctxmig's
+ *    reserved window at the top of the VA space is honoured too).  Models
+ *    whose ring holds only indirect buffers (NVIDIA GPFIFO) get their
+ *    commands in a buffer and a ring entry pointing at it.
+ *  - Before every submission the guest re-reads the registers (the engine
+ *    moves the ring head), appends at the tail and writes the new tail.
+ *  - Post-migration recovery (guest_recover()): when the control page's
+ *    MIGRATED counter moved, the device may now be another model: the
+ *    guest drops its shadow, makes a fresh one of the model the control
+ *    page names, re-reads the registers (ring_get() on the new shadow; the
+ *    translator may have moved head and tail) and carries on at the tail
+ *    with the new model's command format.  Its mappings are unchanged
+ *    (the target's own page tables, which the restore built, are never
+ *    read); new mappings after a migration are not supported.
+ *
+ * Guest layout (GPU VA -> VRAM offset, 4 KiB pages):
+ *   GUEST_CMD_VA  (1 MiB)  -> GUEST_CMD_VRAM:  the ring (GUEST_RING_SIZE)
+ *                             at its start, indirect buffers from
+ *                             GUEST_BUF_VA;
+ *   GUEST_DATA_VA (GUEST_DATA_SIZE) -> GUEST_DATA_VRAM: workload data.
+ *
+ * Functions return 0 or a negative errno unless said otherwise.
+ */
+#ifndef _CTXMIG_SELFTEST_GUEST_H
+#define _CTXMIG_SELFTEST_GUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/ctxmig.h>
+
+#define GUEST_PT_BASE		0x10000ULL
+#define GUEST_PT_END		0x400000ULL
+#define GUEST_CMD_VA		0x100000ULL
+#define GUEST_CMD_VRAM		0x400000ULL
+#define GUEST_CMD_SIZE		0x100000ULL
+#define GUEST_RING_SIZE		4096U
+#define GUEST_BUF_VA		(GUEST_CMD_VA + 0x10000ULL)
+#define GUEST_DATA_VA		0x10000000ULL
+#define GUEST_DATA_VRAM		0x1000000ULL
+#define GUEST_DATA_SIZE		0x100000ULL
+
+/* Polling timeout for the engine, in milliseconds. */
+#define GUEST_TIMEOUT_MS	5000
+
+/* Control page registers' offsets are CTXMIG_CTL_* of ctxmig_gpu_types.h. */
+#define GUEST_CTL_MAGIC		0x000
+#define GUEST_CTL_MODEL		0x004
+#define GUEST_CTL_MIGRATED	0x008
+#define GUEST_CTL_IRQ_STATUS	0x00c
+#define GUEST_CTL_IRQ_ENABLE	0x010
+#define GUEST_CTL_ENG_STATUS	0x014
+#define GUEST_CTL_ENG_ERROR	0x018
+#define GUEST_CTL_FENCE_LO	0x020
+#define GUEST_CTL_FENCE_HI	0x024
+#define GUEST_CTL_FAULT_VA_LO	0x028
+#define GUEST_CTL_FAULT_VA_HI	0x02c
+#define GUEST_CTL_VA_BITS	0x030
+#define GUEST_CTL_MAGIC_VALUE	0x474d5843
+#define GUEST_CTL_SIZE		4096U
+
+#define GUEST_ENG_IDLE		0
+#define GUEST_ENG_BUSY		1
+#define GUEST_ENG_ERROR		2
+
+/* One ctxmig mdev instance and its VFIO file descriptors. */
+struct vdev {
+	char uuid[37];
+	char model[32];
+	bool created;
+	int container;
+	int group;
+	int fd;
+	uint64_t cfg_off, cfg_size;
+	uint64_t bar0_off, bar0_size;
+	uint64_t bar2_off, bar2_size;
+	uint32_t ctl;		/* control page offset in BAR0 */
+};
+
+void vdev_init(struct vdev *d);
+int vdev_create(struct vdev *d, const char *model);
+int vdev_open(struct vdev *d);
+void vdev_close(struct vdev *d);
+int vdev_remove(struct vdev *d);
+/* vdev_close() and vdev_remove(), whatever state @d is in. */
+void vdev_destroy(struct vdev *d);
+
+int vdev_region_rw(struct vdev *d, uint64_t off, void *buf, size_t len,
+		   bool write);
+uint32_t vdev_rd32(struct vdev *d, uint32_t off);
+int vdev_wr32(struct vdev *d, uint32_t off, uint32_t val);
+uint32_t vdev_ctl(struct vdev *d, uint32_t reg);
+int vdev_ctl_wr(struct vdev *d, uint32_t reg, uint32_t val);
+int vdev_vram_read(struct vdev *d, uint64_t off, void *buf, size_t len);
+int vdev_vram_write(struct vdev *d, uint64_t off, const void *buf,
+		    size_t len);
+
+int vdev_mig_flags(struct vdev *d, uint64_t *flags);
+/* Set a migration state; *@data_fd gets the new data_fd or -1. */
+int vdev_set_state(struct vdev *d, uint32_t state, int *data_fd);
+int vdev_get_state(struct vdev *d, uint32_t *state);
+/* An eventfd triggered by the device's MSI; *@efd gets it. */
+int vdev_msi_eventfd(struct vdev *d, int *efd);
+int vdev_irq_disable(struct vdev *d, uint32_t index);
+/* Wait up to @ms for @efd to be signalled; returns its count or -errno. */
+int64_t vdev_eventfd_wait(int efd, int ms);
+
+/* Read a data_fd to EOF into a malloc'ed buffer. */
+int vdev_read_stream(int fd, uint8_t **buf, size_t *len);
+/* Write @len bytes to a data_fd in pieces of @chunk bytes. */
+int vdev_write_stream(int fd, const uint8_t *buf, size_t len, size_t chunk);
+
+/* A neutral command: op is CTXMIG_OP_*, flags CTXMIG_CMD_*. */
+struct guest_cmd {
+	uint8_t op;
+	uint16_t flags;
+	uint64_t dst;
+	uint64_t src;
+	uint64_t value;
+};
+
+struct ctxmig_gpu;
+struct ctxmig_model;
+
+/* The guest driver of one device. */
+struct guest {
+	struct vdev *dev;
+	const struct ctxmig_model *model;
+	struct ctxmig_gpu *shadow;
+	uint32_t *last;		/* registers as the device last showed them */
+	uint32_t *regs;		/* byte offsets of the registers in use */
+	uint32_t nregs;
+	uint32_t *tail_regs;	/* those of them the ring tail lives in */
+	uint32_t ntail_regs;
+	uint64_t pt_next;
+	uint64_t buf_next;
+	uint32_t migrated;	/* MIGRATED counter last seen */
+	char why[160];		/* reason of the last failure */
+};
+
+/* Attach to an open device; its model comes from the control page. */
+int guest_init(struct guest *g, struct vdev *dev);
+void guest_fini(struct guest *g);
+/* Page tables, the ring (empty, enabled), all pushed to the device. */
+int guest_setup(struct guest *g);
+/* Submit commands, through an indirect buffer if @ib or the model wants. */
+int guest_submit(struct guest *g, const struct guest_cmd *c, unsigned int n,
+		 bool ib);
+/* Wait until the last fence is >= @seq and the engine is idle. */
+int guest_wait_fence(struct guest *g, uint64_t seq);
+int guest_wait_idle(struct guest *g);
+/* Post-migration recovery: new shadow of the device's current model. */
+int guest_recover(struct guest *g);
+uint64_t guest_fence(struct guest *g);
+const char *guest_model_name(const struct guest *g);
+/* The VRAM offset of a guest VA, or UINT64_MAX if unmapped. */
+uint64_t guest_va_to_vram(const struct guest *g, uint64_t va);
+
+#endif /* _CTXMIG_SELFTEST_GUEST_H */
