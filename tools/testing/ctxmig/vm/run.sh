@@ -13,6 +13,7 @@
 #
 # Environment: CTXMIG_CACHE, KVER (default: tools/testing/ctxmig/kver.sh),
 # VM_TIMEOUT (seconds, default 600), VM_TESTS (extra selftest names),
+# VM_DEMO=1 runs the demo program instead of the selftests,
 # VM_KEEP=1 keeps the staging directory.
 set -euo pipefail
 
@@ -129,6 +130,15 @@ build_guest_objs() {
 		guest_objs+=("$obj")
 	done
 }
+# VM_DEMO=1: the VM runs the demo (make demo) instead of the tests.
+if [ "${VM_DEMO:-}" = 1 ]; then
+	build_guest_objs
+	gcc "${guest_cflags[@]}" -Werror -I"$ksel/ctxmig" \
+		-o "$stage/selftests/ctxmig_demo" \
+		"$top/tools/testing/ctxmig/demo/ctxmig_demo.c" "${guest_objs[@]}" ||
+		fail "building the demo failed"
+	tests=
+fi
 for t in $tests ${VM_TESTS:-}; do
 	extra=()
 	if [[ " $guest_progs " == *" $t "* ]]; then
