@@ -21,16 +21,20 @@
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/mdev.h>
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/pci_ids.h>
 #include <linux/pci_regs.h>
+#include <linux/ktime.h>
 #include <linux/slab.h>
+#include <linux/sysfs.h>
 #include <linux/uaccess.h>
 #include <linux/unaligned.h>
 #include <linux/vfio.h>
 #include <linux/workqueue.h>
 
 #include "ctxmig_gpu.h"
+#include "ctxmig_ir_policy.h"
 #include "ctxmig_model.h"
 #include "ctxmig_vfio.h"
 #include "ctxmig_vram.h"
@@ -69,6 +73,64 @@ static struct {
 } ctxmig_parent;
 
 struct ctxmig_vgpu;
+
+/* Fault injection points, written by name to the fail_at attribute. */
+enum ctxmig_fail_at {
+	CTXMIG_FAIL_NONE,
+	CTXMIG_FAIL_SAVE_INIT,
+	CTXMIG_FAIL_SAVE_STEP,
+	CTXMIG_FAIL_RESTORE_FEED,
+	CTXMIG_FAIL_RESTORE_FINISH,
+	CTXMIG_FAIL_MAX,
+};
+
+static const char *const ctxmig_fail_names[CTXMIG_FAIL_MAX] = {
+	[CTXMIG_FAIL_NONE] = "none",
+	[CTXMIG_FAIL_SAVE_INIT] = "save_init",
+	[CTXMIG_FAIL_SAVE_STEP] = "save_step",
+	[CTXMIG_FAIL_RESTORE_FEED] = "restore_feed",
+	[CTXMIG_FAIL_RESTORE_FINISH] = "restore_finish",
+};
+
+/**
+ * struct ctxmig_vgpu_stats - what sysfs shows of a vGPU's migrations
+ * @saves: streams saved to the end.
+ * @restores: streams restored.
+ * @save_errors: saves that failed.
+ * @restore_errors: restores that failed.
+ * @bytes_saved: stream bytes of saves, all of them.
+ * @bytes_restored: stream bytes of restores.
+ * @precopy_ns: time in pre-copy of the last save.
+ * @stopcopy_ns: time from stop-copy to the end of the last save.
+ * @restore_ns: time from RESUMING to the end of the last restore.
+ * @t_precopy: when the current pre-copy began.
+ * @t_stopcopy: when the current stop-copy began.
+ * @t_resuming: when the current RESUMING began.
+ * @ir_saved: the last stream below was saved (else restored).
+ * @ir_caps: the last saved or restored stream's preamble.
+ * @ir_records: its records per type (low byte of the type).
+ * @ir_bytes: its bytes per type.
+ * @last_error: the last error's reason, with its errno.
+ */
+struct ctxmig_vgpu_stats {
+	u64 saves;
+	u64 restores;
+	u64 save_errors;
+	u64 restore_errors;
+	u64 bytes_saved;
+	u64 bytes_restored;
+	u64 precopy_ns;
+	u64 stopcopy_ns;
+	u64 restore_ns;
+	u64 t_precopy;
+	u64 t_stopcopy;
+	u64 t_resuming;
+	bool ir_saved;
+	struct ctxmig_caps ir_caps;
+	u64 ir_records[256];
+	u64 ir_bytes[256];
+	char last_error[CTXMIG_IR_REASON_LEN + 16];
+};
 
 /**
  * struct ctxmig_migf - a saving or resuming migration file
@@ -119,6 +181,11 @@ struct ctxmig_migf {
  * @deferred_reset: a reset came while @state_mutex was held.
  * @saving: the saving file, or NULL.
  * @resuming: the resuming file, or NULL.
+ * @throttle: commands the engine executes per 10 ms, 0 for no limit
+ *	(under @gpu_lock; lets a test migrate with work pending).
+ * @fail_at: &enum ctxmig_fail_at armed, one shot (under @gpu_lock).
+ * @stats: statistics and the last stream's metadata (under @gpu_lock).
+ * @compat: verdict of the last compatibility check (under @gpu_lock).
  */
 struct ctxmig_vgpu {
 	struct vfio_device vdev;
@@ -138,11 +205,33 @@ struct ctxmig_vgpu {
 	bool deferred_reset;
 	struct ctxmig_migf *saving;
 	struct ctxmig_migf *resuming;
+	u32 throttle;
+	u32 fail_at;
+	struct ctxmig_vgpu_stats stats;
+	char compat[CTXMIG_IR_REASON_LEN + 32];
 };
 
 static struct ctxmig_vgpu *to_vgpu(struct vfio_device *vdev)
 {
 	return container_of(vdev, struct ctxmig_vgpu, vdev);
+}
+
+/* Is fault injection point @at armed?  Disarms it.  Under gpu_lock. */
+static bool ctxmig_fail(struct ctxmig_vgpu *vgpu, u32 at)
+{
+	if (vgpu->fail_at != at)
+		return false;
+	vgpu->fail_at = CTXMIG_FAIL_NONE;
+	return true;
+}
+
+/* Remember an error for sysfs, and log it.  Under gpu_lock. */
+static void ctxmig_note_error(struct ctxmig_vgpu *vgpu, int err,
+			      const char *what, const char *reason)
+{
+	scnprintf(vgpu->stats.last_error, sizeof(vgpu->stats.last_error),
+		  "%s: %s (%d)", what, reason, err);
+	dev_warn(vgpu->vdev.dev, "%s\n", vgpu->stats.last_error);
 }
 
 /* ------------------------------------------------------------- engine */
@@ -153,16 +242,22 @@ static void ctxmig_run_work(struct work_struct *work)
 						run_work);
 	int n;
 
+	u32 budget;
+
 	do {
 		mutex_lock(&vgpu->gpu_lock);
-		n = vgpu->running ?
-		    ctxmig_gpu_run(&vgpu->gpu, 0, CTXMIG_RUN_BATCH) : 0;
+		budget = vgpu->throttle ?
+			 min_t(u32, vgpu->throttle, CTXMIG_RUN_BATCH) :
+			 CTXMIG_RUN_BATCH;
+		n = vgpu->running ? ctxmig_gpu_run(&vgpu->gpu, 0, budget) : 0;
 		mutex_unlock(&vgpu->gpu_lock);
 		if (n < 0)
 			dev_dbg(vgpu->vdev.dev, "engine error: %s\n",
 				vgpu->gpu.eng[0].reason);
+		if (n == budget && vgpu->throttle)
+			usleep_range(10000, 11000);
 		cond_resched();
-	} while (n == CTXMIG_RUN_BATCH);
+	} while (n == budget);
 }
 
 static void ctxmig_engine_start(struct ctxmig_vgpu *vgpu)
@@ -425,6 +520,20 @@ static int ctxmig_migf_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+/* A save reached END: statistics and the stream's metadata. */
+static void ctxmig_stats_saved(struct ctxmig_migf *migf)
+{
+	struct ctxmig_vgpu_stats *st = &migf->vgpu->stats;
+
+	st->saves++;
+	st->bytes_saved += migf->w.offset;
+	st->stopcopy_ns = ktime_get_ns() - st->t_stopcopy;
+	st->ir_saved = true;
+	st->ir_caps = migf->save.caps;
+	memcpy(st->ir_records, migf->w.records_by_type, sizeof(st->ir_records));
+	memcpy(st->ir_bytes, migf->w.bytes_by_type, sizeof(st->ir_bytes));
+}
+
 /* Stream bytes encoded and not yet read. */
 static u32 migf_buffered(struct ctxmig_migf *migf)
 {
@@ -474,12 +583,22 @@ static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
 		if (migf->idle && done)
 			break;
 		mutex_lock(&migf->vgpu->gpu_lock);
-		ret = ctxmig_save_step(&migf->save, &migf->w);
+		if (ctxmig_fail(migf->vgpu, CTXMIG_FAIL_SAVE_STEP))
+			ret = ctxmig_ir_set_error(&migf->save.error, -EIO,
+						  "fault injected at save_step");
+		else
+			ret = ctxmig_save_step(&migf->save, &migf->w);
+		if (ret < 0) {
+			ctxmig_note_error(migf->vgpu, ret, "save",
+					  migf->save.error.err ?
+					  migf->save.error.reason :
+					  migf->w.error.reason);
+			migf->vgpu->stats.save_errors++;
+		} else if (ret == CTXMIG_SAVE_DONE) {
+			ctxmig_stats_saved(migf);
+		}
 		mutex_unlock(&migf->vgpu->gpu_lock);
 		if (ret < 0) {
-			dev_warn(migf->vgpu->vdev.dev, "save failed: %s\n",
-				 migf->save.error.err ? migf->save.error.reason :
-				 migf->w.error.reason);
 			migf->err = ret;
 		} else {
 			migf->done = ret == CTXMIG_SAVE_DONE;
@@ -568,15 +687,17 @@ static ssize_t ctxmig_resume_write(struct file *filp, const char __user *buf,
 			break;
 		}
 		mutex_lock(&migf->vgpu->gpu_lock);
-		ret = ctxmig_restore_feed(migf->rs, migf->bounce, n);
+		if (ctxmig_fail(migf->vgpu, CTXMIG_FAIL_RESTORE_FEED))
+			ret = ctxmig_ir_reader_fail(&migf->rs->reader, -EIO,
+						    "fault injected at restore_feed");
+		else
+			ret = ctxmig_restore_feed(migf->rs, migf->bounce, n);
+		if (ret)
+			ctxmig_note_error(migf->vgpu, ret, "stream refused",
+					  ctxmig_restore_error(migf->rs)->reason);
 		mutex_unlock(&migf->vgpu->gpu_lock);
-		if (ret) {
-			dev_warn(migf->vgpu->vdev.dev,
-				 "stream refused at offset %llu: %s (%d)\n",
-				 ctxmig_restore_error(migf->rs)->offset,
-				 ctxmig_restore_error(migf->rs)->reason, ret);
+		if (ret)
 			break;
-		}
 		buf += n;
 		len -= n;
 		done += n;
@@ -609,13 +730,22 @@ static struct ctxmig_migf *ctxmig_migf_new(struct ctxmig_vgpu *vgpu,
 		if (ret)
 			goto err_free;
 		mutex_lock(&vgpu->gpu_lock);
-		ret = precopy ?
-		      ctxmig_save_precopy_init(&migf->save, &vgpu->gpu) :
-		      ctxmig_save_init(&migf->save, &vgpu->gpu);
+		if (ctxmig_fail(vgpu, CTXMIG_FAIL_SAVE_INIT)) {
+			memset(&migf->save, 0, sizeof(migf->save));
+			ret = ctxmig_ir_set_error(&migf->save.error, -EIO,
+						  "fault injected at save_init");
+		} else {
+			ret = precopy ?
+			      ctxmig_save_precopy_init(&migf->save, &vgpu->gpu) :
+			      ctxmig_save_init(&migf->save, &vgpu->gpu);
+		}
+		if (ret) {
+			ctxmig_note_error(vgpu, ret, "cannot save",
+					  migf->save.error.reason);
+			vgpu->stats.save_errors++;
+		}
 		mutex_unlock(&vgpu->gpu_lock);
 		if (ret) {
-			dev_warn(vgpu->vdev.dev, "cannot save: %s\n",
-				 migf->save.error.reason);
 			ctxmig_save_fini(&migf->save);
 			ctxmig_ir_writer_fini(&migf->w);
 			goto err_free;
@@ -689,11 +819,29 @@ static int ctxmig_load(struct ctxmig_vgpu *vgpu)
 
 	mutex_lock(&migf->lock);
 	mutex_lock(&vgpu->gpu_lock);
-	ret = ctxmig_restore_finish(migf->rs);
+	if (ctxmig_fail(vgpu, CTXMIG_FAIL_RESTORE_FINISH))
+		ret = ctxmig_ir_reader_fail(&migf->rs->reader, -EIO,
+					    "fault injected at restore_finish");
+	else
+		ret = ctxmig_restore_finish(migf->rs);
+	if (ret) {
+		ctxmig_note_error(vgpu, ret, "restore failed",
+				  ctxmig_restore_error(migf->rs)->reason);
+		vgpu->stats.restore_errors++;
+	} else {
+		struct ctxmig_vgpu_stats *st = &vgpu->stats;
+
+		st->restores++;
+		st->bytes_restored += migf->rs->reader.offset;
+		st->restore_ns = ktime_get_ns() - st->t_resuming;
+		st->ir_saved = false;
+		st->ir_caps = migf->rs->src;
+		memcpy(st->ir_records, migf->rs->records_by_type,
+		       sizeof(st->ir_records));
+		memcpy(st->ir_bytes, migf->rs->bytes_by_type,
+		       sizeof(st->ir_bytes));
+	}
 	mutex_unlock(&vgpu->gpu_lock);
-	if (ret)
-		dev_warn(vgpu->vdev.dev, "restore failed: %s (%d)\n",
-			 ctxmig_restore_error(migf->rs)->reason, ret);
 	mutex_unlock(&migf->lock);
 	return ret;
 }
@@ -731,6 +879,9 @@ static struct file *ctxmig_step_state(struct ctxmig_vgpu *vgpu,
 		migf = vgpu->saving;
 		mutex_lock(&migf->lock);
 		mutex_lock(&vgpu->gpu_lock);
+		vgpu->stats.t_stopcopy = ktime_get_ns();
+		vgpu->stats.precopy_ns = vgpu->stats.t_stopcopy -
+					 vgpu->stats.t_precopy;
 		ret = ctxmig_save_stop(&migf->save);
 		mutex_unlock(&vgpu->gpu_lock);
 		migf->idle = false;
@@ -780,6 +931,16 @@ static struct file *ctxmig_step_state(struct ctxmig_vgpu *vgpu,
 		bool precopy = new == VFIO_DEVICE_STATE_PRE_COPY ||
 			       new == VFIO_DEVICE_STATE_PRE_COPY_P2P;
 
+		mutex_lock(&vgpu->gpu_lock);
+		if (!saving)
+			vgpu->stats.t_resuming = ktime_get_ns();
+		else if (precopy)
+			vgpu->stats.t_precopy = ktime_get_ns();
+		else
+			vgpu->stats.t_stopcopy = ktime_get_ns();
+		if (saving && !precopy)
+			vgpu->stats.precopy_ns = 0;
+		mutex_unlock(&vgpu->gpu_lock);
 		migf = ctxmig_migf_new(vgpu, saving, precopy);
 		if (IS_ERR(migf))
 			return ERR_CAST(migf);
@@ -1136,6 +1297,218 @@ static void ctxmig_remove(struct mdev_device *mdev)
 	vfio_put_device(&vgpu->vdev);
 }
 
+/* ------------------------------------------------ sysfs debug controls */
+
+/*
+ * /sys/bus/mdev/devices/<uuid>/ctxmig/: see
+ * Documentation/ABI/testing/sysfs-bus-mdev-ctxmig.
+ */
+
+static struct ctxmig_vgpu *dev_to_vgpu(struct device *dev)
+{
+	return dev_get_drvdata(dev);
+}
+
+static ssize_t model_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%s\n", dev_to_vgpu(dev)->model->name);
+}
+static DEVICE_ATTR_RO(model);
+
+static const char *const ctxmig_state_names[] = {
+	[VFIO_DEVICE_STATE_ERROR] = "error",
+	[VFIO_DEVICE_STATE_STOP] = "stop",
+	[VFIO_DEVICE_STATE_RUNNING] = "running",
+	[VFIO_DEVICE_STATE_STOP_COPY] = "stop_copy",
+	[VFIO_DEVICE_STATE_RESUMING] = "resuming",
+	[VFIO_DEVICE_STATE_RUNNING_P2P] = "running_p2p",
+	[VFIO_DEVICE_STATE_PRE_COPY] = "pre_copy",
+	[VFIO_DEVICE_STATE_PRE_COPY_P2P] = "pre_copy_p2p",
+};
+
+static ssize_t migration_state_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct ctxmig_vgpu *vgpu = dev_to_vgpu(dev);
+	enum vfio_device_mig_state state;
+
+	mutex_lock(&vgpu->state_mutex);
+	state = vgpu->state;
+	ctxmig_state_mutex_unlock(vgpu);
+	if (state >= ARRAY_SIZE(ctxmig_state_names))
+		return sysfs_emit(buf, "%u\n", state);
+	return sysfs_emit(buf, "%s\n", ctxmig_state_names[state]);
+}
+static DEVICE_ATTR_RO(migration_state);
+
+static ssize_t stats_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	struct ctxmig_vgpu *vgpu = dev_to_vgpu(dev);
+	struct ctxmig_vgpu_stats *st = &vgpu->stats;
+	struct ctxmig_engine *eng = &vgpu->gpu.eng[0];
+	int n;
+
+	mutex_lock(&vgpu->gpu_lock);
+	n = sysfs_emit(buf,
+		       "saves %llu\nsave_errors %llu\nbytes_saved %llu\n"
+		       "restores %llu\nrestore_errors %llu\nbytes_restored %llu\n"
+		       "precopy_us %llu\nstopcopy_us %llu\nrestore_us %llu\n"
+		       "migrated %u\ncommands %llu\ninterrupts %llu\n"
+		       "vram_pages %llu\nvram_dirty_pages %llu\n"
+		       "engine %s\nlast_error %s\n",
+		       st->saves, st->save_errors, st->bytes_saved,
+		       st->restores, st->restore_errors, st->bytes_restored,
+		       st->precopy_ns / 1000, st->stopcopy_ns / 1000,
+		       st->restore_ns / 1000, vgpu->gpu.migrated,
+		       eng->executed, eng->irqs, vgpu->gpu.vram.present,
+		       vgpu->gpu.vram.dirty,
+		       eng->status == CTXMIG_ENG_ERROR ? eng->reason :
+		       eng->status == CTXMIG_ENG_BUSY ? "busy" : "idle",
+		       st->last_error[0] ? st->last_error : "none");
+	mutex_unlock(&vgpu->gpu_lock);
+	return n;
+}
+static DEVICE_ATTR_RO(stats);
+
+static ssize_t ir_dump_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	struct ctxmig_vgpu *vgpu = dev_to_vgpu(dev);
+	struct ctxmig_vgpu_stats *st = &vgpu->stats;
+	const struct ctxmig_caps *c = &st->ir_caps;
+	unsigned int t;
+	int n;
+
+	mutex_lock(&vgpu->gpu_lock);
+	if (!c->model) {
+		mutex_unlock(&vgpu->gpu_lock);
+		return sysfs_emit(buf, "none\n");
+	}
+	n = sysfs_emit(buf,
+		       "stream %s\nversion %u.%u\nmodel %s\nfeatures 0x%x\n"
+		       "vram_size %llu\nva_bits %u\nengines %u\n"
+		       "page_sizes 0x%x\n",
+		       st->ir_saved ? "saved" : "restored", c->version_major,
+		       c->version_minor, ctxmig_ir_model_name(c->model),
+		       c->features, c->vram_size, c->va_bits, c->num_engines,
+		       c->page_sizes);
+	for (t = 0; t < ARRAY_SIZE(st->ir_records); t++)
+		if (st->ir_records[t])
+			n += sysfs_emit_at(buf, n, "records %s %llu %llu\n",
+					   ctxmig_ir_type_name(t),
+					   st->ir_records[t], st->ir_bytes[t]);
+	mutex_unlock(&vgpu->gpu_lock);
+	return n;
+}
+static DEVICE_ATTR_RO(ir_dump);
+
+static ssize_t throttle_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(dev_to_vgpu(dev)->throttle));
+}
+
+static ssize_t throttle_store(struct device *dev, struct device_attribute *attr,
+			      const char *buf, size_t count)
+{
+	struct ctxmig_vgpu *vgpu = dev_to_vgpu(dev);
+	u32 val;
+	int ret = kstrtou32(buf, 0, &val);
+
+	if (ret)
+		return ret;
+	mutex_lock(&vgpu->gpu_lock);
+	vgpu->throttle = val;
+	mutex_unlock(&vgpu->gpu_lock);
+	queue_work(system_unbound_wq, &vgpu->run_work);
+	return count;
+}
+static DEVICE_ATTR_RW(throttle);
+
+static ssize_t fail_at_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	u32 at = READ_ONCE(dev_to_vgpu(dev)->fail_at);
+
+	return sysfs_emit(buf, "%s\n", ctxmig_fail_names[at]);
+}
+
+static ssize_t fail_at_store(struct device *dev, struct device_attribute *attr,
+			     const char *buf, size_t count)
+{
+	struct ctxmig_vgpu *vgpu = dev_to_vgpu(dev);
+	int at = sysfs_match_string(ctxmig_fail_names, buf);
+
+	if (at < 0)
+		return at;
+	mutex_lock(&vgpu->gpu_lock);
+	vgpu->fail_at = at;
+	mutex_unlock(&vgpu->gpu_lock);
+	return count;
+}
+static DEVICE_ATTR_RW(fail_at);
+
+static ssize_t compat_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct ctxmig_vgpu *vgpu = dev_to_vgpu(dev);
+	int n;
+
+	mutex_lock(&vgpu->gpu_lock);
+	n = sysfs_emit(buf, "%s\n", vgpu->compat[0] ? vgpu->compat :
+		       "none: write a stream's first bytes here");
+	mutex_unlock(&vgpu->gpu_lock);
+	return n;
+}
+
+/* A stream's preamble written here: can this vGPU accept that stream? */
+static ssize_t compat_store(struct device *dev, struct device_attribute *attr,
+			    const char *buf, size_t count)
+{
+	struct ctxmig_vgpu *vgpu = dev_to_vgpu(dev);
+	struct ctxmig_ir_error error = {};
+	char reason[CTXMIG_IR_REASON_LEN];
+	struct ctxmig_caps caps;
+	int ret;
+
+	ret = ctxmig_ir_check_preamble(buf, count, &caps, &error);
+	mutex_lock(&vgpu->gpu_lock);
+	if (ret) {
+		scnprintf(vgpu->compat, sizeof(vgpu->compat),
+			  "invalid %d %s", ret, error.reason);
+	} else {
+		ret = ctxmig_compat(&caps, &vgpu->gpu, reason, sizeof(reason));
+		scnprintf(vgpu->compat, sizeof(vgpu->compat), "%s %d %s",
+			  ret ? "incompatible" : "compatible", ret, reason);
+	}
+	mutex_unlock(&vgpu->gpu_lock);
+	return count;
+}
+static DEVICE_ATTR_RW(compat);
+
+static struct attribute *ctxmig_vgpu_attrs[] = {
+	&dev_attr_model.attr,
+	&dev_attr_migration_state.attr,
+	&dev_attr_stats.attr,
+	&dev_attr_ir_dump.attr,
+	&dev_attr_throttle.attr,
+	&dev_attr_fail_at.attr,
+	&dev_attr_compat.attr,
+	NULL,
+};
+
+static const struct attribute_group ctxmig_vgpu_group = {
+	.name = "ctxmig",
+	.attrs = ctxmig_vgpu_attrs,
+};
+
+static const struct attribute_group *ctxmig_vgpu_groups[] = {
+	&ctxmig_vgpu_group,
+	NULL,
+};
+
 static unsigned int ctxmig_get_available(struct mdev_type *mtype)
 {
 	return atomic_read(&ctxmig_parent.avail);
@@ -1147,6 +1520,7 @@ static struct mdev_driver ctxmig_mdev_driver = {
 		.name = "ctxmig",
 		.owner = THIS_MODULE,
 		.mod_name = KBUILD_MODNAME,
+		.dev_groups = ctxmig_vgpu_groups,
 	},
 	.probe = ctxmig_probe,
 	.remove = ctxmig_remove,

@@ -881,6 +881,8 @@ static int restore_event(struct ctxmig_ir_reader *r, void *priv,
 
 	if (ev->kind != CTXMIG_EV_RECORD)
 		return 0;
+	rs->records_by_type[ev->type & 0xff]++;
+	rs->bytes_by_type[ev->type & 0xff] += ev->len;
 	switch (ev->type) {
 	case CTXMIG_IR_ENG_RING:
 		e = ev->u.ring.engine;

@@ -119,6 +119,8 @@ void ctxmig_save_fini(struct ctxmig_save *s);
  * @maps: the mappings.
  * @passthrough: per engine, whether the source's native command bytes were
  *	kept (same command format) instead of re-encoded.
+ * @records_by_type: records read, per type (low byte), for statistics.
+ * @bytes_by_type: payload bytes read, per type (low byte).
  */
 struct ctxmig_restore {
 	struct ctxmig_gpu *gpu;
@@ -133,6 +135,8 @@ struct ctxmig_restore {
 	struct ctxmig_cmd_list cmds[CTXMIG_GPU_ENGINES];
 	struct ctxmig_map_list maps;
 	bool passthrough[CTXMIG_GPU_ENGINES];
+	u64 records_by_type[256];
+	u64 bytes_by_type[256];
 };
 
 int ctxmig_restore_init(struct ctxmig_restore *rs, struct ctxmig_gpu *gpu);

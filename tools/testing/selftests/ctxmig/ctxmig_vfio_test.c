@@ -1001,6 +1001,136 @@ TEST_F_TIMEOUT(bad_streams, refused, 120)
 
 static pid_t main_pid;
 
+/* ------------------------------------------------ sysfs debug controls */
+
+static int ctl_path(char *path, size_t size, const struct vdev *d,
+		    const char *attr)
+{
+	return snprintf(path, size, "/sys/bus/mdev/devices/%s/ctxmig/%s",
+			d->uuid, attr);
+}
+
+static int ctl_read(const struct vdev *d, const char *attr, char *buf,
+		    size_t size)
+{
+	char path[160];
+
+	ctl_path(path, sizeof(path), d, attr);
+	return read_attr(path, buf, size);
+}
+
+static int ctl_write(const struct vdev *d, const char *attr, const void *val,
+		     size_t len)
+{
+	char path[160];
+	ssize_t n;
+	int fd;
+
+	ctl_path(path, sizeof(path), d, attr);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, len);
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+FIXTURE(sysfs_controls) {
+	struct mig m;
+};
+
+FIXTURE_SETUP(sysfs_controls)
+{
+	mig_fixture_setup(_metadata, &self->m, "amd-gfx9", "intel-gen12");
+}
+
+FIXTURE_TEARDOWN(sysfs_controls)
+{
+	mig_teardown(&self->m);
+}
+
+/*
+ * Model and state, a throttle that leaves work pending at the stop, the
+ * statistics and IR metadata of both ends, the compatibility check from
+ * a preamble, and one-shot fault injection at save and at restore.
+ */
+TEST_F(sysfs_controls, all)
+{
+	struct mig *m = &self->m;
+	struct ctxmig_ir_preamble pre;
+	uint64_t buf_next;
+	bool pending;
+	char buf[2048];
+	int ret, werr, fd;
+
+	ASSERT_EQ(0, ctl_read(&m->src, "model", buf, sizeof(buf)));
+	EXPECT_STREQ("amd-gfx9", buf);
+	ASSERT_EQ(0, ctl_read(&m->src, "migration_state", buf, sizeof(buf)));
+	EXPECT_STREQ("running", buf);
+
+	/* One command per 10 ms: the stop comes with work pending. */
+	ASSERT_EQ(0, ctl_write(&m->src, "throttle", "1", 1));
+	ASSERT_EQ(0, ctl_read(&m->src, "throttle", buf, sizeof(buf)));
+	EXPECT_STREQ("1", buf);
+	mig_save(_metadata, m, &pending, &buf_next);
+	EXPECT_TRUE(pending);
+	ASSERT_EQ(0, ctl_write(&m->src, "throttle", "0", 1));
+	ASSERT_EQ(0, ctl_read(&m->src, "stats", buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "saves 1\n")) TH_LOG("%s", buf);
+	ASSERT_EQ(0, ctl_read(&m->src, "ir_dump", buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "stream saved")) TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, "model amd-gfx9")) TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, "records VRAM ")) TH_LOG("%s", buf);
+
+	/* The compatibility check answers from the preamble alone. */
+	ASSERT_LE(sizeof(pre), m->stream_len);
+	ASSERT_EQ(0, ctl_write(&m->dst, "compat", m->stream, sizeof(pre)));
+	ASSERT_EQ(0, ctl_read(&m->dst, "compat", buf, sizeof(buf)));
+	EXPECT_EQ(0, strncmp(buf, "compatible 0", 12)) TH_LOG("%s", buf);
+	memcpy(&pre, m->stream, sizeof(pre));
+	pre.vram_size = htole64(le64toh(pre.vram_size) * 4);
+	pre.preamble_crc = htole32(crc32c(&pre,
+					  offsetof(struct ctxmig_ir_preamble,
+						   preamble_crc)));
+	ASSERT_EQ(0, ctl_write(&m->dst, "compat", &pre, sizeof(pre)));
+	ASSERT_EQ(0, ctl_read(&m->dst, "compat", buf, sizeof(buf)));
+	EXPECT_EQ(0, strncmp(buf, "incompatible -28", 16)) TH_LOG("%s", buf);
+	ASSERT_EQ(0, ctl_write(&m->dst, "compat", "garbage!", 8));
+	ASSERT_EQ(0, ctl_read(&m->dst, "compat", buf, sizeof(buf)));
+	EXPECT_EQ(0, strncmp(buf, "invalid", 7)) TH_LOG("%s", buf);
+
+	/* An injected restore failure: ERROR, the reason, then a reset. */
+	ASSERT_EQ(0, ctl_write(&m->dst, "fail_at", "restore_finish", 14));
+	ret = mig_restore(&m->dst, m->stream, m->stream_len, 65536, &werr);
+	EXPECT_NE(0, ret);
+	ASSERT_EQ(0, ctl_read(&m->dst, "migration_state", buf, sizeof(buf)));
+	EXPECT_STREQ("error", buf);
+	ASSERT_EQ(0, ctl_read(&m->dst, "stats", buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "fault injected at restore_finish"))
+		TH_LOG("%s", buf);
+	ASSERT_EQ(0, ioctl(m->dst.fd, VFIO_DEVICE_RESET));
+	ASSERT_EQ(0, ctl_read(&m->dst, "fail_at", buf, sizeof(buf)));
+	EXPECT_STREQ("none", buf);
+
+	/* The same stream then restores, and the target says so. */
+	ret = mig_restore(&m->dst, m->stream, m->stream_len, 4093, &werr);
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, ctl_read(&m->dst, "stats", buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "restores 1\n")) TH_LOG("%s", buf);
+	ASSERT_EQ(0, ctl_read(&m->dst, "ir_dump", buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "stream restored")) TH_LOG("%s", buf);
+
+	/* An injected save failure: the source stays STOP, then runs. */
+	ASSERT_EQ(0, ctl_write(&m->src, "fail_at", "save_init", 9));
+	EXPECT_NE(0, vdev_set_state(&m->src, VFIO_DEVICE_STATE_STOP_COPY,
+				    &fd));
+	ASSERT_EQ(0, ctl_read(&m->src, "migration_state", buf, sizeof(buf)));
+	EXPECT_STREQ("stop", buf);
+	ASSERT_EQ(0, ctl_read(&m->src, "stats", buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "save_errors 1\n")) TH_LOG("%s", buf);
+	EXPECT_EQ(0, vdev_set_state(&m->src, VFIO_DEVICE_STATE_RUNNING, NULL));
+}
+
 /* Instances a killed test could not remove itself. */
 static void remove_leftovers(void)
 {
