@@ -141,6 +141,7 @@ struct ctxmig_vgpu_stats {
  * @saving: a saving file (else resuming).
  * @done: saving: the END record was produced.
  * @idle: saving in pre-copy: nothing to send until the device writes.
+ * @stop_copy: saving: pre-copy ended, the stream goes on in STOP_COPY.
  * @err: saving: the error that stopped producing the stream.
  * @save: saving: the translator.
  * @w: saving: the writer the translator fills.
@@ -155,6 +156,7 @@ struct ctxmig_migf {
 	bool saving;
 	bool done;
 	bool idle;
+	bool stop_copy;
 	int err;
 	struct ctxmig_save save;
 	struct ctxmig_ir_writer w;
@@ -636,7 +638,7 @@ static long ctxmig_precopy_ioctl(struct file *filp, unsigned int cmd,
 
 	mutex_lock(&migf->lock);
 	vgpu = migf->vgpu;
-	if (migf->disabled || !migf->save.precopy) {
+	if (migf->disabled || !migf->save.precopy || migf->stop_copy) {
 		mutex_unlock(&migf->lock);
 		return migf->disabled ? -ENODEV : -EINVAL;
 	}
@@ -885,6 +887,7 @@ static struct file *ctxmig_step_state(struct ctxmig_vgpu *vgpu,
 		ret = ctxmig_save_stop(&migf->save);
 		mutex_unlock(&vgpu->gpu_lock);
 		migf->idle = false;
+		migf->stop_copy = true;
 		if (ret) {
 			dev_warn(vgpu->vdev.dev, "cannot save: %s\n",
 				 migf->save.error.reason);
@@ -963,7 +966,11 @@ static struct file *ctxmig_set_state(struct vfio_device *vdev,
 	struct file *ret = NULL;
 
 	mutex_lock(&vgpu->state_mutex);
-	while (vgpu->state != new_state) {
+	/* Only a reset leaves ERROR; vfio_mig_get_next_state() WARNs on it. */
+	if (vgpu->state == VFIO_DEVICE_STATE_ERROR &&
+	    new_state != VFIO_DEVICE_STATE_ERROR)
+		ret = ERR_PTR(-EINVAL);
+	while (!IS_ERR(ret) && vgpu->state != new_state) {
 		enum vfio_device_mig_state next;
 		int rc = vfio_mig_get_next_state(vdev, vgpu->state, new_state,
 						 &next);

@@ -504,6 +504,12 @@ int ctxmig_save_stop(struct ctxmig_save *s)
 	kvfree(old);
 	if (ret)
 		return ret;
+	if (s->phase < SAVE_PRE_VRAM) {
+		/* Nothing produced yet: a plain stop-copy save from the start. */
+		ctxmig_vram_track(vram, false);
+		s->precopy = false;
+		return 0;
+	}
 	/* The initial pass may not have finished: send what it had left. */
 	if (s->phase <= SAVE_PRE_VRAM)
 		s->pfn_initial = s->pfn;

@@ -443,6 +443,52 @@ TEST(eight_gib_is_sparse)
 		}
 }
 
+/*
+ * Pre-copy stopped before a byte was read (a VMM that goes straight from
+ * PRE_COPY to STOP_COPY): the stream is still whole and restores.
+ */
+TEST(precopy_stopped_before_any_read)
+{
+	const struct ctxmig_model *m = ctxmig_model_at(0);
+	struct ctxmig_ir_writer w;
+	struct ctxmig_save s;
+	struct ctxmig_gpu a, b;
+	struct gu_stream st = {};
+	char why[CTXMIG_IR_REASON_LEN] = "";
+	int ret;
+
+	if (setup_failed(&a, m, 64 << 20, 40))
+		return;
+	CHECK_EQ(ctxmig_gpu_poke(&a, GU_VA + 0x2000, "data", 4), 0);
+	CHECK_EQ(ctxmig_ir_writer_init(&w, CTXMIG_IR_WRITER_MIN_BUF), 0);
+	CHECK_EQ(ctxmig_save_precopy_init(&s, &a), 0);
+	CHECK_EQ(ctxmig_save_stop(&s), 0);
+	do {
+		const void *p;
+		u32 n;
+
+		ret = ctxmig_save_step(&s, &w);
+		while ((p = ctxmig_ir_peek(&w, &n)) && n) {
+			st.buf = realloc(st.buf, st.len + n);
+			memcpy(st.buf + st.len, p, n);
+			st.len += n;
+			ctxmig_ir_consume(&w, n);
+		}
+	} while (!ret);
+	CHECK(ret == CTXMIG_SAVE_DONE, "%d: %s %s", ret, s.error.reason,
+	      w.error.reason);
+	CHECK(!a.vram.track_dirty, "tracking left on");
+	ctxmig_save_fini(&s);
+	ctxmig_ir_writer_fini(&w);
+	CHECK_EQ(ctxmig_gpu_init(&b, m, 64 << 20), 0);
+	ctxmig_gpu_set_va_bits(&b, 40);
+	CHECK(!gu_restore(&b, &st, 100, why), "%s", why);
+	CHECK_EQ(gu_read32(&b, GU_VA + 0x2000), *(const u32 *)"data");
+	gu_stream_free(&st);
+	ctxmig_gpu_fini(&a);
+	ctxmig_gpu_fini(&b);
+}
+
 /* A stream cut anywhere is refused and the target reports why. */
 TEST(truncated_stream_refused)
 {
