@@ -26,20 +26,6 @@
 
 #include "guest.h"
 
-/* Pre-copy uAPI (Linux 6.2); Debian 12's userspace headers are 6.1. */
-#ifndef VFIO_MIG_GET_PRECOPY_INFO
-#define VFIO_MIGRATION_PRE_COPY		(1 << 2)
-#define VFIO_DEVICE_STATE_PRE_COPY	6
-#define VFIO_DEVICE_STATE_PRE_COPY_P2P	7
-struct vfio_precopy_info {
-	__u32 argsz;
-	__u32 flags;
-	__u64 initial_bytes;
-	__u64 dirty_bytes;
-};
-#define VFIO_MIG_GET_PRECOPY_INFO	_IO(VFIO_TYPE, VFIO_BASE + 21)
-#endif
-
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 #define SRC_MODEL	"amd-gfx9"
 #define DST_MODEL	"nv-ampere"
@@ -164,6 +150,13 @@ static int die(const char *what, int err)
 	exit(1);
 }
 
+/* Die unless @ret is 0. */
+static void check(int ret, const char *what)
+{
+	if (ret)
+		die(what, ret);
+}
+
 /* Move data_fd bytes to the destination until a temporary or final end. */
 static int pump(int from, int to, uint64_t *moved, bool precopy,
 		uint8_t **log, size_t *loglen)
@@ -211,10 +204,10 @@ int main(void)
 	       SRC_MODEL, DST_MODEL);
 	vdev_init(&src);
 	vdev_init(&dst);
-	if ((ret = vdev_create(&src, SRC_MODEL)) || (ret = vdev_open(&src)))
-		die("creating the " SRC_MODEL " vGPU", ret);
-	if ((ret = vdev_create(&dst, DST_MODEL)) || (ret = vdev_open(&dst)))
-		die("creating the " DST_MODEL " vGPU", ret);
+	check(vdev_create(&src, SRC_MODEL), "creating the " SRC_MODEL " vGPU");
+	check(vdev_open(&src), "creating the " SRC_MODEL " vGPU");
+	check(vdev_create(&dst, DST_MODEL), "creating the " DST_MODEL " vGPU");
+	check(vdev_open(&dst), "creating the " DST_MODEL " vGPU");
 	ret = vdev_mig_flags(&src, &flags);
 	if (ret || !(flags & VFIO_MIGRATION_PRE_COPY))
 		die("checking for pre-copy", ret ? ret : -EOPNOTSUPP);
@@ -223,31 +216,30 @@ int main(void)
 	       (unsigned long long)flags);
 
 	/* The guest sets its vGPU up and fills 1 MiB of data. */
-	if ((ret = guest_init(&g, &src)) || (ret = guest_setup(&g)))
-		die(g.why, ret);
+	check(guest_init(&g, &src), g.why);
+	check(guest_setup(&g), g.why);
 	for (n = 0; n < DATA; n += 8) {
 		uint64_t v = rnd();
 
 		memcpy(ref + n, &v, 8);
 	}
-	if ((ret = vdev_vram_write(&src, GUEST_DATA_VRAM, ref, DATA)))
-		die("filling VRAM", ret);
+	check(vdev_vram_write(&src, GUEST_DATA_VRAM, ref, DATA),
+	      "filling VRAM");
 
 	/* Work starts on the source. */
 	t0 = now();
 	for (b = 0; b < MIGRATE_AFTER - 2; b++) {
 		n = make_batch(cmds);
-		if ((ret = guest_submit(&g, cmds, n, b % 2)))
-			die(g.why, ret);
+		check(guest_submit(&g, cmds, n, b % 2), g.why);
 	}
 	printf("  [%6.3f s] %d batches of %d commands submitted on %s\n",
 	       now() - t0, MIGRATE_AFTER - 2, PER_BATCH, SRC_MODEL);
 
 	/* Pre-copy while the source executes. */
-	if ((ret = vdev_set_state(&dst, VFIO_DEVICE_STATE_RESUMING, &dfd)))
-		die("destination RESUMING", ret);
-	if ((ret = vdev_set_state(&src, VFIO_DEVICE_STATE_PRE_COPY, &sfd)))
-		die("source PRE_COPY", ret);
+	check(vdev_set_state(&dst, VFIO_DEVICE_STATE_RESUMING, &dfd),
+	      "destination RESUMING");
+	check(vdev_set_state(&src, VFIO_DEVICE_STATE_PRE_COPY, &sfd),
+	      "source PRE_COPY");
 	for (r = 0; r < ROUNDS; r++) {
 		double t = now();
 
@@ -259,54 +251,50 @@ int main(void)
 		if (ret < 0)
 			die("pre-copy read", ret);
 		t_pre[r] = now() - t;
-		printf("  [%6.3f s] pre-copy round %d: %llu bytes (info: initial %llu, dirty %llu) in %.3f s\n",
+		printf("  [%6.3f s] pre-copy %d: %llu B (initial %llu, dirty %llu) %.3f s\n",
 		       now() - t0, r + 1, (unsigned long long)round_bytes[r],
 		       (unsigned long long)info.initial_bytes,
 		       (unsigned long long)info.dirty_bytes, t_pre[r]);
 		if (r == 0) {
 			/* The guest keeps working: this dirties VRAM. */
 			n = make_batch(cmds);
-			if ((ret = guest_submit(&g, cmds, n, true)))
-				die(g.why, ret);
+			check(guest_submit(&g, cmds, n, true), g.why);
 		}
 	}
 
 	/* One more batch right before stopping: work is pending. */
 	n = make_batch(cmds);
-	if ((ret = guest_submit(&g, cmds, n, true)))
-		die(g.why, ret);
+	check(guest_submit(&g, cmds, n, true), g.why);
 
 	/* Stop-copy: the downtime starts. */
 	t_stop = now();
-	if ((ret = vdev_set_state(&src, VFIO_DEVICE_STATE_STOP_COPY, NULL)))
-		die("source STOP_COPY", ret);
+	check(vdev_set_state(&src, VFIO_DEVICE_STATE_STOP_COPY, NULL),
+	      "source STOP_COPY");
 	ret = pump(sfd, dfd, &stop_bytes, false, &stream, &stream_len);
 	if (ret < 0)
 		die("stop-copy read", ret);
 	close(sfd);
 	close(dfd);
-	if ((ret = vdev_set_state(&dst, VFIO_DEVICE_STATE_STOP, NULL)))
-		die("destination RESUMING -> STOP (stream refused)", ret);
-	if ((ret = vdev_set_state(&dst, VFIO_DEVICE_STATE_RUNNING, NULL)))
-		die("destination RUNNING", ret);
+	check(vdev_set_state(&dst, VFIO_DEVICE_STATE_STOP, NULL),
+	      "destination RESUMING -> STOP (stream refused)");
+	check(vdev_set_state(&dst, VFIO_DEVICE_STATE_RUNNING, NULL),
+	      "destination RUNNING");
 	t_run = now();
 	printf("  [%6.3f s] stop-copy: %llu bytes; destination running after %.3f s of downtime\n",
 	       now() - t0, (unsigned long long)stop_bytes, t_run - t_stop);
 
 	/* The guest recovers on the new model and finishes its work. */
 	g.dev = &dst;
-	if ((ret = guest_recover(&g)))
-		die(g.why, ret);
+	check(guest_recover(&g), g.why);
 	printf("  [%6.3f s] guest driver recovered: device is now %s (migrated %u)\n",
 	       now() - t0, guest_model_name(&g),
 	       vdev_ctl(&dst, GUEST_CTL_MIGRATED));
 	for (b = MIGRATE_AFTER; b < BATCHES; b++) {
 		n = make_batch(cmds);
-		if ((ret = guest_submit(&g, cmds, n, b % 2)))
-			die(g.why, ret);
+		check(guest_submit(&g, cmds, n, b % 2), g.why);
 	}
-	if ((ret = guest_wait_fence(&g, seq)) || (ret = guest_wait_idle(&g)))
-		die(g.why, ret);
+	check(guest_wait_fence(&g, seq), g.why);
+	check(guest_wait_idle(&g), g.why);
 	t_end = now();
 	printf("  [%6.3f s] %d more batches done on %s, fence %llu\n",
 	       t_end - t0, BATCHES - MIGRATE_AFTER, guest_model_name(&g),
@@ -314,8 +302,10 @@ int main(void)
 
 	/* Verify every byte against the same program run here. */
 	back = malloc(DATA);
-	if (!back || (ret = vdev_vram_read(&dst, GUEST_DATA_VRAM, back, DATA)))
-		die("reading VRAM back", ret ? ret : -ENOMEM);
+	if (!back)
+		die("reading VRAM back", -ENOMEM);
+	check(vdev_vram_read(&dst, GUEST_DATA_VRAM, back, DATA),
+	      "reading VRAM back");
 
 	total = stream_len;
 	printf("\nreport\n");

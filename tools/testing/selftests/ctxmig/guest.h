@@ -60,6 +60,22 @@
 #include <stdint.h>
 
 #include <linux/ctxmig.h>
+#include <linux/vfio.h>
+
+/* Pre-copy uAPI (Linux 6.2); Debian 12's userspace headers are 6.1. */
+#ifndef VFIO_MIG_GET_PRECOPY_INFO
+#define VFIO_MIGRATION_PRE_COPY		0x4
+#define VFIO_DEVICE_STATE_PRE_COPY	6
+#define VFIO_DEVICE_STATE_PRE_COPY_P2P	7
+struct vfio_precopy_info {
+	__u32 argsz;
+	__u32 flags;
+	__u64 initial_bytes;
+	__u64 dirty_bytes;
+};
+
+#define VFIO_MIG_GET_PRECOPY_INFO	_IO(VFIO_TYPE, VFIO_BASE + 21)
+#endif
 
 #define GUEST_PT_BASE		0x10000ULL
 #define GUEST_PT_END		0x400000ULL

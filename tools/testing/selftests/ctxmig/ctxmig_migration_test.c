@@ -1,0 +1,1245 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ctxmig: the VFIO migration state machine and data_fd at their edges.
+ *
+ * Every test creates its own mdev instances and removes them in its
+ * teardown, closing every data_fd and device fd first (main() removes
+ * what a killed test left behind).  A guest driver (guest.c) runs a
+ * workload of random writes, copies and fences on the devices.
+ *
+ *  migration.every_fsm_arc     every ordered pair of RUNNING, STOP,
+ *                              RUNNING_P2P, STOP_COPY, RESUMING, PRE_COPY,
+ *                              PRE_COPY_P2P: the state reached, data_fd
+ *                              exactly where a transfer opens, old fds
+ *                              dead or alive as they should be, the two
+ *                              arcs the FSM blocks (STOP_COPY -> PRE_COPY*)
+ *                              refused, RESUMING left only through ERROR,
+ *                              ERROR only by a reset; the workload runs
+ *                              after each pair
+ *  migration.precopy_converges PRECOPY_INFO initial/dirty bytes as a
+ *                              running device is read, -ENOMSG at the
+ *                              temporary end, dirty bytes after the guest
+ *                              writes, PRE_COPY_P2P -> STOP_COPY to EOF,
+ *                              restored into another model; an aborted
+ *                              pre-copy; PRECOPY_INFO outside PRE_COPY
+ *  migration.datafd_closed_mid_transfer
+ *                              a half-read saving fd and a half-written
+ *                              resuming fd closed early
+ *  migration.reset_mid_migration
+ *                              VFIO_DEVICE_RESET in STOP_COPY and in
+ *                              RESUMING with the transfer half done
+ *  migration.remove_mid_migration
+ *                              the mdev removed (device fd closed first)
+ *                              while its data_fds stay open and half
+ *                              used; a new instance then migrates
+ *  migration.hostile_lengths   huge and inconsistent record lengths, a
+ *                              record crossing the end, a 2 GiB preamble,
+ *                              seeded random byte mutations
+ *
+ * Run after vfio, vfio_iommu_type1, mdev and ctxmig are loaded.  Waits
+ * poll with timeouts (the VM runs under TCG), never sleep a fixed time.
+ */
+#define _GNU_SOURCE
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include <linux/ctxmig.h>
+#include <linux/vfio.h>
+
+#include "../kselftest_harness.h"
+#include "guest.h"
+#include "workload.h"
+
+/* Workload data layout, as offsets in the guest's data mapping. */
+#define BATCH_MAX	96
+
+#define POLL_MS		10000
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Instances created by any test process, shared with the harness's
+ * forks, so that main() can remove what a killed test left behind.
+ */
+#define MAX_INSTANCES	64
+struct registry {
+	int n;
+	char uuid[MAX_INSTANCES][37];
+	bool live[MAX_INSTANCES];
+};
+
+static struct registry *registry;
+
+static int create_dev(struct vdev *d, const char *model)
+{
+	int ret = vdev_create(d, model);
+
+	if (!ret && registry) {
+		int i = __sync_fetch_and_add(&registry->n, 1);
+
+		if (i < MAX_INSTANCES) {
+			memcpy(registry->uuid[i], d->uuid, sizeof(d->uuid));
+			registry->live[i] = true;
+		}
+	}
+	return ret;
+}
+
+static void forget_dev(struct vdev *d)
+{
+	int i;
+
+	for (i = 0; registry && i < registry->n && i < MAX_INSTANCES; i++)
+		if (!strcmp(registry->uuid[i], d->uuid))
+			registry->live[i] = false;
+}
+
+/* Close the device, then remove the instance. */
+static int remove_dev(struct vdev *d)
+{
+	int ret;
+
+	vdev_close(d);
+	if (!d->created)
+		return 0;
+	ret = vdev_remove(d);
+	if (!d->created)
+		forget_dev(d);
+	return ret;
+}
+
+/* Create and open, undoing the creation if the open fails. */
+static int new_dev(struct vdev *d, const char *model)
+{
+	int ret = create_dev(d, model);
+
+	if (ret)
+		return ret;
+	ret = vdev_open(d);
+	if (ret)
+		remove_dev(d);
+	return ret;
+}
+
+static int dev_reset(struct vdev *d)
+{
+	return ioctl(d->fd, VFIO_DEVICE_RESET) ? -errno : 0;
+}
+
+/* The device's migration state, or ~0 if it cannot be read. */
+static uint32_t dev_state(struct vdev *d)
+{
+	uint32_t s;
+
+	return vdev_get_state(d, &s) ? ~0U : s;
+}
+
+/* xorshift64*, for the mutations. */
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dULL;
+}
+
+static void check_data(struct __test_metadata *_metadata,
+		       struct workload *w, struct vdev *d, uint8_t *got)
+{
+	uint64_t i;
+
+	ASSERT_EQ(0, vdev_vram_read(d, GUEST_DATA_VRAM, got,
+				    GUEST_DATA_SIZE));
+	if (!memcmp(got, w->ref, GUEST_DATA_SIZE))
+		return;
+	for (i = 0; i < GUEST_DATA_SIZE && got[i] == w->ref[i]; i++)
+		;
+	ASSERT_EQ(GUEST_DATA_SIZE, i) {
+		TH_LOG("%s: data differs at +0x%llx: 0x%02x, expected 0x%02x",
+		       d->model, (unsigned long long)i, got[i], w->ref[i]);
+	}
+}
+
+/* The guest driver of one device and the workload it runs. */
+struct gw {
+	struct guest g;
+	bool have;
+	struct workload w;
+	uint8_t *buf;		/* GUEST_DATA_SIZE bytes for checks */
+};
+
+static void gw_fini(struct gw *x)
+{
+	if (x->have)
+		guest_fini(&x->g);
+	x->have = false;
+	wl_free(&x->w);
+	free(x->buf);
+	x->buf = NULL;
+}
+
+/* Submit a batch of @n commands and wait for its last fence. */
+static void run_batch(struct __test_metadata *_metadata, struct gw *x,
+		      unsigned int n, bool ib)
+{
+	struct guest_cmd c[BATCH_MAX];
+
+	ASSERT_GE(BATCH_MAX, n);
+	n = wl_gen(&x->w, c, n);
+	ASSERT_EQ(0, guest_submit(&x->g, c, n, ib)) TH_LOG("%s", x->g.why);
+	ASSERT_EQ(0, guest_wait_fence(&x->g, x->w.seq)) TH_LOG("%s", x->g.why);
+	ASSERT_EQ(0, guest_wait_idle(&x->g)) TH_LOG("%s", x->g.why);
+}
+
+/* A fresh guest on @d's current registers: page tables and ring. */
+static void gw_attach(struct __test_metadata *_metadata, struct gw *x,
+		      struct vdev *d)
+{
+	int ret;
+
+	if (x->have)
+		guest_fini(&x->g);
+	ret = guest_init(&x->g, d);
+	x->have = !ret || x->g.shadow;
+	ASSERT_EQ(0, ret) TH_LOG("%s", x->g.why);
+	ASSERT_EQ(0, guest_setup(&x->g)) TH_LOG("%s", x->g.why);
+}
+
+/* Guest up on @d, initial pattern, a first batch run and checked. */
+static void gw_start(struct __test_metadata *_metadata, struct gw *x,
+		     struct vdev *d, uint64_t seed)
+{
+	uint64_t i;
+
+	x->buf = malloc(GUEST_DATA_SIZE);
+	ASSERT_NE(NULL, x->buf);
+	ASSERT_EQ(0, wl_init(&x->w, seed));
+	gw_attach(_metadata, x, d);
+	for (i = 0; i < SRC_LEN; i++)
+		x->w.ref[SRC_OFF + i] = xorshift(&x->w.rng) >> 56;
+	ASSERT_EQ(0, vdev_vram_write(d, GUEST_DATA_VRAM + SRC_OFF,
+				     x->w.ref + SRC_OFF, SRC_LEN));
+	run_batch(_metadata, x, 20, false);
+	run_batch(_metadata, x, 20, true);
+	check_data(_metadata, &x->w, d, x->buf);
+}
+
+/* The guest finds itself on @d after a restore and carries on there. */
+static void gw_moved(struct __test_metadata *_metadata, struct gw *x,
+		     struct vdev *d)
+{
+	x->g.dev = d;
+	ASSERT_EQ(0, guest_recover(&x->g)) TH_LOG("%s", x->g.why);
+	EXPECT_STREQ(d->model, guest_model_name(&x->g));
+	ASSERT_EQ(0, guest_wait_fence(&x->g, x->w.seq)) TH_LOG("%s", x->g.why);
+	ASSERT_EQ(0, guest_wait_idle(&x->g)) TH_LOG("%s", x->g.why);
+	check_data(_metadata, &x->w, d, x->buf);
+	run_batch(_metadata, x, 24, false);
+	run_batch(_metadata, x, 24, true);
+	check_data(_metadata, &x->w, d, x->buf);
+}
+
+/* -------------------------------------------------------------- streams */
+
+struct stream {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static void stream_free(struct stream *s)
+{
+	free(s->p);
+	memset(s, 0, sizeof(*s));
+}
+
+/* One read() of up to @max bytes appended to @s: its result or -errno. */
+static ssize_t stream_read(struct stream *s, int fd, size_t max)
+{
+	ssize_t n;
+
+	if (s->cap - s->len < max) {
+		size_t cap = s->cap ? s->cap : 1 << 16;
+		uint8_t *p;
+
+		while (cap - s->len < max)
+			cap *= 2;
+		p = realloc(s->p, cap);
+		if (!p)
+			return -ENOMEM;
+		s->p = p;
+		s->cap = cap;
+	}
+	do
+		n = read(fd, s->p + s->len, max);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	s->len += n;
+	return n;
+}
+
+/* Read @fd to EOF, appending. */
+static int stream_read_all(struct stream *s, int fd)
+{
+	ssize_t n;
+
+	do
+		n = stream_read(s, fd, 1 << 16);
+	while (n > 0);
+	return n;
+}
+
+/* STOP -> STOP_COPY, the whole stream into @s, STOP. */
+static int save_stopped(struct vdev *d, struct stream *s)
+{
+	int ret, fd;
+
+	ret = vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
+	ret = ret ?: vdev_set_state(d, VFIO_DEVICE_STATE_STOP_COPY, &fd);
+	if (ret)
+		return ret;
+	if (fd < 0)
+		return -EBADF;
+	ret = stream_read_all(s, fd);
+	close(fd);
+	return ret ?: vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
+}
+
+/* Feed @len bytes to @d: 0 or the failing step's -errno; *@werr the write's. */
+static int restore(struct vdev *d, const uint8_t *s, size_t len, size_t chunk,
+		   int *werr)
+{
+	int ret, fd;
+
+	*werr = 0;
+	ret = vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
+	ret = ret ?: vdev_set_state(d, VFIO_DEVICE_STATE_RESUMING, &fd);
+	if (ret)
+		return ret;
+	if (fd < 0)
+		return -EBADF;
+	*werr = vdev_write_stream(fd, s, len, chunk);
+	ret = vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
+	close(fd);
+	return ret;
+}
+
+/* Restore a good stream into @d and run it. */
+static void restore_good(struct __test_metadata *_metadata, struct vdev *d,
+			 const struct stream *s, uint32_t migrated)
+{
+	int ret, werr;
+
+	ret = restore(d, s->p, s->len, 4093, &werr);
+	EXPECT_EQ(0, werr) TH_LOG("writing the stream: %s", strerror(-werr));
+	ASSERT_EQ(0, ret) TH_LOG("%s: restore: %s", d->model, strerror(-ret));
+	ASSERT_EQ(0, vdev_set_state(d, VFIO_DEVICE_STATE_RUNNING, NULL));
+	EXPECT_EQ(migrated, vdev_ctl(d, GUEST_CTL_MIGRATED));
+}
+
+static int precopy_info(int fd, uint64_t *initial, uint64_t *dirty)
+{
+	struct vfio_precopy_info info = { .argsz = sizeof(info) };
+
+	if (ioctl(fd, VFIO_MIG_GET_PRECOPY_INFO, &info))
+		return -errno;
+	*initial = info.initial_bytes;
+	*dirty = info.dirty_bytes;
+	return 0;
+}
+
+/* A data_fd whose transfer is over: read or write fails, never data. */
+static void expect_dead_fd(struct __test_metadata *_metadata, int fd,
+			   bool saving, const char *what)
+{
+	uint8_t b[64] = {};
+	ssize_t n;
+
+	n = saving ? read(fd, b, sizeof(b)) : write(fd, b, sizeof(b));
+	EXPECT_EQ(-1, n) TH_LOG("%s: %s a dead data_fd gave %zd", what,
+				saving ? "reading" : "writing", n);
+}
+
+/* -------------------------------------------------------------- fixture */
+
+#define NDEV	3
+#define NFD	4
+
+FIXTURE(migration) {
+	struct vdev dev[NDEV];
+	int fd[NFD];		/* data_fds, closed before the devices */
+	struct gw gw;
+	struct stream s;
+};
+
+FIXTURE_SETUP(migration)
+{
+	int i;
+
+	for (i = 0; i < NDEV; i++)
+		vdev_init(&self->dev[i]);
+	for (i = 0; i < NFD; i++)
+		self->fd[i] = -1;
+}
+
+FIXTURE_TEARDOWN(migration)
+{
+	int i;
+
+	for (i = 0; i < NFD; i++)
+		if (self->fd[i] >= 0)
+			close(self->fd[i]);
+	gw_fini(&self->gw);
+	for (i = 0; i < NDEV; i++)
+		remove_dev(&self->dev[i]);
+	stream_free(&self->s);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void open_dev(struct __test_metadata *_metadata, struct vdev *d,
+		     const char *model)
+{
+	int ret = new_dev(d, model);
+
+	ASSERT_EQ(0, ret) TH_LOG("%s: create/open: %s", model, strerror(-ret));
+}
+
+/* ---------------------------------------------------------- every arc */
+
+static const uint32_t fsm_states[] = {
+	VFIO_DEVICE_STATE_RUNNING,
+	VFIO_DEVICE_STATE_STOP,
+	VFIO_DEVICE_STATE_RUNNING_P2P,
+	VFIO_DEVICE_STATE_STOP_COPY,
+	VFIO_DEVICE_STATE_RESUMING,
+	VFIO_DEVICE_STATE_PRE_COPY,
+	VFIO_DEVICE_STATE_PRE_COPY_P2P,
+};
+
+static const char *state_name(uint32_t s)
+{
+	static const char * const names[] = {
+		"ERROR", "STOP", "RUNNING", "STOP_COPY", "RESUMING",
+		"RUNNING_P2P", "PRE_COPY", "PRE_COPY_P2P",
+	};
+
+	return s < ARRAY_SIZE(names) ? names[s] : "?";
+}
+
+static bool is_precopy(uint32_t s)
+{
+	return s == VFIO_DEVICE_STATE_PRE_COPY ||
+	       s == VFIO_DEVICE_STATE_PRE_COPY_P2P;
+}
+
+static bool opens_transfer(uint32_t s)
+{
+	return s == VFIO_DEVICE_STATE_STOP_COPY ||
+	       s == VFIO_DEVICE_STATE_RESUMING || is_precopy(s);
+}
+
+/* The transfer open in @from goes on, on the same data_fd, in @to. */
+static bool same_transfer(uint32_t from, uint32_t to)
+{
+	if (from == to)
+		return opens_transfer(from);
+	return is_precopy(from) &&
+	       (is_precopy(to) || to == VFIO_DEVICE_STATE_STOP_COPY);
+}
+
+/* Arcs the VFIO FSM refuses (vfio_mig_get_next_state()): no path. */
+static bool arc_blocked(uint32_t from, uint32_t to)
+{
+	return from == VFIO_DEVICE_STATE_STOP_COPY && is_precopy(to);
+}
+
+/*
+ * Back to RUNNING from wherever the pair left the device: RESUMING can
+ * only be left through a failed RESUMING -> STOP (nothing was written),
+ * ERROR only by a reset.  Returns whether a reset happened.
+ */
+static bool arc_back_to_running(struct __test_metadata *_metadata,
+				struct vdev *d, const char *pair)
+{
+	uint32_t st = dev_state(d);
+	int ret, fd;
+
+	if (st == VFIO_DEVICE_STATE_RESUMING) {
+		ret = vdev_set_state(d, VFIO_DEVICE_STATE_RUNNING, NULL);
+		EXPECT_NE(0, ret) TH_LOG("%s: leaving an empty RESUMING succeeded",
+					 pair);
+		st = dev_state(d);
+		EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, st)
+			TH_LOG("%s: %s after an aborted RESUMING", pair,
+			       state_name(st));
+	}
+	if (st == VFIO_DEVICE_STATE_ERROR) {
+		EXPECT_NE(0, vdev_set_state(d, VFIO_DEVICE_STATE_RUNNING, NULL))
+			TH_LOG("%s: ERROR -> RUNNING without a reset", pair);
+		EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, dev_state(d));
+		EXPECT_EQ(0, dev_reset(d));
+		EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(d))
+			TH_LOG("%s: not RUNNING after the reset", pair);
+		return true;
+	}
+	ret = vdev_set_state(d, VFIO_DEVICE_STATE_RUNNING, &fd);
+	EXPECT_EQ(0, ret) TH_LOG("%s: back to RUNNING: %s", pair,
+				 strerror(-ret));
+	EXPECT_EQ(-1, fd);
+	close_fd(&fd);
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(d));
+	return false;
+}
+
+TEST_F_TIMEOUT(migration, every_fsm_arc, 300)
+{
+	struct vdev *d = &self->dev[0];
+	struct gw *x = &self->gw;
+	int *sfd = &self->fd[0], *tfd = &self->fd[1];
+	unsigned int i, j, arcs = 0, resets = 0;
+	uint64_t flags;
+
+	open_dev(_metadata, d, "intel-gen12");
+	ASSERT_EQ(0, vdev_mig_flags(d, &flags));
+	ASSERT_EQ(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
+		  VFIO_MIGRATION_PRE_COPY, flags);
+	gw_start(_metadata, x, d, 0x5eed0001);
+
+	for (i = 0; i < ARRAY_SIZE(fsm_states); i++) {
+		for (j = 0; j < ARRAY_SIZE(fsm_states); j++) {
+			uint32_t from = fsm_states[i], to = fsm_states[j];
+			bool want_fd = opens_transfer(to) &&
+				       !same_transfer(from, to);
+			uint32_t st;
+			char pair[64];
+			int ret;
+
+			snprintf(pair, sizeof(pair), "%s -> %s",
+				 state_name(from), state_name(to));
+			ASSERT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(d));
+
+			/* The source state, from RUNNING. */
+			ret = vdev_set_state(d, from, sfd);
+			ASSERT_EQ(0, ret) TH_LOG("%s: RUNNING -> %s: %s", pair,
+						 state_name(from),
+						 strerror(-ret));
+			ASSERT_EQ(from, dev_state(d));
+			EXPECT_EQ(opens_transfer(from), *sfd >= 0)
+				TH_LOG("%s: data_fd %d entering %s", pair, *sfd,
+				       state_name(from));
+
+			/* The arc, which the core may compose of several. */
+			ret = vdev_set_state(d, to, tfd);
+			st = dev_state(d);
+			arcs++;
+			if (arc_blocked(from, to)) {
+				EXPECT_EQ(-EINVAL, ret) TH_LOG("%s: blocked arc: %s",
+							       pair,
+							       strerror(-ret));
+				EXPECT_EQ(from, st) TH_LOG("%s: blocked arc left %s",
+							   pair, state_name(st));
+				EXPECT_EQ(-1, *tfd);
+			} else if (from == VFIO_DEVICE_STATE_RESUMING &&
+				   to != VFIO_DEVICE_STATE_RESUMING) {
+				/* Via RESUMING -> STOP with nothing written. */
+				EXPECT_NE(0, ret)
+					TH_LOG("%s: an empty stream was accepted",
+					       pair);
+				EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, st)
+					TH_LOG("%s: %s", pair, state_name(st));
+				EXPECT_EQ(-1, *tfd);
+			} else {
+				EXPECT_EQ(0, ret) TH_LOG("%s: %s", pair,
+							 strerror(-ret));
+				EXPECT_EQ(to, st) TH_LOG("%s: got %s", pair,
+							 state_name(st));
+				EXPECT_EQ(want_fd, *tfd >= 0)
+					TH_LOG("%s: data_fd %d", pair, *tfd);
+			}
+			if (*tfd >= 0) {
+				int fl = fcntl(*tfd, F_GETFL);
+
+				EXPECT_EQ(to == VFIO_DEVICE_STATE_RESUMING ?
+					  O_WRONLY : O_RDONLY, fl & O_ACCMODE);
+			}
+			if (is_precopy(to) && *tfd >= 0) {
+				uint64_t ini, dirty;
+
+				EXPECT_EQ(0, precopy_info(*tfd, &ini, &dirty))
+					TH_LOG("%s: PRECOPY_INFO", pair);
+			}
+
+			/* The old transfer goes on or is over. */
+			if (*sfd >= 0 && same_transfer(from, st)) {
+				uint64_t ini, dirty;
+
+				if (is_precopy(st)) {
+					EXPECT_EQ(0, precopy_info(*sfd, &ini,
+								  &dirty))
+						TH_LOG("%s: PRECOPY_INFO on the pre-copy fd",
+						       pair);
+				} else if (st == VFIO_DEVICE_STATE_STOP_COPY &&
+					   is_precopy(from)) {
+					struct stream s = {};
+
+					EXPECT_EQ(0, stream_read_all(&s, *sfd))
+						TH_LOG("%s: reading the pre-copy fd to EOF",
+						       pair);
+					EXPECT_LT(sizeof(struct ctxmig_ir_preamble),
+						  s.len);
+					stream_free(&s);
+				}
+			} else if (*sfd >= 0 && st != VFIO_DEVICE_STATE_ERROR) {
+				expect_dead_fd(_metadata, *sfd,
+					       from != VFIO_DEVICE_STATE_RESUMING,
+					       pair);
+			}
+
+			if (arc_back_to_running(_metadata, d, pair)) {
+				resets++;
+				gw_attach(_metadata, x, d);
+			}
+			if (*sfd >= 0)
+				expect_dead_fd(_metadata, *sfd,
+					       from != VFIO_DEVICE_STATE_RESUMING,
+					       pair);
+			if (*tfd >= 0)
+				expect_dead_fd(_metadata, *tfd,
+					       to != VFIO_DEVICE_STATE_RESUMING,
+					       pair);
+			close_fd(sfd);
+			close_fd(tfd);
+			ASSERT_EQ(0, vdev_ctl(d, GUEST_CTL_MIGRATED));
+
+			/* The workload still runs. */
+			run_batch(_metadata, x, 6, j & 1);
+		}
+	}
+	check_data(_metadata, &x->w, d, x->buf);
+	TH_LOG("%u arcs, %u resets", arcs, resets);
+}
+
+/* ---------------------------------------------------------- pre-copy */
+
+/*
+ * Read a pre-copy fd until PRECOPY_INFO says nothing is left, then
+ * check that read() says the same: -1/ENOMSG.
+ */
+static void precopy_drain(struct __test_metadata *_metadata, int fd,
+			  struct stream *s, const char *phase)
+{
+	uint64_t ini = 0, dirty = 0, deadline = now_ms() + 60000;
+	unsigned int reads = 0;
+	ssize_t n;
+
+	for (;;) {
+		ASSERT_EQ(0, precopy_info(fd, &ini, &dirty));
+		if (!ini && !dirty)
+			break;
+		n = stream_read(s, fd, 16384);
+		ASSERT_LT(0, n) TH_LOG("%s: read %zd with initial %llu, dirty %llu",
+				       phase, n, (unsigned long long)ini,
+				       (unsigned long long)dirty);
+		reads++;
+		ASSERT_GT(deadline, now_ms())
+			TH_LOG("%s: still initial %llu, dirty %llu after %u reads",
+			       phase, (unsigned long long)ini,
+			       (unsigned long long)dirty, reads);
+	}
+	n = stream_read(s, fd, 16384);
+	EXPECT_EQ(-ENOMSG, n) TH_LOG("%s: read with nothing to send gave %zd",
+				     phase, n);
+	TH_LOG("%s: %u reads, %zu stream bytes so far", phase, reads, s->len);
+}
+
+TEST_F_TIMEOUT(migration, precopy_converges, 300)
+{
+	struct vdev *src = &self->dev[0], *dst = &self->dev[1];
+	struct gw *x = &self->gw;
+	int *pfd = &self->fd[0], *rfd = &self->fd[1], *fd = &self->fd[2];
+	struct stream part = {};
+	uint64_t ini = 0, dirty = 0, ini0 = 0, deadline;
+	ssize_t n;
+
+	open_dev(_metadata, src, "amd-gfx12");
+	open_dev(_metadata, dst, "nv-hopper");
+	gw_start(_metadata, x, src, 0x5eed0002);
+
+	/* An aborted pre-copy: the source carries on, nothing lost. */
+	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_PRE_COPY, pfd));
+	ASSERT_LE(0, *pfd);
+	ASSERT_EQ(0, precopy_info(*pfd, &ini, &dirty));
+	EXPECT_LT(0, ini);
+	EXPECT_LT(0, stream_read(&part, *pfd, 4096));
+	run_batch(_metadata, x, 16, false);
+	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_RUNNING, fd));
+	EXPECT_EQ(-1, *fd);
+	EXPECT_NE(0, precopy_info(*pfd, &ini, &dirty))
+		TH_LOG("PRECOPY_INFO after PRE_COPY -> RUNNING succeeded");
+	expect_dead_fd(_metadata, *pfd, true, "aborted pre-copy");
+	close_fd(pfd);
+	stream_free(&part);
+	run_batch(_metadata, x, 16, true);
+	check_data(_metadata, &x->w, src, x->buf);
+
+	/* A stop-copy fd opened from STOP is no pre-copy fd. */
+	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_STOP, NULL));
+	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_STOP_COPY, fd));
+	ASSERT_LE(0, *fd);
+	EXPECT_EQ(-EINVAL, precopy_info(*fd, &ini, &dirty));
+	close_fd(fd);
+	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_RUNNING, NULL));
+	/* Nor is a resuming fd. */
+	ASSERT_EQ(0, vdev_set_state(dst, VFIO_DEVICE_STATE_STOP, NULL));
+	ASSERT_EQ(0, vdev_set_state(dst, VFIO_DEVICE_STATE_RESUMING, rfd));
+	ASSERT_LE(0, *rfd);
+	EXPECT_NE(0, precopy_info(*rfd, &ini, &dirty));
+	close_fd(rfd);
+	ASSERT_EQ(0, dev_reset(dst));
+	ASSERT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(dst));
+
+	/* The real thing: the initial pass. */
+	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_PRE_COPY, pfd));
+	ASSERT_LE(0, *pfd);
+	ASSERT_EQ(0, precopy_info(*pfd, &ini0, &dirty));
+	EXPECT_LE(SRC_LEN, ini0) TH_LOG("initial_bytes %llu at first",
+					(unsigned long long)ini0);
+	precopy_drain(_metadata, *pfd, &self->s, "initial pass");
+
+	/* The guest writes: dirty bytes, then read back to none. */
+	run_batch(_metadata, x, 40, false);
+	deadline = now_ms() + POLL_MS;
+	do {
+		ASSERT_EQ(0, precopy_info(*pfd, &ini, &dirty));
+	} while (!dirty && now_ms() < deadline);
+	EXPECT_EQ(0, ini);
+	EXPECT_LT(0, dirty) TH_LOG("no dirty bytes after the guest wrote");
+	precopy_drain(_metadata, *pfd, &self->s, "dirty pass");
+
+	/* More writes, left unread, then stop-copy through PRE_COPY_P2P. */
+	run_batch(_metadata, x, 40, true);
+	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_PRE_COPY_P2P, fd));
+	EXPECT_EQ(-1, *fd);
+	close_fd(fd);
+	EXPECT_EQ(0, precopy_info(*pfd, &ini, &dirty));
+	EXPECT_LT(0, dirty);
+	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_STOP_COPY, fd));
+	EXPECT_EQ(-1, *fd) TH_LOG("PRE_COPY_P2P -> STOP_COPY opened a new fd");
+	close_fd(fd);
+	/* VFIO uAPI: PRECOPY_INFO is valid only in the PRE_COPY states. */
+	EXPECT_EQ(-EINVAL, precopy_info(*pfd, &ini, &dirty))
+		TH_LOG("PRECOPY_INFO in STOP_COPY: initial %llu, dirty %llu",
+		       (unsigned long long)ini, (unsigned long long)dirty);
+	n = stream_read_all(&self->s, *pfd);
+	ASSERT_EQ(0, n) TH_LOG("reading to EOF: %s", strerror(-n));
+	close_fd(pfd);
+	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_STOP, NULL));
+	TH_LOG("%s: %zu stream bytes, %llu initial", src->model, self->s.len,
+	       (unsigned long long)ini0);
+
+	/* Restored into another model, the guest carries on there. */
+	restore_good(_metadata, dst, &self->s, 1);
+	EXPECT_EQ(CTXMIG_MODEL_NV_HOPPER, vdev_ctl(dst, GUEST_CTL_MODEL));
+	gw_moved(_metadata, x, dst);
+}
+
+/* ------------------------------------------------- closed mid-transfer */
+
+TEST_F_TIMEOUT(migration, datafd_closed_mid_transfer, 180)
+{
+	struct vdev *src = &self->dev[0], *dst = &self->dev[1];
+	struct gw *x = &self->gw;
+	int *fd = &self->fd[0];
+	struct stream part = {};
+	int ret, werr;
+
+	open_dev(_metadata, src, "nv-ampere");
+	open_dev(_metadata, dst, "amd-gfx9");
+	gw_start(_metadata, x, src, 0x5eed0003);
+
+	/* Source: half read, closed, STOP, RUNNING: it works. */
+	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_STOP, NULL));
+	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_STOP_COPY, fd));
+	ASSERT_LE(0, *fd);
+	ASSERT_LT(0, stream_read(&part, *fd, 5000));
+	close_fd(fd);
+	stream_free(&part);
+	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_STOP, NULL));
+	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_RUNNING, NULL));
+	run_batch(_metadata, x, 24, false);
+	run_batch(_metadata, x, 24, true);
+	check_data(_metadata, &x->w, src, x->buf);
+
+	/* A whole stream, for the target. */
+	ret = save_stopped(src, &self->s);
+	ASSERT_EQ(0, ret) TH_LOG("saving: %s", strerror(-ret));
+
+	/* Target: half written, closed: RESUMING -> STOP fails, ERROR. */
+	ASSERT_EQ(0, vdev_set_state(dst, VFIO_DEVICE_STATE_STOP, NULL));
+	ASSERT_EQ(0, vdev_set_state(dst, VFIO_DEVICE_STATE_RESUMING, fd));
+	ASSERT_LE(0, *fd);
+	ASSERT_EQ(0, vdev_write_stream(*fd, self->s.p, self->s.len / 2, 777));
+	close_fd(fd);
+	EXPECT_NE(0, vdev_set_state(dst, VFIO_DEVICE_STATE_STOP, NULL));
+	EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, dev_state(dst));
+	EXPECT_NE(0, vdev_set_state(dst, VFIO_DEVICE_STATE_RUNNING, NULL));
+	ASSERT_EQ(0, dev_reset(dst));
+	ASSERT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(dst));
+	EXPECT_EQ(0, vdev_ctl(dst, GUEST_CTL_MIGRATED));
+
+	/* A whole stream then restores. */
+	ret = restore(dst, self->s.p, self->s.len, 0, &werr);
+	EXPECT_EQ(0, werr);
+	ASSERT_EQ(0, ret) TH_LOG("restore after the closed one: %s",
+				 strerror(-ret));
+	ASSERT_EQ(0, vdev_set_state(dst, VFIO_DEVICE_STATE_RUNNING, NULL));
+	EXPECT_EQ(1, vdev_ctl(dst, GUEST_CTL_MIGRATED));
+	gw_moved(_metadata, x, dst);
+}
+
+/* ---------------------------------------------------- reset mid-transfer */
+
+/*
+ * @d was reset: registers and engine, not VRAM.  A new guest driver of
+ * it, with a copy of @x's workload, finds the data and carries on.
+ */
+static void resume_after_reset(struct __test_metadata *_metadata,
+			       struct gw *x, struct vdev *d)
+{
+	struct gw y = {};
+
+	y.buf = malloc(GUEST_DATA_SIZE);
+	y.w = x->w;
+	y.w.ref = malloc(GUEST_DATA_SIZE);
+	if (y.buf && y.w.ref) {
+		memcpy(y.w.ref, x->w.ref, GUEST_DATA_SIZE);
+		gw_attach(_metadata, &y, d);
+		check_data(_metadata, &y.w, d, y.buf);
+		run_batch(_metadata, &y, 24, false);
+		check_data(_metadata, &y.w, d, y.buf);
+	}
+	EXPECT_TRUE(y.buf && y.w.ref);
+	gw_fini(&y);
+}
+
+TEST_F_TIMEOUT(migration, reset_mid_migration, 180)
+{
+	struct vdev *src = &self->dev[0], *dst = &self->dev[1];
+	struct gw *x = &self->gw;
+	int *fd = &self->fd[0];
+	struct stream part = {};
+	int ret;
+
+	open_dev(_metadata, src, "amd-gfx9");
+	open_dev(_metadata, dst, "intel-gen12");
+	gw_start(_metadata, x, src, 0x5eed0004);
+	ret = save_stopped(src, &self->s);
+	ASSERT_EQ(0, ret) TH_LOG("saving: %s", strerror(-ret));
+
+	/* Source: reset in STOP_COPY with the fd half read. */
+	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_STOP_COPY, fd));
+	ASSERT_LE(0, *fd);
+	ASSERT_LT(0, stream_read(&part, *fd, self->s.len / 2));
+	stream_free(&part);
+	ASSERT_EQ(0, dev_reset(src));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(src));
+	expect_dead_fd(_metadata, *fd, true, "saving fd after a reset");
+	close_fd(fd);
+	EXPECT_EQ(0, vdev_ctl(src, GUEST_CTL_MIGRATED));
+	resume_after_reset(_metadata, x, src);
+
+	/* Target: reset in RESUMING with half a stream written. */
+	ASSERT_EQ(0, vdev_set_state(dst, VFIO_DEVICE_STATE_STOP, NULL));
+	ASSERT_EQ(0, vdev_set_state(dst, VFIO_DEVICE_STATE_RESUMING, fd));
+	ASSERT_LE(0, *fd);
+	ASSERT_EQ(0, vdev_write_stream(*fd, self->s.p, self->s.len / 2, 0));
+	ASSERT_EQ(0, dev_reset(dst));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(dst));
+	expect_dead_fd(_metadata, *fd, false, "resuming fd after a reset");
+	close_fd(fd);
+	EXPECT_EQ(0, vdev_ctl(dst, GUEST_CTL_MIGRATED));
+
+	/* And the whole stream restores. */
+	restore_good(_metadata, dst, &self->s, 1);
+	gw_moved(_metadata, x, dst);
+}
+
+/* ---------------------------------------------------- removed mid-transfer */
+
+TEST_F_TIMEOUT(migration, remove_mid_migration, 180)
+{
+	struct vdev *src = &self->dev[0], *dst = &self->dev[1];
+	struct vdev *dst2 = &self->dev[2];
+	struct gw *x = &self->gw;
+	int *sfd = &self->fd[0], *rfd = &self->fd[1];
+	struct stream part = {};
+	uint64_t ini = 0, dirty = 0, t0;
+	int ret;
+
+	open_dev(_metadata, src, "nv-hopper");
+	open_dev(_metadata, dst, "amd-gfx12");
+	gw_start(_metadata, x, src, 0x5eed0005);
+	ret = save_stopped(src, &self->s);
+	ASSERT_EQ(0, ret) TH_LOG("saving: %s", strerror(-ret));
+
+	/* A saving fd half read, a resuming fd half written. */
+	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_STOP_COPY, sfd));
+	ASSERT_LE(0, *sfd);
+	ASSERT_LT(0, stream_read(&part, *sfd, self->s.len / 2));
+	stream_free(&part);
+	ASSERT_EQ(0, vdev_set_state(dst, VFIO_DEVICE_STATE_STOP, NULL));
+	ASSERT_EQ(0, vdev_set_state(dst, VFIO_DEVICE_STATE_RESUMING, rfd));
+	ASSERT_LE(0, *rfd);
+	ASSERT_EQ(0, vdev_write_stream(*rfd, self->s.p, self->s.len / 2, 0));
+
+	/*
+	 * Removal waits for the device fd to close; the data_fds stay open
+	 * across it and must not keep it waiting.
+	 */
+	t0 = now_ms();
+	ret = remove_dev(src);
+	ASSERT_EQ(0, ret) TH_LOG("removing %s: %s", src->model, strerror(-ret));
+	ret = remove_dev(dst);
+	ASSERT_EQ(0, ret) TH_LOG("removing %s: %s", dst->model, strerror(-ret));
+	TH_LOG("both removed in %llu ms", (unsigned long long)(now_ms() - t0));
+
+	/* The stale fds fail cleanly. */
+	expect_dead_fd(_metadata, *sfd, true, "saving fd of a removed device");
+	expect_dead_fd(_metadata, *sfd, true, "saving fd of a removed device");
+	EXPECT_NE(0, precopy_info(*sfd, &ini, &dirty));
+	expect_dead_fd(_metadata, *rfd, false,
+		       "resuming fd of a removed device");
+	close_fd(sfd);
+	close_fd(rfd);
+
+	/* A new instance of the removed type migrates normally. */
+	open_dev(_metadata, dst2, "amd-gfx12");
+	restore_good(_metadata, dst2, &self->s, 1);
+	gw_moved(_metadata, x, dst2);
+}
+
+/* ------------------------------------------------------ hostile lengths */
+
+static uint32_t crc32c(uint32_t crc, const void *data, size_t len)
+{
+	static uint32_t table[256];
+	const uint8_t *p = data;
+
+	if (!table[1]) {
+		unsigned int i, k;
+
+		for (i = 0; i < 256; i++) {
+			uint32_t c = i;
+
+			for (k = 0; k < 8; k++)
+				c = (c >> 1) ^ (c & 1 ? 0x82f63b78U : 0);
+			table[i] = c;
+		}
+	}
+	crc = ~crc;
+	while (len--)
+		crc = (crc >> 8) ^ table[(crc ^ *p++) & 0xff];
+	return ~crc;
+}
+
+struct rec_at {
+	size_t off;		/* of the header */
+	uint16_t type;
+	uint32_t len;
+};
+
+#define MAX_RECS	4096
+
+/* The top-level records of a good stream; returns how many. */
+static int top_records(const uint8_t *s, size_t len, struct rec_at *r)
+{
+	const struct ctxmig_ir_preamble *p = (const void *)s;
+	size_t off = le32toh(p->preamble_len);
+	int n = 0;
+
+	while (off + sizeof(struct ctxmig_ir_rec) <= len && n < MAX_RECS) {
+		const struct ctxmig_ir_rec *h = (const void *)(s + off);
+
+		r[n].off = off;
+		r[n].type = le16toh(h->type);
+		r[n].len = le32toh(h->len);
+		off += sizeof(*h) + ((r[n].len + 7) & ~7UL);
+		n++;
+	}
+	return n;
+}
+
+/* Make a stream's END record agree with what precedes it. */
+static void fix_end(uint8_t *s, size_t len)
+{
+	static struct rec_at r[MAX_RECS];
+	int n = top_records(s, len, r);
+	struct ctxmig_ir_end end;
+	uint8_t *at;
+
+	if (!n || r[n - 1].type != CTXMIG_IR_END)
+		return;
+	at = s + r[n - 1].off + sizeof(struct ctxmig_ir_rec);
+	memcpy(&end, at, sizeof(end));
+	end.crc32c = htole32(crc32c(0, s, at - s));
+	end.records = htole64(n - 1);
+	memcpy(at, &end, sizeof(end));
+}
+
+static void set_le32(uint8_t *p, uint32_t v)
+{
+	v = htole32(v);
+	memcpy(p, &v, 4);
+}
+
+/* A refused stream leaves @d in ERROR; a reset brings it back. */
+static bool refused(struct __test_metadata *_metadata, struct vdev *d,
+		    const uint8_t *s, size_t len, size_t chunk,
+		    const char *what)
+{
+	int ret, werr;
+	uint32_t st;
+
+	ret = restore(d, s, len, chunk, &werr);
+	st = dev_state(d);
+	EXPECT_NE(0, ret) TH_LOG("%s: accepted (write: %d)", what, werr);
+	if (ret) {
+		EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, st)
+			TH_LOG("%s: %s after the refusal", what, state_name(st));
+	}
+	EXPECT_EQ(0, dev_reset(d));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(d));
+	return ret != 0;
+}
+
+/*
+ * Single-byte mutations (offset and xor value from a fixed seed) of a
+ * small stream: a device with only page tables, a ring, a fence and a
+ * page of data, so that its ~12 KiB are mostly headers.  Each goes
+ * through STOP -> RESUMING -> write -> STOP and a reset of the same
+ * device, about 10 ms in the TCG VM: 4,000 of them keep the test near
+ * 45 s there (10,000 would take well over a minute and a half).
+ */
+#define MUTATIONS	4000
+
+TEST_F_TIMEOUT(migration, hostile_lengths, 300)
+{
+	struct vdev *src = &self->dev[0], *dst = &self->dev[1];
+	struct vdev *tiny = &self->dev[2];
+	static struct rec_at r[MAX_RECS];
+	struct ctxmig_ir_preamble pre;
+	struct stream small = {};
+	struct gw *x = &self->gw;
+	uint64_t rng = 0xc7a3f00dULL, t0;
+	unsigned int i, accepted = 0;
+	uint8_t *bad = NULL, page[4096];
+	size_t vram_at = 0, badlen;
+	int n, ret;
+
+	open_dev(_metadata, src, "intel-gen12");
+	open_dev(_metadata, dst, "nv-ampere");
+	gw_start(_metadata, x, src, 0x5eed0006);
+	ret = save_stopped(src, &self->s);
+	ASSERT_EQ(0, ret) TH_LOG("saving: %s", strerror(-ret));
+	ASSERT_LT(sizeof(pre), self->s.len);
+	memcpy(&pre, self->s.p, sizeof(pre));
+
+	n = top_records(self->s.p, self->s.len, r);
+	ASSERT_LT(2, n);
+	ASSERT_EQ(CTXMIG_IR_DEVICE, r[0].type);
+	ASSERT_EQ(CTXMIG_IR_END, r[n - 1].type);
+	ASSERT_EQ(self->s.len, r[n - 1].off + 8 + ((r[n - 1].len + 7) & ~7UL));
+	for (i = 0; i < (unsigned int)n && !vram_at; i++)
+		if (r[i].type == CTXMIG_IR_VRAM)
+			vram_at = r[i].off;
+	ASSERT_NE(0, vram_at);
+	/* Room for the largest variant: a 64 KiB + 1 record more. */
+	bad = malloc(self->s.len + 2 * CTXMIG_IR_VRAM_CHUNK_MAX);
+	ASSERT_NE(NULL, bad);
+
+	/* The first record (DEVICE) claims 4 GiB. */
+	memcpy(bad, self->s.p, self->s.len);
+	set_le32(bad + r[0].off + 4, 0xffffffff);
+	fix_end(bad, self->s.len);
+	refused(_metadata, dst, bad, self->s.len, 4093, "DEVICE of 0xffffffff");
+
+	/* Its first nested record claims 4 GiB. */
+	memcpy(bad, self->s.p, self->s.len);
+	set_le32(bad + r[0].off + 8 + 4, 0xffffffff);
+	refused(_metadata, dst, bad, self->s.len, 0, "nested of 0xffffffff");
+
+	/* A VRAM record claims 4 GiB, with or without the CRC fixed. */
+	memcpy(bad, self->s.p, self->s.len);
+	set_le32(bad + vram_at + 4, 0xffffffff);
+	refused(_metadata, dst, bad, self->s.len, 0, "VRAM of 0xffffffff");
+	fix_end(bad, self->s.len);
+	refused(_metadata, dst, bad, self->s.len, 65536,
+		"VRAM of 0xffffffff, END fixed");
+
+	/* A VRAM record of 64 KiB + 1 bytes, consistent, CRC right. */
+	{
+		struct ctxmig_ir_rec h = {
+			.type = htole16(CTXMIG_IR_VRAM),
+			.len = htole32(sizeof(struct ctxmig_ir_vram) +
+				       CTXMIG_IR_VRAM_CHUNK_MAX + 1),
+		};
+		struct ctxmig_ir_vram v = {
+			.offset = htole64(GUEST_DATA_VRAM),
+			.length = htole64(CTXMIG_IR_VRAM_CHUNK_MAX + 1),
+		};
+		size_t body = sizeof(v) + CTXMIG_IR_VRAM_CHUNK_MAX + 1;
+		size_t rec = sizeof(h) + ((body + 7) & ~7UL);
+
+		memcpy(&h.flags, self->s.p + vram_at + 2, 2);
+		memcpy(bad, self->s.p, vram_at);
+		memcpy(bad + vram_at, &h, sizeof(h));
+		memcpy(bad + vram_at + sizeof(h), &v, sizeof(v));
+		memset(bad + vram_at + sizeof(h) + sizeof(v), 0x5a,
+		       CTXMIG_IR_VRAM_CHUNK_MAX + 1);
+		memset(bad + vram_at + sizeof(h) + body, 0, rec - sizeof(h) -
+		       body);
+		memcpy(bad + vram_at + rec, self->s.p + vram_at,
+		       self->s.len - vram_at);
+		badlen = self->s.len + rec;
+		fix_end(bad, badlen);
+		refused(_metadata, dst, bad, badlen, 4093, "VRAM of 64 KiB + 1");
+	}
+
+	/* A VRAM header claiming 64 KiB + 1 in a record of the old size. */
+	memcpy(bad, self->s.p, self->s.len);
+	{
+		uint64_t l = htole64(CTXMIG_IR_VRAM_CHUNK_MAX + 1);
+
+		memcpy(bad + vram_at + 8 + 8, &l, 8);
+	}
+	fix_end(bad, self->s.len);
+	refused(_metadata, dst, bad, self->s.len, 0,
+		"VRAM length 64 KiB + 1 in a smaller record");
+
+	/* The last record before END crosses the end of the stream. */
+	memcpy(bad, self->s.p, self->s.len);
+	set_le32(bad + r[n - 2].off + 4,
+		 self->s.len - r[n - 2].off - 8 + 64);
+	refused(_metadata, dst, bad, self->s.len, 0,
+		"record crossing the end");
+	/* END itself crosses it. */
+	memcpy(bad, self->s.p, self->s.len);
+	set_le32(bad + r[n - 1].off + 4, 4096);
+	refused(_metadata, dst, bad, self->s.len, 0, "END crossing the end");
+
+	/* A 2 GiB preamble, its CRC right. */
+	memcpy(bad, self->s.p, self->s.len);
+	pre.preamble_len = htole32(1U << 31);
+	pre.preamble_crc = htole32(crc32c(0, &pre,
+					  offsetof(struct ctxmig_ir_preamble,
+						   preamble_crc)));
+	memcpy(bad, &pre, sizeof(pre));
+	refused(_metadata, dst, bad, self->s.len, 0, "preamble_len 2^31");
+	free(bad);
+	bad = NULL;
+
+	/* The small stream the mutations start from. */
+	open_dev(_metadata, tiny, "amd-gfx9");
+	{
+		struct gw y = {};
+		unsigned int k;
+
+		ret = wl_init(&y.w, 0x5eed0007);
+		ASSERT_EQ(0, ret);
+		gw_attach(_metadata, &y, tiny);
+		for (k = 0; k < sizeof(page); k++)
+			page[k] = xorshift(&rng);
+		EXPECT_EQ(0, vdev_vram_write(tiny, GUEST_DATA_VRAM + 0x3000,
+					     page, sizeof(page)));
+		run_batch(_metadata, &y, 2, false);
+		gw_fini(&y);
+	}
+	ret = save_stopped(tiny, &small);
+	ASSERT_EQ(0, ret) TH_LOG("saving the small stream: %s",
+				 strerror(-ret));
+	TH_LOG("mutating a %zu-byte stream %u times", small.len, MUTATIONS);
+	bad = malloc(small.len);
+	ASSERT_NE(NULL, bad);
+
+	t0 = now_ms();
+	for (i = 0; i < MUTATIONS; i++) {
+		size_t off = xorshift(&rng) % small.len;
+		uint8_t flip = 1 + xorshift(&rng) % 255;
+		char what[64];
+
+		memcpy(bad, small.p, small.len);
+		bad[off] ^= flip;
+		snprintf(what, sizeof(what), "mutation %u: 0x%02x at %zu", i,
+			 flip, off);
+		if (!refused(_metadata, dst, bad, small.len,
+			     i % 3 ? 0 : 1 + i % 509, what) &&
+		    ++accepted > 5)
+			break;
+		ASSERT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(dst));
+	}
+	TH_LOG("%u mutations in %llu ms, %u accepted", i,
+	       (unsigned long long)(now_ms() - t0), accepted);
+	free(bad);
+	stream_free(&small);
+
+	/* The target recovers: the good stream restores. */
+	restore_good(_metadata, dst, &self->s, 1);
+	gw_moved(_metadata, x, dst);
+}
+
+/* ---------------------------------------------------------------- main */
+
+static pid_t main_pid;
+
+/* Instances a killed test could not remove itself. */
+static void remove_leftovers(void)
+{
+	int i;
+
+	if (!registry || getpid() != main_pid)
+		return;
+	for (i = 0; i < registry->n && i < MAX_INSTANCES; i++) {
+		struct vdev d;
+
+		if (!registry->live[i])
+			continue;
+		vdev_init(&d);
+		memcpy(d.uuid, registry->uuid[i], sizeof(d.uuid));
+		d.created = true;
+		if (!vdev_remove(&d))
+			ksft_print_msg("removed leftover instance %s\n", d.uuid);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	registry = mmap(NULL, sizeof(*registry), PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (registry == MAP_FAILED)
+		registry = NULL;
+	main_pid = getpid();
+	atexit(remove_leftovers);
+	/* Exits through ksft_exit(). */
+	return test_harness_run(argc, argv);
+}
