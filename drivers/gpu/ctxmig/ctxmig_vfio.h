@@ -6,9 +6,26 @@
 #ifndef _CTXMIG_VFIO_H_
 #define _CTXMIG_VFIO_H_
 
+#include <linux/types.h>
+
 #ifdef CTXMIG_VFIO
+struct attribute_group;
+struct ctxmig_vgpu;
+struct vfio_migration_ops;
+
 int ctxmig_vfio_init(void);
 void ctxmig_vfio_exit(void);
+
+/* Shared by ctxmig_vfio.c, ctxmig_vfio_mig.c and ctxmig_vfio_sysfs.c. */
+void ctxmig_engine_start(struct ctxmig_vgpu *vgpu);
+void ctxmig_engine_stop(struct ctxmig_vgpu *vgpu);
+bool ctxmig_fail(struct ctxmig_vgpu *vgpu, u32 at);
+void ctxmig_note_error(struct ctxmig_vgpu *vgpu, int err, const char *what,
+		       const char *reason);
+void ctxmig_disable_files(struct ctxmig_vgpu *vgpu);
+void ctxmig_state_mutex_unlock(struct ctxmig_vgpu *vgpu);
+extern const struct vfio_migration_ops ctxmig_migration_ops;
+extern const struct attribute_group *ctxmig_vgpu_groups[];
 #else
 static inline int ctxmig_vfio_init(void)
 {

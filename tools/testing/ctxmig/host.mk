@@ -22,7 +22,7 @@ CODEC_SRCS := drivers/gpu/ctxmig/ctxmig_ir.c \
 # Everything else of the pure logic, with the shim's implementations.
 LOGIC_SRCS := $(CODEC_SRCS) \
 	$(filter-out drivers/gpu/ctxmig/ctxmig_main.c \
-		drivers/gpu/ctxmig/ctxmig_vfio.c $(CODEC_SRCS), \
+		$(wildcard drivers/gpu/ctxmig/ctxmig_vfio*.c) $(CODEC_SRCS), \
 		$(wildcard drivers/gpu/ctxmig/ctxmig_*.c)) \
 	$(T)/xarray.c
 CODEC_DEPS := $(CODEC_SRCS) $(wildcard drivers/gpu/ctxmig/*.h) \

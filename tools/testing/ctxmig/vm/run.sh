@@ -119,7 +119,7 @@ build_guest_objs() {
 	# without naming one.
 	for src in "$ksel/ctxmig/guest.c" \
 		$(ls "$top"/drivers/gpu/ctxmig/ctxmig_*.c |
-		  grep -v -e '/ctxmig_main\.c$' -e '/ctxmig_vfio\.c$') \
+		  grep -v -e '/ctxmig_main\.c$' -e '/ctxmig_vfio[a-z_]*\.c$') \
 		"$top/tools/testing/ctxmig/crc32c.c" \
 		"$top/tools/testing/ctxmig/xarray.c"; do
 		obj=$ksel/ctxmig/obj/$(basename "${src%.c}").o

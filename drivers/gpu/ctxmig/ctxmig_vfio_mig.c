@@ -1,0 +1,570 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ctxmig VFIO migration: the saving and resuming data_fd files and the
+ * migration state machine of a vGPU, after samples/vfio-mdev/mtty.c
+ * (files, deferred reset) and drivers/vfio/pci/mlx5 (pre-copy).  The
+ * saving file runs the translator's save as it is read, the resuming file
+ * feeds the restore as it is written; RESUMING -> STOP applies it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/ktime.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+
+#include "ctxmig_gpu.h"
+#include "ctxmig_ir_policy.h"
+#include "ctxmig_vfio.h"
+#include "ctxmig_vfio_types.h"
+#include "ctxmig_xlate.h"
+
+#define CTXMIG_MIGF_CHUNK	(64 * 1024)
+
+/* ---------------------------------------------------- migration files */
+
+static void ctxmig_migf_disable(struct ctxmig_migf *migf)
+{
+	mutex_lock(&migf->lock);
+	if (!migf->disabled) {
+		migf->disabled = true;
+		if (migf->saving) {
+			ctxmig_save_fini(&migf->save);
+			ctxmig_ir_writer_fini(&migf->w);
+		} else if (migf->rs) {
+			ctxmig_restore_fini(migf->rs);
+			kfree(migf->rs);
+			migf->rs = NULL;
+		}
+		migf->vgpu = NULL;
+	}
+	mutex_unlock(&migf->lock);
+}
+
+void ctxmig_disable_files(struct ctxmig_vgpu *vgpu)
+{
+	if (vgpu->saving) {
+		ctxmig_migf_disable(vgpu->saving);
+		fput(vgpu->saving->filp);
+		vgpu->saving = NULL;
+	}
+	if (vgpu->resuming) {
+		ctxmig_migf_disable(vgpu->resuming);
+		fput(vgpu->resuming->filp);
+		vgpu->resuming = NULL;
+	}
+}
+
+static int ctxmig_migf_release(struct inode *inode, struct file *filp)
+{
+	struct ctxmig_migf *migf = filp->private_data;
+
+	ctxmig_migf_disable(migf);
+	kvfree(migf->bounce);
+	mutex_destroy(&migf->lock);
+	kfree(migf);
+	return 0;
+}
+
+/* A save reached END: statistics and the stream's metadata. */
+static void ctxmig_stats_saved(struct ctxmig_migf *migf)
+{
+	struct ctxmig_vgpu_stats *st = &migf->vgpu->stats;
+
+	st->saves++;
+	st->bytes_saved += migf->w.offset;
+	st->stopcopy_ns = ktime_get_ns() - st->t_stopcopy;
+	st->ir_saved = true;
+	st->ir_caps = migf->save.caps;
+	memcpy(st->ir_records, migf->w.records_by_type, sizeof(st->ir_records));
+	memcpy(st->ir_bytes, migf->w.bytes_by_type, sizeof(st->ir_bytes));
+}
+
+/* Stream bytes encoded and not yet read. */
+static u32 migf_buffered(struct ctxmig_migf *migf)
+{
+	u32 n;
+
+	ctxmig_ir_peek(&migf->w, &n);
+	return n;
+}
+
+static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
+				size_t len, loff_t *pos)
+{
+	struct ctxmig_migf *migf = filp->private_data;
+	ssize_t done = 0;
+	int ret = 0;
+
+	if (pos)
+		return -ESPIPE;
+	mutex_lock(&migf->lock);
+	if (migf->disabled) {
+		ret = -ENODEV;
+		goto out;
+	}
+	while (len && !ret) {
+		const void *p;
+		u32 n;
+
+		p = ctxmig_ir_peek(&migf->w, &n);
+		if (n) {
+			n = min_t(size_t, n, len);
+			if (copy_to_user(buf, p, n)) {
+				ret = -EFAULT;
+				break;
+			}
+			ctxmig_ir_consume(&migf->w, n);
+			buf += n;
+			len -= n;
+			done += n;
+			continue;
+		}
+		if (migf->done)
+			break;
+		if (migf->err) {
+			ret = migf->err;
+			break;
+		}
+		if (migf->idle && done)
+			break;
+		mutex_lock(&migf->vgpu->gpu_lock);
+		if (ctxmig_fail(migf->vgpu, CTXMIG_FAIL_SAVE_STEP))
+			ret = ctxmig_ir_set_error(&migf->save.error, -EIO,
+						  "fault injected at save_step");
+		else
+			ret = ctxmig_save_step(&migf->save, &migf->w);
+		if (ret < 0) {
+			ctxmig_note_error(migf->vgpu, ret, "save",
+					  migf->save.error.err ?
+					  migf->save.error.reason :
+					  migf->w.error.reason);
+			migf->vgpu->stats.save_errors++;
+		} else if (ret == CTXMIG_SAVE_DONE) {
+			ctxmig_stats_saved(migf);
+		}
+		mutex_unlock(&migf->vgpu->gpu_lock);
+		if (ret < 0) {
+			migf->err = ret;
+		} else {
+			migf->done = ret == CTXMIG_SAVE_DONE;
+			migf->idle = ret == CTXMIG_SAVE_IDLE;
+			/* Pre-copy with nothing to send: a temporary end. */
+			if (migf->idle && !done && !migf_buffered(migf)) {
+				ret = -ENOMSG;
+				break;
+			}
+			ret = 0;
+		}
+	}
+out:
+	mutex_unlock(&migf->lock);
+	return done ? done : ret;
+}
+
+static long ctxmig_precopy_ioctl(struct file *filp, unsigned int cmd,
+				 unsigned long arg)
+{
+	struct ctxmig_migf *migf = filp->private_data;
+	struct vfio_precopy_info info = {};
+	struct ctxmig_vgpu *vgpu;
+	unsigned long minsz;
+	u64 initial, dirty;
+	int ret = 0;
+
+	if (cmd != VFIO_MIG_GET_PRECOPY_INFO)
+		return -ENOTTY;
+	minsz = offsetofend(struct vfio_precopy_info, dirty_bytes);
+	if (copy_from_user(&info, (void __user *)arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+
+	mutex_lock(&migf->lock);
+	vgpu = migf->vgpu;
+	if (migf->disabled || !migf->save.precopy || migf->stop_copy) {
+		mutex_unlock(&migf->lock);
+		return migf->disabled ? -ENODEV : -EINVAL;
+	}
+	mutex_lock(&vgpu->gpu_lock);
+	ctxmig_save_precopy_info(&migf->save, &initial, &dirty);
+	mutex_unlock(&vgpu->gpu_lock);
+	/* Bytes already encoded count with the phase they belong to. */
+	if (initial)
+		initial += migf_buffered(migf);
+	else
+		dirty += migf_buffered(migf);
+	mutex_unlock(&migf->lock);
+
+	info.initial_bytes = initial;
+	info.dirty_bytes = dirty;
+	if (copy_to_user((void __user *)arg, &info, minsz))
+		ret = -EFAULT;
+	return ret;
+}
+
+static const struct file_operations ctxmig_save_fops = {
+	.owner = THIS_MODULE,
+	.read = ctxmig_save_read,
+	.unlocked_ioctl = ctxmig_precopy_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.release = ctxmig_migf_release,
+};
+
+static ssize_t ctxmig_resume_write(struct file *filp, const char __user *buf,
+				   size_t len, loff_t *pos)
+{
+	struct ctxmig_migf *migf = filp->private_data;
+	ssize_t done = 0;
+	int ret = 0;
+
+	if (pos)
+		return -ESPIPE;
+	mutex_lock(&migf->lock);
+	if (migf->disabled) {
+		ret = -ENODEV;
+		goto out;
+	}
+	while (len) {
+		size_t n = min_t(size_t, len, CTXMIG_MIGF_CHUNK);
+
+		if (copy_from_user(migf->bounce, buf, n)) {
+			ret = -EFAULT;
+			break;
+		}
+		mutex_lock(&migf->vgpu->gpu_lock);
+		if (ctxmig_fail(migf->vgpu, CTXMIG_FAIL_RESTORE_FEED))
+			ret = ctxmig_ir_reader_fail(&migf->rs->reader, -EIO,
+						    "fault injected at restore_feed");
+		else
+			ret = ctxmig_restore_feed(migf->rs, migf->bounce, n);
+		if (ret)
+			ctxmig_note_error(migf->vgpu, ret, "stream refused",
+					  ctxmig_restore_error(migf->rs)->reason);
+		mutex_unlock(&migf->vgpu->gpu_lock);
+		if (ret)
+			break;
+		buf += n;
+		len -= n;
+		done += n;
+	}
+out:
+	mutex_unlock(&migf->lock);
+	return done ? done : ret;
+}
+
+static const struct file_operations ctxmig_resume_fops = {
+	.owner = THIS_MODULE,
+	.write = ctxmig_resume_write,
+	.release = ctxmig_migf_release,
+};
+
+static struct ctxmig_migf *ctxmig_migf_new(struct ctxmig_vgpu *vgpu,
+					   bool saving, bool precopy)
+{
+	struct ctxmig_migf *migf;
+	int ret;
+
+	migf = kzalloc(sizeof(*migf), GFP_KERNEL_ACCOUNT);
+	if (!migf)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&migf->lock);
+	migf->vgpu = vgpu;
+	migf->saving = saving;
+	if (saving) {
+		ret = ctxmig_ir_writer_init(&migf->w, CTXMIG_IR_WRITER_MIN_BUF);
+		if (ret)
+			goto err_free;
+		mutex_lock(&vgpu->gpu_lock);
+		if (ctxmig_fail(vgpu, CTXMIG_FAIL_SAVE_INIT)) {
+			memset(&migf->save, 0, sizeof(migf->save));
+			ret = ctxmig_ir_set_error(&migf->save.error, -EIO,
+						  "fault injected at save_init");
+		} else {
+			ret = precopy ?
+			      ctxmig_save_precopy_init(&migf->save, &vgpu->gpu) :
+			      ctxmig_save_init(&migf->save, &vgpu->gpu);
+		}
+		if (ret) {
+			ctxmig_note_error(vgpu, ret, "cannot save",
+					  migf->save.error.reason);
+			vgpu->stats.save_errors++;
+		}
+		mutex_unlock(&vgpu->gpu_lock);
+		if (ret) {
+			ctxmig_save_fini(&migf->save);
+			ctxmig_ir_writer_fini(&migf->w);
+			goto err_free;
+		}
+	} else {
+		ret = -ENOMEM;
+		migf->rs = kzalloc(sizeof(*migf->rs), GFP_KERNEL_ACCOUNT);
+		migf->bounce = kvmalloc(CTXMIG_MIGF_CHUNK, GFP_KERNEL_ACCOUNT);
+		if (!migf->rs || !migf->bounce)
+			goto err_rs;
+		ret = ctxmig_restore_init(migf->rs, &vgpu->gpu);
+		if (ret)
+			goto err_rs;
+	}
+	migf->filp = anon_inode_getfile("ctxmig_mig", saving ?
+					&ctxmig_save_fops : &ctxmig_resume_fops,
+					migf, saving ? O_RDONLY : O_WRONLY);
+	if (IS_ERR(migf->filp)) {
+		ret = PTR_ERR(migf->filp);
+		if (saving) {
+			ctxmig_save_fini(&migf->save);
+			ctxmig_ir_writer_fini(&migf->w);
+		}
+		goto err_rs;
+	}
+	stream_open(migf->filp->f_inode, migf->filp);
+	return migf;
+
+err_rs:
+	if (migf->rs)
+		ctxmig_restore_fini(migf->rs);
+	kfree(migf->rs);
+	kvfree(migf->bounce);
+err_free:
+	mutex_destroy(&migf->lock);
+	kfree(migf);
+	return ERR_PTR(ret);
+}
+
+/* --------------------------------------------------- state machine */
+
+/*
+ * Unlock state_mutex, doing first a reset that arrived meanwhile: the
+ * device returns to RUNNING, its migration files die, its registers and
+ * engine return to their reset state (VRAM survives, as on real GPUs).
+ */
+void ctxmig_state_mutex_unlock(struct ctxmig_vgpu *vgpu)
+{
+again:
+	mutex_lock(&vgpu->reset_mutex);
+	if (vgpu->deferred_reset) {
+		vgpu->deferred_reset = false;
+		mutex_unlock(&vgpu->reset_mutex);
+		ctxmig_engine_stop(vgpu);
+		ctxmig_disable_files(vgpu);
+		mutex_lock(&vgpu->gpu_lock);
+		ctxmig_gpu_reset(&vgpu->gpu);
+		mutex_unlock(&vgpu->gpu_lock);
+		vgpu->state = VFIO_DEVICE_STATE_RUNNING;
+		ctxmig_engine_start(vgpu);
+		goto again;
+	}
+	mutex_unlock(&vgpu->state_mutex);
+	mutex_unlock(&vgpu->reset_mutex);
+}
+
+static int ctxmig_load(struct ctxmig_vgpu *vgpu)
+{
+	struct ctxmig_migf *migf = vgpu->resuming;
+	int ret;
+
+	mutex_lock(&migf->lock);
+	mutex_lock(&vgpu->gpu_lock);
+	if (ctxmig_fail(vgpu, CTXMIG_FAIL_RESTORE_FINISH))
+		ret = ctxmig_ir_reader_fail(&migf->rs->reader, -EIO,
+					    "fault injected at restore_finish");
+	else
+		ret = ctxmig_restore_finish(migf->rs);
+	if (ret) {
+		ctxmig_note_error(vgpu, ret, "restore failed",
+				  ctxmig_restore_error(migf->rs)->reason);
+		vgpu->stats.restore_errors++;
+	} else {
+		struct ctxmig_vgpu_stats *st = &vgpu->stats;
+
+		st->restores++;
+		st->bytes_restored += migf->rs->reader.offset;
+		st->restore_ns = ktime_get_ns() - st->t_resuming;
+		st->ir_saved = false;
+		st->ir_caps = migf->rs->src;
+		memcpy(st->ir_records, migf->rs->records_by_type,
+		       sizeof(st->ir_records));
+		memcpy(st->ir_bytes, migf->rs->bytes_by_type,
+		       sizeof(st->ir_bytes));
+	}
+	mutex_unlock(&vgpu->gpu_lock);
+	mutex_unlock(&migf->lock);
+	return ret;
+}
+
+static struct file *ctxmig_step_state(struct ctxmig_vgpu *vgpu,
+				      enum vfio_device_mig_state new)
+{
+	enum vfio_device_mig_state cur = vgpu->state;
+	struct ctxmig_migf *migf;
+
+	/* The engine runs in RUNNING and RUNNING_P2P (it does no P2P). */
+	if ((cur == VFIO_DEVICE_STATE_RUNNING &&
+	     new == VFIO_DEVICE_STATE_RUNNING_P2P) ||
+	    (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
+	     new == VFIO_DEVICE_STATE_RUNNING) ||
+	    (cur == VFIO_DEVICE_STATE_PRE_COPY &&
+	     new == VFIO_DEVICE_STATE_PRE_COPY_P2P) ||
+	    (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
+	     new == VFIO_DEVICE_STATE_PRE_COPY))
+		return NULL;
+	/* Pre-copy abandoned: the source carries on, nothing lost. */
+	if ((cur == VFIO_DEVICE_STATE_PRE_COPY &&
+	     new == VFIO_DEVICE_STATE_RUNNING) ||
+	    (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
+	     new == VFIO_DEVICE_STATE_RUNNING_P2P)) {
+		ctxmig_disable_files(vgpu);
+		return NULL;
+	}
+	/* Pre-copy ends: the same fd goes on with the stop-copy part. */
+	if (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
+	    new == VFIO_DEVICE_STATE_STOP_COPY) {
+		int ret;
+
+		ctxmig_engine_stop(vgpu);
+		migf = vgpu->saving;
+		mutex_lock(&migf->lock);
+		mutex_lock(&vgpu->gpu_lock);
+		vgpu->stats.t_stopcopy = ktime_get_ns();
+		vgpu->stats.precopy_ns = vgpu->stats.t_stopcopy -
+					 vgpu->stats.t_precopy;
+		ret = ctxmig_save_stop(&migf->save);
+		mutex_unlock(&vgpu->gpu_lock);
+		migf->idle = false;
+		migf->stop_copy = true;
+		if (ret) {
+			dev_warn(vgpu->vdev.dev, "cannot save: %s\n",
+				 migf->save.error.reason);
+			migf->err = ret;
+		}
+		mutex_unlock(&migf->lock);
+		return ret ? ERR_PTR(ret) : NULL;
+	}
+	if (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
+	    new == VFIO_DEVICE_STATE_STOP) {
+		ctxmig_engine_stop(vgpu);
+		return NULL;
+	}
+	if (cur == VFIO_DEVICE_STATE_STOP &&
+	    new == VFIO_DEVICE_STATE_RUNNING_P2P) {
+		ctxmig_engine_start(vgpu);
+		return NULL;
+	}
+	if (cur == VFIO_DEVICE_STATE_STOP_COPY &&
+	    new == VFIO_DEVICE_STATE_STOP) {
+		ctxmig_disable_files(vgpu);
+		return NULL;
+	}
+	if (cur == VFIO_DEVICE_STATE_RESUMING &&
+	    new == VFIO_DEVICE_STATE_STOP) {
+		int ret = ctxmig_load(vgpu);
+
+		if (ret) {
+			/* Half restored: only a reset leaves this. */
+			vgpu->state = VFIO_DEVICE_STATE_ERROR;
+			return ERR_PTR(ret);
+		}
+		ctxmig_disable_files(vgpu);
+		return NULL;
+	}
+	if ((cur == VFIO_DEVICE_STATE_STOP &&
+	     (new == VFIO_DEVICE_STATE_STOP_COPY ||
+	      new == VFIO_DEVICE_STATE_RESUMING)) ||
+	    (cur == VFIO_DEVICE_STATE_RUNNING &&
+	     new == VFIO_DEVICE_STATE_PRE_COPY) ||
+	    (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
+	     new == VFIO_DEVICE_STATE_PRE_COPY_P2P)) {
+		bool saving = new != VFIO_DEVICE_STATE_RESUMING;
+		bool precopy = new == VFIO_DEVICE_STATE_PRE_COPY ||
+			       new == VFIO_DEVICE_STATE_PRE_COPY_P2P;
+
+		mutex_lock(&vgpu->gpu_lock);
+		if (!saving)
+			vgpu->stats.t_resuming = ktime_get_ns();
+		else if (precopy)
+			vgpu->stats.t_precopy = ktime_get_ns();
+		else
+			vgpu->stats.t_stopcopy = ktime_get_ns();
+		if (saving && !precopy)
+			vgpu->stats.precopy_ns = 0;
+		mutex_unlock(&vgpu->gpu_lock);
+		migf = ctxmig_migf_new(vgpu, saving, precopy);
+		if (IS_ERR(migf))
+			return ERR_CAST(migf);
+		get_file(migf->filp);
+		if (saving)
+			vgpu->saving = migf;
+		else
+			vgpu->resuming = migf;
+		return migf->filp;
+	}
+	/* vfio_mig_get_next_state() uses no other arc. */
+	WARN_ON(true);
+	return ERR_PTR(-EINVAL);
+}
+
+static struct file *ctxmig_set_state(struct vfio_device *vdev,
+				     enum vfio_device_mig_state new_state)
+{
+	struct ctxmig_vgpu *vgpu = to_vgpu(vdev);
+	struct file *ret = NULL;
+
+	mutex_lock(&vgpu->state_mutex);
+	/* Only a reset leaves ERROR; vfio_mig_get_next_state() WARNs on it. */
+	if (vgpu->state == VFIO_DEVICE_STATE_ERROR &&
+	    new_state != VFIO_DEVICE_STATE_ERROR)
+		ret = ERR_PTR(-EINVAL);
+	while (!IS_ERR(ret) && vgpu->state != new_state) {
+		enum vfio_device_mig_state next;
+		int rc = vfio_mig_get_next_state(vdev, vgpu->state, new_state,
+						 &next);
+
+		if (rc) {
+			ret = ERR_PTR(rc);
+			break;
+		}
+		ret = ctxmig_step_state(vgpu, next);
+		if (IS_ERR(ret))
+			break;
+		vgpu->state = next;
+		if (WARN_ON(ret && new_state != next)) {
+			fput(ret);
+			ret = ERR_PTR(-EINVAL);
+			break;
+		}
+	}
+	ctxmig_state_mutex_unlock(vgpu);
+	return ret;
+}
+
+static int ctxmig_get_state(struct vfio_device *vdev,
+			    enum vfio_device_mig_state *state)
+{
+	struct ctxmig_vgpu *vgpu = to_vgpu(vdev);
+
+	mutex_lock(&vgpu->state_mutex);
+	*state = vgpu->state;
+	ctxmig_state_mutex_unlock(vgpu);
+	return 0;
+}
+
+/* An upper bound: every present guest page plus the records around them. */
+static int ctxmig_get_data_size(struct vfio_device *vdev,
+				unsigned long *stop_copy_length)
+{
+	struct ctxmig_vgpu *vgpu = to_vgpu(vdev);
+
+	mutex_lock(&vgpu->gpu_lock);
+	*stop_copy_length = vgpu->gpu.vram.present *
+			    (CTXMIG_VRAM_PAGE_SIZE + 24) + (64 << 10);
+	mutex_unlock(&vgpu->gpu_lock);
+	return 0;
+}
+
+const struct vfio_migration_ops ctxmig_migration_ops = {
+	.migration_set_state = ctxmig_set_state,
+	.migration_get_state = ctxmig_get_state,
+	.migration_get_data_size = ctxmig_get_data_size,
+};

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ctxmig VFIO glue: the vGPU instance, its migration files, statistics
+ * and fault injection.  ctxmig_vfio.c owns the device, ctxmig_vfio_mig.c
+ * the migration files and state machine, ctxmig_vfio_sysfs.c the debug
+ * controls.  Locking is described at the top of ctxmig_vfio.c.
+ */
+#ifndef _CTXMIG_VFIO_TYPES_H_
+#define _CTXMIG_VFIO_TYPES_H_
+
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/vfio.h>
+#include <linux/workqueue.h>
+
+#include "ctxmig_gpu_types.h"
+#include "ctxmig_ir_types.h"
+#include "ctxmig_xlate.h"
+
+#define CTXMIG_CONFIG_SIZE	256
+
+struct eventfd_ctx;
+struct ctxmig_vgpu;
+
+/* Fault injection points, written by name to the fail_at attribute. */
+enum ctxmig_fail_at {
+	CTXMIG_FAIL_NONE,
+	CTXMIG_FAIL_SAVE_INIT,
+	CTXMIG_FAIL_SAVE_STEP,
+	CTXMIG_FAIL_RESTORE_FEED,
+	CTXMIG_FAIL_RESTORE_FINISH,
+	CTXMIG_FAIL_MAX,
+};
+
+/**
+ * struct ctxmig_vgpu_stats - what sysfs shows of a vGPU's migrations
+ * @saves: streams saved to the end.
+ * @restores: streams restored.
+ * @save_errors: saves that failed.
+ * @restore_errors: restores that failed.
+ * @bytes_saved: stream bytes of saves, all of them.
+ * @bytes_restored: stream bytes of restores.
+ * @precopy_ns: time in pre-copy of the last save.
+ * @stopcopy_ns: time from stop-copy to the end of the last save.
+ * @restore_ns: time from RESUMING to the end of the last restore.
+ * @t_precopy: when the current pre-copy began.
+ * @t_stopcopy: when the current stop-copy began.
+ * @t_resuming: when the current RESUMING began.
+ * @ir_saved: the last stream below was saved (else restored).
+ * @ir_caps: the last saved or restored stream's preamble.
+ * @ir_records: its records per type (low byte of the type).
+ * @ir_bytes: its bytes per type.
+ * @last_error: the last error's reason, with its errno.
+ */
+struct ctxmig_vgpu_stats {
+	u64 saves;
+	u64 restores;
+	u64 save_errors;
+	u64 restore_errors;
+	u64 bytes_saved;
+	u64 bytes_restored;
+	u64 precopy_ns;
+	u64 stopcopy_ns;
+	u64 restore_ns;
+	u64 t_precopy;
+	u64 t_stopcopy;
+	u64 t_resuming;
+	bool ir_saved;
+	struct ctxmig_caps ir_caps;
+	u64 ir_records[256];
+	u64 ir_bytes[256];
+	char last_error[CTXMIG_IR_REASON_LEN + 16];
+};
+
+/**
+ * struct ctxmig_migf - a saving or resuming migration file
+ * @filp: the data_fd.
+ * @lock: serialises read()/write() and disabling.
+ * @vgpu: the device, until the file is disabled.
+ * @disabled: the device left the state the file belongs to.
+ * @saving: a saving file (else resuming).
+ * @done: saving: the END record was produced.
+ * @idle: saving in pre-copy: nothing to send until the device writes.
+ * @stop_copy: saving: pre-copy ended, the stream goes on in STOP_COPY.
+ * @err: saving: the error that stopped producing the stream.
+ * @save: saving: the translator.
+ * @w: saving: the writer the translator fills.
+ * @rs: resuming: the translator.
+ * @bounce: resuming: user bytes on their way to the reader.
+ */
+struct ctxmig_migf {
+	struct file *filp;
+	struct mutex lock;		/* read()/write() vs disabling */
+	struct ctxmig_vgpu *vgpu;
+	bool disabled;
+	bool saving;
+	bool done;
+	bool idle;
+	bool stop_copy;
+	int err;
+	struct ctxmig_save save;
+	struct ctxmig_ir_writer w;
+	struct ctxmig_restore *rs;
+	u8 *bounce;
+};
+
+/**
+ * struct ctxmig_vgpu - one vGPU instance
+ * @vdev: the VFIO device.
+ * @model: what it emulates.
+ * @gpu: the emulated GPU.
+ * @gpu_lock: guards @gpu, @running and the interrupt triggers.
+ * @run_work: executes commands while @running.
+ * @running: the migration state lets the engine execute.
+ * @config: PCI config space.
+ * @bar_mask: size masks of BAR0 and BAR2, for sizing writes.
+ * @intx: INTx trigger, or NULL.
+ * @msi: MSI trigger, or NULL.
+ * @intx_masked: INTx masked by the user.
+ * @state: VFIO migration state.
+ * @state_mutex: guards @state, @saving, @resuming.
+ * @reset_mutex: with @deferred_reset, mtty's deferred reset.
+ * @deferred_reset: a reset came while @state_mutex was held.
+ * @saving: the saving file, or NULL.
+ * @resuming: the resuming file, or NULL.
+ * @throttle: commands the engine executes per 10 ms, 0 for no limit
+ *	(under @gpu_lock; lets a test migrate with work pending).
+ * @fail_at: &enum ctxmig_fail_at armed, one shot (under @gpu_lock).
+ * @stats: statistics and the last stream's metadata (under @gpu_lock).
+ * @compat: verdict of the last compatibility check (under @gpu_lock).
+ */
+struct ctxmig_vgpu {
+	struct vfio_device vdev;
+	const struct ctxmig_model *model;
+	struct ctxmig_gpu gpu;
+	struct mutex gpu_lock;		/* the device, innermost */
+	struct work_struct run_work;
+	bool running;
+	u8 config[CTXMIG_CONFIG_SIZE];
+	u64 bar_mask[VFIO_PCI_NUM_REGIONS];
+	struct eventfd_ctx *intx;
+	struct eventfd_ctx *msi;
+	bool intx_masked;
+	enum vfio_device_mig_state state;
+	struct mutex state_mutex;	/* migration state and files */
+	struct mutex reset_mutex;	/* deferred_reset */
+	bool deferred_reset;
+	struct ctxmig_migf *saving;
+	struct ctxmig_migf *resuming;
+	u32 throttle;
+	u32 fail_at;
+	struct ctxmig_vgpu_stats stats;
+	char compat[CTXMIG_IR_REASON_LEN + 32];
+};
+
+static inline struct ctxmig_vgpu *to_vgpu(struct vfio_device *vdev)
+{
+	return container_of(vdev, struct ctxmig_vgpu, vdev);
+}
+
+#endif /* _CTXMIG_VFIO_TYPES_H_ */
