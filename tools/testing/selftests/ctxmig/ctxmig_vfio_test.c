@@ -361,6 +361,62 @@ TEST_F(each_model, workload)
 	EXPECT_EQ(0, vdev_irq_disable(&self->dev, VFIO_PCI_MSI_IRQ_INDEX));
 }
 
+/*
+ * A GPU mapping of system memory: the engine reaches the guest's RAM
+ * through the VFIO DMA helpers.  Writes and copies go both ways between
+ * VRAM and this process's buffer.
+ */
+TEST_F(each_model, system_memory)
+{
+	const uint64_t iova = 0x40000000ULL, va = 0x20000000ULL;
+	const size_t size = 0x10000;
+	struct guest *g = &self->g;
+	struct guest_cmd c[4] = {};
+	uint8_t *sys, vram[256];
+	uint64_t v;
+	size_t i;
+	int ret;
+
+	sys = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sys);
+	for (i = 0; i < size; i++)
+		sys[i] = i * 7;
+	ASSERT_EQ(0, vdev_map_dma(&self->dev, sys, iova, size));
+	ret = guest_init(g, &self->dev);
+	self->have_guest = !ret || g->shadow;
+	ASSERT_EQ(0, ret) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, guest_setup(g)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, guest_map_sysmem(g, va, iova, size)) TH_LOG("%s", g->why);
+
+	/* A write into RAM, RAM to VRAM, VRAM to RAM, a fence. */
+	c[0].op = CTXMIG_OP_WRITE64;
+	c[0].dst = va + 0x100;
+	c[0].value = 0x1122334455667788ULL;
+	c[1].op = CTXMIG_OP_COPY;
+	c[1].src = va + 0x1000;
+	c[1].dst = GUEST_DATA_VA + 0x2000;
+	c[1].value = sizeof(vram);
+	c[2].op = CTXMIG_OP_COPY;
+	c[2].src = va + 0x1000;
+	c[2].dst = va + 0x8000;
+	c[2].value = 5000;
+	c[3].op = CTXMIG_OP_FENCE;
+	c[3].dst = GUEST_DATA_VA;
+	c[3].value = 1;
+	ASSERT_EQ(0, guest_submit(g, c, 4, false)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, guest_wait_fence(g, 1)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, guest_wait_idle(g)) TH_LOG("%s", g->why);
+
+	memcpy(&v, sys + 0x100, 8);
+	EXPECT_EQ(0x1122334455667788ULL, v);
+	ASSERT_EQ(0, vdev_vram_read(&self->dev, GUEST_DATA_VRAM + 0x2000, vram,
+				    sizeof(vram)));
+	EXPECT_EQ(0, memcmp(vram, sys + 0x1000, sizeof(vram)));
+	EXPECT_EQ(0, memcmp(sys + 0x8000, sys + 0x1000, 5000));
+	munmap(sys, size);
+}
+
 /* ----------------------------------------------------------- migration */
 
 struct mig {

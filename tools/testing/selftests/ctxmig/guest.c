@@ -258,6 +258,19 @@ int vdev_vram_write(struct vdev *d, uint64_t off, const void *buf,
 	return vdev_region_rw(d, d->bar2_off + off, (void *)buf, len, true);
 }
 
+int vdev_map_dma(struct vdev *d, void *vaddr, uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)vaddr,
+		.iova = iova,
+		.size = size,
+	};
+
+	return ioctl(d->container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+}
+
 int vdev_mig_flags(struct vdev *d, uint64_t *flags)
 {
 	uint64_t buf[(sizeof(struct vfio_device_feature) +
@@ -720,6 +733,25 @@ int guest_setup(struct guest *g)
 	ret = g->model->ring_set(g->shadow, 0, &ring);
 	if (ret)
 		return fail(g, ret, "%s: ring_set: %d", g->model->name, ret);
+	ret = push_vram(g);
+	return ret ?: push_regs(g);
+}
+
+int guest_map_sysmem(struct guest *g, uint64_t va, uint64_t iova,
+		     uint64_t size)
+{
+	const struct ctxmig_mapping map = {
+		.va = va, .size = size, .addr = iova, .page_shift = 12,
+		.flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE |
+			 CTXMIG_MAP_SYSMEM | CTXMIG_MAP_SNOOP,
+	};
+	int ret;
+
+	ret = ctxmig_pt_map(g->shadow, &map, guest_pt_alloc, g);
+	if (ret)
+		return fail(g, ret, "%s: mapping system 0x%llx at 0x%llx: %d",
+			    g->model->name, (unsigned long long)iova,
+			    (unsigned long long)va, ret);
 	ret = push_vram(g);
 	return ret ?: push_regs(g);
 }

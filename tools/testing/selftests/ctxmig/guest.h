@@ -143,6 +143,8 @@ int vdev_vram_read(struct vdev *d, uint64_t off, void *buf, size_t len);
 int vdev_vram_write(struct vdev *d, uint64_t off, const void *buf,
 		    size_t len);
 
+/* Let the device DMA to @size bytes of this process at @vaddr, at @iova. */
+int vdev_map_dma(struct vdev *d, void *vaddr, uint64_t iova, uint64_t size);
 int vdev_mig_flags(struct vdev *d, uint64_t *flags);
 /* Set a migration state; *@data_fd gets the new data_fd or -1. */
 int vdev_set_state(struct vdev *d, uint32_t state, int *data_fd);
@@ -197,6 +199,9 @@ int guest_submit(struct guest *g, const struct guest_cmd *c, unsigned int n,
 /* Wait until the last fence is >= @seq and the engine is idle. */
 int guest_wait_fence(struct guest *g, uint64_t seq);
 int guest_wait_idle(struct guest *g);
+/* Map GPU VA @va to system memory at @iova (see vdev_map_dma()). */
+int guest_map_sysmem(struct guest *g, uint64_t va, uint64_t iova,
+		     uint64_t size);
 /* Post-migration recovery: new shadow of the device's current model. */
 int guest_recover(struct guest *g);
 uint64_t guest_fence(struct guest *g);
