@@ -184,7 +184,7 @@ static inline int wl_fill(struct workload *w, struct vdev *d)
 
 /* Offset of the first byte of the data mapping that differs, or -1. */
 static inline int64_t wl_check(struct workload *w, struct vdev *d,
-				uint8_t *got, int *err)
+			       uint8_t *got, int *err)
 {
 	uint64_t i;
 
