@@ -358,7 +358,7 @@ static u32 encode_release_mem(u32 *dw, const struct ctxmig_cmd *cmd,
 int ctxmig_amd_encode(const struct ctxmig_gpu *gpu,
 		      const struct ctxmig_cmd *cmd, void *buf, u32 room)
 {
-	u32 dw[8], n = 0, out = 0, i;
+	u32 dw[8], n = 0, out = 0;
 	u64 done = 0;
 
 	do {
@@ -420,11 +420,8 @@ int ctxmig_amd_encode(const struct ctxmig_gpu *gpu,
 		default:
 			return -EOPNOTSUPP;
 		}
-		if ((out + n) * 4 > room)
+		if (ctxmig_dw_emit(buf, room, &out, dw, n))
 			return -ENOSPC;
-		for (i = 0; i < n; i++)
-			ctxmig_dw_put(buf, out + i, dw[i]);
-		out += n;
 	} while (cmd->op == CTXMIG_OP_COPY && done < cmd->value);
 	return out * 4;
 }

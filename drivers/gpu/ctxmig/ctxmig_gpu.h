@@ -6,6 +6,7 @@
 #ifndef _CTXMIG_GPU_H_
 #define _CTXMIG_GPU_H_
 
+#include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/string.h>
 #include <asm/byteorder.h>
@@ -71,6 +72,29 @@ static inline void ctxmig_dw_put(void *buf, u32 i, u32 value)
 	__le32 v = cpu_to_le32(value);
 
 	memcpy((u8 *)buf + i * 4, &v, sizeof(v));
+}
+
+/**
+ * ctxmig_dw_emit() - append encoded dwords to a command buffer
+ * @buf: command bytes.
+ * @room: bytes @buf holds.
+ * @out: dwords already in @buf; advanced past the new ones.
+ * @dw: the CPU-endian dwords.
+ * @n: how many.
+ *
+ * Return: 0, or -ENOSPC (and nothing written) if they do not fit.
+ */
+static inline int ctxmig_dw_emit(void *buf, u32 room, u32 *out, const u32 *dw,
+				 u32 n)
+{
+	u32 i;
+
+	if ((*out + n) * 4 > room)
+		return -ENOSPC;
+	for (i = 0; i < n; i++)
+		ctxmig_dw_put(buf, *out + i, dw[i]);
+	*out += n;
+	return 0;
 }
 
 u64 ctxmig_gpu_pool_alloc(struct ctxmig_gpu *gpu, u64 size, u64 align);

@@ -501,7 +501,7 @@ static int encode_one(const struct ctxmig_cmd *cmd, u64 done, u32 *dw)
 static int intel_encode(const struct ctxmig_gpu *gpu,
 			const struct ctxmig_cmd *cmd, void *buf, u32 room)
 {
-	u32 dw[MEM_COPY_CMD_LEN_DW], out = 0, i;
+	u32 dw[MEM_COPY_CMD_LEN_DW], out = 0;
 	u64 done = 0;
 	int n;
 
@@ -509,11 +509,8 @@ static int intel_encode(const struct ctxmig_gpu *gpu,
 		n = encode_one(cmd, done, dw);
 		if (n < 0)
 			return n;
-		if ((out + n) * 4 > room)
+		if (ctxmig_dw_emit(buf, room, &out, dw, n))
 			return -ENOSPC;
-		for (i = 0; i < n; i++)
-			ctxmig_dw_put(buf, out + i, dw[i]);
-		out += n;
 		if (cmd->op == CTXMIG_OP_COPY)
 			done += n == MEM_COPY_CMD_LEN_DW ? dw[1] + 1 : 4;
 	} while (cmd->op == CTXMIG_OP_COPY && done < cmd->value);

@@ -632,7 +632,7 @@ int ctxmig_nv_encode(const struct ctxmig_gpu *gpu,
 		     const struct ctxmig_cmd *cmd, void *buf, u32 room)
 {
 	const struct ctxmig_nv_gen *g = gen(gpu);
-	u32 dw[10], out = 0, i;
+	u32 dw[10], out = 0;
 	u64 done = 0;
 	int n;
 
@@ -666,11 +666,8 @@ int ctxmig_nv_encode(const struct ctxmig_gpu *gpu,
 		}
 		if (n < 0)
 			return n;
-		if ((out + n) * 4 > room)
+		if (ctxmig_dw_emit(buf, room, &out, dw, n))
 			return -ENOSPC;
-		for (i = 0; i < n; i++)
-			ctxmig_dw_put(buf, out + i, dw[i]);
-		out += n;
 	} while (cmd->level && cmd->op == CTXMIG_OP_COPY && done < cmd->value);
 	return out * 4;
 }
