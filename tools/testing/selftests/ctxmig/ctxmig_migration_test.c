@@ -72,70 +72,6 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/*
- * Instances created by any test process, shared with the harness's
- * forks, so that main() can remove what a killed test left behind.
- */
-#define MAX_INSTANCES	64
-struct registry {
-	int n;
-	char uuid[MAX_INSTANCES][37];
-	bool live[MAX_INSTANCES];
-};
-
-static struct registry *registry;
-
-static int create_dev(struct vdev *d, const char *model)
-{
-	int ret = vdev_create(d, model);
-
-	if (!ret && registry) {
-		int i = __sync_fetch_and_add(&registry->n, 1);
-
-		if (i < MAX_INSTANCES) {
-			memcpy(registry->uuid[i], d->uuid, sizeof(d->uuid));
-			registry->live[i] = true;
-		}
-	}
-	return ret;
-}
-
-static void forget_dev(struct vdev *d)
-{
-	int i;
-
-	for (i = 0; registry && i < registry->n && i < MAX_INSTANCES; i++)
-		if (!strcmp(registry->uuid[i], d->uuid))
-			registry->live[i] = false;
-}
-
-/* Close the device, then remove the instance. */
-static int remove_dev(struct vdev *d)
-{
-	int ret;
-
-	vdev_close(d);
-	if (!d->created)
-		return 0;
-	ret = vdev_remove(d);
-	if (!d->created)
-		forget_dev(d);
-	return ret;
-}
-
-/* Create and open, undoing the creation if the open fails. */
-static int new_dev(struct vdev *d, const char *model)
-{
-	int ret = create_dev(d, model);
-
-	if (ret)
-		return ret;
-	ret = vdev_open(d);
-	if (ret)
-		remove_dev(d);
-	return ret;
-}
-
 static int dev_reset(struct vdev *d)
 {
 	return ioctl(d->fd, VFIO_DEVICE_RESET) ? -errno : 0;
@@ -406,7 +342,7 @@ FIXTURE_TEARDOWN(migration)
 			close(self->fd[i]);
 	gw_fini(&self->gw);
 	for (i = 0; i < NDEV; i++)
-		remove_dev(&self->dev[i]);
+		vdev_track_remove(&self->dev[i]);
 	stream_free(&self->s);
 }
 
@@ -420,7 +356,7 @@ static void close_fd(int *fd)
 static void open_dev(struct __test_metadata *_metadata, struct vdev *d,
 		     const char *model)
 {
-	int ret = new_dev(d, model);
+	int ret = vdev_track_new(d, model);
 
 	ASSERT_EQ(0, ret) TH_LOG("%s: create/open: %s", model, strerror(-ret));
 }
@@ -918,9 +854,9 @@ TEST_F_TIMEOUT(migration, remove_mid_migration, 180)
 	 * across it and must not keep it waiting.
 	 */
 	t0 = now_ms();
-	ret = remove_dev(src);
+	ret = vdev_track_remove(src);
 	ASSERT_EQ(0, ret) TH_LOG("removing %s: %s", src->model, strerror(-ret));
-	ret = remove_dev(dst);
+	ret = vdev_track_remove(dst);
 	ASSERT_EQ(0, ret) TH_LOG("removing %s: %s", dst->model, strerror(-ret));
 	TH_LOG("both removed in %llu ms", (unsigned long long)(now_ms() - t0));
 
@@ -1210,36 +1146,9 @@ TEST_F_TIMEOUT(migration, hostile_lengths, 300)
 
 /* ---------------------------------------------------------------- main */
 
-static pid_t main_pid;
-
-/* Instances a killed test could not remove itself. */
-static void remove_leftovers(void)
-{
-	int i;
-
-	if (!registry || getpid() != main_pid)
-		return;
-	for (i = 0; i < registry->n && i < MAX_INSTANCES; i++) {
-		struct vdev d;
-
-		if (!registry->live[i])
-			continue;
-		vdev_init(&d);
-		memcpy(d.uuid, registry->uuid[i], sizeof(d.uuid));
-		d.created = true;
-		if (!vdev_remove(&d))
-			ksft_print_msg("removed leftover instance %s\n", d.uuid);
-	}
-}
-
 int main(int argc, char **argv)
 {
-	registry = mmap(NULL, sizeof(*registry), PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (registry == MAP_FAILED)
-		registry = NULL;
-	main_pid = getpid();
-	atexit(remove_leftovers);
+	vdev_track_init();
 	/* Exits through ksft_exit(). */
 	return test_harness_run(argc, argv);
 }

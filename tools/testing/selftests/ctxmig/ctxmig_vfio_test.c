@@ -72,61 +72,6 @@ static const struct model_info *model_info(const char *name)
 	return NULL;
 }
 
-/*
- * Instances created by any test process, shared with the harness's
- * forks, so that main() can remove what a killed test left behind.
- */
-#define MAX_INSTANCES	64
-struct registry {
-	int n;
-	char uuid[MAX_INSTANCES][37];
-	bool live[MAX_INSTANCES];
-};
-
-static struct registry *registry;
-
-static int create_dev(struct vdev *d, const char *model)
-{
-	int ret = vdev_create(d, model);
-
-	if (!ret && registry) {
-		int i = __sync_fetch_and_add(&registry->n, 1);
-
-		if (i < MAX_INSTANCES) {
-			memcpy(registry->uuid[i], d->uuid, sizeof(d->uuid));
-			registry->live[i] = true;
-		}
-	}
-	return ret;
-}
-
-static void destroy_dev(struct vdev *d)
-{
-	int i;
-
-	vdev_close(d);
-	if (!d->created)
-		return;
-	vdev_remove(d);
-	for (i = 0; !d->created && registry && i < registry->n &&
-	     i < MAX_INSTANCES; i++)
-		if (!strcmp(registry->uuid[i], d->uuid))
-			registry->live[i] = false;
-}
-
-/* Create and open, undoing the creation if the open fails. */
-static int new_dev(struct vdev *d, const char *model)
-{
-	int ret = create_dev(d, model);
-
-	if (ret)
-		return ret;
-	ret = vdev_open(d);
-	if (ret)
-		destroy_dev(d);
-	return ret;
-}
-
 static int read_attr(const char *path, char *buf, size_t size)
 {
 	ssize_t n;
@@ -235,7 +180,7 @@ FIXTURE_SETUP(each_model)
 	self->buf = malloc(GUEST_DATA_SIZE);
 	ASSERT_NE(NULL, self->buf);
 	ASSERT_EQ(0, wl_init(&self->w, name_hash(variant->model)));
-	ret = new_dev(&self->dev, variant->model);
+	ret = vdev_track_new(&self->dev, variant->model);
 	ASSERT_EQ(0, ret) TH_LOG("%s: create/open: %s", variant->model,
 				 strerror(-ret));
 }
@@ -246,7 +191,7 @@ FIXTURE_TEARDOWN(each_model)
 		guest_fini(&self->g);
 	if (self->efd >= 0)
 		close(self->efd);
-	destroy_dev(&self->dev);
+	vdev_track_remove(&self->dev);
 	wl_free(&self->w);
 	free(self->buf);
 }
@@ -436,8 +381,8 @@ static void mig_teardown(struct mig *m)
 		guest_fini(&m->g);
 	if (m->have_gs)
 		guest_fini(&m->gs);
-	destroy_dev(&m->src);
-	destroy_dev(&m->dst);
+	vdev_track_remove(&m->src);
+	vdev_track_remove(&m->dst);
 	wl_free(&m->w);
 	wl_free(&m->ws);
 	free(m->buf);
@@ -454,8 +399,8 @@ static int mig_setup(struct mig *m, const char *src, const char *dst,
 	m->buf = malloc(GUEST_DATA_SIZE);
 	if (!m->buf || wl_init(&m->w, seed))
 		return -ENOMEM;
-	ret = new_dev(&m->src, src);
-	return ret ?: new_dev(&m->dst, dst);
+	ret = vdev_track_new(&m->src, src);
+	return ret ?: vdev_track_new(&m->dst, dst);
 }
 
 /*
@@ -874,8 +819,6 @@ TEST_F_TIMEOUT(bad_streams, refused, 120)
 
 /* ---------------------------------------------------------------- main */
 
-static pid_t main_pid;
-
 /* ------------------------------------------------ sysfs debug controls */
 
 static int ctl_path(char *path, size_t size, const struct vdev *d,
@@ -1006,34 +949,9 @@ TEST_F(sysfs_controls, all)
 	EXPECT_EQ(0, vdev_set_state(&m->src, VFIO_DEVICE_STATE_RUNNING, NULL));
 }
 
-/* Instances a killed test could not remove itself. */
-static void remove_leftovers(void)
-{
-	int i;
-
-	if (!registry || getpid() != main_pid)
-		return;
-	for (i = 0; i < registry->n && i < MAX_INSTANCES; i++) {
-		struct vdev d;
-
-		if (!registry->live[i])
-			continue;
-		vdev_init(&d);
-		memcpy(d.uuid, registry->uuid[i], sizeof(d.uuid));
-		d.created = true;
-		if (!vdev_remove(&d))
-			ksft_print_msg("removed leftover instance %s\n", d.uuid);
-	}
-}
-
 int main(int argc, char **argv)
 {
-	registry = mmap(NULL, sizeof(*registry), PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (registry == MAP_FAILED)
-		registry = NULL;
-	main_pid = getpid();
-	atexit(remove_leftovers);
+	vdev_track_init();
 	/* Exits through ksft_exit(). */
 	return test_harness_run(argc, argv);
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 
 #include <linux/vfio.h>
@@ -194,6 +195,92 @@ void vdev_destroy(struct vdev *d)
 {
 	vdev_close(d);
 	vdev_remove(d);
+}
+
+/*
+ * Instances created by any test process, in memory shared with the
+ * harness's forks, so that the main process can remove at exit what a
+ * killed test left behind.
+ */
+#define TRACK_MAX	64
+
+static struct {
+	int n;
+	char uuid[TRACK_MAX][37];
+	bool live[TRACK_MAX];
+} *track;
+static pid_t track_pid;
+
+static void track_remove_leftovers(void)
+{
+	int i;
+
+	if (!track || getpid() != track_pid)
+		return;
+	for (i = 0; i < track->n && i < TRACK_MAX; i++) {
+		struct vdev d;
+
+		if (!track->live[i])
+			continue;
+		vdev_init(&d);
+		memcpy(d.uuid, track->uuid[i], sizeof(d.uuid));
+		d.created = true;
+		if (!vdev_remove(&d))
+			printf("# removed leftover instance %s\n", d.uuid);
+	}
+}
+
+void vdev_track_init(void)
+{
+	track = mmap(NULL, sizeof(*track), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (track == MAP_FAILED) {
+		track = NULL;
+		return;
+	}
+	track_pid = getpid();
+	atexit(track_remove_leftovers);
+}
+
+int vdev_track_create(struct vdev *d, const char *model)
+{
+	int ret = vdev_create(d, model);
+
+	if (!ret && track) {
+		int i = __sync_fetch_and_add(&track->n, 1);
+
+		if (i < TRACK_MAX) {
+			memcpy(track->uuid[i], d->uuid, sizeof(d->uuid));
+			track->live[i] = true;
+		}
+	}
+	return ret;
+}
+
+int vdev_track_remove(struct vdev *d)
+{
+	int i, ret;
+
+	vdev_close(d);
+	if (!d->created)
+		return 0;
+	ret = vdev_remove(d);
+	for (i = 0; !d->created && track && i < track->n && i < TRACK_MAX; i++)
+		if (!strcmp(track->uuid[i], d->uuid))
+			track->live[i] = false;
+	return ret;
+}
+
+int vdev_track_new(struct vdev *d, const char *model)
+{
+	int ret = vdev_track_create(d, model);
+
+	if (ret)
+		return ret;
+	ret = vdev_open(d);
+	if (ret)
+		vdev_track_remove(d);
+	return ret;
 }
 
 int vdev_region_rw(struct vdev *d, uint64_t off, void *buf, size_t len,

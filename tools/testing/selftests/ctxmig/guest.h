@@ -133,6 +133,18 @@ int vdev_remove(struct vdev *d);
 /* vdev_close() and vdev_remove(), whatever state @d is in. */
 void vdev_destroy(struct vdev *d);
 
+/*
+ * The same, with the instance remembered so that it is removed at exit
+ * even if the test process that created it was killed.  Call
+ * vdev_track_init() first, in the main process.
+ */
+void vdev_track_init(void);
+int vdev_track_create(struct vdev *d, const char *model);
+/* Close, then remove; returns vdev_remove()'s result. */
+int vdev_track_remove(struct vdev *d);
+/* vdev_track_create() and vdev_open(), undone if the open fails. */
+int vdev_track_new(struct vdev *d, const char *model);
+
 int vdev_region_rw(struct vdev *d, uint64_t off, void *buf, size_t len,
 		   bool write);
 uint32_t vdev_rd32(struct vdev *d, uint32_t off);
