@@ -256,32 +256,13 @@ static int save_stopped(struct vdev *d, struct stream *s)
 	return ret ?: vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
 }
 
-/* Feed @len bytes to @d: 0 or the failing step's -errno; *@werr the write's. */
-static int restore(struct vdev *d, const uint8_t *s, size_t len, size_t chunk,
-		   int *werr)
-{
-	int ret, fd;
-
-	*werr = 0;
-	ret = vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
-	ret = ret ?: vdev_set_state(d, VFIO_DEVICE_STATE_RESUMING, &fd);
-	if (ret)
-		return ret;
-	if (fd < 0)
-		return -EBADF;
-	*werr = vdev_write_stream(fd, s, len, chunk);
-	ret = vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
-	close(fd);
-	return ret;
-}
-
 /* Restore a good stream into @d and run it. */
 static void restore_good(struct __test_metadata *_metadata, struct vdev *d,
 			 const struct stream *s, uint32_t migrated)
 {
 	int ret, werr;
 
-	ret = restore(d, s->p, s->len, 4093, &werr);
+	ret = vdev_restore_stream(d, s->p, s->len, 4093, &werr);
 	EXPECT_EQ(0, werr) TH_LOG("writing the stream: %s", strerror(-werr));
 	ASSERT_EQ(0, ret) TH_LOG("%s: restore: %s", d->model, strerror(-ret));
 	ASSERT_EQ(0, vdev_set_state(d, VFIO_DEVICE_STATE_RUNNING, NULL));
@@ -745,7 +726,7 @@ TEST_F_TIMEOUT(migration, datafd_closed_mid_transfer, 180)
 	EXPECT_EQ(0, vdev_ctl(dst, GUEST_CTL_MIGRATED));
 
 	/* A whole stream then restores. */
-	ret = restore(dst, self->s.p, self->s.len, 0, &werr);
+	ret = vdev_restore_stream(dst, self->s.p, self->s.len, 0, &werr);
 	EXPECT_EQ(0, werr);
 	ASSERT_EQ(0, ret) TH_LOG("restore after the closed one: %s",
 				 strerror(-ret));
@@ -957,7 +938,7 @@ static bool refused(struct __test_metadata *_metadata, struct vdev *d,
 	int ret, werr;
 	uint32_t st;
 
-	ret = restore(d, s, len, chunk, &werr);
+	ret = vdev_restore_stream(d, s, len, chunk, &werr);
 	st = dev_state(d);
 	EXPECT_NE(0, ret) TH_LOG("%s: accepted (write: %d)", what, werr);
 	if (ret) {

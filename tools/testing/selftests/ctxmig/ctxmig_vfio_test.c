@@ -449,25 +449,6 @@ static void mig_save(struct __test_metadata *_metadata, struct mig *m,
 	ASSERT_EQ(0, vdev_set_state(&m->src, VFIO_DEVICE_STATE_STOP, NULL));
 }
 
-/* Feed @len bytes of @stream to @d: 0 or the failing step's -errno. */
-static int mig_restore(struct vdev *d, const uint8_t *stream, size_t len,
-		       size_t chunk, int *write_err)
-{
-	int ret, fd;
-
-	*write_err = 0;
-	ret = vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
-	ret = ret ?: vdev_set_state(d, VFIO_DEVICE_STATE_RESUMING, &fd);
-	if (ret)
-		return ret;
-	if (fd < 0)
-		return -EBADF;
-	*write_err = vdev_write_stream(fd, stream, len, chunk);
-	ret = vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
-	close(fd);
-	return ret;
-}
-
 /* The resumed source finishes its work and takes more. */
 static void mig_resume_source(struct __test_metadata *_metadata,
 			      struct mig *m, const struct workload *at_stop,
@@ -505,7 +486,7 @@ static void mig_live(struct __test_metadata *_metadata, struct mig *m)
 	mig_save(_metadata, m, &pending, &buf_next);
 	ASSERT_EQ(0, wl_clone(&at_stop, &m->w));
 
-	ret = mig_restore(&m->dst, m->stream, m->stream_len, 4093, &werr);
+	ret = vdev_restore_stream(&m->dst, m->stream, m->stream_len, 4093, &werr);
 	EXPECT_EQ(0, werr) TH_LOG("writing the stream: %s", strerror(-werr));
 	ASSERT_EQ(0, ret) TH_LOG("%s -> %s: restore: %s", m->src.model,
 				 m->dst.model, strerror(-ret));
@@ -747,7 +728,7 @@ static void refuse(struct __test_metadata *_metadata, struct vdev *d,
 	uint32_t state = ~0U;
 	int ret, werr;
 
-	ret = mig_restore(d, s, len, 4093, &werr);
+	ret = vdev_restore_stream(d, s, len, 4093, &werr);
 	EXPECT_NE(0, ret) TH_LOG("%s stream: RESUMING -> STOP succeeded",
 				 what);
 	ASSERT_EQ(0, vdev_get_state(d, &state));
@@ -799,7 +780,7 @@ TEST_F_TIMEOUT(bad_streams, refused, 120)
 	free(bad);
 
 	/* The target is not poisoned: the good stream restores. */
-	ret = mig_restore(&m->dst, m->stream, m->stream_len, 0, &werr);
+	ret = vdev_restore_stream(&m->dst, m->stream, m->stream_len, 0, &werr);
 	EXPECT_EQ(0, werr);
 	ASSERT_EQ(0, ret) TH_LOG("good stream after bad ones: %s",
 				 strerror(-ret));
@@ -919,7 +900,7 @@ TEST_F(sysfs_controls, all)
 
 	/* An injected restore failure: ERROR, the reason, then a reset. */
 	ASSERT_EQ(0, ctl_write(&m->dst, "fail_at", "restore_finish", 14));
-	ret = mig_restore(&m->dst, m->stream, m->stream_len, 65536, &werr);
+	ret = vdev_restore_stream(&m->dst, m->stream, m->stream_len, 65536, &werr);
 	EXPECT_NE(0, ret);
 	ASSERT_EQ(0, ctl_read(&m->dst, "migration_state", buf, sizeof(buf)));
 	EXPECT_STREQ("error", buf);
@@ -931,7 +912,7 @@ TEST_F(sysfs_controls, all)
 	EXPECT_STREQ("none", buf);
 
 	/* The same stream then restores, and the target says so. */
-	ret = mig_restore(&m->dst, m->stream, m->stream_len, 4093, &werr);
+	ret = vdev_restore_stream(&m->dst, m->stream, m->stream_len, 4093, &werr);
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(0, ctl_read(&m->dst, "stats", buf, sizeof(buf)));
 	EXPECT_NE(NULL, strstr(buf, "restores 1\n")) TH_LOG("%s", buf);

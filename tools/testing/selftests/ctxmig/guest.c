@@ -358,6 +358,24 @@ int vdev_map_dma(struct vdev *d, void *vaddr, uint64_t iova, uint64_t size)
 	return ioctl(d->container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
 }
 
+int vdev_restore_stream(struct vdev *d, const uint8_t *stream, size_t len,
+			size_t chunk, int *write_err)
+{
+	int ret, fd;
+
+	*write_err = 0;
+	ret = vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
+	ret = ret ?: vdev_set_state(d, VFIO_DEVICE_STATE_RESUMING, &fd);
+	if (ret)
+		return ret;
+	if (fd < 0)
+		return -EBADF;
+	*write_err = vdev_write_stream(fd, stream, len, chunk);
+	ret = vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
+	close(fd);
+	return ret;
+}
+
 int vdev_mig_flags(struct vdev *d, uint64_t *flags)
 {
 	uint64_t buf[(sizeof(struct vfio_device_feature) +

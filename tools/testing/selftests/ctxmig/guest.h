@@ -169,6 +169,13 @@ int64_t vdev_eventfd_wait(int efd, int ms);
 
 /* Read a data_fd to EOF into a malloc'ed buffer. */
 int vdev_read_stream(int fd, uint8_t **buf, size_t *len);
+/*
+ * Restore @len bytes of @stream into @d: STOP, RESUMING, the stream in
+ * @chunk-byte writes, STOP.  Returns 0 or the failing state change's
+ * -errno; *@write_err gets the writes' result.
+ */
+int vdev_restore_stream(struct vdev *d, const uint8_t *stream, size_t len,
+			size_t chunk, int *write_err);
 /* Write @len bytes to a data_fd in pieces of @chunk bytes. */
 int vdev_write_stream(int fd, const uint8_t *buf, size_t len, size_t chunk);
 
