@@ -22,8 +22,9 @@
 #include <linux/device.h>
 #include <linux/eventfd.h>
 #include <linux/file.h>
-#include <linux/mdev.h>
 #include <linux/delay.h>
+#include <linux/mdev.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pci_ids.h>
 #include <linux/pci_regs.h>
@@ -332,6 +333,84 @@ static ssize_t ctxmig_rw(struct ctxmig_vgpu *vgpu, char __user *ubuf,
 	return done ? done : ret;
 }
 
+/* ------------------------------------------------------ BAR2 mmap */
+
+/*
+ * BAR2 maps the VRAM pages themselves (VM_PFNMAP, as DRM's shmem helper
+ * maps its pages).  Pages are found or allocated at fault time and, with
+ * pfn_mkwrite, every mapping starts read-only so that the first write to
+ * a page marks it dirty; ctxmig_vram_clean() write-protects a page again
+ * by zapping it (ctxmig_bar2_wprotect()) before pre-copy reads it.  While
+ * BAR2 may be mapped VRAM pages are never freed (&struct ctxmig_vram), so
+ * no user page table can point at a freed page.
+ *
+ * A fault cannot take gpu_lock: that lock is held across vfio_dma_rw(),
+ * which may fault on the VMM's memory under mmap_lock.  What a fault
+ * changes (the page array, its counters and dirty marks) is guarded by
+ * the xarray's own lock instead.
+ */
+/* VRAM pages are mapped one to one: only where they are CPU pages. */
+#define CTXMIG_BAR2_MMAP	(PAGE_SIZE == CTXMIG_VRAM_PAGE_SIZE)
+#define CTXMIG_BAR2_PGOFF \
+	((u64)VFIO_PCI_BAR2_REGION_INDEX << (CTXMIG_OFFSET_SHIFT - PAGE_SHIFT))
+
+static vm_fault_t ctxmig_bar2_fault(struct vm_fault *vmf)
+{
+	struct ctxmig_vgpu *vgpu = vmf->vma->vm_private_data;
+	void *page = ctxmig_vram_get(&vgpu->gpu.vram,
+				     vmf->pgoff - CTXMIG_BAR2_PGOFF);
+
+	if (!page)
+		return VM_FAULT_OOM;
+	/* Read-only (write notify): a write comes back to pfn_mkwrite. */
+	return vmf_insert_pfn(vmf->vma, vmf->address,
+			      page_to_pfn(virt_to_page(page)));
+}
+
+static vm_fault_t ctxmig_bar2_pfn_mkwrite(struct vm_fault *vmf)
+{
+	struct ctxmig_vgpu *vgpu = vmf->vma->vm_private_data;
+
+	ctxmig_vram_mark(&vgpu->gpu.vram, vmf->pgoff - CTXMIG_BAR2_PGOFF);
+	return 0;
+}
+
+static const struct vm_operations_struct ctxmig_bar2_vm_ops = {
+	.fault = ctxmig_bar2_fault,
+	.pfn_mkwrite = ctxmig_bar2_pfn_mkwrite,
+};
+
+/* &ctxmig_vram.wprotect: the next write through any mapping faults. */
+static void ctxmig_bar2_wprotect(void *priv, u64 pfn, u64 npages)
+{
+	struct ctxmig_vgpu *vgpu = priv;
+
+	unmap_mapping_range(vgpu->vdev.inode->i_mapping,
+			    (CTXMIG_BAR2_PGOFF + pfn) << PAGE_SHIFT,
+			    npages << PAGE_SHIFT, true);
+}
+
+static int ctxmig_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
+{
+	struct ctxmig_vgpu *vgpu = to_vgpu(vdev);
+	u64 pages = vgpu->gpu.vram_size >> PAGE_SHIFT;
+	u64 first = vma->vm_pgoff - CTXMIG_BAR2_PGOFF;
+
+	if (!CTXMIG_BAR2_MMAP ||
+	    vma->vm_pgoff >> (CTXMIG_OFFSET_SHIFT - PAGE_SHIFT) !=
+	    VFIO_PCI_BAR2_REGION_INDEX)
+		return -EINVAL;
+	if (first >= pages || vma_pages(vma) > pages - first)
+		return -EINVAL;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_private_data = vgpu;
+	vma->vm_ops = &ctxmig_bar2_vm_ops;
+	ctxmig_vram_set_mapped(&vgpu->gpu.vram, true);
+	return 0;
+}
+
 static ssize_t ctxmig_read(struct vfio_device *vdev, char __user *buf,
 			   size_t count, loff_t *ppos)
 {
@@ -458,6 +537,8 @@ static long ctxmig_ioctl(struct vfio_device *vdev, unsigned int cmd,
 		info.size = ctxmig_region_size(vgpu, info.index);
 		info.flags = info.size ? VFIO_REGION_INFO_FLAG_READ |
 					 VFIO_REGION_INFO_FLAG_WRITE : 0;
+		if (info.index == VFIO_PCI_BAR2_REGION_INDEX && CTXMIG_BAR2_MMAP)
+			info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
 		return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
 	}
 	case VFIO_DEVICE_GET_IRQ_INFO: {
@@ -539,6 +620,8 @@ static int ctxmig_init_dev(struct vfio_device *vdev)
 	vgpu->gpu.sys_priv = vgpu;
 	vgpu->gpu.irq = ctxmig_irq;
 	vgpu->gpu.irq_priv = vgpu;
+	vgpu->gpu.vram.wprotect = ctxmig_bar2_wprotect;
+	vgpu->gpu.vram.wprotect_priv = vgpu;
 	mutex_init(&vgpu->gpu_lock);
 	mutex_init(&vgpu->state_mutex);
 	mutex_init(&vgpu->reset_mutex);
@@ -579,6 +662,8 @@ static void ctxmig_close_device(struct vfio_device *vdev)
 	mutex_lock(&vgpu->gpu_lock);
 	ctxmig_irq_put(&vgpu->intx);
 	ctxmig_irq_put(&vgpu->msi);
+	/* A mapping holds the device file: none is left on the last close. */
+	ctxmig_vram_set_mapped(&vgpu->gpu.vram, false);
 	mutex_unlock(&vgpu->gpu_lock);
 }
 
@@ -588,6 +673,7 @@ static const struct vfio_device_ops ctxmig_dev_ops = {
 	.release = ctxmig_release_dev,
 	.read = ctxmig_read,
 	.write = ctxmig_write,
+	.mmap = ctxmig_mmap,
 	.ioctl = ctxmig_ioctl,
 	.bind_iommufd = vfio_iommufd_emulated_bind,
 	.unbind_iommufd = vfio_iommufd_emulated_unbind,

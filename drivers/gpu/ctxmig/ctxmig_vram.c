@@ -9,8 +9,12 @@
  * zeroed pages from the page allocator so that BAR2 can map them.
  *
  * With @track_dirty set, every write marks its pages CTXMIG_VRAM_DIRTY;
- * pre-copy sends and cleans dirty pages round after round.
+ * pre-copy sends and cleans dirty pages round after round.  BAR2 maps
+ * the pages into user space (ctxmig_vfio.c): a fault there allocates a
+ * page with ctxmig_vram_get() and a first write marks it, so only the
+ * xarray's lock guards what both sides change (&struct ctxmig_vram).
  */
+#include <linux/compiler.h>
 #include <linux/errno.h>
 #include <linux/gfp.h>
 #include <linux/kernel.h>
@@ -69,35 +73,82 @@ const void *ctxmig_vram_page(struct ctxmig_vram *vram, u64 pfn)
  * ctxmig_vram_mark() - count a page as written since it was last sent
  * @vram: VRAM, tracking writes.
  * @pfn: page frame number of a present page.
+ *
+ * Context: any; takes the xarray lock (see &struct ctxmig_vram).
  */
 void ctxmig_vram_mark(struct ctxmig_vram *vram, u64 pfn)
 {
-	if (!vram->track_dirty ||
+	if (!READ_ONCE(vram->track_dirty) ||
 	    xa_get_mark(&vram->pages, pfn, CTXMIG_VRAM_DIRTY))
 		return;
-	xa_set_mark(&vram->pages, pfn, CTXMIG_VRAM_DIRTY);
-	vram->dirty++;
+	xa_lock(&vram->pages);
+	if (vram->track_dirty &&
+	    !xa_get_mark(&vram->pages, pfn, CTXMIG_VRAM_DIRTY)) {
+		__xa_set_mark(&vram->pages, pfn, CTXMIG_VRAM_DIRTY);
+		vram->dirty++;
+	}
+	xa_unlock(&vram->pages);
+}
+
+/**
+ * ctxmig_vram_get() - find or allocate a page
+ * @vram: VRAM.
+ * @pfn: page frame number.
+ *
+ * The page is not marked dirty: ctxmig_vram_write() marks what it writes,
+ * a fault on a user mapping marks the page when it is first written.
+ *
+ * Context: may sleep; takes the xarray lock (see &struct ctxmig_vram).
+ * Return: the page, or NULL out of memory or past the end of @vram.
+ */
+void *ctxmig_vram_get(struct ctxmig_vram *vram, u64 pfn)
+{
+	void *page = xa_load(&vram->pages, pfn);
+	void *old;
+
+	if (page)
+		return page;
+	if (pfn >= vram->size >> CTXMIG_VRAM_PAGE_SHIFT)
+		return NULL;
+	page = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!page)
+		return NULL;
+	/* A fault on a user mapping may insert the same page meanwhile. */
+	xa_lock(&vram->pages);
+	old = __xa_cmpxchg(&vram->pages, pfn, NULL, page, GFP_KERNEL_ACCOUNT);
+	if (!old)
+		vram->present++;
+	xa_unlock(&vram->pages);
+	if (old) {
+		free_page((unsigned long)page);
+		page = xa_is_err(old) ? NULL : old;
+	}
+	return page;
 }
 
 /* Find or allocate the page @pfn; marks it dirty when tracking. */
 static void *vram_page_for_write(struct ctxmig_vram *vram, u64 pfn)
 {
-	void *page = xa_load(&vram->pages, pfn);
-	void *old;
+	void *page = ctxmig_vram_get(vram, pfn);
 
-	if (!page) {
-		page = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-		if (!page)
-			return NULL;
-		old = xa_store(&vram->pages, pfn, page, GFP_KERNEL_ACCOUNT);
-		if (xa_is_err(old)) {
-			free_page((unsigned long)page);
-			return NULL;
-		}
-		vram->present++;
-	}
-	ctxmig_vram_mark(vram, pfn);
+	if (page)
+		ctxmig_vram_mark(vram, pfn);
 	return page;
+}
+
+/**
+ * ctxmig_vram_set_mapped() - say whether pages may be mapped by user space
+ * @vram: VRAM with its @wprotect hook set.
+ * @mapped: from now on pages may be mapped; or no mapping exists any more.
+ *
+ * While mapped, pages are never freed (a user mapping may point at them)
+ * and cleaning a dirty mark write-protects the page.
+ */
+void ctxmig_vram_set_mapped(struct ctxmig_vram *vram, bool mapped)
+{
+	xa_lock(&vram->pages);
+	vram->mapped = mapped;
+	xa_unlock(&vram->pages);
 }
 
 /**
@@ -165,6 +216,28 @@ int ctxmig_vram_write(struct ctxmig_vram *vram, u64 offset, const void *buf,
 	return 0;
 }
 
+/* Free page @pfn if nothing can map it; false if it must stay. */
+static bool vram_free_page(struct ctxmig_vram *vram, u64 pfn)
+{
+	void *page = NULL;
+
+	xa_lock(&vram->pages);
+	/*
+	 * While pre-copy tracks writes a freed page would vanish from the
+	 * dirty set, and a mapped page may be in a user page table: zero
+	 * those in place instead, so that the next round sends them (as a
+	 * zero range) and the mapping stays the VRAM.
+	 */
+	if (!vram->track_dirty && !vram->mapped) {
+		page = __xa_erase(&vram->pages, pfn);
+		if (page)
+			vram->present--;
+	}
+	xa_unlock(&vram->pages);
+	free_page((unsigned long)page);
+	return page;
+}
+
 /**
  * ctxmig_vram_clear() - make a range read as zero
  * @vram: VRAM.
@@ -172,7 +245,8 @@ int ctxmig_vram_write(struct ctxmig_vram *vram, u64 offset, const void *buf,
  * @len: bytes.
  *
  * Whole pages are freed (and so stop costing memory and wire bytes)
- * unless dirty tracking is on; other pages are zeroed in place.
+ * unless dirty tracking is on or pages may be mapped; other pages are
+ * zeroed in place.
  *
  * Return: 0 or -ERANGE.
  */
@@ -186,16 +260,8 @@ int ctxmig_vram_clear(struct ctxmig_vram *vram, u64 offset, u64 len)
 		u32 n = min_t(u64, len, CTXMIG_VRAM_PAGE_SIZE - in);
 		u8 *page = xa_load(&vram->pages, pfn);
 
-		/*
-		 * While pre-copy tracks writes a freed page would vanish
-		 * from the dirty set: zero it in place instead, so that the
-		 * next round sends it (as a zero range).
-		 */
-		if (page && n == CTXMIG_VRAM_PAGE_SIZE && !vram->track_dirty) {
-			xa_erase(&vram->pages, pfn);
-			free_page((unsigned long)page);
-			vram->present--;
-		} else if (page) {
+		if (page && (n < CTXMIG_VRAM_PAGE_SIZE ||
+			     !vram_free_page(vram, pfn))) {
 			memset(page + in, 0, n);
 			ctxmig_vram_mark(vram, pfn);
 		}
@@ -229,13 +295,26 @@ const void *ctxmig_vram_next(struct ctxmig_vram *vram, u64 *pfn, bool dirty)
  * ctxmig_vram_clean() - forget that a page was written
  * @vram: VRAM.
  * @pfn: page frame number.
+ *
+ * A mapped page is write-protected, so that a write through a user
+ * mapping after this (after the caller reads the page to send it) marks
+ * it again.
  */
 void ctxmig_vram_clean(struct ctxmig_vram *vram, u64 pfn)
 {
+	bool was;
+
 	if (!xa_get_mark(&vram->pages, pfn, CTXMIG_VRAM_DIRTY))
 		return;
-	xa_clear_mark(&vram->pages, pfn, CTXMIG_VRAM_DIRTY);
-	vram->dirty--;
+	xa_lock(&vram->pages);
+	was = xa_get_mark(&vram->pages, pfn, CTXMIG_VRAM_DIRTY);
+	if (was) {
+		__xa_clear_mark(&vram->pages, pfn, CTXMIG_VRAM_DIRTY);
+		vram->dirty--;
+	}
+	xa_unlock(&vram->pages);
+	if (was && READ_ONCE(vram->mapped))
+		vram->wprotect(vram->wprotect_priv, pfn, 1);
 }
 
 /**
@@ -244,7 +323,8 @@ void ctxmig_vram_clean(struct ctxmig_vram *vram, u64 pfn)
  * @on: track from now on, with every page clean; or stop and forget.
  *
  * Pre-copy turns tracking on before its first pass over VRAM, so that
- * every page written after a page was sent is sent again.
+ * every page written after a page was sent is sent again.  Mapped pages
+ * are write-protected, so that writes through user mappings are seen.
  */
 void ctxmig_vram_track(struct ctxmig_vram *vram, bool on)
 {
@@ -252,5 +332,10 @@ void ctxmig_vram_track(struct ctxmig_vram *vram, bool on)
 
 	while (ctxmig_vram_next(vram, &pfn, true))
 		ctxmig_vram_clean(vram, pfn++);
-	vram->track_dirty = on;
+	xa_lock(&vram->pages);
+	WRITE_ONCE(vram->track_dirty, on);
+	xa_unlock(&vram->pages);
+	if (on && READ_ONCE(vram->mapped))
+		vram->wprotect(vram->wprotect_priv, 0,
+			       vram->size >> CTXMIG_VRAM_PAGE_SHIFT);
 }

@@ -13,6 +13,8 @@ int ctxmig_vram_read(struct ctxmig_vram *vram, u64 offset, void *buf, u64 len);
 int ctxmig_vram_write(struct ctxmig_vram *vram, u64 offset, const void *buf,
 		      u64 len);
 int ctxmig_vram_clear(struct ctxmig_vram *vram, u64 offset, u64 len);
+void *ctxmig_vram_get(struct ctxmig_vram *vram, u64 pfn);
+void ctxmig_vram_set_mapped(struct ctxmig_vram *vram, bool mapped);
 const void *ctxmig_vram_page(struct ctxmig_vram *vram, u64 pfn);
 const void *ctxmig_vram_next(struct ctxmig_vram *vram, u64 *pfn, bool dirty);
 void ctxmig_vram_clean(struct ctxmig_vram *vram, u64 pfn);

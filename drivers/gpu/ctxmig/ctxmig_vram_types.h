@@ -25,8 +25,20 @@
  * @present: pages allocated.
  * @dirty: pages marked CTXMIG_VRAM_DIRTY.
  * @track_dirty: mark written pages CTXMIG_VRAM_DIRTY (pre-copy).
+ * @mapped: pages may be mapped into user space (BAR2 mmap): they are never
+ *	freed, only zeroed, and a page whose dirty mark is cleared is
+ *	write-protected through @wprotect so that its next write through a
+ *	mapping marks it again.
+ * @wprotect: make the user mappings of @npages pages from @pfn fault on
+ *	their next write; may sleep; set by the owner before @mapped.
+ * @wprotect_priv: the owner's argument to @wprotect.
  *
- * Not locked: the owning engine's lock serialises every access.
+ * Locking: the owning device's lock serialises everything but what a
+ * fault on a user mapping does, which cannot take that lock (the device
+ * lock is held while touching user memory).  So the page array, the
+ * counters, the marks and @mapped are changed under the xarray's own
+ * lock (xa_lock()), which is all ctxmig_vram_get() and ctxmig_vram_mark()
+ * take; page contents are not locked, as on real hardware.
  */
 struct ctxmig_vram {
 	struct xarray pages;
@@ -34,6 +46,9 @@ struct ctxmig_vram {
 	u64 present;
 	u64 dirty;
 	bool track_dirty;
+	bool mapped;
+	void (*wprotect)(void *priv, u64 pfn, u64 npages);
+	void *wprotect_priv;
 };
 
 #endif /* _CTXMIG_VRAM_TYPES_H_ */

@@ -165,6 +165,17 @@ void *xa_erase(struct xarray *xa, unsigned long index)
 	return xa_clear(xa, index);
 }
 
+void *__xa_cmpxchg(struct xarray *xa, unsigned long index, void *old,
+		   void *entry, gfp_t gfp)
+{
+	void *cur = xa_load(xa, index);
+
+	if (cur != old)
+		return cur;
+	cur = xa_store(xa, index, entry, gfp);
+	return xa_is_err(cur) ? cur : old;
+}
+
 bool xa_get_mark(struct xarray *xa, unsigned long index, xa_mark_t mark)
 {
 	struct xa_node *path[XA_LEVELS];

@@ -135,6 +135,66 @@ TEST(dirty_count)
 	ctxmig_vram_fini(&v);
 }
 
+/* What a BAR2 mmap asks of VRAM: pages stay, cleaning write-protects. */
+struct wp_log {
+	u64 calls;
+	u64 pfn;
+	u64 npages;
+};
+
+static void wp_record(void *priv, u64 pfn, u64 npages)
+{
+	struct wp_log *log = priv;
+
+	log->calls++;
+	log->pfn = pfn;
+	log->npages = npages;
+}
+
+TEST(mapped_pages_stay_and_are_write_protected)
+{
+	struct wp_log log = { 0 };
+	struct ctxmig_vram v;
+	u8 buf[8] = { 7 };
+	const u8 *page;
+
+	CHECK_EQ(ctxmig_vram_init(&v, 16 << 20), 0);
+	v.wprotect = wp_record;
+	v.wprotect_priv = &log;
+	/* A fault allocates without marking; past the end there is none. */
+	CHECK(ctxmig_vram_get(&v, 3), "get allocates");
+	CHECK(ctxmig_vram_get(&v, 3) == ctxmig_vram_page(&v, 3), "same page");
+	CHECK(!ctxmig_vram_get(&v, 4096), "past the end");
+	CHECK_EQ(v.present, 1);
+	ctxmig_vram_set_mapped(&v, true);
+	CHECK_EQ(ctxmig_vram_write(&v, 0x3000, buf, 8), 0);
+	page = ctxmig_vram_page(&v, 3);
+	/* A mapped page is zeroed in place, never freed. */
+	CHECK_EQ(ctxmig_vram_clear(&v, 0, 16 << 20), 0);
+	CHECK(ctxmig_vram_page(&v, 3) == page && !page[0], "page kept, zeroed");
+	CHECK_EQ(v.present, 1);
+	CHECK_EQ(log.calls, 0);
+	/* Tracking on write-protects every page once. */
+	ctxmig_vram_track(&v, true);
+	CHECK_EQ(log.calls, 1);
+	CHECK(log.pfn == 0 && log.npages == 4096, "whole VRAM, got %llu+%llu",
+	      (unsigned long long)log.pfn, (unsigned long long)log.npages);
+	/* Cleaning a clean page does nothing; a dirty one is protected. */
+	ctxmig_vram_clean(&v, 3);
+	CHECK_EQ(log.calls, 1);
+	ctxmig_vram_mark(&v, 3);
+	CHECK_EQ(v.dirty, 1);
+	ctxmig_vram_clean(&v, 3);
+	CHECK(log.calls == 2 && log.pfn == 3 && log.npages == 1, "pfn 3 protected");
+	ctxmig_vram_track(&v, false);
+	/* Unmapped again, clearing frees. */
+	ctxmig_vram_set_mapped(&v, false);
+	CHECK_EQ(ctxmig_vram_clear(&v, 0, 16 << 20), 0);
+	CHECK_EQ(v.present, 0);
+	CHECK_EQ(log.calls, 2);
+	ctxmig_vram_fini(&v);
+}
+
 int main(void)
 {
 	return host_main("vram_test");

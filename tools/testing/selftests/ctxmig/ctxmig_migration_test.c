@@ -22,6 +22,11 @@
  *                              writes, PRE_COPY_P2P -> STOP_COPY to EOF,
  *                              restored into another model; an aborted
  *                              pre-copy; PRECOPY_INFO outside PRE_COPY
+ *  migration.precopy_tracks_mmap_writes
+ *                              pages written through a BAR2 mapping after
+ *                              pre-copy sent them count as dirty bytes,
+ *                              exactly, round after round, and the target
+ *                              has the last bytes written
  *  migration.datafd_closed_mid_transfer
  *                              a half-read saving fd and a half-written
  *                              resuming fd closed early
@@ -302,6 +307,8 @@ FIXTURE(migration) {
 	int fd[NFD];		/* data_fds, closed before the devices */
 	struct gw gw;
 	struct stream s;
+	void *map[NDEV];	/* BAR2 mappings, unmapped before removal */
+	size_t map_len;
 };
 
 FIXTURE_SETUP(migration)
@@ -321,6 +328,9 @@ FIXTURE_TEARDOWN(migration)
 	for (i = 0; i < NFD; i++)
 		if (self->fd[i] >= 0)
 			close(self->fd[i]);
+	for (i = 0; i < NDEV; i++)
+		if (self->map[i])
+			munmap(self->map[i], self->map_len);
 	gw_fini(&self->gw);
 	for (i = 0; i < NDEV; i++)
 		vdev_track_remove(&self->dev[i]);
@@ -679,6 +689,91 @@ TEST_F_TIMEOUT(migration, precopy_converges, 300)
 	restore_good(_metadata, dst, &self->s, 1);
 	EXPECT_EQ(CTXMIG_MODEL_NV_HOPPER, vdev_ctl(dst, GUEST_CTL_MODEL));
 	gw_moved(_metadata, x, dst);
+}
+
+/* A byte written through a mapping and into the expected image. */
+static void poke(uint8_t *map, uint8_t *want, size_t at, uint8_t val)
+{
+	want[at] = val;
+	map[at] = val;
+}
+
+/*
+ * Writes through a BAR2 mapping are tracked like the engine's: a page
+ * written after pre-copy sent it is dirty again (the mapping was
+ * write-protected when it was sent), and the target ends up with the
+ * last bytes.  The device is idle, so the dirty bytes are exactly the
+ * pages written.
+ */
+TEST_F_TIMEOUT(migration, precopy_tracks_mmap_writes, 180)
+{
+	struct vdev *src = &self->dev[0], *dst = &self->dev[1];
+	int *pfd = &self->fd[0], *fd = &self->fd[1];
+	const size_t page = 4096, len = 16 * page;
+	const uint64_t at = GUEST_DATA_VRAM;
+	uint64_t ini = 0, dirty = 0, i;
+	uint8_t *want, *map, *got;
+	ssize_t n;
+
+	open_dev(_metadata, src, "amd-gfx9");
+	open_dev(_metadata, dst, "nv-ampere");
+	self->gw.buf = malloc(2 * len);
+	want = self->gw.buf;
+	ASSERT_NE(NULL, want);
+	got = want + len;
+	self->map_len = len;
+	self->map[0] = vdev_vram_mmap(src, at, len);
+	ASSERT_NE(NULL, self->map[0]) TH_LOG("mmap: %s", strerror(errno));
+	map = self->map[0];
+	for (i = 0; i < len; i++)
+		want[i] = (uint8_t)(i * 13 + 1);
+	memcpy(map, want, len);
+	ASSERT_EQ(0, vdev_vram_read(src, at, got, len));
+	ASSERT_EQ(0, memcmp(got, want, len));
+
+	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_PRE_COPY, pfd));
+	ASSERT_LE(0, *pfd);
+	precopy_drain(_metadata, *pfd, &self->s, "initial pass");
+
+	/* Two sent pages written through the mapping, one through BAR2. */
+	poke(map, want, 3 * page + 5, 0xa5);
+	poke(map, want, 9 * page, 0x5a);
+	want[5 * page + 100] = 0x33;
+	ASSERT_EQ(0, vdev_vram_write(src, at + 5 * page + 100,
+				     &want[5 * page + 100], 1));
+	ASSERT_EQ(0, precopy_info(*pfd, &ini, &dirty));
+	EXPECT_EQ(0, ini);
+	EXPECT_EQ(3 * page, dirty);
+	precopy_drain(_metadata, *pfd, &self->s, "first dirty pass");
+
+	/* Sent again, so write-protected again: the next write is seen. */
+	poke(map, want, 3 * page + 6, 0xc3);
+	ASSERT_EQ(0, precopy_info(*pfd, &ini, &dirty));
+	EXPECT_EQ(page, dirty);
+	precopy_drain(_metadata, *pfd, &self->s, "second dirty pass");
+
+	/* Written and never sent in pre-copy: stop-copy carries it. */
+	poke(map, want, 12 * page + 7, 0x7e);
+	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_STOP_COPY, fd));
+	EXPECT_EQ(-1, *fd);
+	close_fd(fd);
+	n = stream_read_all(&self->s, *pfd);
+	ASSERT_EQ(0, n) TH_LOG("reading to EOF: %s", strerror(-n));
+	close_fd(pfd);
+	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_STOP, NULL));
+
+	restore_good(_metadata, dst, &self->s, 1);
+	ASSERT_EQ(0, vdev_vram_read(dst, at, got, len));
+	for (i = 0; i < len && got[i] == want[i]; i++)
+		;
+	EXPECT_EQ(len, i) TH_LOG("target differs at +0x%llx: 0x%02x, not 0x%02x",
+				 (unsigned long long)i, got[i], want[i]);
+	self->map[1] = vdev_vram_mmap(dst, at, len);
+	ASSERT_NE(NULL, self->map[1]) TH_LOG("mmap: %s", strerror(errno));
+	EXPECT_EQ(0, memcmp(self->map[1], want, len));
+	/* The source, back to RUNNING, still shows its mapping's bytes. */
+	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_RUNNING, NULL));
+	EXPECT_EQ(0, memcmp(map, want, len));
 }
 
 /* ------------------------------------------------- closed mid-transfer */

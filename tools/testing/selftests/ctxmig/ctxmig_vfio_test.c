@@ -14,6 +14,10 @@
  *                           space, control page, migration flags
  *  each_model.*.workload    ring and indirect-buffer submissions, fences,
  *                           the data through BAR2, the MSI eventfd
+ *  each_model.*.bar2_mmap   VRAM mapped: what the engine writes shows in
+ *                           the mapping, what is written there the engine
+ *                           copies; mappings of BAR0, private or past the
+ *                           end are refused
  *  migrate_same_type.*.live and migrate_cross_type.*.live
  *                           a workload migrated with commands pending
  *                           (when the engine was caught with any), the
@@ -160,6 +164,8 @@ FIXTURE(each_model) {
 	int efd;
 	uint8_t *buf;
 	struct workload w;
+	void *map;		/* a BAR2 mapping, unmapped before removal */
+	size_t map_len;
 };
 
 FIXTURE_VARIANT(each_model) {
@@ -187,6 +193,8 @@ FIXTURE_SETUP(each_model)
 
 FIXTURE_TEARDOWN(each_model)
 {
+	if (self->map)
+		munmap(self->map, self->map_len);
 	if (self->have_guest)
 		guest_fini(&self->g);
 	if (self->efd >= 0)
@@ -232,6 +240,7 @@ TEST_F(each_model, regions_and_irqs)
 			EXPECT_LE(VRAM_MIN, ri.size);
 			EXPECT_EQ(0, ri.size & ((2ULL << 20) - 1));
 			EXPECT_EQ(rw, ri.flags & rw);
+			EXPECT_TRUE(ri.flags & VFIO_REGION_INFO_FLAG_MMAP);
 			break;
 		default:
 			EXPECT_EQ(0, ri.size) TH_LOG("region %u", i);
@@ -304,6 +313,54 @@ TEST_F(each_model, workload)
 	EXPECT_EQ(w->seq, guest_fence(g));
 	EXPECT_EQ(GUEST_ENG_IDLE, vdev_ctl(&self->dev, GUEST_CTL_ENG_STATUS));
 	EXPECT_EQ(0, vdev_irq_disable(&self->dev, VFIO_PCI_MSI_IRQ_INDEX));
+}
+
+/*
+ * BAR2 mapped into this process is the VRAM itself: the engine's writes
+ * show in the mapping and the engine copies what was written there.
+ */
+TEST_F(each_model, bar2_mmap)
+{
+	struct vdev *d = &self->dev;
+	struct guest *g = &self->g;
+	struct workload *w = &self->w;
+	uint8_t *map;
+	void *bad;
+	uint64_t i;
+	int ret;
+
+	ret = guest_init(g, d);
+	self->have_guest = !ret || g->shadow;
+	ASSERT_EQ(0, ret) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, guest_setup(g)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, wl_fill(w, d));
+
+	self->map_len = GUEST_DATA_SIZE;
+	self->map = vdev_vram_mmap(d, GUEST_DATA_VRAM, self->map_len);
+	ASSERT_NE(NULL, self->map) TH_LOG("mmap BAR2: %s", strerror(errno));
+	map = self->map;
+	EXPECT_EQ(0, memcmp(map, w->ref, GUEST_DATA_SIZE))
+		TH_LOG("the mapping does not show what BAR2 writes wrote");
+
+	/* A new source pattern through the mapping; the workload copies it. */
+	for (i = SRC_OFF; i < SRC_OFF + SRC_LEN; i++) {
+		w->ref[i] = (uint8_t)(i * 131 + 7);
+		map[i] = w->ref[i];
+	}
+	run_batch(_metadata, g, w, 48, false);
+	run_batch(_metadata, g, w, 24, true);
+	check_data(_metadata, w, d, self->buf);
+	EXPECT_EQ(0, memcmp(map, w->ref, GUEST_DATA_SIZE))
+		TH_LOG("the mapping does not show what the engine wrote");
+
+	bad = mmap(NULL, 4096, PROT_READ, MAP_SHARED, d->fd, d->bar0_off);
+	EXPECT_EQ(MAP_FAILED, bad) TH_LOG("BAR0 mapped");
+	bad = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, d->fd,
+		   d->bar2_off);
+	EXPECT_EQ(MAP_FAILED, bad) TH_LOG("a private BAR2 mapping");
+	bad = mmap(NULL, 8192, PROT_READ, MAP_SHARED, d->fd,
+		   d->bar2_off + d->bar2_size - 4096);
+	EXPECT_EQ(MAP_FAILED, bad) TH_LOG("a mapping past the end of BAR2");
 }
 
 /*

@@ -345,6 +345,19 @@ int vdev_vram_write(struct vdev *d, uint64_t off, const void *buf,
 	return vdev_region_rw(d, d->bar2_off + off, (void *)buf, len, true);
 }
 
+void *vdev_vram_mmap(struct vdev *d, uint64_t off, size_t len)
+{
+	void *p;
+
+	if (off > d->bar2_size || len > d->bar2_size - off) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd,
+		 d->bar2_off + off);
+	return p == MAP_FAILED ? NULL : p;
+}
+
 int vdev_map_dma(struct vdev *d, void *vaddr, uint64_t iova, uint64_t size)
 {
 	struct vfio_iommu_type1_dma_map map = {

@@ -154,6 +154,12 @@ int vdev_ctl_wr(struct vdev *d, uint32_t reg, uint32_t val);
 int vdev_vram_read(struct vdev *d, uint64_t off, void *buf, size_t len);
 int vdev_vram_write(struct vdev *d, uint64_t off, const void *buf,
 		    size_t len);
+/*
+ * Map @len bytes of BAR2 from VRAM offset @off, shared, read/write; NULL
+ * with errno set on failure.  munmap() it before vdev_remove(): removal
+ * waits for the device to be released, which a mapping prevents.
+ */
+void *vdev_vram_mmap(struct vdev *d, uint64_t off, size_t len);
 
 /* Let the device DMA to @size bytes of this process at @vaddr, at @iova. */
 int vdev_map_dma(struct vdev *d, void *vaddr, uint64_t iova, uint64_t size);

@@ -3,7 +3,8 @@
  * Host shim: the subset of the kernel's XArray API that ctxmig's pure logic
  * uses (load, store, erase, marks, ordered iteration), with the kernel's
  * semantics.  tools/testing/ctxmig/xarray.c implements it as a radix tree
- * of 64-slot nodes; no locking (the kernel callers hold their own locks).
+ * of 64-slot nodes.  The host tests are single-threaded: xa_lock() and
+ * xa_unlock() do nothing and the __xa_*() variants are the plain ones.
  */
 #ifndef _CTXMIG_SHIM_LINUX_XARRAY_H
 #define _CTXMIG_SHIM_LINUX_XARRAY_H
@@ -55,6 +56,15 @@ void *xa_erase(struct xarray *xa, unsigned long index);
 bool xa_get_mark(struct xarray *xa, unsigned long index, xa_mark_t mark);
 void xa_set_mark(struct xarray *xa, unsigned long index, xa_mark_t mark);
 void xa_clear_mark(struct xarray *xa, unsigned long index, xa_mark_t mark);
+void *__xa_cmpxchg(struct xarray *xa, unsigned long index, void *old,
+		   void *entry, gfp_t gfp);
+
+#define xa_lock(xa)		((void)(xa))
+#define xa_unlock(xa)		((void)(xa))
+#define __xa_erase		xa_erase
+#define __xa_set_mark		xa_set_mark
+#define __xa_clear_mark		xa_clear_mark
+
 void *xa_find(struct xarray *xa, unsigned long *index, unsigned long max,
 	      xa_mark_t filter);
 void *xa_find_after(struct xarray *xa, unsigned long *index,
