@@ -5,9 +5,10 @@
  * model decode it into neutral form, and execute that against VRAM (or
  * system memory) through the model's own page tables.
  *
- * Execution stops only at command boundaries: a command is executed whole
- * or not at all, so a stopped engine's pending work is always a list of
- * whole commands plus the progress of its open indirect buffers.
+ * Execution stops at command boundaries, or between the CTXMIG_COPY_SLICE
+ * steps of a long copy: a stopped engine's pending work is a list of whole
+ * commands, the progress of its open indirect buffers, and what is left of
+ * a copy it had started (&ctxmig_engine.copy).
  */
 #include <linux/errno.h>
 #include <linux/kernel.h>
@@ -114,28 +115,48 @@ static bool is_access_error(int err)
 	return err == -EFAULT || err == -EACCES || err == -ERANGE;
 }
 
-static int copy_bytes(struct ctxmig_gpu *gpu, u32 engine,
-		      const struct ctxmig_cmd *cmd)
+/* Forward, in page-sized steps: overlapping copies are defined so. */
+static int copy_bytes(struct ctxmig_gpu *gpu, u32 engine, u64 dst, u64 src,
+		      u64 len)
 {
 	u64 done = 0;
 	int ret;
 
-	/* Forward, in page-sized steps: overlapping copies are defined so. */
-	while (done < cmd->value) {
-		u32 n = min_t(u64, cmd->value - done, CTXMIG_VRAM_PAGE_SIZE);
+	while (done < len) {
+		u32 n = min_t(u64, len - done, CTXMIG_VRAM_PAGE_SIZE);
 
-		ret = ctxmig_gpu_access(gpu, cmd->src + done, gpu->bounce, n,
-					false);
+		ret = ctxmig_gpu_access(gpu, src + done, gpu->bounce, n, false);
 		if (ret)
 			return fault(gpu, engine, ret, "copy read",
 				     gpu->eng[engine].fault_va);
-		ret = ctxmig_gpu_access(gpu, cmd->dst + done, gpu->bounce, n,
-					true);
+		ret = ctxmig_gpu_access(gpu, dst + done, gpu->bounce, n, true);
 		if (ret)
 			return fault(gpu, engine, ret, "copy write",
 				     gpu->eng[engine].fault_va);
 		done += n;
 	}
+	return 0;
+}
+
+/*
+ * One step of the copy in progress.  The slice is a whole number of
+ * copy_bytes() pages, so a copy resumed from what is left (here or, after
+ * a migration, on another device) takes the very same page steps.
+ */
+static int copy_step(struct ctxmig_gpu *gpu, u32 engine)
+{
+	struct ctxmig_cmd *c = &gpu->eng[engine].copy;
+	u64 n = min_t(u64, c->value, CTXMIG_COPY_SLICE);
+	int ret;
+
+	ret = copy_bytes(gpu, engine, c->dst, c->src, n);
+	if (ret)
+		return ret;
+	c->dst += n;
+	c->src += n;
+	c->value -= n;
+	if (!c->value)
+		gpu->eng[engine].executed++;
 	return 0;
 }
 
@@ -180,7 +201,7 @@ int ctxmig_gpu_execute(struct ctxmig_gpu *gpu, u32 engine,
 				  cmd->op == CTXMIG_OP_WRITE64, "write");
 		break;
 	case CTXMIG_OP_COPY:
-		ret = copy_bytes(gpu, engine, cmd);
+		ret = copy_bytes(gpu, engine, cmd->dst, cmd->src, cmd->value);
 		break;
 	case CTXMIG_OP_FENCE:
 		ret = write_value(gpu, engine, cmd->dst, cmd->value,
@@ -216,12 +237,13 @@ int ctxmig_gpu_execute(struct ctxmig_gpu *gpu, u32 engine,
 }
 
 /**
- * ctxmig_gpu_run() - let an engine execute up to @budget commands
+ * ctxmig_gpu_run() - let an engine execute up to @budget steps
  * @gpu: device.
  * @engine: engine index.
- * @budget: commands to execute at most.
+ * @budget: steps to execute at most: a step is a command, or a
+ *	CTXMIG_COPY_SLICE of a longer copy.
  *
- * Return: commands executed (fewer than @budget when the engine ran out of
+ * Return: steps executed (fewer than @budget when the engine ran out of
  * work), or the negative errno that put the engine in error (also when it
  * already was).
  */
@@ -237,6 +259,13 @@ int ctxmig_gpu_run(struct ctxmig_gpu *gpu, u32 engine, u32 budget)
 	while (done < budget) {
 		struct ctxmig_cmd cmd;
 
+		if (eng->copy.value) {
+			ret = copy_step(gpu, engine);
+			if (ret)
+				return ret;
+			done++;
+			continue;
+		}
 		if (eng->depth) {
 			struct ctxmig_ib_frame *f = &eng->ib[eng->depth - 1];
 
@@ -277,6 +306,11 @@ int ctxmig_gpu_run(struct ctxmig_gpu *gpu, u32 engine, u32 budget)
 						       ring.head);
 			m->set_head(gpu, engine,
 				    (ring.head + ret) & (ring.size - 1));
+		}
+		if (cmd.op == CTXMIG_OP_COPY && cmd.value > CTXMIG_COPY_SLICE) {
+			/* Fetched: from now on the engine holds what is left. */
+			eng->copy = cmd;
+			continue;
 		}
 		ret = ctxmig_gpu_execute(gpu, engine, &cmd);
 		if (ret)

@@ -22,6 +22,8 @@ struct ctxmig_gpu;
 
 /* Engines per device.  Every model today has one command engine. */
 #define CTXMIG_GPU_ENGINES		1
+/* Bytes of a COPY executed per step: the engine can stop between steps. */
+#define CTXMIG_COPY_SLICE		(64 * 1024)
 
 /* Longest native command a model decodes, in bytes. */
 #define CTXMIG_CMD_MAX_BYTES		64
@@ -93,6 +95,11 @@ struct ctxmig_ib_frame {
  * @fault_va: GPU VA of the last translation fault.
  * @method: NVIDIA-style method state latched between a command's method
  *	writes; the executor treats it as opaque model scratch.
+ * @copy: what is left of a COPY the engine started and has not finished
+ *	(@copy.value bytes from @copy.src to @copy.dst; none when 0).  Long
+ *	copies run CTXMIG_COPY_SLICE bytes per step, so that the engine can
+ *	stop inside one; its command was already fetched, so this is its
+ *	only record, and a save sends it as the first command of its level.
  */
 struct ctxmig_engine {
 	u32 status;
@@ -107,6 +114,7 @@ struct ctxmig_engine {
 	u64 executed;
 	u64 fault_va;
 	u32 method[32];
+	struct ctxmig_cmd copy;
 };
 
 /**

@@ -155,6 +155,15 @@ static int collect_buffer(struct collect *c, u64 va, u32 size, u32 level)
 	return 0;
 }
 
+/* The rest of a started copy comes first at the level it was fetched. */
+static int collect_copy(struct collect *c)
+{
+	struct ctxmig_engine *eng = &c->gpu->eng[c->engine];
+	struct ctxmig_cmd cmd = eng->copy;
+
+	return cmd.value ? collect_add(c, &cmd, eng->depth) : 0;
+}
+
 static int collect_open(struct collect *c, u32 k)
 {
 	struct ctxmig_engine *eng = &c->gpu->eng[c->engine];
@@ -171,6 +180,8 @@ static int collect_open(struct collect *c, u32 k)
 	ret = collect_add(c, &cmd, k);
 	if (!ret && k + 1 < eng->depth)
 		ret = collect_open(c, k + 1);
+	else if (!ret)
+		ret = collect_copy(c);
 	if (!ret)
 		ret = collect_buffer(c, f->va + f->pos, f->size - f->pos, k + 1);
 	return ret;
@@ -187,7 +198,9 @@ static int collect_open(struct collect *c, u32 k)
  * The indirect buffers being executed come first (CTXMIG_CMD_IB_OPEN, with
  * their progress and what they still hold), then the ring from head to
  * tail; every pending indirect buffer is followed by its contents.  Buffers
- * in ctxmig's own reserved area are marked CTXMIG_CMD_IB_PRIVATE.
+ * in ctxmig's own reserved area are marked CTXMIG_CMD_IB_PRIVATE.  What is
+ * left of a copy the engine started is the first command of the innermost
+ * open buffer (or of the ring): an ordinary COPY from where it got to.
  *
  * Return: 0; -EILSEQ or the model's error for a command that cannot be
  * decoded; -ELOOP for nesting deeper than the IR allows; -E2BIG, -ENOMEM.
@@ -210,6 +223,8 @@ int ctxmig_pending_collect(struct ctxmig_gpu *gpu, u32 engine,
 	memcpy(method, eng->method, sizeof(method));
 	if (eng->depth)
 		ret = collect_open(&c, 0);
+	else
+		ret = collect_copy(&c);
 
 	gpu->model->ring_get(gpu, engine, &ring);
 	for (pos = ring.head; !ret && pos != ring.tail;) {
@@ -1202,6 +1217,21 @@ static bool apply_passthrough(struct ctxmig_restore *rs, u32 e)
 		eng->ib[eng->depth].size = l->cmds[i].value;
 		eng->ib[eng->depth].pos = l->cmds[i].dst;
 		eng->depth++;
+	}
+	/*
+	 * A COPY next may be what was left of a started copy, which only the
+	 * stream has: then the ring and buffers say the rest without it.
+	 */
+	if (i < l->n && l->cmds[i].op == CTXMIG_OP_COPY &&
+	    l->cmds[i].level == eng->depth) {
+		eng->copy = l->cmds[i];
+		ok = !ctxmig_pending_collect(gpu, e, &check, reason,
+					     sizeof(reason)) &&
+		     same_cmds(&check, l);
+		ctxmig_cmd_list_free(&check);
+		if (ok)
+			goto out;
+		memset(&eng->copy, 0, sizeof(eng->copy));
 	}
 	ok = !ctxmig_pending_collect(gpu, e, &check, reason, sizeof(reason)) &&
 	     same_cmds(&check, l);

@@ -293,6 +293,121 @@ TEST(same_model_identity)
 }
 
 /*
+ * A long copy stops between its slices: what is left travels as a COPY
+ * from where it got to, and finishes on any model with the very bytes an
+ * uninterrupted run gives, overlapping copies included.
+ */
+#define LONG_COPY	(1ULL << 20)
+#define LONG_SEEN_VA	0x200000ULL	/* what the checks compare */
+#define LONG_SEEN	(2ULL << 20)
+#define LONG_FENCE_VA	0x4ff000ULL
+
+static const struct {
+	u64 src, dst;
+} long_copies[] = {
+	{ 0x200000, 0x300000 },		/* apart */
+	{ 0x200000, 0x210800 },		/* overlapping, dst above src */
+};
+
+/* Random source bytes, the copy and a fence; false if setup failed. */
+static bool long_copy_setup(struct ctxmig_gpu *gpu,
+			    const struct ctxmig_model *m, u32 k)
+{
+	struct ctxmig_cmd c[2] = {
+		{ .op = CTXMIG_OP_COPY, .src = long_copies[k].src,
+		  .dst = long_copies[k].dst, .value = LONG_COPY },
+		{ .op = CTXMIG_OP_FENCE, .dst = LONG_FENCE_VA, .value = 9 },
+	};
+	u8 *buf;
+	u64 i;
+
+	if (setup_failed(gpu, m, 64 << 20, 40))
+		return false;
+	buf = malloc(LONG_SEEN);
+	gu_seed(0x10c0 + k);
+	for (i = 0; i < LONG_SEEN; i++)
+		buf[i] = gu_rand();
+	CHECK_EQ(ctxmig_gpu_access(gpu, LONG_SEEN_VA, buf, LONG_SEEN, true), 0);
+	free(buf);
+	CHECK_EQ(gu_submit(gpu, c, ARRAY_SIZE(c)), 0);
+	return true;
+}
+
+TEST(long_copy_stops_inside_and_migrates)
+{
+	const u32 steps = 5;
+	const struct ctxmig_model *m, *t;
+	u8 *want = malloc(LONG_SEEN), *got = malloc(LONG_SEEN);
+	unsigned int i, j, k;
+
+	for (k = 0; k < ARRAY_SIZE(long_copies); k++) {
+		for_each_model(i, m) {
+			struct ctxmig_gpu ref;
+
+			if (!long_copy_setup(&ref, m, k))
+				continue;
+			CHECK(ctxmig_gpu_run(&ref, 0, 1000) > 0, "%s", m->name);
+			CHECK_EQ(gu_read32(&ref, LONG_FENCE_VA), 9);
+			CHECK_EQ(ctxmig_gpu_access(&ref, LONG_SEEN_VA, want,
+						   LONG_SEEN, false), 0);
+			ctxmig_gpu_fini(&ref);
+
+			for_each_model(j, t) {
+				struct ctxmig_gpu a, b;
+				struct gu_stream s = {};
+				char why[CTXMIG_IR_REASON_LEN];
+
+				if (!long_copy_setup(&a, m, k))
+					continue;
+				/*
+				 * Stopped inside a copy (a model may split
+				 * it into several native commands), its rest
+				 * kept, slice-aligned.
+				 */
+				CHECK_EQ(ctxmig_gpu_run(&a, 0, steps), steps);
+				CHECK(a.eng[0].copy.value &&
+				      a.eng[0].copy.value < LONG_COPY &&
+				      !((a.eng[0].copy.src - long_copies[k].src) %
+					CTXMIG_COPY_SLICE),
+				      "%s: %llu bytes left from 0x%llx", m->name,
+				      (unsigned long long)a.eng[0].copy.value,
+				      (unsigned long long)a.eng[0].copy.src);
+				CHECK_EQ(a.eng[0].status, CTXMIG_ENG_BUSY);
+				CHECK_EQ(gu_read32(&a, LONG_FENCE_VA), 0);
+				CHECK_EQ(gu_save(&a, &s, why), 0);
+				CHECK_EQ(ctxmig_gpu_init(&b, t, 64 << 20), 0);
+				ctxmig_gpu_set_va_bits(&b, 40);
+				CHECK(!gu_restore(&b, &s, 4093, why),
+				      "%s -> %s: %s", m->name, t->name, why);
+				CHECK(ctxmig_gpu_run(&b, 0, 1000) > 0,
+				      "%s -> %s: %s", m->name, t->name,
+				      b.eng[0].reason);
+				CHECK_EQ(gu_read32(&b, LONG_FENCE_VA), 9);
+				CHECK_EQ(ctxmig_gpu_access(&b, LONG_SEEN_VA, got,
+							   LONG_SEEN, false), 0);
+				CHECK(!memcmp(got, want, LONG_SEEN),
+				      "%s -> %s, copy %u: bytes differ", m->name,
+				      t->name, k);
+				/* The source, resumed, finishes it too. */
+				CHECK(ctxmig_gpu_run(&a, 0, 1000) > 0, "%s",
+				      m->name);
+				CHECK_EQ(ctxmig_gpu_access(&a, LONG_SEEN_VA, got,
+							   LONG_SEEN, false), 0);
+				CHECK(!memcmp(got, want, LONG_SEEN),
+				      "%s resumed, copy %u: bytes differ",
+				      m->name, k);
+				CHECK_EQ(a.eng[0].copy.value, 0);
+				gu_stream_free(&s);
+				ctxmig_gpu_fini(&a);
+				ctxmig_gpu_fini(&b);
+			}
+		}
+	}
+	free(want);
+	free(got);
+}
+
+/*
  * What the target cannot represent is refused with its errno before the
  * target's state changes: a guest page and the registers stay as they were.
  */

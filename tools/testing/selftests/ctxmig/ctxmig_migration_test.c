@@ -27,6 +27,11 @@
  *                              pre-copy sent them count as dirty bytes,
  *                              exactly, round after round, and the target
  *                              has the last bytes written
+ *  migration.stop_inside_long_copy
+ *                              STOP lands between the 64 KiB steps of a
+ *                              long copy: the stream's first command is
+ *                              the rest of it, and another model finishes
+ *                              it with the bytes the whole copy gives
  *  migration.datafd_closed_mid_transfer
  *                              a half-read saving fd and a half-written
  *                              resuming fd closed early
@@ -774,6 +779,125 @@ TEST_F_TIMEOUT(migration, precopy_tracks_mmap_writes, 180)
 	/* The source, back to RUNNING, still shows its mapping's bytes. */
 	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_RUNNING, NULL));
 	EXPECT_EQ(0, memcmp(map, want, len));
+}
+
+/* Write a value to one of @d's ctxmig sysfs controls. */
+static int ctl_set(struct vdev *d, const char *attr, unsigned int val)
+{
+	char path[160];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/ctxmig/%s",
+		 d->uuid, attr);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	ret = fprintf(f, "%u", val) < 0 ? -EIO : 0;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+/* The first COPY command record of a stream, or NULL. */
+static const struct ctxmig_ir_cmd *first_copy(const struct stream *s)
+{
+	const struct ctxmig_ir_preamble *pre = (const void *)s->p;
+	size_t off;
+
+	if (s->len < sizeof(*pre))
+		return NULL;
+	for (off = le32toh(pre->preamble_len);
+	     off + sizeof(struct ctxmig_ir_rec) <= s->len;) {
+		const struct ctxmig_ir_rec *r = (const void *)(s->p + off);
+		size_t len = le32toh(r->len);
+
+		const struct ctxmig_ir_cmd *c = (const void *)(r + 1);
+
+		if (le16toh(r->type) == CTXMIG_IR_CMD &&
+		    len >= sizeof(*c) && off + sizeof(*r) + len <= s->len &&
+		    c->op == CTXMIG_OP_COPY)
+			return c;
+		off += sizeof(*r) + ((len + 7) & ~(size_t)7);
+	}
+	return NULL;
+}
+
+/*
+ * The engine, slowed to one step per 10 ms, is stopped while a copy of
+ * almost half the data mapping (eight 64 KiB steps) runs: the stream's
+ * first copy is what is left of it, and another model finishes it.  The
+ * source is NVIDIA-style, whose copy is one native command of any length
+ * (inside a GPFIFO buffer).  Under TCG the STOP may come too early or too
+ * late; the copy is then repeated, a few times at most.
+ */
+TEST_F_TIMEOUT(migration, stop_inside_long_copy, 240)
+{
+	struct vdev *src = &self->dev[0], *dst = &self->dev[1];
+	struct gw *x = &self->gw;
+	const uint64_t len = HALF - SRC_OFF;
+	const struct ctxmig_ir_cmd *c = NULL;
+	struct guest_cmd copy[2] = {
+		{ .op = CTXMIG_OP_COPY, .src = GUEST_DATA_VA + SRC_OFF,
+		  .dst = GUEST_DATA_VA + HALF, .value = len },
+		{ .op = CTXMIG_OP_FENCE, .dst = GUEST_DATA_VA + FENCE_OFF,
+		  .flags = CTXMIG_CMD_IRQ },
+	};
+	uint64_t left = 0, deadline;
+	unsigned int tries;
+	uint8_t probe[16];
+	int ret;
+
+	open_dev(_metadata, src, "nv-ampere");
+	open_dev(_metadata, dst, "intel-gen12");
+	gw_start(_metadata, x, src, 0x5eed0007);
+	ASSERT_EQ(0, ctl_set(src, "throttle", 1));
+
+	for (tries = 0; tries < 4 && !c; tries++) {
+		/* Each try copies other bytes, so progress is visible. */
+		x->w.ref[SRC_OFF] = tries + 1;
+		ASSERT_EQ(0, vdev_vram_write(src, GUEST_DATA_VRAM + SRC_OFF,
+					     &x->w.ref[SRC_OFF], 1));
+		copy[1].value = ++x->w.seq;
+		wl_apply(&x->w, &copy[0]);
+		wl_apply(&x->w, &copy[1]);
+		ASSERT_EQ(0, guest_submit(&x->g, copy, 2, false))
+			TH_LOG("%s", x->g.why);
+		/* The first step has written the new first byte: stop. */
+		deadline = now_ms() + POLL_MS;
+		do {
+			ASSERT_EQ(0, vdev_vram_read(src, GUEST_DATA_VRAM + HALF,
+						    probe, sizeof(probe)));
+			ASSERT_GT(deadline, now_ms()) TH_LOG("the copy never ran");
+		} while (probe[0] != tries + 1);
+		stream_free(&self->s);
+		ret = save_stopped(src, &self->s);
+		ASSERT_EQ(0, ret) TH_LOG("saving: %s", strerror(-ret));
+		c = first_copy(&self->s);
+		if (c && (c->op != CTXMIG_OP_COPY ||
+			  le64toh(c->value) >= len))
+			c = NULL;
+		if (!c) {
+			/* Too late: let it finish and try again. */
+			ASSERT_EQ(0, vdev_set_state(src,
+						    VFIO_DEVICE_STATE_RUNNING,
+						    NULL));
+			ASSERT_EQ(0, guest_wait_fence(&x->g, x->w.seq))
+				TH_LOG("%s", x->g.why);
+		}
+	}
+	ASSERT_NE(NULL, c) TH_LOG("STOP never landed inside the copy");
+	left = le64toh(c->value);
+	TH_LOG("stopped with %llu of %llu bytes left after %u tries",
+	       (unsigned long long)left, (unsigned long long)len, tries);
+	EXPECT_EQ(0, (len - left) % (64 * 1024));
+	EXPECT_EQ(GUEST_DATA_VA + SRC_OFF + len - left, le64toh(c->src));
+	EXPECT_EQ(GUEST_DATA_VA + HALF + len - left, le64toh(c->dst));
+	ASSERT_EQ(0, ctl_set(src, "throttle", 0));
+
+	/* Another model finishes the copy; the guest checks every byte. */
+	restore_good(_metadata, dst, &self->s, 1);
+	gw_moved(_metadata, x, dst);
 }
 
 /* ------------------------------------------------- closed mid-transfer */
