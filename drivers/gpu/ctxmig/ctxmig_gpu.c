@@ -39,6 +39,21 @@ u64 ctxmig_gpu_reserved_size(u64 vram_size)
 	return ALIGN(r, CTXMIG_RESERVED_ALIGN);
 }
 
+static bool vram_size_ok(u64 vram_size)
+{
+	return vram_size >= CTXMIG_VRAM_MIN && vram_size <= CTXMIG_VRAM_MAX &&
+	       IS_ALIGNED(vram_size, CTXMIG_RESERVED_ALIGN);
+}
+
+/* Where the guest's VRAM ends and ctxmig's reserved area and window are. */
+static void gpu_layout(struct ctxmig_gpu *gpu, u64 vram_size)
+{
+	gpu->vram_size = vram_size;
+	gpu->guest_size = vram_size - ctxmig_gpu_reserved_size(vram_size);
+	gpu->window_va = BIT_ULL(gpu->model->va_bits) -
+			 ctxmig_gpu_reserved_size(vram_size);
+}
+
 /**
  * ctxmig_gpu_init() - create a device of @model with @vram_size of VRAM
  * @gpu: zeroed or stale device to initialise.
@@ -54,14 +69,10 @@ int ctxmig_gpu_init(struct ctxmig_gpu *gpu, const struct ctxmig_model *model,
 	int ret;
 
 	memset(gpu, 0, sizeof(*gpu));
-	if (vram_size < CTXMIG_VRAM_MIN || vram_size > CTXMIG_VRAM_MAX ||
-	    !IS_ALIGNED(vram_size, CTXMIG_RESERVED_ALIGN))
+	if (!vram_size_ok(vram_size))
 		return -EINVAL;
 	gpu->model = model;
-	gpu->vram_size = vram_size;
-	gpu->guest_size = vram_size - ctxmig_gpu_reserved_size(vram_size);
-	gpu->window_va = BIT_ULL(model->va_bits) -
-			 ctxmig_gpu_reserved_size(vram_size);
+	gpu_layout(gpu, vram_size);
 	gpu->va_bits = model->va_bits - 1;
 
 	gpu->mmio = kvzalloc(model->mmio_size, GFP_KERNEL);
@@ -85,6 +96,33 @@ err_mmio:
 	kvfree(gpu->mmio);
 	gpu->mmio = NULL;
 	return ret;
+}
+
+/**
+ * ctxmig_gpu_set_vram() - make a device one with another VRAM size
+ * @gpu: device, engine stopped; nothing may map its VRAM.
+ * @vram_size: as ctxmig_gpu_init().
+ *
+ * VRAM is emptied and the device reset, as a new device of that size
+ * would be; the VA width the guest gets stays.  Nothing is allocated.
+ *
+ * Return: 0, or -EINVAL for a bad size (the device is unchanged).
+ */
+int ctxmig_gpu_set_vram(struct ctxmig_gpu *gpu, u64 vram_size)
+{
+	struct ctxmig_vram *vram = &gpu->vram;
+	void (*wprotect)(void *priv, u64 pfn, u64 npages) = vram->wprotect;
+	void *priv = vram->wprotect_priv;
+
+	if (!vram_size_ok(vram_size))
+		return -EINVAL;
+	ctxmig_vram_fini(vram);
+	ctxmig_vram_init(vram, vram_size);	/* cannot fail: size checked */
+	vram->wprotect = wprotect;
+	vram->wprotect_priv = priv;
+	gpu_layout(gpu, vram_size);
+	ctxmig_gpu_reset(gpu);
+	return 0;
 }
 
 /**

@@ -26,6 +26,7 @@ const struct ctxmig_model *ctxmig_model_at(unsigned int i);
 u64 ctxmig_gpu_reserved_size(u64 vram_size);
 int ctxmig_gpu_init(struct ctxmig_gpu *gpu, const struct ctxmig_model *model,
 		    u64 vram_size);
+int ctxmig_gpu_set_vram(struct ctxmig_gpu *gpu, u64 vram_size);
 int ctxmig_gpu_set_va_bits(struct ctxmig_gpu *gpu, u8 bits);
 void ctxmig_gpu_fini(struct ctxmig_gpu *gpu);
 void ctxmig_gpu_reset(struct ctxmig_gpu *gpu);

@@ -14,7 +14,8 @@
  *   gpu_lock     the device: registers, VRAM, engine, interrupt triggers
  * The engine runs from a work item holding gpu_lock per batch of
  * commands; stopping clears @running under gpu_lock and flushes the work,
- * so the engine always stops at a command boundary.
+ * so the engine always stops at a command boundary, or between two
+ * CTXMIG_COPY_SLICE steps of a long copy (ctxmig_exec.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -29,6 +30,7 @@
 #include <linux/pci_ids.h>
 #include <linux/pci_regs.h>
 #include <linux/ktime.h>
+#include <linux/log2.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
@@ -52,12 +54,13 @@
 
 static unsigned int vram_mib = 256;
 module_param(vram_mib, uint, 0444);
-MODULE_PARM_DESC(vram_mib, "VRAM of each vGPU in MiB (sparse; default 256)");
+MODULE_PARM_DESC(vram_mib,
+		 "VRAM of a new vGPU in MiB, a power of two (sparse; default 256; per instance: ctxmig/vram_mib)");
 
 static unsigned int guest_va_bits = 47;
 module_param(guest_va_bits, uint, 0444);
 MODULE_PARM_DESC(guest_va_bits,
-		 "GPU VA width every vGPU gives its guest (default 47, which every model has)");
+		 "GPU VA width a new vGPU gives its guest (default 47, which every model has; per instance: ctxmig/va_bits)");
 
 struct ctxmig_vgpu_type {
 	struct mdev_type type;
@@ -138,7 +141,7 @@ void ctxmig_engine_start(struct ctxmig_vgpu *vgpu)
 	queue_work(system_unbound_wq, &vgpu->run_work);
 }
 
-/* Stop at a command boundary: no command runs once this returns. */
+/* Stop at a step boundary: the engine does nothing once this returns. */
 void ctxmig_engine_stop(struct ctxmig_vgpu *vgpu)
 {
 	mutex_lock(&vgpu->gpu_lock);
@@ -595,6 +598,52 @@ static long ctxmig_ioctl(struct vfio_device *vdev, unsigned int cmd,
 
 /* --------------------------------------------------- device lifetime */
 
+/**
+ * ctxmig_vgpu_configure() - give a closed vGPU another VRAM size or VA width
+ * @vgpu: the vGPU.
+ * @vram_size: bytes of VRAM, a power of two, or 0 to keep it.
+ * @va_bits: GPU VA width for the guest, or 0 to keep it.
+ *
+ * Only while no one has the device open (so nothing maps or migrates it):
+ * a new VRAM size empties the VRAM and resets the device.
+ *
+ * Return: 0, -EBUSY while open, -EINVAL or -ERANGE for a value the model
+ * cannot take (nothing changed).
+ */
+int ctxmig_vgpu_configure(struct ctxmig_vgpu *vgpu, u64 vram_size, u8 va_bits)
+{
+	struct ctxmig_gpu *gpu = &vgpu->gpu;
+	int ret = 0;
+
+	if (vram_size && !is_power_of_2(vram_size))
+		return -EINVAL;	/* BAR2 is its VRAM: a power of two */
+	mutex_lock(&vgpu->gpu_lock);
+	if (vgpu->open) {
+		ret = -EBUSY;
+	} else if (va_bits && (va_bits < 32 || va_bits >= gpu->model->va_bits)) {
+		ret = -ERANGE;
+	} else {
+		if (vram_size && vram_size != gpu->vram_size)
+			ret = ctxmig_gpu_set_vram(gpu, vram_size);
+		if (!ret && va_bits)
+			ret = ctxmig_gpu_set_va_bits(gpu, va_bits);
+		if (!ret)
+			ctxmig_config_init(vgpu);
+	}
+	mutex_unlock(&vgpu->gpu_lock);
+	return ret;
+}
+
+static int ctxmig_open_device(struct vfio_device *vdev)
+{
+	struct ctxmig_vgpu *vgpu = to_vgpu(vdev);
+
+	mutex_lock(&vgpu->gpu_lock);
+	vgpu->open = true;
+	mutex_unlock(&vgpu->gpu_lock);
+	return 0;
+}
+
 static int ctxmig_init_dev(struct vfio_device *vdev)
 {
 	struct ctxmig_vgpu *vgpu = to_vgpu(vdev);
@@ -610,6 +659,9 @@ static int ctxmig_init_dev(struct vfio_device *vdev)
 	} while (!atomic_try_cmpxchg(&ctxmig_parent.avail, &avail, avail - 1));
 
 	vgpu->model = type->model;
+	ret = -EINVAL;
+	if (!is_power_of_2(vram_mib))
+		goto err_avail;
 	ret = ctxmig_gpu_init(&vgpu->gpu, type->model, (u64)vram_mib << 20);
 	if (ret)
 		goto err_avail;
@@ -664,6 +716,7 @@ static void ctxmig_close_device(struct vfio_device *vdev)
 	ctxmig_irq_put(&vgpu->msi);
 	/* A mapping holds the device file: none is left on the last close. */
 	ctxmig_vram_set_mapped(&vgpu->gpu.vram, false);
+	vgpu->open = false;
 	mutex_unlock(&vgpu->gpu_lock);
 }
 
@@ -671,6 +724,7 @@ static const struct vfio_device_ops ctxmig_dev_ops = {
 	.name = "ctxmig",
 	.init = ctxmig_init_dev,
 	.release = ctxmig_release_dev,
+	.open_device = ctxmig_open_device,
 	.read = ctxmig_read,
 	.write = ctxmig_write,
 	.mmap = ctxmig_mmap,

@@ -148,6 +148,61 @@ static ssize_t throttle_store(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RW(throttle);
 
+static ssize_t vram_mib_show(struct device *dev,
+			     struct device_attribute *attr, char *buf)
+{
+	struct ctxmig_vgpu *vgpu = dev_to_vgpu(dev);
+	u64 size;
+
+	mutex_lock(&vgpu->gpu_lock);
+	size = vgpu->gpu.vram_size;
+	mutex_unlock(&vgpu->gpu_lock);
+	return sysfs_emit(buf, "%llu\n", (unsigned long long)(size >> 20));
+}
+
+static ssize_t vram_mib_store(struct device *dev,
+			      struct device_attribute *attr, const char *buf,
+			      size_t count)
+{
+	u32 mib;
+	int ret = kstrtou32(buf, 0, &mib);
+
+	if (ret)
+		return ret;
+	if (!mib)
+		return -EINVAL;
+	ret = ctxmig_vgpu_configure(dev_to_vgpu(dev), (u64)mib << 20, 0);
+	return ret ?: count;
+}
+static DEVICE_ATTR_RW(vram_mib);
+
+static ssize_t va_bits_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	struct ctxmig_vgpu *vgpu = dev_to_vgpu(dev);
+	u8 bits;
+
+	mutex_lock(&vgpu->gpu_lock);
+	bits = vgpu->gpu.va_bits;
+	mutex_unlock(&vgpu->gpu_lock);
+	return sysfs_emit(buf, "%u\n", bits);
+}
+
+static ssize_t va_bits_store(struct device *dev, struct device_attribute *attr,
+			     const char *buf, size_t count)
+{
+	u8 bits;
+	int ret = kstrtou8(buf, 0, &bits);
+
+	if (ret)
+		return ret;
+	if (!bits)
+		return -ERANGE;
+	ret = ctxmig_vgpu_configure(dev_to_vgpu(dev), 0, bits);
+	return ret ?: count;
+}
+static DEVICE_ATTR_RW(va_bits);
+
 static ssize_t fail_at_show(struct device *dev, struct device_attribute *attr,
 			    char *buf)
 {
@@ -217,6 +272,8 @@ static struct attribute *ctxmig_vgpu_attrs[] = {
 	&dev_attr_throttle.attr,
 	&dev_attr_fail_at.attr,
 	&dev_attr_compat.attr,
+	&dev_attr_vram_mib.attr,
+	&dev_attr_va_bits.attr,
 	NULL,
 };
 

@@ -117,13 +117,15 @@ struct ctxmig_migf {
  * @intx: INTx trigger, or NULL.
  * @msi: MSI trigger, or NULL.
  * @intx_masked: INTx masked by the user.
+ * @open: a user has the device open (under @gpu_lock): its VRAM size and
+ *	VA width are fixed until the last close.
  * @state: VFIO migration state.
  * @state_mutex: guards @state, @saving, @resuming.
  * @reset_mutex: with @deferred_reset, mtty's deferred reset.
  * @deferred_reset: a reset came while @state_mutex was held.
  * @saving: the saving file, or NULL.
  * @resuming: the resuming file, or NULL.
- * @throttle: commands the engine executes per 10 ms, 0 for no limit
+ * @throttle: steps (commands, or 64 KiB of a copy) per 10 ms, 0 for no limit
  *	(under @gpu_lock; lets a test migrate with work pending).
  * @fail_at: &enum ctxmig_fail_at armed, one shot (under @gpu_lock).
  * @stats: statistics and the last stream's metadata (under @gpu_lock).
@@ -141,6 +143,7 @@ struct ctxmig_vgpu {
 	struct eventfd_ctx *intx;
 	struct eventfd_ctx *msi;
 	bool intx_masked;
+	bool open;
 	enum vfio_device_mig_state state;
 	struct mutex state_mutex;	/* migration state and files */
 	struct mutex reset_mutex;	/* deferred_reset */

@@ -23,6 +23,11 @@
  *                           (when the engine was caught with any), the
  *                           target verified and driven in its own
  *                           format, the source resumed and driven
+ *  instance_settings.vram_and_va_bits
+ *                           per-instance VRAM size and VA width through
+ *                           sysfs while closed, refused while open, a
+ *                           stream refused by a narrower target, taken
+ *                           once it is widened
  *  bad_streams.*.refused    truncated, bit-flipped and wrong-version
  *                           streams: RESUMING -> STOP fails, the target
  *                           is in ERROR, a reset recovers it, the good
@@ -985,6 +990,106 @@ TEST_F(sysfs_controls, all)
 	ASSERT_EQ(0, ctl_read(&m->src, "stats", buf, sizeof(buf)));
 	EXPECT_NE(NULL, strstr(buf, "save_errors 1\n")) TH_LOG("%s", buf);
 	EXPECT_EQ(0, vdev_set_state(&m->src, VFIO_DEVICE_STATE_RUNNING, NULL));
+}
+
+/* --------------------------------------------------- instance settings */
+
+FIXTURE(instance_settings) {
+	struct mig m;
+};
+
+/* Two instances created and left closed, as settings want them. */
+FIXTURE_SETUP(instance_settings)
+{
+	struct mig *m = &self->m;
+
+	vdev_init(&m->src);
+	vdev_init(&m->dst);
+	m->buf = malloc(GUEST_DATA_SIZE);
+	ASSERT_NE(NULL, m->buf);
+	ASSERT_EQ(0, wl_init(&m->w, 0x5e771465));
+	ASSERT_EQ(0, vdev_track_create(&m->src, "nv-ampere"));
+	ASSERT_EQ(0, vdev_track_create(&m->dst, "amd-gfx12"));
+}
+
+FIXTURE_TEARDOWN(instance_settings)
+{
+	mig_teardown(&self->m);
+}
+
+/* Write a control of a closed device and read the value back. */
+static int ctl_set(const struct vdev *d, const char *attr, const char *val)
+{
+	char buf[64];
+	int ret = ctl_write(d, attr, val, strlen(val));
+
+	ret = ret ?: ctl_read(d, attr, buf, sizeof(buf));
+	return ret ?: strcmp(buf, val) ? -EIO : 0;
+}
+
+/*
+ * VRAM size and VA width are set per instance while it is closed: the
+ * device then presents them, refuses a change while open, and a target
+ * with a narrower VA space refuses a stream until it is given as many bits.
+ */
+TEST_F(instance_settings, vram_and_va_bits)
+{
+	struct vfio_region_info ri = {
+		.argsz = sizeof(ri),
+		.index = VFIO_PCI_BAR2_REGION_INDEX,
+	};
+	struct mig *m = &self->m;
+	struct guest *g = &m->g;
+	uint64_t buf_next;
+	char buf[64];
+	bool pending;
+	int ret, werr;
+
+	ASSERT_EQ(0, ctl_read(&m->src, "vram_mib", buf, sizeof(buf)));
+	EXPECT_STREQ("256", buf);
+	ASSERT_EQ(0, ctl_read(&m->src, "va_bits", buf, sizeof(buf)));
+	EXPECT_STREQ("47", buf);
+	EXPECT_EQ(-EINVAL, ctl_write(&m->src, "vram_mib", "100", 3));
+	EXPECT_EQ(-EINVAL, ctl_write(&m->src, "vram_mib", "8", 1));
+	EXPECT_EQ(-EINVAL, ctl_write(&m->src, "vram_mib", "0", 1));
+	EXPECT_EQ(-ERANGE, ctl_write(&m->src, "va_bits", "31", 2));
+	EXPECT_EQ(-ERANGE, ctl_write(&m->src, "va_bits", "64", 2));
+	ASSERT_EQ(0, ctl_set(&m->src, "vram_mib", "64"));
+	ASSERT_EQ(0, ctl_set(&m->src, "va_bits", "40"));
+
+	ASSERT_EQ(0, vdev_open(&m->src));
+	ASSERT_EQ(0, ioctl(m->src.fd, VFIO_DEVICE_GET_REGION_INFO, &ri));
+	EXPECT_EQ(64ULL << 20, ri.size);
+	EXPECT_EQ(40, vdev_ctl(&m->src, GUEST_CTL_VA_BITS));
+	EXPECT_EQ(-EBUSY, ctl_write(&m->src, "vram_mib", "128", 3));
+	EXPECT_EQ(-EBUSY, ctl_write(&m->src, "va_bits", "41", 2));
+
+	/* 39 bits cannot hold the source's 40-bit VAs. */
+	ASSERT_EQ(0, ctl_set(&m->dst, "va_bits", "39"));
+	ASSERT_EQ(0, vdev_open(&m->dst));
+	mig_save(_metadata, m, &pending, &buf_next);
+	ret = vdev_restore_stream(&m->dst, m->stream, m->stream_len, 4093, &werr);
+	EXPECT_TRUE(ret == -ERANGE || werr == -ERANGE)
+		TH_LOG("restore into 39 bits: %d, writes %d", ret, werr);
+	ASSERT_EQ(0, ioctl(m->dst.fd, VFIO_DEVICE_RESET));
+
+	/* Given 40 bits and the source's VRAM size, it takes the stream. */
+	vdev_close(&m->dst);
+	ASSERT_EQ(0, ctl_set(&m->dst, "va_bits", "40"));
+	ASSERT_EQ(0, ctl_set(&m->dst, "vram_mib", "64"));
+	ASSERT_EQ(0, vdev_open(&m->dst));
+	ret = vdev_restore_stream(&m->dst, m->stream, m->stream_len, 4093, &werr);
+	EXPECT_EQ(0, werr);
+	ASSERT_EQ(0, ret) TH_LOG("restore: %s", strerror(-ret));
+	ASSERT_EQ(0, vdev_set_state(&m->dst, VFIO_DEVICE_STATE_RUNNING, NULL));
+	EXPECT_EQ(40, vdev_ctl(&m->dst, GUEST_CTL_VA_BITS));
+	g->dev = &m->dst;
+	ASSERT_EQ(0, guest_recover(g)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, guest_wait_fence(g, m->w.seq)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, guest_wait_idle(g)) TH_LOG("%s", g->why);
+	check_data(_metadata, &m->w, &m->dst, m->buf);
+	run_batch(_metadata, g, &m->w, 24, true);
+	check_data(_metadata, &m->w, &m->dst, m->buf);
 }
 
 int main(int argc, char **argv)
