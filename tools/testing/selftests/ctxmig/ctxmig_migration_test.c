@@ -32,6 +32,11 @@
  *                              long copy: the stream's first command is
  *                              the rest of it, and another model finishes
  *                              it with the bytes the whole copy gives
+ *  migration.system_memory_moves
+ *                              a GPU mapping of this process's memory
+ *                              (through the VFIO DMA helpers) keeps
+ *                              working on another model: commands pending
+ *                              at the stop and new ones reach the memory
  *  migration.datafd_closed_mid_transfer
  *                              a half-read saving fd and a half-written
  *                              resuming fd closed early
@@ -898,6 +903,85 @@ TEST_F_TIMEOUT(migration, stop_inside_long_copy, 240)
 	/* Another model finishes the copy; the guest checks every byte. */
 	restore_good(_metadata, dst, &self->s, 1);
 	gw_moved(_metadata, x, dst);
+}
+
+/* Write @val at GPU VA @va, copy @len bytes, then a fence; submitted. */
+static void sys_cmds(struct __test_metadata *_metadata, struct gw *x,
+		     uint64_t va, uint64_t val, uint64_t src, uint64_t dst,
+		     uint64_t len)
+{
+	struct guest_cmd c[3] = {
+		{ .op = CTXMIG_OP_WRITE64, .dst = va, .value = val },
+		{ .op = CTXMIG_OP_COPY, .src = src, .dst = dst, .value = len },
+		{ .op = CTXMIG_OP_FENCE, .dst = GUEST_DATA_VA + FENCE_OFF },
+	};
+
+	c[2].value = ++x->w.seq;
+	wl_apply(&x->w, &c[2]);
+	ASSERT_EQ(0, guest_submit(&x->g, c, 3, false)) TH_LOG("%s", x->g.why);
+}
+
+/*
+ * The guest maps some of its RAM (here: this process's memory at an
+ * IOVA, through each device's container, as a VMM maps guest RAM for
+ * both ends of a migration) into its GPU VA space.  After a migration to
+ * another model the mapping still reaches it: commands left pending at
+ * the stop and new commands on the target write and copy there.
+ */
+TEST_F_TIMEOUT(migration, system_memory_moves, 180)
+{
+	const uint64_t iova = 0x40000000ULL, va = 0x20000000ULL;
+	const size_t size = 0x10000;
+	struct vdev *src = &self->dev[0], *dst = &self->dev[1];
+	struct gw *x = &self->gw;
+	uint64_t v;
+	uint8_t *sys;
+	size_t i;
+	int ret;
+
+	open_dev(_metadata, src, "intel-gen12");
+	open_dev(_metadata, dst, "amd-gfx9");
+	sys = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sys);
+	for (i = 0; i < size; i++)
+		sys[i] = i * 3 + 1;
+	ASSERT_EQ(0, vdev_map_dma(src, sys, iova, size));
+	ASSERT_EQ(0, vdev_map_dma(dst, sys, iova, size));
+	gw_start(_metadata, x, src, 0x5eed0008);
+	ASSERT_EQ(0, guest_map_sysmem(&x->g, va, iova, size))
+		TH_LOG("%s", x->g.why);
+
+	/* On the source. */
+	sys_cmds(_metadata, x, va + 0x100, 0x1111222233334444ULL,
+		 va + 0x1000, va + 0x8000, 3000);
+	ASSERT_EQ(0, guest_wait_fence(&x->g, x->w.seq)) TH_LOG("%s", x->g.why);
+	memcpy(&v, sys + 0x100, 8);
+	EXPECT_EQ(0x1111222233334444ULL, v);
+	EXPECT_EQ(0, memcmp(sys + 0x8000, sys + 0x1000, 3000));
+
+	/* Submitted, then stopped at once: may be left pending. */
+	sys_cmds(_metadata, x, va + 0x200, 0x5555666677778888ULL,
+		 va + 0x2000, va + 0xa000, 5000);
+	ret = save_stopped(src, &self->s);
+	ASSERT_EQ(0, ret) TH_LOG("saving: %s", strerror(-ret));
+	TH_LOG("stopped at fence %llu of %llu",
+	       (unsigned long long)guest_fence(&x->g),
+	       (unsigned long long)x->w.seq);
+
+	/* On the target: what was pending, then new commands. */
+	restore_good(_metadata, dst, &self->s, 1);
+	gw_moved(_metadata, x, dst);
+	memcpy(&v, sys + 0x200, 8);
+	EXPECT_EQ(0x5555666677778888ULL, v);
+	EXPECT_EQ(0, memcmp(sys + 0xa000, sys + 0x2000, 5000));
+	sys_cmds(_metadata, x, va + 0x300, 0x99990000aaaabbbbULL,
+		 va + 0x3000, va + 0xc000, 4096);
+	ASSERT_EQ(0, guest_wait_fence(&x->g, x->w.seq)) TH_LOG("%s", x->g.why);
+	memcpy(&v, sys + 0x300, 8);
+	EXPECT_EQ(0x99990000aaaabbbbULL, v);
+	EXPECT_EQ(0, memcmp(sys + 0xc000, sys + 0x3000, 4096));
+	munmap(sys, size);
 }
 
 /* ------------------------------------------------- closed mid-transfer */
