@@ -608,7 +608,9 @@ static void *reader_run(void *arg)
 	while (!flag(&r->go))
 		;
 	for (;;) {
-		size_t want = r->cap - r->got < 4096 ? r->cap - r->got : 4096;
+		/* A small read, then long ones the close can land in. */
+		size_t max = r->entering ? 65536 : 4096;
+		size_t want = r->cap - r->got < max ? r->cap - r->got : max;
 		ssize_t n;
 
 		__atomic_add_fetch(&r->entering, 1, __ATOMIC_RELEASE);
@@ -664,9 +666,9 @@ TEST_F_TIMEOUT(concurrency, close_during_read, 180)
 		ASSERT_LE(0, fd);
 		r.fd = fd;
 		ASSERT_EQ(0, pthread_create(&r.th, NULL, reader_run, &r));
-		/* Right after the reader enters one of its first reads. */
+		/* Right after the reader enters its second or third read. */
 		set_flag(&r.go);
-		wait_progress(&r.entering, 1 + rnd(&rng) % 8, NULL);
+		wait_progress(&r.entering, 2 + rnd(&rng) % 2, NULL);
 		if (stop_first) {
 			/* The transfer ends under the reader, then the fd. */
 			EXPECT_EQ(0, vdev_set_state(&d, VFIO_DEVICE_STATE_STOP,
@@ -725,6 +727,7 @@ struct writer {
 	const uint8_t *s;
 	size_t len;
 	size_t put;
+	size_t entering;	/* write() calls begun */
 	bool done, go;
 	int err;
 };
@@ -736,8 +739,13 @@ static void *writer_run(void *arg)
 	while (!flag(&w->go))
 		;
 	while (w->put < w->len) {
-		size_t n = w->len - w->put < 1024 ? w->len - w->put : 1024;
-		ssize_t k = write(w->fd, w->s + w->put, n);
+		/* A small write, then longer ones the reset can land in. */
+		size_t max = w->entering ? 16384 : 1024;
+		size_t n = w->len - w->put < max ? w->len - w->put : max;
+		ssize_t k;
+
+		__atomic_add_fetch(&w->entering, 1, __ATOMIC_RELEASE);
+		k = write(w->fd, w->s + w->put, n);
 
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -784,7 +792,7 @@ TEST_F_TIMEOUT(concurrency, reset_during_write, 180)
 		w.fd = fd;
 		ASSERT_EQ(0, pthread_create(&w.th, NULL, writer_run, &w));
 		set_flag(&w.go);
-		wait_progress(&w.put, rnd(&rng) % (len / 2), &w.done);
+		wait_progress(&w.entering, 2 + rnd(&rng) % 4, &w.done);
 		ASSERT_EQ(0, vdev_reset(&dst));
 		ASSERT_EQ(0, pthread_join(w.th, NULL));
 		EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, state_of(&dst));
