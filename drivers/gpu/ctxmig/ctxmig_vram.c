@@ -246,27 +246,33 @@ static bool vram_free_page(struct ctxmig_vram *vram, u64 pfn)
  *
  * Whole pages are freed (and so stop costing memory and wire bytes)
  * unless dirty tracking is on or pages may be mapped; other pages are
- * zeroed in place.
+ * zeroed in place.  Only the pages present are visited, so that clearing
+ * all of a large, sparse VRAM (every restore does) costs what it holds,
+ * not its size.
  *
  * Return: 0 or -ERANGE.
  */
 int ctxmig_vram_clear(struct ctxmig_vram *vram, u64 offset, u64 len)
 {
+	u64 end = offset + len;
+	unsigned long pfn;
+	u8 *page;
+
 	if (!ctxmig_vram_range_ok(vram, offset, len))
 		return -ERANGE;
-	while (len) {
-		u64 pfn = offset >> CTXMIG_VRAM_PAGE_SHIFT;
-		u32 in = offset & (CTXMIG_VRAM_PAGE_SIZE - 1);
-		u32 n = min_t(u64, len, CTXMIG_VRAM_PAGE_SIZE - in);
-		u8 *page = xa_load(&vram->pages, pfn);
+	if (!len)
+		return 0;
+	xa_for_each_range(&vram->pages, pfn, page,
+			  offset >> CTXMIG_VRAM_PAGE_SHIFT,
+			  (end - 1) >> CTXMIG_VRAM_PAGE_SHIFT) {
+		u64 base = (u64)pfn << CTXMIG_VRAM_PAGE_SHIFT;
+		u32 in = offset > base ? offset - base : 0;
+		u32 n = min_t(u64, end - base, CTXMIG_VRAM_PAGE_SIZE) - in;
 
-		if (page && (n < CTXMIG_VRAM_PAGE_SIZE ||
-			     !vram_free_page(vram, pfn))) {
+		if (n < CTXMIG_VRAM_PAGE_SIZE || !vram_free_page(vram, pfn)) {
 			memset(page + in, 0, n);
 			ctxmig_vram_mark(vram, pfn);
 		}
-		offset += n;
-		len -= n;
 	}
 	return 0;
 }

@@ -25,6 +25,7 @@
 #include <linux/vfio.h>
 
 #include "ctxmig_gpu.h"
+#include "ctxmig_ir.h"
 #include "ctxmig_vram.h"
 #include "guest.h"
 
@@ -387,6 +388,48 @@ int vdev_restore_stream(struct vdev *d, const uint8_t *stream, size_t len,
 	ret = vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
 	close(fd);
 	return ret;
+}
+
+int vdev_reset(struct vdev *d)
+{
+	return ioctl(d->fd, VFIO_DEVICE_RESET) ? -errno : 0;
+}
+
+int vdev_attr_write(struct vdev *d, const char *attr, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), MDEV_DEVICES "/%s/ctxmig/%s", d->uuid,
+		 attr);
+	return write_attr(path, val);
+}
+
+int vdev_attr_read(struct vdev *d, const char *attr, char *buf, size_t size)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	if (!size)
+		return -EINVAL;
+	snprintf(path, sizeof(path), MDEV_DEVICES "/%s/ctxmig/%s", d->uuid,
+		 attr);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	if (n < 0)
+		return (int)n;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+uint32_t guest_ir_crc(const void *p, size_t len)
+{
+	return ~ctxmig_ir_crc32c(~0U, p, len);
 }
 
 int vdev_mig_flags(struct vdev *d, uint64_t *flags)
@@ -1110,4 +1153,19 @@ int guest_recover(struct guest *g)
 {
 	g->migrated = vdev_ctl(g->dev, CTXMIG_CTL_MIGRATED);
 	return shadow_new(g);
+}
+
+int guest_fork(struct guest *to, const struct guest *from, struct vdev *dev)
+{
+	*to = *from;
+	to->dev = dev;
+	/* The shadow and register lists are @from's: make new ones. */
+	to->shadow = NULL;
+	to->last = NULL;
+	to->regs = NULL;
+	to->tail_regs = NULL;
+	to->nregs = 0;
+	to->ntail_regs = 0;
+	to->why[0] = '\0';
+	return guest_recover(to);
 }

@@ -185,6 +185,19 @@ int vdev_restore_stream(struct vdev *d, const uint8_t *stream, size_t len,
 /* Write @len bytes to a data_fd in pieces of @chunk bytes. */
 int vdev_write_stream(int fd, const uint8_t *buf, size_t len, size_t chunk);
 
+/* VFIO_DEVICE_RESET. */
+int vdev_reset(struct vdev *d);
+/* Write @val to the instance's sysfs debug control ctxmig/@attr. */
+int vdev_attr_write(struct vdev *d, const char *attr, const char *val);
+/* Read ctxmig/@attr into @buf (NUL-terminated); returns its length. */
+int vdev_attr_read(struct vdev *d, const char *attr, char *buf, size_t size);
+
+/*
+ * The stream CRC of the IR (CRC32C, seed ~0, final xor ~0) of @len bytes,
+ * as CTXMIG_IR_END and the preamble carry it.
+ */
+uint32_t guest_ir_crc(const void *p, size_t len);
+
 /* A neutral command: op is CTXMIG_OP_*, flags CTXMIG_CMD_*. */
 struct guest_cmd {
 	uint8_t op;
@@ -229,6 +242,12 @@ int guest_map_sysmem(struct guest *g, uint64_t va, uint64_t iova,
 		     uint64_t size);
 /* Post-migration recovery: new shadow of the device's current model. */
 int guest_recover(struct guest *g);
+/*
+ * A second guest driver that takes over @from's mappings and command
+ * buffers on @dev, where @from's state was restored, and recovers there;
+ * @from is untouched.  Release with guest_fini().
+ */
+int guest_fork(struct guest *to, const struct guest *from, struct vdev *dev);
 uint64_t guest_fence(struct guest *g);
 const char *guest_model_name(const struct guest *g);
 /* The VRAM offset of a guest VA, or UINT64_MAX if unmapped. */
