@@ -3,7 +3,8 @@
  * libFuzzer target for ctxmig's restore path: an IR stream, written by any
  * model, restored into a fresh device of any model, whose engine then
  * executes what the restore rebuilt (rings, page tables, indirect buffers),
- * after which the device is saved again.  Built from the kernel sources
+ * after which the device is saved again and that stream must restore into
+ * a fresh device of the same model.  Built from the kernel sources
  * with ASan and UBSan ("make -f tools/testing/ctxmig/host.mk fuzz").
  *
  * Input layout:
@@ -98,9 +99,74 @@ static int feed(struct ctxmig_restore *rs, const u8 *data, size_t len, u8 seed)
 	return err;
 }
 
-/* Let every engine run a little, then save the device: nothing may break. */
-static void run_restored(struct ctxmig_gpu *gpu)
+/* A saved stream, gathered from the writer. */
+struct fuzz_out {
+	u8 *buf;
+	size_t len;
+	size_t cap;
+};
+
+static int out_drain(struct fuzz_out *o, struct ctxmig_ir_writer *w)
 {
+	const void *p;
+	u32 len;
+
+	while ((p = ctxmig_ir_peek(w, &len)) && len) {
+		if (o->len + len > o->cap) {
+			size_t cap = (o->len + len) * 2;
+			u8 *buf = realloc(o->buf, cap);
+
+			if (!buf)
+				return -ENOMEM;
+			o->buf = buf;
+			o->cap = cap;
+		}
+		memcpy(o->buf + o->len, p, len);
+		o->len += len;
+		ctxmig_ir_consume(w, len);
+	}
+	return 0;
+}
+
+/*
+ * What was saved restores into a fresh device of the same model; only the
+ * reserved area may run out, when commands re-encoded once are re-encoded
+ * again.
+ */
+static void check_round_trip(const struct ctxmig_model *m,
+			     const struct fuzz_out *o, struct fuzz_sys *sys)
+{
+	struct ctxmig_restore *rs;
+	struct ctxmig_gpu gpu;
+	int ret;
+
+	if (ctxmig_gpu_init(&gpu, m, FUZZ_VRAM))
+		return;
+	gpu.sys = &fuzz_sys_ops;
+	gpu.sys_priv = sys;
+	rs = calloc(1, sizeof(*rs));
+	if (!rs)
+		goto out;
+	ret = ctxmig_restore_init(rs, &gpu);
+	ret = ret ?: ctxmig_restore_feed(rs, o->buf, o->len);
+	ret = ret ?: ctxmig_restore_finish(rs);
+	if (ret && ret != -ENOSPC && ret != -ENOMEM) {
+		fprintf(stderr, "%s: its own save does not restore: %d at %llu: %s\n",
+			m->name, ret,
+			(unsigned long long)ctxmig_restore_error(rs)->offset,
+			ctxmig_restore_error(rs)->reason);
+		abort();
+	}
+	ctxmig_restore_fini(rs);
+	free(rs);
+out:
+	ctxmig_gpu_fini(&gpu);
+}
+
+/* Let every engine run a little, then save the device and restore that. */
+static void run_restored(struct ctxmig_gpu *gpu, struct fuzz_sys *sys)
+{
+	struct fuzz_out o = {};
 	struct ctxmig_ir_writer w;
 	struct ctxmig_save *s;
 	u32 e;
@@ -121,17 +187,19 @@ static void run_restored(struct ctxmig_gpu *gpu)
 		goto out;
 	ret = ctxmig_save_init(s, gpu);
 	while (!ret) {
-		u32 len;
-
 		ret = ctxmig_save_step(s, &w);
-		while (ctxmig_ir_peek(&w, &len) && len)
-			ctxmig_ir_consume(&w, len);
+		if (ret >= 0 && out_drain(&o, &w))
+			ret = -ENOMEM;
 	}
 	fuzz_assert(ret == CTXMIG_SAVE_DONE ||
-		    (ret < 0 && (s->error.reason[0] || w.error.reason[0])));
+		    (ret < 0 && (s->error.reason[0] || w.error.reason[0] ||
+				 ret == -ENOMEM)));
 	ctxmig_save_fini(s);
 	ctxmig_ir_writer_fini(&w);
+	if (ret == CTXMIG_SAVE_DONE)
+		check_round_trip(gpu->model, &o, sys);
 out:
+	free(o.buf);
 	free(s);
 }
 
@@ -182,7 +250,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		fuzz_assert(gpu.migrated == 1);
 	ctxmig_restore_fini(rs);
 	if (!fin)
-		run_restored(&gpu);
+		run_restored(&gpu, &sys);
 
 out_gpu:
 	ctxmig_gpu_fini(&gpu);
