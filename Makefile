@@ -78,7 +78,7 @@ help:
 	@echo '  make check-host   host tier: codec, model, translator and differential migration tests (ASan+UBSan), bounded fuzz run'
 	@echo '  make check-kunit  KUnit tier: kunit.py (UML) from linux-source-6.12'
 	@echo '  make check-vm     VM tier: kselftests in QEMU on Debian'"'"'s 6.12 kernel'
-	@echo '  make fuzz         libFuzzer campaign on the IR reader (FUZZ_SECONDS=$(FUZZ_SECONDS))'
+	@echo '  make fuzz         libFuzzer on the IR reader, then on the restore path, FUZZ_SECONDS=$(FUZZ_SECONDS) each'
 	@echo '  make bench        codec vs memcpy, page-table translation vs streaming (a benchmark, not a test)'
 	@echo '  make dump         build tools/ctxmig/ctxmig-dump into $(HOST_BUILD)'
 	@echo '  make demo         the main job (see README)'

@@ -7,13 +7,19 @@
 #   make -f tools/testing/ctxmig/host.mk OUT=<dir> <target>
 #
 #   dump         build <OUT>/ctxmig-dump (-O2, no sanitizers), print its path
-#   fuzz-build   build <OUT>/ir_reader_fuzz (libFuzzer + ASan + UBSan)
-#   check-fuzz   bounded fuzz run, CHECK_FUZZ_SECONDS (20); ends
-#                "fuzz: N passed, N failed"
-#   fuzz         fuzz campaign of FUZZ_SECONDS (60); the corpus grows in
-#                <OUT>/fuzz-corpus across runs
-#   fuzz-corpus  regenerate the generated seeds in tools/testing/ctxmig/fuzz/corpus
-#                (07-misaligned-writes.ir is a kept regression input)
+#   fuzz-build   build the libFuzzer targets (libFuzzer + ASan + UBSan):
+#                <OUT>/ir_reader_fuzz, the IR reader alone, and
+#                <OUT>/restore_fuzz, a stream restored into a device of
+#                any model which then runs and is saved again
+#   check-fuzz   bounded run of each target in turn, CHECK_FUZZ_SECONDS (20)
+#                each; ends "fuzz: N passed, N failed"
+#   fuzz         campaign of FUZZ_SECONDS (60) per target, one after the
+#                other; each target's corpus grows in
+#                <OUT>/fuzz-corpus-<target> across runs
+#   fuzz-corpus  regenerate the generated seeds: fuzz/corpus (reader; its
+#                07-misaligned-writes.ir is a kept regression input) and
+#                fuzz/corpus-restore (restore: streams saved by every model,
+#                *.bin; other names there are kept regression inputs)
 #   bench        build and run <OUT>/ir_bench (-O2); BENCH_BYTES (1 GiB),
 #                BENCH_RUNS (3, the best is shown); then <OUT>/xlate_bench,
 #                page-table translation for every pair of models against
@@ -22,9 +28,13 @@
 #                ends "dump: N passed, N failed"
 #   check-tools  check-fuzz and check-dump; ends "tools: N passed, N failed"
 #
-# The seed corpus in the tree is only read: fuzzing copies it into
-# <OUT>/fuzz-corpus, which is where libFuzzer writes.  Crash, leak and
-# timeout reproducers go to <OUT>/fuzz-artifacts/.
+# check-fuzz and fuzz print, per target, libFuzzer's exec count ("Done N
+# runs in S second(s)") and the corpus size (fuzz/run.sh).  The seed
+# corpora in the tree are only read: fuzzing copies them into
+# <OUT>/fuzz-corpus-<target>, which is where libFuzzer writes.  Crash, leak
+# and timeout reproducers go to <OUT>/fuzz-artifacts/<target>-*; a target
+# that finds one fails the run, which prints the reproducer's path and the
+# sanitizer report.
 
 FUZZ_SECONDS ?= 60
 CHECK_FUZZ_SECONDS ?= 20
@@ -34,13 +44,18 @@ export BENCH_BYTES BENCH_RUNS
 
 FUZZ_SRC_DIR := $(T)/fuzz
 SEED_CORPUS := $(FUZZ_SRC_DIR)/corpus
-FUZZ_CORPUS := $(OUT)/fuzz-corpus
-FUZZ_ARTIFACTS := $(OUT)/fuzz-artifacts
-# One largest VRAM record behind a preamble, DEVICE and ENGINEs, plus the
-# control trailer.
+RESTORE_CORPUS := $(FUZZ_SRC_DIR)/corpus-restore
+FUZZ_DEPS := $(FUZZ_SRC_DIR)/fuzz_util.h $(CODEC_DEPS)
+# Reader: one largest VRAM record behind a preamble, DEVICE and ENGINEs,
+# plus the control trailer.  Restore: the same behind its 2-byte header.
 FUZZ_MAX_LEN := 69632
-FUZZ_OPTS := -rss_limit_mb=2048 -timeout=10 -max_len=$(FUZZ_MAX_LEN) \
-	-print_final_stats=1 -artifact_prefix=$(FUZZ_ARTIFACTS)/
+RESTORE_MAX_LEN := 69634
+# BIN:SEEDS:MAXLEN for fuzz/run.sh, in the order they run.
+FUZZ_TARGETS := $(OUT)/ir_reader_fuzz:$(SEED_CORPUS):$(FUZZ_MAX_LEN) \
+	$(OUT)/restore_fuzz:$(RESTORE_CORPUS):$(RESTORE_MAX_LEN)
+FUZZ_BINS := $(OUT)/ir_reader_fuzz $(OUT)/restore_fuzz
+FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
 OPT_CFLAGS := $(HOST_CFLAGS) -O2
 # e.g. -DCTXMIG_FUZZ_BOUNCE=0 (see ir_reader_fuzz.c); rebuild after changing.
 FUZZ_CFLAGS ?=
@@ -58,47 +73,33 @@ dump: $(OUT)/ctxmig-dump
 
 # ---------------------------------------------------------------- fuzz
 
-$(OUT)/ir_reader_fuzz: $(FUZZ_SRC_DIR)/ir_reader_fuzz.c $(CODEC_DEPS) | $(OUT)
-	$(CC) $(HOST_CFLAGS) -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -fno-omit-frame-pointer $(FUZZ_CFLAGS) \
-		-o $@ $< $(CODEC_SRCS)
+$(OUT)/ir_reader_fuzz: $(FUZZ_SRC_DIR)/ir_reader_fuzz.c $(FUZZ_DEPS) | $(OUT)
+	$(CC) $(HOST_CFLAGS) $(FUZZ_SAN) $(FUZZ_CFLAGS) -o $@ $< $(CODEC_SRCS)
 
-fuzz-build: $(OUT)/ir_reader_fuzz
+$(OUT)/restore_fuzz: $(FUZZ_SRC_DIR)/restore_fuzz.c $(FUZZ_DEPS) \
+		$(LOGIC_SRCS) | $(OUT)
+	$(CC) $(HOST_CFLAGS) $(FUZZ_SAN) $(FUZZ_CFLAGS) -o $@ $< $(LOGIC_SRCS)
 
-# $(call run_fuzz,<seconds>,<log>): fuzz over $(FUZZ_CORPUS), seeded from
-# the tree without overwriting what earlier runs found; report the exec
-# count and "fuzz: 1 passed, 0 failed", or the crash and a failure.
-define run_fuzz
-	@mkdir -p $(FUZZ_CORPUS) $(FUZZ_ARTIFACTS); \
-	cp -n $(SEED_CORPUS)/* $(FUZZ_CORPUS)/; \
-	$(OUT)/ir_reader_fuzz $(FUZZ_OPTS) -max_total_time=$(1) \
-		$(FUZZ_CORPUS) >$(2) 2>&1; \
-	rc=$$?; \
-	done=$$(grep -E '^Done [0-9]+ runs in [0-9]+ second' $(2) | tail -n1); \
-	if [ $$rc -eq 0 ] && [ -n "$$done" ]; then \
-		grep -E '^#[0-9]+[[:space:]]+DONE' $(2) | tail -n1; \
-		echo "fuzz: ir_reader_fuzz: $$done, $$(ls $(FUZZ_CORPUS) | wc -l) files in $(FUZZ_CORPUS)"; \
-		echo "fuzz: 1 passed, 0 failed"; \
-	else \
-		tail -n 60 $(2); \
-		echo "fuzz: ir_reader_fuzz exited $$rc, log $(2), reproducers in $(FUZZ_ARTIFACTS)/"; \
-		echo "fuzz: 0 passed, 1 failed"; \
-		exit 1; \
-	fi
-endef
+fuzz-build: $(FUZZ_BINS)
 
-check-fuzz: $(OUT)/ir_reader_fuzz
-	$(call run_fuzz,$(CHECK_FUZZ_SECONDS),$(OUT)/check-fuzz.log)
+# Every target in turn, for the given seconds each.
+check-fuzz: $(FUZZ_BINS)
+	@$(FUZZ_SRC_DIR)/run.sh $(CHECK_FUZZ_SECONDS) $(OUT) $(FUZZ_TARGETS)
 
-fuzz: $(OUT)/ir_reader_fuzz
-	$(call run_fuzz,$(FUZZ_SECONDS),$(OUT)/fuzz.log)
+fuzz: $(FUZZ_BINS)
+	@$(FUZZ_SRC_DIR)/run.sh $(FUZZ_SECONDS) $(OUT) $(FUZZ_TARGETS)
 
 $(OUT)/gen_corpus: $(FUZZ_SRC_DIR)/gen_corpus.c $(CODEC_DEPS) | $(OUT)
 	$(CC) $(HOST_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(CODEC_SRCS)
 
-fuzz-corpus: $(OUT)/gen_corpus
-	@mkdir -p $(SEED_CORPUS)
+$(OUT)/gen_restore_corpus: $(FUZZ_SRC_DIR)/gen_restore_corpus.c $(FUZZ_DEPS) \
+		$(wildcard $(T)/host/*.h) $(LOGIC_SRCS) | $(OUT)
+	$(CC) $(HOST_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(LOGIC_SRCS)
+
+fuzz-corpus: $(OUT)/gen_corpus $(OUT)/gen_restore_corpus
+	@mkdir -p $(SEED_CORPUS) $(RESTORE_CORPUS)
 	@$(OUT)/gen_corpus $(SEED_CORPUS)
+	@$(OUT)/gen_restore_corpus $(RESTORE_CORPUS)
 
 # ---------------------------------------------------------------- bench
 

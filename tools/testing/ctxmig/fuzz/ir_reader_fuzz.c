@@ -38,13 +38,9 @@
 
 #include "ctxmig_ir.h"
 #include "ctxmig_ir_policy.h"
+#include "fuzz_util.h"
 
-#define FIX_COUNT	0x40
-#define FIX_CRC		0x80
-#define SEED_MASK	0x3f
 #define BOUNCE		0x01
-/* Largest chunk: more than the largest VRAM record. */
-#define MAX_CHUNK	65559
 
 #ifndef CTXMIG_FUZZ_BOUNCE
 #define CTXMIG_FUZZ_BOUNCE	1
@@ -61,15 +57,6 @@ struct fuzz_state {
 	u64 events;
 	u8 sink;
 };
-
-#define fuzz_assert(cond)						\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "%s:%d: broken promise: %s\n",	\
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
 
 static int fuzz_preamble(struct ctxmig_ir_reader *r __always_unused,
 			 void *priv, const struct ctxmig_caps *caps)
@@ -209,73 +196,6 @@ static const struct ctxmig_ir_reader_ops fuzz_ops = {
 	.event = fuzz_event,
 	.skipped = fuzz_skipped,
 };
-
-/**
- * fix_stream() - make a mutated stream's checksums and END count right
- * @buf: the stream, writable.
- * @len: its length.
- * @mode: FIX_CRC and/or FIX_COUNT.
- *
- * Walks the top-level records the way the reader counts them (a container
- * counts once, whatever it holds) up to the first END record and rewrites
- * what @mode asks for: the preamble CRC over the bytes before it, the END
- * CRC32C over every byte up to and including the END header, and the END
- * record count.
- */
-static void fix_stream(u8 *buf, size_t len, u8 mode)
-{
-	struct ctxmig_ir_preamble *p = (void *)buf;
-	size_t off;
-	u64 records = 0;
-	u32 crc;
-
-	if (len < sizeof(*p))
-		return;
-	if (mode & FIX_CRC) {
-		crc = ctxmig_ir_crc32c(~0U, p,
-				       offsetof(struct ctxmig_ir_preamble,
-						preamble_crc));
-		p->preamble_crc = cpu_to_le32(~crc);
-	}
-	off = le32_to_cpu(p->preamble_len);
-	/* The reader refuses it anyway; records would be misaligned. */
-	if (!IS_ALIGNED(off, CTXMIG_IR_ALIGN))
-		return;
-	while (off <= len && len - off >= sizeof(struct ctxmig_ir_rec)) {
-		const struct ctxmig_ir_rec *rec = (void *)(buf + off);
-		u64 padded = ALIGN((u64)le32_to_cpu(rec->len), CTXMIG_IR_ALIGN);
-		struct ctxmig_ir_end *end;
-
-		if (le16_to_cpu(rec->type) != CTXMIG_IR_END) {
-			records++;
-			if (padded > len - off - sizeof(*rec))
-				return;
-			off += sizeof(*rec) + padded;
-			continue;
-		}
-		off += sizeof(*rec);
-		if (len - off < sizeof(*end))
-			return;
-		end = (void *)(buf + off);
-		if (mode & FIX_CRC)
-			end->crc32c = cpu_to_le32(~ctxmig_ir_crc32c(~0U, buf,
-								    off));
-		if (mode & FIX_COUNT)
-			end->records = cpu_to_le64(records);
-		return;
-	}
-}
-
-/* Deterministic chunk sizes, from 1 byte to more than a VRAM record. */
-static size_t next_chunk(u32 *state)
-{
-	static const size_t sizes[] = {
-		1, 2, 3, 7, 8, 9, 15, 16, 24, 48, 63, 100, 4096, 4104, MAX_CHUNK,
-	};
-
-	*state = *state * 1103515245U + 12345U;
-	return sizes[(*state >> 16) % ARRAY_SIZE(sizes)];
-}
 
 static void run_reader(const u8 *data, size_t len, u8 seed, bool bounce)
 {
