@@ -167,6 +167,7 @@ static void reload(uint64_t mib)
 	snprintf(cmd, sizeof(cmd),
 		 "rmmod ctxmig && insmod " KO " vram_mib=%llu",
 		 (unsigned long long)mib);
+	fflush(stdout);
 	if (system(cmd))
 		die(cmd, -EIO);
 }
@@ -183,7 +184,7 @@ static uint64_t guest_bytes(const struct vdev *d)
 	return d->bar2_size - ctxmig_gpu_reserved_size(d->bar2_size);
 }
 
-/* BAR2 writes of @len bytes at @off from @buf, in CHUNK pieces. */
+/* Write @len bytes from @buf to VRAM at @off through BAR2. */
 static void vram_write(struct vdev *d, uint64_t off, const uint8_t *buf,
 		       uint64_t len)
 {
