@@ -50,8 +50,8 @@ check-vm: modules
 fuzz: deps
 	@$(MAKE) -s -f $(HOST)/host.mk OUT=$(HOST_BUILD) fuzz
 
-bench: deps
-	@$(MAKE) -s -f $(HOST)/host.mk OUT=$(HOST_BUILD) bench
+bench: modules
+	@$(HOST)/bench/bench.sh
 
 dump: deps
 	@$(MAKE) -s -f $(HOST)/host.mk OUT=$(HOST_BUILD) dump
@@ -79,7 +79,8 @@ help:
 	@echo '  make check-kunit  KUnit tier: kunit.py (UML) from linux-source-6.12'
 	@echo '  make check-vm     VM tier: kselftests in QEMU on Debian'"'"'s 6.12 kernel'
 	@echo '  make fuzz         libFuzzer on the IR reader, then on the restore path, FUZZ_SECONDS=$(FUZZ_SECONDS) each'
-	@echo '  make bench        codec vs memcpy, page-table translation vs streaming (a benchmark, not a test)'
+	@echo '  make bench        host codec and translator, then data_fd, sparse and pre-copy in the VM, each'
+	@echo '                    against its baseline: one table with targets (a benchmark, not a test)'
 	@echo '  make dump         build tools/ctxmig/ctxmig-dump into $(HOST_BUILD)'
 	@echo '  make demo         the main job (see README)'
 	@echo '  make checkpatch   scripts/checkpatch.pl --strict on the kernel sources'

@@ -534,6 +534,51 @@ int ctxmig_ir_put_vram(struct ctxmig_ir_writer *w, u64 offset,
 }
 
 /**
+ * ctxmig_ir_put_vram_pages() - a VRAM record whose bytes the caller sends
+ * @w: writer with nothing buffered and no open container.
+ * @offset: VRAM offset of the first page, page aligned.
+ * @pages: @n whole pages of CTXMIG_IR_VRAM_PAGE_SIZE bytes, none all zero,
+ *	contiguous in VRAM from @offset.
+ * @n: at most CTXMIG_IR_VRAM_CHUNK_MAX / CTXMIG_IR_VRAM_PAGE_SIZE.
+ *
+ * The record ctxmig_ir_put_vram() would write for these pages, without
+ * copying them: the stream's CRC, record count and statistics take it in
+ * and it counts as drained.  The caller delivers it, the header of
+ * ctxmig_ir_vram_hdr() then the pages, unchanged, before any byte the
+ * writer buffers next.  This lets a data_fd read copy VRAM to the reader
+ * once instead of through a staging buffer and the writer's buffer.
+ *
+ * Return: 0, -EINVAL for bad arguments or a writer not in that state.
+ */
+int ctxmig_ir_put_vram_pages(struct ctxmig_ir_writer *w, u64 offset,
+			     const void *const *pages, u32 n)
+{
+	u32 len = n * CTXMIG_IR_VRAM_PAGE_SIZE;
+	u32 total = CTXMIG_IR_VRAM_HDR_BYTES + len;
+	u8 hdr[CTXMIG_IR_VRAM_HDR_BYTES];
+	u32 i;
+
+	if (!n || len > CTXMIG_IR_VRAM_CHUNK_MAX ||
+	    !IS_ALIGNED(offset, CTXMIG_IR_VRAM_PAGE_SIZE))
+		return ctxmig_ir_set_error(&w->error, -EINVAL,
+					   "VRAM pages 0x%llx+%u invalid",
+					   (unsigned long long)offset, n);
+	if (!w->started || w->ended || w->depth || w->tail != w->head)
+		return ctxmig_ir_set_error(&w->error, -EINVAL,
+					   "VRAM pages with the writer busy");
+	ctxmig_ir_vram_hdr(hdr, offset, len);
+	w->crc = ctxmig_ir_crc32c(w->crc, hdr, sizeof(hdr));
+	for (i = 0; i < n; i++)
+		w->crc = ctxmig_ir_crc32c(w->crc, pages[i],
+					  CTXMIG_IR_VRAM_PAGE_SIZE);
+	w->offset += total;
+	w->records++;
+	w->records_by_type[CTXMIG_IR_VRAM]++;
+	w->bytes_by_type[CTXMIG_IR_VRAM] += total;
+	return 0;
+}
+
+/**
  * ctxmig_ir_put_end() - finish the stream with its END record
  * @w: writer with no open container.
  *

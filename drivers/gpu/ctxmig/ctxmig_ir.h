@@ -10,6 +10,7 @@
 #define _CTXMIG_IR_H_
 
 #include <linux/kernel.h>
+#include <asm/byteorder.h>
 
 #include "ctxmig_ir_types.h"
 
@@ -46,6 +47,11 @@ int ctxmig_ir_put_vram(struct ctxmig_ir_writer *w, u64 offset,
 		       const void *data, u32 len);
 int ctxmig_ir_put_vram_zero(struct ctxmig_ir_writer *w, u64 offset,
 			    u64 length);
+/* A VRAM data record's header: rec, then struct ctxmig_ir_vram. */
+#define CTXMIG_IR_VRAM_HDR_BYTES \
+	(sizeof(struct ctxmig_ir_rec) + sizeof(struct ctxmig_ir_vram))
+int ctxmig_ir_put_vram_pages(struct ctxmig_ir_writer *w, u64 offset,
+			     const void *const *pages, u32 n);
 int ctxmig_ir_put_end(struct ctxmig_ir_writer *w);
 u32 ctxmig_ir_room(const struct ctxmig_ir_writer *w);
 const void *ctxmig_ir_peek(const struct ctxmig_ir_writer *w, u32 *len);
@@ -67,6 +73,24 @@ static inline u32 ctxmig_ir_vram_record_bytes(u32 len)
 	return pages * (sizeof(struct ctxmig_ir_rec) +
 			sizeof(struct ctxmig_ir_vram)) +
 	       ALIGN(len, CTXMIG_IR_ALIGN);
+}
+
+/**
+ * ctxmig_ir_vram_hdr() - the header of a VRAM data record
+ * @hdr: CTXMIG_IR_VRAM_HDR_BYTES to fill.
+ * @offset: VRAM offset of the data.
+ * @len: data bytes, a multiple of CTXMIG_IR_ALIGN (no padding follows).
+ */
+static inline void ctxmig_ir_vram_hdr(void *hdr, u64 offset, u32 len)
+{
+	struct ctxmig_ir_rec *rec = hdr;
+	struct ctxmig_ir_vram *wv = (void *)(rec + 1);
+
+	rec->type = cpu_to_le16(CTXMIG_IR_VRAM);
+	rec->flags = cpu_to_le16(CTXMIG_IR_F_CRITICAL);
+	rec->len = cpu_to_le32(sizeof(*wv) + len);
+	wv->offset = cpu_to_le64(offset);
+	wv->length = cpu_to_le64(len);
 }
 
 /* Reader. */

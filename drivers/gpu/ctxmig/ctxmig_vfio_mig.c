@@ -11,6 +11,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/ktime.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
@@ -91,6 +92,66 @@ static u32 migf_buffered(struct ctxmig_migf *migf)
 	return n;
 }
 
+/*
+ * Send the next VRAM record of a stopped device straight from its pages
+ * to the reader: one copy, where the writer path makes three (staging
+ * buffer, writer buffer, user).  gpu_lock keeps the pages and their bytes
+ * still from the copy to the CRC; no page fault may be taken under it (a
+ * fault on the reader's buffer could need the lock, were that buffer
+ * mapped from a vGPU), so the buffer is faulted in first and copied to
+ * with faults disabled.  If that copy fails after all, the same pages go
+ * through the writer, one record each.
+ *
+ * Return: bytes sent, 0 when the writer path is to run instead, or a
+ * negative errno.
+ */
+static ssize_t ctxmig_save_read_pages(struct ctxmig_migf *migf,
+				      char __user *buf, size_t len)
+{
+	const size_t max = CTXMIG_IR_VRAM_HDR_BYTES + CTXMIG_IR_VRAM_CHUNK_MAX;
+	const void *pages[CTXMIG_IR_VRAM_CHUNK_MAX / CTXMIG_VRAM_PAGE_SIZE];
+	struct ctxmig_vgpu *vgpu = migf->vgpu;
+	u8 hdr[CTXMIG_IR_VRAM_HDR_BYTES];
+	unsigned long left;
+	ssize_t ret = 0;
+	u64 off;
+	u32 n, i;
+
+	if (len < max || (migf->save.precopy && !migf->stop_copy) ||
+	    !access_ok(buf, max) || fault_in_writeable(buf, max))
+		return 0;
+	mutex_lock(&vgpu->gpu_lock);
+	n = ctxmig_save_vram_pages(&migf->save, &off, pages);
+	if (!n)
+		goto out;
+	ctxmig_ir_vram_hdr(hdr, off, n * CTXMIG_VRAM_PAGE_SIZE);
+	pagefault_disable();
+	left = __copy_to_user_inatomic(buf, hdr, sizeof(hdr));
+	for (i = 0; i < n && !left; i++)
+		left = __copy_to_user_inatomic(buf + sizeof(hdr) +
+					       i * CTXMIG_VRAM_PAGE_SIZE,
+					       pages[i], CTXMIG_VRAM_PAGE_SIZE);
+	pagefault_enable();
+	if (!left) {
+		ret = ctxmig_ir_put_vram_pages(&migf->w, off, pages, n);
+		if (!ret)
+			ret = sizeof(hdr) + n * CTXMIG_VRAM_PAGE_SIZE;
+	} else {
+		for (i = 0; i < n && !ret; i++)
+			ret = ctxmig_ir_put_vram(&migf->w,
+						 off + i * CTXMIG_VRAM_PAGE_SIZE,
+						 pages[i],
+						 CTXMIG_VRAM_PAGE_SIZE);
+	}
+	if (ret < 0) {
+		ctxmig_note_error(vgpu, ret, "save", migf->w.error.reason);
+		vgpu->stats.save_errors++;
+	}
+out:
+	mutex_unlock(&vgpu->gpu_lock);
+	return ret;
+}
+
 static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
 				size_t len, loff_t *pos)
 {
@@ -107,6 +168,7 @@ static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
 	}
 	while (len && !ret) {
 		const void *p;
+		ssize_t sent;
 		u32 n;
 
 		p = ctxmig_ir_peek(&migf->w, &n);
@@ -130,6 +192,20 @@ static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
 		}
 		if (migf->idle && done)
 			break;
+		sent = ctxmig_save_read_pages(migf, buf, len);
+		if (sent < 0) {
+			migf->err = sent;
+			ret = sent;
+			break;
+		}
+		if (sent) {
+			buf += sent;
+			len -= sent;
+			done += sent;
+			continue;
+		}
+		if (migf_buffered(migf))
+			continue;	/* pages that went through the writer */
 		mutex_lock(&migf->vgpu->gpu_lock);
 		if (ctxmig_fail(migf->vgpu, CTXMIG_FAIL_SAVE_STEP))
 			ret = ctxmig_ir_set_error(&migf->save.error, -EIO,

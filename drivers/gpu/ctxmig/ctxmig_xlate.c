@@ -586,8 +586,13 @@ static void save_identity(const struct ctxmig_gpu *gpu,
  * pass takes pages written since they were sent, zero ones included (the
  * writer turns those into VRAM_ZERO: the target may hold older data), and
  * cleans every page it passes.
+ *
+ * With @pages, the pages are not copied: their addresses go to @pages,
+ * and a dirty zero page ends the run before it is taken (only data pages
+ * are sent by reference; ctxmig_save_step() sends the zero ones).
  */
-static u32 save_gather(struct ctxmig_save *s, u64 *start, bool dirty)
+static u32 save_gather(struct ctxmig_save *s, u64 *start, bool dirty,
+		       const void **pages)
 {
 	struct ctxmig_vram *vram = &s->gpu->vram;
 	u64 guest_pages = s->gpu->guest_size >> CTXMIG_VRAM_PAGE_SHIFT;
@@ -609,12 +614,14 @@ static u32 save_gather(struct ctxmig_save *s, u64 *start, bool dirty)
 			break;
 		if (len && pfn != *start + len / CTXMIG_VRAM_PAGE_SIZE)
 			break;
+		zero = !memchr_inv(page, 0, CTXMIG_VRAM_PAGE_SIZE);
+		if (pages && zero && dirty && !is_table(s, pfn))
+			break;
 		s->pfn = pfn + 1;
 		if (!dirty)
 			s->initial_seen++;
 		if (clean)
 			ctxmig_vram_clean(vram, pfn);
-		zero = !memchr_inv(page, 0, CTXMIG_VRAM_PAGE_SIZE);
 		if (is_table(s, pfn) || (zero && !dirty)) {
 			if (len)
 				break;
@@ -622,7 +629,10 @@ static u32 save_gather(struct ctxmig_save *s, u64 *start, bool dirty)
 		}
 		if (!len)
 			*start = pfn;
-		memcpy(s->stage + len, page, CTXMIG_VRAM_PAGE_SIZE);
+		if (pages)
+			pages[len / CTXMIG_VRAM_PAGE_SIZE] = page;
+		else
+			memcpy(s->stage + len, page, CTXMIG_VRAM_PAGE_SIZE);
 		len += CTXMIG_VRAM_PAGE_SIZE;
 		if (len == CTXMIG_IR_VRAM_CHUNK_MAX)
 			break;
@@ -643,7 +653,7 @@ static int save_vram(struct ctxmig_save *s, struct ctxmig_ir_writer *w,
 
 		if (ctxmig_ir_room(w) < need)
 			return 0;
-		len = save_gather(s, &start, dirty);
+		len = save_gather(s, &start, dirty, NULL);
 		if (!len)
 			return 1;
 		ret = ctxmig_ir_put_vram(w, start << CTXMIG_VRAM_PAGE_SHIFT,
@@ -775,6 +785,41 @@ int ctxmig_save_step(struct ctxmig_save *s, struct ctxmig_ir_writer *w)
 		}
 	}
 	return ret;
+}
+
+/**
+ * ctxmig_save_vram_pages() - the next VRAM record's pages, not copied
+ * @s: save.
+ * @offset: set to the VRAM offset of the first page.
+ * @pages: set to the pages' addresses, room for CTXMIG_IR_VRAM_CHUNK_MAX /
+ *	CTXMIG_VRAM_PAGE_SIZE.
+ *
+ * In the final VRAM part of a stream (a stop-copy save, or a pre-copy
+ * save after ctxmig_save_stop()), takes the run of data pages that
+ * ctxmig_save_step() would send next, for a caller that sends them with
+ * ctxmig_ir_put_vram_pages() (or ctxmig_ir_put_vram()) before its next
+ * ctxmig_save_step() call.  The pages stay valid and unchanged while the
+ * device stays stopped and its owner's lock is held.
+ *
+ * Return: how many pages; 0 when ctxmig_save_step() is to be called
+ * instead (another part of the stream, a zero page to send, the pass over).
+ */
+u32 ctxmig_save_vram_pages(struct ctxmig_save *s, u64 *offset,
+			   const void **pages)
+{
+	bool initial = s->precopy && s->pfn_initial != U64_MAX;
+	u64 start = 0;
+	u32 len;
+
+	if (s->phase != SAVE_VRAM)
+		return 0;
+	if (initial)
+		s->pfn = s->pfn_initial;
+	len = save_gather(s, &start, s->precopy && !initial, pages);
+	if (initial)
+		s->pfn_initial = s->pfn;
+	*offset = start << CTXMIG_VRAM_PAGE_SHIFT;
+	return len / CTXMIG_VRAM_PAGE_SIZE;
 }
 
 /* ------------------------------------------------------------- restore */

@@ -102,6 +102,8 @@ int ctxmig_save_stop(struct ctxmig_save *s);
 void ctxmig_save_precopy_info(const struct ctxmig_save *s, u64 *initial,
 			      u64 *dirty);
 int ctxmig_save_step(struct ctxmig_save *s, struct ctxmig_ir_writer *w);
+u32 ctxmig_save_vram_pages(struct ctxmig_save *s, u64 *offset,
+			   const void **pages);
 void ctxmig_save_fini(struct ctxmig_save *s);
 
 /**

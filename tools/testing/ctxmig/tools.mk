@@ -23,7 +23,8 @@
 #   bench        build and run <OUT>/ir_bench (-O2); BENCH_BYTES (1 GiB),
 #                BENCH_RUNS (3, the best is shown); then <OUT>/xlate_bench,
 #                page-table translation for every pair of models against
-#                streaming the memory mapped, BENCH_MAP_BYTES (1 GiB)
+#                streaming the memory mapped, BENCH_MAP_BYTES (1 GiB);
+#                the host half of "make bench" (bench/bench.sh)
 #   check-dump   ctxmig-dump on every seed and on a truncated copy of each;
 #                ends "dump: N passed, N failed"
 #   check-tools  check-fuzz and check-dump; ends "tools: N passed, N failed"

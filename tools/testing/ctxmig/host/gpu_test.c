@@ -604,6 +604,151 @@ TEST(precopy_stopped_before_any_read)
 	ctxmig_gpu_fini(&b);
 }
 
+/*
+ * Save @s, sending data pages by reference whenever the writer is empty,
+ * as a data_fd read does (ctxmig_vfio_mig.c): header and pages appended
+ * here, then ctxmig_ir_put_vram_pages().  Returns the save's result.
+ */
+static int save_by_reference(struct ctxmig_save *s, struct ctxmig_ir_writer *w,
+			     struct gu_stream *out, u32 *by_ref)
+{
+	const void *pages[CTXMIG_IR_VRAM_CHUNK_MAX / CTXMIG_VRAM_PAGE_SIZE];
+	int ret = 0;
+
+	for (;;) {
+		u8 hdr[CTXMIG_IR_VRAM_HDR_BYTES];
+		const void *p;
+		u64 off;
+		u32 n, i;
+
+		while ((p = ctxmig_ir_peek(w, &n)) && n) {
+			out->buf = realloc(out->buf, out->len + n);
+			memcpy(out->buf + out->len, p, n);
+			out->len += n;
+			ctxmig_ir_consume(w, n);
+		}
+		if (ret)
+			return ret;
+		n = ctxmig_save_vram_pages(s, &off, pages);
+		if (!n) {
+			ret = ctxmig_save_step(s, w);
+			continue;
+		}
+		ctxmig_ir_vram_hdr(hdr, off, n * CTXMIG_VRAM_PAGE_SIZE);
+		out->buf = realloc(out->buf, out->len + sizeof(hdr) +
+				   n * CTXMIG_VRAM_PAGE_SIZE);
+		memcpy(out->buf + out->len, hdr, sizeof(hdr));
+		out->len += sizeof(hdr);
+		for (i = 0; i < n; i++) {
+			memcpy(out->buf + out->len, pages[i],
+			       CTXMIG_VRAM_PAGE_SIZE);
+			out->len += CTXMIG_VRAM_PAGE_SIZE;
+		}
+		ret = ctxmig_ir_put_vram_pages(w, off, pages, n);
+		*by_ref += n;
+	}
+}
+
+/*
+ * VRAM pages sent by reference (one copy, the data_fd read path) make the
+ * very stream the writer makes; after pre-copy, where dirty zero pages
+ * still go through the writer, the target ends with the source's VRAM.
+ */
+TEST(vram_pages_by_reference)
+{
+	const struct ctxmig_model *m = ctxmig_model_at(0);
+	const u64 base = 8 << 20, span = 3 << 20;
+	struct ctxmig_ir_writer w;
+	struct ctxmig_save s;
+	struct ctxmig_gpu a, b;
+	struct gu_stream ref = {}, st = {};
+	char why[CTXMIG_IR_REASON_LEN] = "";
+	u8 *page = malloc(CTXMIG_VRAM_PAGE_SIZE);
+	u8 *va = malloc(span), *vb = malloc(span);
+	u32 by_ref = 0, i;
+	int ret;
+
+	if (!page || !va || !vb || setup_failed(&a, m, 64 << 20, 40))
+		goto out;
+	CHECK_EQ(gu_submit(&a, smoke_cmds, ARRAY_SIZE(smoke_cmds)), 0);
+	/* Data pages in runs of 1 to 37, zero pages and holes between. */
+	for (i = 0; i < span / CTXMIG_VRAM_PAGE_SIZE; i++) {
+		bool zero = i % 37 == 5 || i % 53 == 0;
+
+		if (i % 41 == 7)
+			continue;
+		memset(page, zero ? 0 : (u8)(i * 7 + 1), CTXMIG_VRAM_PAGE_SIZE);
+		if (!zero)
+			memcpy(page + 8, &i, sizeof(i));
+		CHECK_EQ(ctxmig_vram_write(&a.vram, base +
+					   (u64)i * CTXMIG_VRAM_PAGE_SIZE,
+					   page, CTXMIG_VRAM_PAGE_SIZE), 0);
+	}
+
+	/* Stop-copy: byte for byte the writer's stream. */
+	CHECK_EQ(gu_save(&a, &ref, why), 0);
+	CHECK_EQ(ctxmig_ir_writer_init(&w, CTXMIG_IR_WRITER_MIN_BUF), 0);
+	CHECK_EQ(ctxmig_save_init(&s, &a), 0);
+	ret = save_by_reference(&s, &w, &st, &by_ref);
+	CHECK(ret == CTXMIG_SAVE_DONE, "%d: %s %s", ret, s.error.reason,
+	      w.error.reason);
+	CHECK(by_ref > 600, "only %u pages by reference", by_ref);
+	CHECK_EQ(st.len, ref.len);
+	CHECK(st.len == ref.len && !memcmp(st.buf, ref.buf, st.len),
+	      "streams differ");
+	ctxmig_save_fini(&s);
+	ctxmig_ir_writer_fini(&w);
+
+	/* Pre-copy, then dirty pages mixing data and zeroes, then stop. */
+	st.len = 0;
+	by_ref = 0;
+	CHECK_EQ(ctxmig_ir_writer_init(&w, CTXMIG_IR_WRITER_MIN_BUF), 0);
+	CHECK_EQ(ctxmig_save_precopy_init(&s, &a), 0);
+	do {
+		const void *p;
+		u32 n;
+
+		ret = ctxmig_save_step(&s, &w);
+		while ((p = ctxmig_ir_peek(&w, &n)) && n) {
+			st.buf = realloc(st.buf, st.len + n);
+			memcpy(st.buf + st.len, p, n);
+			st.len += n;
+			ctxmig_ir_consume(&w, n);
+		}
+	} while (ret == 0);
+	CHECK_EQ(ret, CTXMIG_SAVE_IDLE);
+	for (i = 0; i < 200; i++) {
+		memset(page, i % 3 && i % 29 ? (u8)(i + 100) : 0,
+		       CTXMIG_VRAM_PAGE_SIZE);
+		if (i >= 100 && i % 29)
+			page[9] = 1;	/* runs of 28 data pages */
+		CHECK_EQ(ctxmig_vram_write(&a.vram, base + (u64)i *
+					   CTXMIG_VRAM_PAGE_SIZE, page,
+					   CTXMIG_VRAM_PAGE_SIZE), 0);
+	}
+	CHECK_EQ(ctxmig_save_stop(&s), 0);
+	ret = save_by_reference(&s, &w, &st, &by_ref);
+	CHECK(ret == CTXMIG_SAVE_DONE, "%d: %s %s", ret, s.error.reason,
+	      w.error.reason);
+	CHECK(by_ref > 0, "no page by reference");
+	ctxmig_save_fini(&s);
+	ctxmig_ir_writer_fini(&w);
+	CHECK_EQ(ctxmig_gpu_init(&b, m, 64 << 20), 0);
+	ctxmig_gpu_set_va_bits(&b, 40);
+	CHECK(!gu_restore(&b, &st, 4096, why), "%s", why);
+	CHECK_EQ(ctxmig_vram_read(&a.vram, base, va, span), 0);
+	CHECK_EQ(ctxmig_vram_read(&b.vram, base, vb, span), 0);
+	CHECK(!memcmp(va, vb, span), "VRAM differs after pre-copy");
+	ctxmig_gpu_fini(&b);
+	ctxmig_gpu_fini(&a);
+out:
+	gu_stream_free(&ref);
+	gu_stream_free(&st);
+	free(page);
+	free(va);
+	free(vb);
+}
+
 /* A stream cut anywhere is refused and the target reports why. */
 TEST(truncated_stream_refused)
 {

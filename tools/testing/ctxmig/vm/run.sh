@@ -14,6 +14,9 @@
 # Environment: CTXMIG_CACHE, KVER (default: tools/testing/ctxmig/kver.sh),
 # VM_TIMEOUT (seconds, default 600), VM_TESTS (extra selftest names),
 # VM_DEMO=1 runs the demo program instead of the selftests,
+# VM_BENCH=1 runs the benchmark (tools/testing/ctxmig/bench/vm_bench.c)
+# instead, with VM_BENCH_ARGS in its /vm_bench.args,
+# VM_MEM (MiB of guest RAM, default 1024),
 # VM_KEEP=1 keeps the staging directory.
 set -euo pipefail
 
@@ -21,6 +24,7 @@ top=$(cd "$(dirname "$0")/../../../.." && pwd)
 cache=${CTXMIG_CACHE:-$HOME/.cache/ctxmig}
 kver=${KVER:-$("$top/tools/testing/ctxmig/kver.sh")}
 timeout_s=${VM_TIMEOUT:-600}
+mem_mib=${VM_MEM:-1024}
 vmdir=$cache/vm
 imgroot=$vmdir/image-$kver
 log=$cache/logs/vm-console.log
@@ -139,6 +143,16 @@ if [ "${VM_DEMO:-}" = 1 ]; then
 		fail "building the demo failed"
 	tests=
 fi
+# VM_BENCH=1: the VM runs the benchmark (make bench) instead of the tests.
+if [ "${VM_BENCH:-}" = 1 ]; then
+	build_guest_objs
+	gcc "${guest_cflags[@]}" -Werror -I"$ksel/ctxmig" \
+		-o "$stage/selftests/vm_bench" \
+		"$top/tools/testing/ctxmig/bench/vm_bench.c" "${guest_objs[@]}" ||
+		fail "building the benchmark failed"
+	echo "${VM_BENCH_ARGS:-}" >"$stage/vm_bench.args"
+	tests=
+fi
 for t in $tests ${VM_TESTS:-}; do
 	extra=()
 	if [[ " $guest_progs " == *" $t "* ]]; then
@@ -183,11 +197,11 @@ chmod +x "$stage/init"
 
 # 3. Boot.  TCG: there is no KVM here.  panic_on_warn plus panic=-1 and
 # -no-reboot turn any WARN or panic into an immediate exit.
-echo "vm: booting $kver under qemu (TCG), timeout ${timeout_s}s; console: $log"
+echo "vm: booting $kver under qemu (TCG, ${mem_mib} MiB), timeout ${timeout_s}s; console: $log"
 start=$(date +%s)
 set +e
 timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
-	-machine q35 -cpu max -smp 2 -m 1024 -accel tcg \
+	-machine q35 -cpu max -smp 2 -m "$mem_mib" -accel tcg \
 	-kernel "$bzimage" -initrd "$vmdir/initramfs.gz" \
 	-append "console=ttyS0 panic=-1 oops=panic loglevel=4 quiet" \
 	-display none -serial "file:$log" -monitor none -no-reboot </dev/null
