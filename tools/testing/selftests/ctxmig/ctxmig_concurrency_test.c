@@ -19,12 +19,16 @@
  *                               stopped, while another thread is inside
  *                               read() on it, many times: the bytes read
  *                               are a prefix of the stream, then EOF or
- *                               an errno
+ *                               an errno; one time in four between two
+ *                               reads for certain, then exactly EBADF
+ *                               (closed) or ENODEV (stopped)
  *  concurrency.reset_during_write
  *                               VFIO_DEVICE_RESET while another thread
  *                               writes a stream into the resuming
  *                               data_fd: RUNNING, nothing applied, the fd
- *                               dead, then a whole stream restores
+ *                               dead (every other time between two writes
+ *                               for certain: the next write gets ENODEV),
+ *                               then a whole stream restores
  *  concurrency.remove_during_transfer
  *                               the source, then a destination, removed
  *                               through sysfs while a thread pumps the
@@ -95,6 +99,21 @@ static void wait_progress(size_t *p, size_t want, bool *done)
 	       now_ms() < end)
 		;
 }
+
+/*
+ * A worker told to pause before its call number @pause_at (counting
+ * from 0) says so in @paused and waits for @resume: the main thread then
+ * acts between two calls, for certain, where the other iterations leave
+ * the timing to chance.
+ */
+struct pause {
+	size_t at;		/* 0: never */
+	bool paused;
+	bool resume;
+};
+
+static void pause_point(struct pause *p, size_t calls);
+static bool pause_wait(struct pause *p, bool *done);
 
 static void set_flag(bool *f)
 {
@@ -587,6 +606,29 @@ TEST_F_TIMEOUT(concurrency, racing_arcs, 180)
 	EXPECT_EQ(0, vdev_track_remove(&d));
 }
 
+static void pause_point(struct pause *p, size_t calls)
+{
+	uint64_t end = now_ms() + 10000;
+
+	if (!p->at || calls != p->at)
+		return;
+	set_flag(&p->paused);
+	while (!flag(&p->resume) && now_ms() < end)
+		;
+}
+
+/* Wait for a worker to pause; false if it ended (@done) or timed out. */
+static bool pause_wait(struct pause *p, bool *done)
+{
+	uint64_t end = now_ms() + 10000;
+
+	while (!flag(&p->paused)) {
+		if ((done && flag(done)) || now_ms() >= end)
+			return false;
+	}
+	return true;
+}
+
 /* ------------------------------------------ (c) close during read */
 
 struct reader {
@@ -597,6 +639,8 @@ struct reader {
 	size_t got;
 	size_t entering;	/* read() calls begun */
 	bool go;
+	bool done;
+	struct pause pause;
 	int err;		/* 0 for EOF, else the errno that ended it */
 };
 
@@ -613,6 +657,7 @@ static void *reader_run(void *arg)
 		size_t want = r->cap - r->got < max ? r->cap - r->got : max;
 		ssize_t n;
 
+		pause_point(&r->pause, r->entering);
 		__atomic_add_fetch(&r->entering, 1, __ATOMIC_RELEASE);
 		n = read(r->fd, r->buf + r->got, want);
 		if (n < 0 && errno == EINTR)
@@ -631,6 +676,7 @@ static void *reader_run(void *arg)
 			break;
 		}
 	}
+	set_flag(&r->done);
 	return NULL;
 }
 
@@ -657,6 +703,8 @@ TEST_F_TIMEOUT(concurrency, close_during_read, 180)
 	for (it = 0; it < CLOSE_ITERS; it++) {
 		struct reader r = { .cap = reflen + 4096 };
 		bool stop_first = it & 1;
+		/* One in four between two reads for certain: after the first. */
+		bool certain = !(it & 2);
 		int fd;
 
 		r.buf = malloc(r.cap);
@@ -666,18 +714,33 @@ TEST_F_TIMEOUT(concurrency, close_during_read, 180)
 		ASSERT_LE(0, fd);
 		r.fd = fd;
 		ASSERT_EQ(0, pthread_create(&r.th, NULL, reader_run, &r));
-		/* Right after the reader enters its second or third read. */
+		if (certain)
+			r.pause.at = 1;
 		set_flag(&r.go);
-		wait_progress(&r.entering, 2 + rnd(&rng) % 2, NULL);
+		if (certain) {
+			EXPECT_TRUE(pause_wait(&r.pause, &r.done))
+				TH_LOG("iteration %u: the reader never paused", it);
+		} else {
+			/* Right after the reader enters its 2nd or 3rd read. */
+			wait_progress(&r.entering, 2 + rnd(&rng) % 2, NULL);
+		}
 		if (stop_first) {
 			/* The transfer ends under the reader, then the fd. */
 			EXPECT_EQ(0, vdev_set_state(&d, VFIO_DEVICE_STATE_STOP,
 						    NULL));
+			set_flag(&r.pause.resume);
+			ASSERT_EQ(0, pthread_join(r.th, NULL));
 			close(fd);
 		} else {
 			close(fd);
+			set_flag(&r.pause.resume);
+			ASSERT_EQ(0, pthread_join(r.th, NULL));
 		}
-		ASSERT_EQ(0, pthread_join(r.th, NULL));
+		if (certain)
+			EXPECT_EQ(stop_first ? ENODEV : EBADF, r.err)
+				TH_LOG("iteration %u: read after %s: %s", it,
+				       stop_first ? "STOP" : "close",
+				       strerror(r.err));
 		EXPECT_GE(reflen, r.got);
 		EXPECT_EQ(0, memcmp(r.buf, ref, r.got < reflen ? r.got : reflen))
 			TH_LOG("iteration %u: the bytes read are not the stream's",
@@ -729,6 +792,7 @@ struct writer {
 	size_t put;
 	size_t entering;	/* write() calls begun */
 	bool done, go;
+	struct pause pause;
 	int err;
 };
 
@@ -744,6 +808,7 @@ static void *writer_run(void *arg)
 		size_t n = w->len - w->put < max ? w->len - w->put : max;
 		ssize_t k;
 
+		pause_point(&w->pause, w->entering);
 		__atomic_add_fetch(&w->entering, 1, __ATOMIC_RELEASE);
 		k = write(w->fd, w->s + w->put, n);
 
@@ -783,6 +848,8 @@ TEST_F_TIMEOUT(concurrency, reset_during_write, 180)
 
 	for (it = 0; it < RESET_ITERS; it++) {
 		struct writer w = { .s = s, .len = len };
+		/* One in two between two writes for certain: after the first. */
+		bool certain = !(it & 1);
 		uint8_t b[64] = {};
 		int fd;
 
@@ -791,10 +858,22 @@ TEST_F_TIMEOUT(concurrency, reset_during_write, 180)
 		ASSERT_LE(0, fd);
 		w.fd = fd;
 		ASSERT_EQ(0, pthread_create(&w.th, NULL, writer_run, &w));
+		if (certain)
+			w.pause.at = 1;
 		set_flag(&w.go);
-		wait_progress(&w.entering, 2 + rnd(&rng) % 4, &w.done);
+		if (certain) {
+			EXPECT_TRUE(pause_wait(&w.pause, &w.done))
+				TH_LOG("iteration %u: the writer never paused", it);
+		} else {
+			wait_progress(&w.entering, 2 + rnd(&rng) % 4, &w.done);
+		}
 		ASSERT_EQ(0, vdev_reset(&dst));
+		set_flag(&w.pause.resume);
 		ASSERT_EQ(0, pthread_join(w.th, NULL));
+		if (certain)
+			EXPECT_EQ(ENODEV, w.err)
+				TH_LOG("iteration %u: write after a reset: %s",
+				       it, strerror(w.err));
 		EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, state_of(&dst));
 		/* Nothing was applied: RESUMING never reached STOP. */
 		EXPECT_EQ(0, vdev_ctl(&dst, GUEST_CTL_MIGRATED));
