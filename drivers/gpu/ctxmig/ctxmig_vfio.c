@@ -98,13 +98,15 @@ bool ctxmig_fail(struct ctxmig_vgpu *vgpu, u32 at)
  * @err: negative errno.
  * @what: what failed.
  * @reason: why.
+ *
+ * The log is rate-limited: userspace can write any number of bad streams.
  */
 void ctxmig_note_error(struct ctxmig_vgpu *vgpu, int err, const char *what,
 		       const char *reason)
 {
 	scnprintf(vgpu->stats.last_error, sizeof(vgpu->stats.last_error),
 		  "%s: %s (%d)", what, reason, err);
-	dev_warn(vgpu->vdev.dev, "%s\n", vgpu->stats.last_error);
+	dev_warn_ratelimited(vgpu->vdev.dev, "%s\n", vgpu->stats.last_error);
 }
 
 /* ------------------------------------------------------------- engine */
