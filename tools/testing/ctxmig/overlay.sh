@@ -10,7 +10,10 @@ set -eu
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 ksrc=${1:?usage: overlay.sh <kernel source tree>}
 
-rsync -a --delete --exclude='*.o' --exclude='*.cmd' --exclude='*.ko' \
+# By content, and without the checkout's times: a file that changes gets
+# the current time, so that kbuild rebuilds it even when the new version
+# is older than the object built from another (e.g. a scratch copy).
+rsync -rlc --delete --exclude='*.o' --exclude='*.cmd' --exclude='*.ko' \
 	--exclude='*.mod*' --exclude='modules.order' \
 	"$top/drivers/gpu/ctxmig/" "$ksrc/drivers/gpu/ctxmig/"
 # Copied only when it differs, so that kbuild does not rebuild for nothing.
