@@ -28,14 +28,7 @@ mkdir -p "$build" "$(dirname "$log")"
 
 # Overlay: the driver, the uAPI header, and one line each in
 # drivers/gpu/Kconfig and drivers/gpu/Makefile.  Idempotent.
-rsync -a --delete --exclude='*.o' --exclude='*.cmd' --exclude='*.ko' \
-	--exclude='*.mod*' --exclude='modules.order' \
-	"$top/drivers/gpu/ctxmig/" "$ksrc/drivers/gpu/ctxmig/"
-cp "$top/include/uapi/linux/ctxmig.h" "$ksrc/include/uapi/linux/ctxmig.h"
-grep -q 'drivers/gpu/ctxmig/Kconfig' "$ksrc/drivers/gpu/Kconfig" ||
-	echo 'source "drivers/gpu/ctxmig/Kconfig"' >>"$ksrc/drivers/gpu/Kconfig"
-grep -q 'CONFIG_CTXMIG' "$ksrc/drivers/gpu/Makefile" ||
-	echo 'obj-$(CONFIG_CTXMIG) += ctxmig/' >>"$ksrc/drivers/gpu/Makefile"
+"$top/tools/testing/ctxmig/overlay.sh" "$ksrc"
 
 echo "kunit: kunit.py run (UML) in $build; log: $log"
 echo "kunit: the first build takes several minutes, later ones are incremental"

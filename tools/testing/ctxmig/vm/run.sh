@@ -16,46 +16,77 @@
 # VM_DEMO=1 runs the demo program instead of the selftests,
 # VM_BENCH=1 runs the benchmark (tools/testing/ctxmig/bench/vm_bench.c)
 # instead, with VM_BENCH_ARGS in its /vm_bench.args,
-# VM_MEM (MiB of guest RAM, default 1024),
-# VM_KEEP=1 keeps the staging directory.
+# VM_MEM (MiB of guest RAM, default 1024, 2048 for the debug kernel),
+# VM_KEEP=1 keeps the staging directory.  VM_TIMEOUT_SCALE multiplies the
+# kselftest harness's per-test timeouts (default 1, 4 for the debug kernel).
+#
+# VM_KERNEL=debug (tools/testing/ctxmig/debug.sh builds it first): boot the
+# debug kernel of $CTXMIG_CACHE/debug-build instead, with the modules it
+# installed in $CTXMIG_CACHE/debug-modroot, ctxmig.ko among them (its KUnit
+# suites run when it loads).  The VM then also reports those suites' KTAP,
+# a kmemleak scan after ctxmig is unloaded and lockdep's debug_locks; any
+# KASAN, lockdep, UBSAN or kmemleak report fails.  Lines start "debug:".
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../../../.." && pwd)
 cache=${CTXMIG_CACHE:-$HOME/.cache/ctxmig}
 kver=${KVER:-$("$top/tools/testing/ctxmig/kver.sh")}
 timeout_s=${VM_TIMEOUT:-600}
-mem_mib=${VM_MEM:-1024}
 vmdir=$cache/vm
 imgroot=$vmdir/image-$kver
 log=$cache/logs/vm-console.log
+tier=vm
+mem=${VM_MEM:-1024}
+tscale=${VM_TIMEOUT_SCALE:-1}
+append="console=ttyS0 panic=-1 oops=panic loglevel=4 quiet"
+if [ "${VM_KERNEL:-}" = debug ]; then
+	tier=debug
+	dbuild=$cache/debug-build
+	kver=$(cat "$dbuild/include/config/kernel.release" 2>/dev/null || true)
+	imgroot=$cache/debug-modroot
+	bzimage=$dbuild/arch/x86/boot/bzImage
+	# KASAN under TCG is slow; lockdep's and KUnit's lines are warnings
+	# and infos, so the console shows them all.
+	timeout_s=${VM_TIMEOUT:-2400}
+	tscale=${VM_TIMEOUT_SCALE:-4}
+	mem=${VM_MEM:-2048}
+	append="console=ttyS0 panic=-1 oops=panic loglevel=7"
+	log=$cache/logs/debug-console.log
+fi
 mkdir -p "$vmdir" "$(dirname "$log")"
 
 cannot_run() {
-	echo "vm: cannot run: $*" >&2
+	echo "$tier: cannot run: $*" >&2
 	if [ "${CI:-}" = true ]; then
-		echo "vm: 0 passed, 1 failed"
+		echo "$tier: 0 passed, 1 failed"
 		exit 1
 	fi
-	echo "vm: 0 passed, 0 failed, 1 skipped"
+	echo "$tier: 0 passed, 0 failed, 1 skipped"
 	exit 0
 }
 
 fail() {
-	echo "vm: $*" >&2
-	echo "vm: 0 passed, 1 failed"
+	echo "$tier: $*" >&2
+	echo "$tier: 0 passed, 1 failed"
 	exit 1
 }
 
 command -v qemu-system-x86_64 >/dev/null || cannot_run "qemu-system-x86_64 missing"
 [ -x /bin/busybox ] || cannot_run "busybox-static missing"
-ko=$top/ctxmig.ko
-[ -f "$ko" ] || ko=$top/drivers/gpu/ctxmig/ctxmig.ko
-[ -f "$ko" ] || fail "ctxmig.ko not built (run make)"
+if [ "$tier" = debug ]; then
+	[ -n "$kver" ] && [ -f "$bzimage" ] || fail "no debug kernel in $dbuild (run debug.sh)"
+	ko=$imgroot/lib/modules/$kver/kernel/drivers/gpu/ctxmig/ctxmig.ko
+	[ -f "$ko" ] || fail "no $ko (run debug.sh)"
+else
+	ko=$top/ctxmig.ko
+	[ -f "$ko" ] || ko=$top/drivers/gpu/ctxmig/ctxmig.ko
+	[ -f "$ko" ] || fail "ctxmig.ko not built (run make)"
+fi
 modver=$(modinfo -F vermagic "$ko" | cut -d' ' -f1)
 [ "$modver" = "$kver" ] || fail "ctxmig.ko is for $modver, the VM boots $kver"
 
 # 1. Debian's kernel image, unpacked into the cache once per version.
-if [ ! -f "$imgroot/.ctxmig-unpacked" ]; then
+if [ "$tier" = vm ] && [ ! -f "$imgroot/.ctxmig-unpacked" ]; then
 	pkg=linux-image-$kver-unsigned
 	echo "vm: fetching $pkg"
 	rm -rf "$imgroot" "$vmdir/deb"
@@ -69,14 +100,17 @@ if [ ! -f "$imgroot/.ctxmig-unpacked" ]; then
 	depmod -b "$imgroot" "$kver"
 	touch "$imgroot/.ctxmig-unpacked"
 fi
-bzimage=$imgroot/boot/vmlinuz-$kver
-[ -f "$bzimage" ] || fail "no $bzimage in the image package"
+if [ "$tier" = vm ]; then
+	bzimage=$imgroot/boot/vmlinuz-$kver
+	[ -f "$bzimage" ] || fail "no $bzimage in the image package"
+fi
 
 # 2. The initramfs: busybox, the modules in dependency order, the tests.
 stage=$(mktemp -d "$vmdir/stage.XXXXXX")
 [ "${VM_KEEP:-}" = 1 ] || trap 'rm -rf "$stage"' EXIT
-mkdir -p "$stage"/{bin,dev,proc,sys,tmp,modules,selftests}
+mkdir -p "$stage"/{bin,dev,etc,proc,sys,tmp,modules,selftests}
 cp /bin/busybox "$stage/bin/busybox"
+[ "$tier" = vm ] || touch "$stage/etc/ctxmig-debug"
 
 # modprobe resolves the order (hard dependencies and softdeps, such as
 # libcrc32c's crc32c) from the image's own modules.dep.
@@ -153,13 +187,21 @@ if [ "${VM_BENCH:-}" = 1 ]; then
 	echo "${VM_BENCH_ARGS:-}" >"$stage/vm_bench.args"
 	tests=
 fi
+# A slower kernel gets proportionally longer harness timeouts: the
+# harness arms each test with alarm(), scaled here.
+scale=()
+if [ "$tscale" != 1 ]; then
+	printf '#include <unistd.h>\n#define alarm(s) alarm((s) * %u)\n' \
+		"$tscale" >"$ksel/ctxmig/obj/timeout_scale.h"
+	scale=(-include "$ksel/ctxmig/obj/timeout_scale.h")
+fi
 for t in $tests ${VM_TESTS:-}; do
 	extra=()
 	if [[ " $guest_progs " == *" $t "* ]]; then
 		build_guest_objs
 		extra=("${guest_objs[@]}")
 	fi
-	gcc -static -O2 -Wall -Werror -I"$top/include/uapi" \
+	gcc -static -O2 -Wall -Werror -I"$top/include/uapi" "${scale[@]}" \
 		-o "$stage/selftests/$t" "$ksel/ctxmig/$t.c" "${extra[@]}" ||
 		fail "building selftest $t failed"
 done
@@ -173,15 +215,33 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 echo 1 >/proc/sys/kernel/panic_on_warn 2>/dev/null
+debug=
+[ -f /etc/ctxmig-debug ] && debug=1
+[ -z "$debug" ] || mount -t debugfs debugfs /sys/kernel/debug
 for m in $(cat /modules/order) ctxmig.ko; do
 	insmod /modules/$m || echo "CTXMIG-VM: insmod $m failed"
 done
 echo "CTXMIG-VM: modules loaded"
+if [ -n "$debug" ]; then
+	# ctxmig's KUnit suites ran when it was loaded.
+	echo "CTXMIG-VM: kunit begin"
+	cat /sys/kernel/debug/kunit/ctxmig*/results
+	echo "CTXMIG-VM: kunit end"
+fi
 echo "CTXMIG-VM: ktap begin"
 for t in /selftests/*; do
 	echo "# selftest: $(basename $t)"
-	$t 2>&1
-	echo "# exit: $(basename $t) $?"
+	if [ -n "$debug" ]; then
+		# The console shows the kernel's warnings too: print the
+		# KTAP once the test is over, so that none cuts a line.
+		$t >/tmp/selftest.out 2>&1
+		rc=$?
+		cat /tmp/selftest.out
+	else
+		$t 2>&1
+		rc=$?
+	fi
+	echo "# exit: $(basename $t) $rc"
 done
 echo "CTXMIG-VM: ktap end"
 if rmmod ctxmig; then
@@ -189,37 +249,60 @@ if rmmod ctxmig; then
 else
 	echo "CTXMIG-VM: rmmod ctxmig failed"
 fi
+if [ -n "$debug" ]; then
+	# kmemleak does not report objects younger than 5 s, and an object
+	# is reported only once two scans found it unreferenced.
+	sleep 6
+	echo scan >/sys/kernel/debug/kmemleak &&
+		echo scan >/sys/kernel/debug/kmemleak &&
+		echo "CTXMIG-VM: kmemleak scanned"
+	echo "CTXMIG-VM: kmemleak begin"
+	cat /sys/kernel/debug/kmemleak
+	echo "CTXMIG-VM: kmemleak end"
+	echo "CTXMIG-VM: lockdep $(grep debug_locks: /proc/lockdep_stats)"
+fi
 echo "CTXMIG-VM: done"
+# Without ACPI the debug kernel cannot power off; QEMU's -no-reboot ends
+# on the reboot.
+[ -z "$debug" ] || reboot -f
 poweroff -f
 INIT
 chmod +x "$stage/init"
-(cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 >"$vmdir/initramfs.gz"
+initrd=$vmdir/initramfs.gz
+[ "$tier" = vm ] || initrd=$vmdir/initramfs-$tier.gz
+(cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 >"$initrd"
 
 # 3. Boot.  TCG: there is no KVM here.  panic_on_warn plus panic=-1 and
 # -no-reboot turn any WARN or panic into an immediate exit.
-echo "vm: booting $kver under qemu (TCG, ${mem_mib} MiB), timeout ${timeout_s}s; console: $log"
+echo "$tier: booting $kver under qemu (TCG, ${mem} MiB), timeout ${timeout_s}s; console: $log"
 start=$(date +%s)
 set +e
 timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
-	-machine q35 -cpu max -smp 2 -m "$mem_mib" -accel tcg \
-	-kernel "$bzimage" -initrd "$vmdir/initramfs.gz" \
-	-append "console=ttyS0 panic=-1 oops=panic loglevel=4 quiet" \
+	-machine q35 -cpu max -smp 2 -m "$mem" -accel tcg \
+	-kernel "$bzimage" -initrd "$initrd" \
+	-append "$append" \
 	-display none -serial "file:$log" -monitor none -no-reboot </dev/null
 qrc=$?
 set -e
-echo "vm: qemu exited $qrc after $(( $(date +%s) - start ))s"
+echo "$tier: qemu exited $qrc after $(( $(date +%s) - start ))s"
 
-# 4. Results.
+# 4. Results.  (grep -v fails when the VM died before the KTAP began;
+# the checks below report that.)
 sed -n '/CTXMIG-VM: ktap begin/,/CTXMIG-VM: ktap end/p' "$log" |
-	grep -v '^CTXMIG-VM' | tr -d '\r'
+	{ grep -v '^CTXMIG-VM' || true; } | tr -d '\r'
 bad=0
 if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
-	echo "vm: timed out after ${timeout_s}s (hang)" >&2
+	echo "$tier: timed out after ${timeout_s}s (hang)" >&2
 	bad=1
 fi
-if grep -qE 'Oops|BUG:|WARNING:|Kernel panic|Call Trace|general protection|KASAN|UBSAN' "$log"; then
-	echo "vm: kernel reported a problem:" >&2
-	grep -E -A20 'Oops|BUG:|WARNING:|Kernel panic|Call Trace|general protection|KASAN|UBSAN' "$log" | head -n 60 >&2
+problem='Oops|BUG:|WARNING:|Kernel panic|Call Trace|general protection|KASAN|UBSAN'
+# The debug kernel's reports: lockdep (which says "WARNING:" or "BUG:"
+# first, or "INFO:"), lockdep turning itself off after any earlier report,
+# RCU stalls, kmemleak, or kmemleak disabling itself.
+[ "$tier" = vm ] || problem="$problem|INFO:|possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|sleeping function called from invalid context|turning off the locking correctness validator|unreferenced object|kmemleak: .*(disabled|failed)"
+if grep -qE "$problem" "$log"; then
+	echo "$tier: kernel reported a problem:" >&2
+	grep -E -A20 "$problem" "$log" | head -n 60 >&2
 	bad=1
 fi
 grep -q 'CTXMIG-VM: insmod .* failed' "$log" && {
@@ -227,13 +310,60 @@ grep -q 'CTXMIG-VM: insmod .* failed' "$log" && {
 	bad=1
 }
 grep -q 'CTXMIG-VM: ctxmig unloaded' "$log" || {
-	echo "vm: ctxmig did not unload" >&2
+	echo "$tier: ctxmig did not unload" >&2
 	bad=1
 }
 grep -q 'CTXMIG-VM: done' "$log" || {
-	echo "vm: the VM did not reach the end of its script" >&2
+	echo "$tier: the VM did not reach the end of its script" >&2
 	bad=1
 }
+
+kpassed=0
+kfailed=0
+kskipped=0
+if [ "$tier" = debug ]; then
+	grep -q 'KernelAddressSanitizer initialized' "$log" || {
+		echo "$tier: KASAN did not initialise" >&2
+		bad=1
+	}
+	grep -qE '^CTXMIG-VM: lockdep +debug_locks: +1' "$log" || {
+		echo "$tier: lockdep is off at the end ($(grep 'CTXMIG-VM: lockdep' "$log"))" >&2
+		bad=1
+	}
+	grep -q 'CTXMIG-VM: kmemleak scanned' "$log" || {
+		echo "$tier: the kmemleak scan did not run" >&2
+		bad=1
+	}
+	# Each suite's debugfs results are a KTAP document of one test; join
+	# them into one and let kunit.py count the cases as the kunit tier
+	# does.
+	ksrc=${ksrc:-$("$top/tools/testing/ctxmig/ksrc.sh")}
+	kunit_ktap=$vmdir/kunit-$tier.ktap
+	sed -n '/CTXMIG-VM: kunit begin/,/CTXMIG-VM: kunit end/p' "$log" |
+		tr -d '\r' | { grep -v '^CTXMIG-VM' || true; } | awk '
+		/^KTAP version/ { next }
+		/^1\.\.1$/ { next }
+		/^(not )?ok 1 / { n++; sub(/ 1 /, " " n " "); }
+		{ body = body $0 "\n" }
+		END { printf "KTAP version 1\n1..%d\n%s", n, body }' >"$kunit_ktap"
+	python3 "$ksrc/tools/testing/kunit/kunit.py" parse "$kunit_ktap" \
+		>"$kunit_ktap.parsed" 2>&1 || true
+	sed -n '/=====\|\[PASSED\]\|\[FAILED\]\|\[SKIPPED\]\|\[CRASHED\]\|Testing complete\|ERROR/p' \
+		"$kunit_ktap.parsed" | tail -n 100
+	summary=$(grep -o 'Testing complete. Ran [0-9]* tests:.*' "$kunit_ktap.parsed" | tail -n1 || true)
+	kcount() {
+		printf '%s\n' "$summary" | grep -o "$1: [0-9]*" | grep -o '[0-9]*' || echo 0
+	}
+	kpassed=$(kcount passed)
+	kfailed=$(( $(kcount failed) + $(kcount crashed) + $(kcount errors) ))
+	kskipped=$(kcount skipped)
+	if [ -z "$summary" ] || [ "$kpassed" -eq 0 ]; then
+		echo "$tier: no KUnit results from ctxmig.ko (see $kunit_ktap)" >&2
+		kfailed=$((kfailed + 1))
+	fi
+	sed -n '/CTXMIG-VM: kmemleak begin/,/CTXMIG-VM: kmemleak end/p' "$log" |
+		tr -d '\r'
+fi
 
 ktap=$(sed -n '/CTXMIG-VM: ktap begin/,/CTXMIG-VM: ktap end/p' "$log" | tr -d '\r')
 # Top-level KTAP results of each selftest program ("ok N name",
@@ -245,15 +375,21 @@ passed=$((passed - skipped))
 # A program that died before its plan was done, or exited non-zero.
 nonzero=$(grep -cE '^# exit: [^ ]+ [1-9]' <<<"$ktap" || true)
 if [ "$nonzero" -gt 0 ] && [ "$failed" -eq 0 ]; then
-	echo "vm: a selftest exited non-zero without a failing result" >&2
+	echo "$tier: a selftest exited non-zero without a failing result" >&2
 	failed=$nonzero
 fi
 [ $((passed + failed + skipped)) -gt 0 ] || {
-	echo "vm: no results came back" >&2
+	echo "$tier: no results came back" >&2
 	bad=1
 }
-failed=$((failed + bad))
-line="vm: $passed passed, $failed failed"
+if [ "$tier" = debug ]; then
+	echo "$tier: kselftests: $passed passed, $failed failed, $skipped skipped"
+	echo "$tier: kunit: $kpassed passed, $kfailed failed, $kskipped skipped"
+fi
+passed=$((passed + kpassed))
+failed=$((failed + kfailed + bad))
+skipped=$((skipped + kskipped))
+line="$tier: $passed passed, $failed failed"
 [ "$skipped" -eq 0 ] || line="$line, $skipped skipped"
 echo "$line"
 [ "$failed" -eq 0 ]
