@@ -188,10 +188,11 @@ if [ "${VM_BENCH:-}" = 1 ]; then
 	tests=
 fi
 # A slower kernel gets proportionally longer harness timeouts: the
-# harness arms each test with alarm(), scaled here.
+# harness arms each test with alarm(), scaled here.  The tests are GNU
+# programs: <unistd.h> must not be read before _GNU_SOURCE is defined.
 scale=()
 if [ "$tscale" != 1 ]; then
-	printf '#include <unistd.h>\n#define alarm(s) alarm((s) * %u)\n' \
+	printf '#define _GNU_SOURCE\n#include <unistd.h>\n#define alarm(s) alarm((s) * %u)\n' \
 		"$tscale" >"$ksel/ctxmig/obj/timeout_scale.h"
 	scale=(-include "$ksel/ctxmig/obj/timeout_scale.h")
 fi
