@@ -64,36 +64,6 @@ static const struct ctxmig_cmd inner_cmds[] = {
 	{ .op = CTXMIG_OP_NOP },
 };
 
-/* Encode @n commands at @level into a new guest buffer; its IB command. */
-static int make_ib(struct ctxmig_gpu *gpu, const struct ctxmig_cmd *c, u32 n,
-		   u32 level, struct ctxmig_cmd *ib)
-{
-	u8 buf[1024];
-	u32 len = 0, i;
-	int ret;
-
-	for (i = 0; i < n; i++) {
-		struct ctxmig_cmd cmd = c[i];
-
-		cmd.level = level;
-		ret = gpu->model->encode(gpu, &cmd, buf + len,
-					 sizeof(buf) - len);
-		if (ret < 0)
-			return ret;
-		len += ret;
-	}
-	if (gu_buf_next + len > GU_BUF_END)
-		return -ENOSPC;
-	ret = ctxmig_gpu_poke(gpu, gu_buf_next, buf, len);
-	memset(ib, 0, sizeof(*ib));
-	ib->op = CTXMIG_OP_IB;
-	ib->level = level - 1;
-	ib->src = gu_buf_next;
-	ib->value = len;
-	gu_buf_next += ALIGN(len, 256);
-	return ret;
-}
-
 /* Encode commands at level 0 straight into the ring. */
 static int ring_put(struct ctxmig_gpu *gpu, const struct ctxmig_cmd *c, u32 n)
 {
@@ -140,12 +110,12 @@ static int workload_ib(struct ctxmig_gpu *gpu)
 	memcpy(cmds, ib_cmds, sizeof(ib_cmds));
 	/* A buffer of level-2 commands, called from the level-1 one. */
 	if (gpu->model->ib_levels > 1) {
-		ret = make_ib(gpu, inner_cmds, ARRAY_SIZE(inner_cmds), 2,
-			      &cmds[n++]);
+		ret = gu_make_ib(gpu, inner_cmds, ARRAY_SIZE(inner_cmds), 2,
+				 &cmds[n++]);
 		if (ret)
 			return ret;
 	}
-	ret = make_ib(gpu, cmds, n, 1, &ib);
+	ret = gu_make_ib(gpu, cmds, n, 1, &ib);
 	if (ret)
 		return ret;
 	/* A GPFIFO holds buffers only; other rings get a command around it. */

@@ -297,7 +297,7 @@ TEST(same_model_identity)
  * from where it got to, and finishes on any model with the very bytes an
  * uninterrupted run gives, overlapping copies included.
  */
-#define LONG_COPY	(1ULL << 20)
+#define LONG_COPY	BIT_ULL(20)
 #define LONG_SEEN_VA	0x200000ULL	/* what the checks compare */
 #define LONG_SEEN	(2ULL << 20)
 #define LONG_FENCE_VA	0x4ff000ULL
@@ -579,16 +579,8 @@ TEST(precopy_stopped_before_any_read)
 	CHECK_EQ(ctxmig_save_precopy_init(&s, &a), 0);
 	CHECK_EQ(ctxmig_save_stop(&s), 0);
 	do {
-		const void *p;
-		u32 n;
-
 		ret = ctxmig_save_step(&s, &w);
-		while ((p = ctxmig_ir_peek(&w, &n)) && n) {
-			st.buf = realloc(st.buf, st.len + n);
-			memcpy(st.buf + st.len, p, n);
-			st.len += n;
-			ctxmig_ir_consume(&w, n);
-		}
+		gu_drain(&w, &st);
 	} while (!ret);
 	CHECK(ret == CTXMIG_SAVE_DONE, "%d: %s %s", ret, s.error.reason,
 	      w.error.reason);
@@ -705,16 +697,8 @@ TEST(vram_pages_by_reference)
 	CHECK_EQ(ctxmig_ir_writer_init(&w, CTXMIG_IR_WRITER_MIN_BUF), 0);
 	CHECK_EQ(ctxmig_save_precopy_init(&s, &a), 0);
 	do {
-		const void *p;
-		u32 n;
-
 		ret = ctxmig_save_step(&s, &w);
-		while ((p = ctxmig_ir_peek(&w, &n)) && n) {
-			st.buf = realloc(st.buf, st.len + n);
-			memcpy(st.buf + st.len, p, n);
-			st.len += n;
-			ctxmig_ir_consume(&w, n);
-		}
+		gu_drain(&w, &st);
 	} while (ret == 0);
 	CHECK_EQ(ret, CTXMIG_SAVE_IDLE);
 	for (i = 0; i < 200; i++) {

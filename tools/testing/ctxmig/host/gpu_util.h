@@ -147,9 +147,12 @@ static inline int gu_ring_append(struct ctxmig_gpu *gpu, const void *bytes,
 	return m->ring_set(gpu, 0, &ring);
 }
 
-/* Encode @n level-1 commands into a new buffer; return its IB command. */
+/*
+ * Encode @n commands at @level (1 for a buffer started from the ring)
+ * into a new buffer; return the level - 1 IB command that runs it.
+ */
 static inline int gu_make_ib(struct ctxmig_gpu *gpu,
-			     const struct ctxmig_cmd *c, u32 n,
+			     const struct ctxmig_cmd *c, u32 n, u32 level,
 			     struct ctxmig_cmd *ib)
 {
 	u8 buf[4096];
@@ -159,7 +162,7 @@ static inline int gu_make_ib(struct ctxmig_gpu *gpu,
 	for (i = 0; i < n; i++) {
 		struct ctxmig_cmd cmd = c[i];
 
-		cmd.level = 1;
+		cmd.level = level;
 		ret = gpu->model->encode(gpu, &cmd, buf + len,
 					 sizeof(buf) - len);
 		if (ret < 0)
@@ -171,6 +174,7 @@ static inline int gu_make_ib(struct ctxmig_gpu *gpu,
 	ret = ctxmig_gpu_poke(gpu, gu_buf_next, buf, len);
 	memset(ib, 0, sizeof(*ib));
 	ib->op = CTXMIG_OP_IB;
+	ib->level = level - 1;
 	ib->src = gu_buf_next;
 	ib->value = len;
 	gu_buf_next += ALIGN(len, 256);
@@ -189,7 +193,7 @@ static inline int gu_submit(struct ctxmig_gpu *gpu,
 	int ret;
 
 	if (gpu->model->ring_ib_only) {
-		ret = gu_make_ib(gpu, c, n, &ib);
+		ret = gu_make_ib(gpu, c, n, 1, &ib);
 		if (ret)
 			return ret;
 		ret = gpu->model->encode(gpu, &ib, buf, sizeof(buf));
@@ -217,6 +221,23 @@ static inline void gu_stream_free(struct gu_stream *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Move what the writer holds to the end of @out. */
+static inline void gu_drain(struct ctxmig_ir_writer *w, struct gu_stream *out)
+{
+	const void *p;
+	u32 len;
+
+	while ((p = ctxmig_ir_peek(w, &len)) && len) {
+		if (out->len + len > out->cap) {
+			out->cap = (out->len + len) * 2;
+			out->buf = realloc(out->buf, out->cap);
+		}
+		memcpy(out->buf + out->len, p, len);
+		out->len += len;
+		ctxmig_ir_consume(w, len);
+	}
+}
+
 /* Save a device into @out; @why gets the reason on failure. */
 static inline int gu_save(struct ctxmig_gpu *gpu, struct gu_stream *out,
 			  char *why)
@@ -231,19 +252,8 @@ static inline int gu_save(struct ctxmig_gpu *gpu, struct gu_stream *out,
 		return ret;
 	ret = ctxmig_save_init(&s, gpu);
 	while (!ret) {
-		const void *p;
-		u32 len;
-
 		ret = ctxmig_save_step(&s, &w);
-		while ((p = ctxmig_ir_peek(&w, &len)) && len) {
-			if (out->len + len > out->cap) {
-				out->cap = (out->len + len) * 2;
-				out->buf = realloc(out->buf, out->cap);
-			}
-			memcpy(out->buf + out->len, p, len);
-			out->len += len;
-			ctxmig_ir_consume(&w, len);
-		}
+		gu_drain(&w, out);
 	}
 	if (ret < 0)
 		snprintf(why, CTXMIG_IR_REASON_LEN, "%s",
