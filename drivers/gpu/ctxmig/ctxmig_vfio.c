@@ -13,9 +13,10 @@
  *   migf->lock   one migration file's writer or reader
  *   gpu_lock     the device: registers, VRAM, engine, interrupt triggers
  * The engine runs from a work item holding gpu_lock per batch of
- * commands; stopping clears @running under gpu_lock and flushes the work,
- * so the engine always stops at a command boundary, or between two
- * CTXMIG_COPY_SLICE steps of a long copy (ctxmig_exec.c).
+ * commands, only while the device is RUNNING or PRE_COPY
+ * (ctxmig_engine_sync()); stopping clears @running under gpu_lock and
+ * flushes the work, so the engine always stops at a command boundary, or
+ * between two CTXMIG_COPY_SLICE steps of a long copy (ctxmig_exec.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -115,9 +116,8 @@ static void ctxmig_run_work(struct work_struct *work)
 {
 	struct ctxmig_vgpu *vgpu = container_of(work, struct ctxmig_vgpu,
 						run_work);
-	int n;
-
 	u32 budget;
+	int n;
 
 	do {
 		mutex_lock(&vgpu->gpu_lock);
@@ -135,21 +135,46 @@ static void ctxmig_run_work(struct work_struct *work)
 	} while (n == budget);
 }
 
-void ctxmig_engine_start(struct ctxmig_vgpu *vgpu)
-{
-	mutex_lock(&vgpu->gpu_lock);
-	vgpu->running = true;
-	mutex_unlock(&vgpu->gpu_lock);
-	queue_work(system_unbound_wq, &vgpu->run_work);
-}
-
-/* Stop at a step boundary: the engine does nothing once this returns. */
+/**
+ * ctxmig_engine_stop() - stop the engine at a step boundary
+ * @vgpu: the vGPU.
+ *
+ * The engine does nothing (no DMA, no interrupt) once this returns, until
+ * ctxmig_engine_sync() lets it run again.
+ */
 void ctxmig_engine_stop(struct ctxmig_vgpu *vgpu)
 {
 	mutex_lock(&vgpu->gpu_lock);
 	vgpu->running = false;
 	mutex_unlock(&vgpu->gpu_lock);
 	flush_work(&vgpu->run_work);
+}
+
+/**
+ * ctxmig_engine_sync() - run or stop the engine as the migration state says
+ * @vgpu: the vGPU, state_mutex held.
+ *
+ * The engine executes only while the device is RUNNING or PRE_COPY.  In
+ * RUNNING_P2P and PRE_COPY_P2P it is quiesced as in STOP (it cannot tell
+ * a peer's BAR from RAM behind an IOVA, so it initiates no DMA at all,
+ * and raises no interrupt); BAR0 writes are stored meanwhile and take
+ * effect when it runs again, or the commands they expose are saved.
+ * Stopping returns once the engine is idle.
+ */
+void ctxmig_engine_sync(struct ctxmig_vgpu *vgpu)
+{
+	bool run = vgpu->state == VFIO_DEVICE_STATE_RUNNING ||
+		   vgpu->state == VFIO_DEVICE_STATE_PRE_COPY;
+
+	lockdep_assert_held(&vgpu->state_mutex);
+	if (!run) {
+		ctxmig_engine_stop(vgpu);
+		return;
+	}
+	mutex_lock(&vgpu->gpu_lock);
+	vgpu->running = true;
+	mutex_unlock(&vgpu->gpu_lock);
+	queue_work(system_unbound_wq, &vgpu->run_work);
 }
 
 /* Called by the engine under gpu_lock when an enabled interrupt fires. */

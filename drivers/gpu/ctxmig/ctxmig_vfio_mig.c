@@ -429,7 +429,7 @@ again:
 		ctxmig_gpu_reset(&vgpu->gpu);
 		mutex_unlock(&vgpu->gpu_lock);
 		vgpu->state = VFIO_DEVICE_STATE_RUNNING;
-		ctxmig_engine_start(vgpu);
+		ctxmig_engine_sync(vgpu);
 		goto again;
 	}
 	mutex_unlock(&vgpu->state_mutex);
@@ -470,13 +470,19 @@ static int ctxmig_load(struct ctxmig_vgpu *vgpu)
 	return ret;
 }
 
+/*
+ * One arc; vfio_mig_get_next_state() composes the others of them.  No
+ * arc starts or stops the engine: ctxmig_set_state() makes it match each
+ * state reached (ctxmig_engine_sync()).
+ */
 static struct file *ctxmig_step_state(struct ctxmig_vgpu *vgpu,
 				      enum vfio_device_mig_state new)
 {
 	enum vfio_device_mig_state cur = vgpu->state;
 	struct ctxmig_migf *migf;
+	int ret;
 
-	/* The engine runs in RUNNING and RUNNING_P2P (it does no P2P). */
+	/* Into and out of P2P, and STOP: the engine stops or goes on. */
 	if ((cur == VFIO_DEVICE_STATE_RUNNING &&
 	     new == VFIO_DEVICE_STATE_RUNNING_P2P) ||
 	    (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
@@ -484,22 +490,25 @@ static struct file *ctxmig_step_state(struct ctxmig_vgpu *vgpu,
 	    (cur == VFIO_DEVICE_STATE_PRE_COPY &&
 	     new == VFIO_DEVICE_STATE_PRE_COPY_P2P) ||
 	    (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
-	     new == VFIO_DEVICE_STATE_PRE_COPY))
+	     new == VFIO_DEVICE_STATE_PRE_COPY) ||
+	    (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
+	     new == VFIO_DEVICE_STATE_STOP) ||
+	    (cur == VFIO_DEVICE_STATE_STOP &&
+	     new == VFIO_DEVICE_STATE_RUNNING_P2P))
 		return NULL;
-	/* Pre-copy abandoned: the source carries on, nothing lost. */
+	/* A save ends: pre-copy abandoned (the source carries on) or over. */
 	if ((cur == VFIO_DEVICE_STATE_PRE_COPY &&
 	     new == VFIO_DEVICE_STATE_RUNNING) ||
 	    (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
-	     new == VFIO_DEVICE_STATE_RUNNING_P2P)) {
+	     new == VFIO_DEVICE_STATE_RUNNING_P2P) ||
+	    (cur == VFIO_DEVICE_STATE_STOP_COPY &&
+	     new == VFIO_DEVICE_STATE_STOP)) {
 		ctxmig_disable_files(vgpu);
 		return NULL;
 	}
 	/* Pre-copy ends: the same fd goes on with the stop-copy part. */
 	if (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
 	    new == VFIO_DEVICE_STATE_STOP_COPY) {
-		int ret;
-
-		ctxmig_engine_stop(vgpu);
 		migf = vgpu->saving;
 		mutex_lock(&migf->lock);
 		mutex_lock(&vgpu->gpu_lock);
@@ -518,25 +527,9 @@ static struct file *ctxmig_step_state(struct ctxmig_vgpu *vgpu,
 		mutex_unlock(&migf->lock);
 		return ret ? ERR_PTR(ret) : NULL;
 	}
-	if (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
-	    new == VFIO_DEVICE_STATE_STOP) {
-		ctxmig_engine_stop(vgpu);
-		return NULL;
-	}
-	if (cur == VFIO_DEVICE_STATE_STOP &&
-	    new == VFIO_DEVICE_STATE_RUNNING_P2P) {
-		ctxmig_engine_start(vgpu);
-		return NULL;
-	}
-	if (cur == VFIO_DEVICE_STATE_STOP_COPY &&
-	    new == VFIO_DEVICE_STATE_STOP) {
-		ctxmig_disable_files(vgpu);
-		return NULL;
-	}
 	if (cur == VFIO_DEVICE_STATE_RESUMING &&
 	    new == VFIO_DEVICE_STATE_STOP) {
-		int ret = ctxmig_load(vgpu);
-
+		ret = ctxmig_load(vgpu);
 		if (ret) {
 			/* Half restored: only a reset leaves this. */
 			vgpu->state = VFIO_DEVICE_STATE_ERROR;
@@ -605,6 +598,7 @@ static struct file *ctxmig_set_state(struct vfio_device *vdev,
 		if (IS_ERR(ret))
 			break;
 		vgpu->state = next;
+		ctxmig_engine_sync(vgpu);
 		if (WARN_ON(ret && new_state != next)) {
 			fput(ret);
 			ret = ERR_PTR(-EINVAL);

@@ -111,7 +111,8 @@ struct ctxmig_migf {
  * @gpu: the emulated GPU.
  * @gpu_lock: guards @gpu, @running and the interrupt triggers.
  * @run_work: executes commands while @running.
- * @running: the migration state lets the engine execute.
+ * @running: the migration state lets the engine execute (RUNNING,
+ *	PRE_COPY; see ctxmig_engine_sync()).
  * @config: PCI config space.
  * @bar_mask: size masks of BAR0 and BAR2, for sizing writes.
  * @intx: INTx trigger, or NULL.

@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ctxmig: a vGPU's VFIO lifecycle as include/uapi/linux/vfio.h describes
+ * it, driven as any VFIO user may drive it.
+ *
+ *  lifecycle.unsaveable_guest  a guest mapping into ctxmig's reserved
+ *                              area refuses PRE_COPY_P2P -> STOP_COPY; the
+ *                              source goes back to RUNNING with nothing
+ *                              lost and, the mapping undone, migrates
+ *  lifecycle.p2p_quiescent     a doorbell in RUNNING_P2P neither advances
+ *                              the fence nor signals; the work runs once
+ *                              RUNNING again
+ *  lifecycle.p2p_doorbell_migrates
+ *                              a doorbell in PRE_COPY_P2P runs nothing on
+ *                              the source; its commands travel in the
+ *                              stream and run on another model
+ *
+ * Waits poll with deadlines (the VM runs under TCG); where a test shows
+ * that something does not happen it watches for a while and then checks
+ * what a stopped device must show.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include <linux/ctxmig.h>
+#include <linux/vfio.h>
+
+#include "../kselftest_harness.h"
+#include "guest.h"
+#include "workload.h"
+
+#define WATCH_MS	300	/* how long "nothing happens" is watched */
+#define BAD_VA		0x30000000ULL
+
+#define ERROR		VFIO_DEVICE_STATE_ERROR
+#define STOP		VFIO_DEVICE_STATE_STOP
+#define RUNNING		VFIO_DEVICE_STATE_RUNNING
+#define STOP_COPY	VFIO_DEVICE_STATE_STOP_COPY
+#define RESUMING	VFIO_DEVICE_STATE_RESUMING
+#define RUNNING_P2P	VFIO_DEVICE_STATE_RUNNING_P2P
+#define PRE_COPY	VFIO_DEVICE_STATE_PRE_COPY
+#define PRE_COPY_P2P	VFIO_DEVICE_STATE_PRE_COPY_P2P
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The device's migration state, or ~0 if it cannot be read. */
+static uint32_t dev_state(struct vdev *d)
+{
+	uint32_t s;
+
+	return vdev_get_state(d, &s) ? ~0U : s;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* An eventfd for IRQ @index of @d; -errno or 0 and *@efd. */
+static int irq_eventfd(struct vdev *d, uint32_t index, int *efd)
+{
+	uint64_t buf[(sizeof(struct vfio_irq_set) + sizeof(int32_t) + 7) / 8];
+	struct vfio_irq_set *set = (void *)buf;
+	int32_t fd;
+
+	memset(buf, 0, sizeof(buf));
+	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	set->argsz = sizeof(*set) + sizeof(fd);
+	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	set->index = index;
+	set->count = 1;
+	memcpy(set->data, &fd, sizeof(fd));
+	if (ioctl(d->fd, VFIO_DEVICE_SET_IRQS, set)) {
+		int ret = -errno;
+
+		close(fd);
+		return ret;
+	}
+	*efd = fd;
+	return 0;
+}
+
+/* Signals an eventfd counted since it was last read, without waiting. */
+static uint64_t eventfd_count(int efd)
+{
+	uint64_t v = 0;
+
+	if (read(efd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	return v;
+}
+
+struct stream {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+/* One read() of a data_fd appended to @s: its result or -errno. */
+static ssize_t stream_read(struct stream *s, int fd, size_t max)
+{
+	ssize_t n;
+
+	if (s->cap - s->len < max) {
+		size_t cap = s->cap ? s->cap : 1 << 16;
+		uint8_t *p;
+
+		while (cap - s->len < max)
+			cap *= 2;
+		p = realloc(s->p, cap);
+		if (!p)
+			return -ENOMEM;
+		s->p = p;
+		s->cap = cap;
+	}
+	do
+		n = read(fd, s->p + s->len, max);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	s->len += n;
+	return n;
+}
+
+/* ------------------------------------------------------------ guest */
+
+/* The guest driver of one device and the workload it runs. */
+struct gw {
+	struct guest g;
+	bool have;
+	struct workload w;
+	uint8_t *buf;		/* GUEST_DATA_SIZE bytes for checks */
+};
+
+static void gw_fini(struct gw *x)
+{
+	if (x->have)
+		guest_fini(&x->g);
+	x->have = false;
+	wl_free(&x->w);
+	free(x->buf);
+	x->buf = NULL;
+}
+
+static void check_data(struct __test_metadata *_metadata, struct gw *x,
+		       struct vdev *d)
+{
+	int64_t at;
+	int err;
+
+	at = wl_check(&x->w, d, x->buf, &err);
+	ASSERT_EQ(0, err);
+	ASSERT_EQ(-1, at) TH_LOG("%s: data differs at +0x%llx: 0x%02x, expected 0x%02x",
+				 d->model, (unsigned long long)at,
+				 x->buf[at], x->w.ref[at]);
+}
+
+/* @n commands of the workload and a fence with an interrupt, submitted. */
+static void submit_batch(struct __test_metadata *_metadata, struct gw *x,
+			 unsigned int n, bool ib)
+{
+	struct guest_cmd c[64];
+
+	ASSERT_GE(64, n);
+	n = wl_gen(&x->w, c, n);
+	ASSERT_EQ(0, guest_submit(&x->g, c, n, ib)) TH_LOG("%s", x->g.why);
+}
+
+static void wait_batch(struct __test_metadata *_metadata, struct gw *x)
+{
+	ASSERT_EQ(0, guest_wait_fence(&x->g, x->w.seq)) TH_LOG("%s", x->g.why);
+	ASSERT_EQ(0, guest_wait_idle(&x->g)) TH_LOG("%s", x->g.why);
+}
+
+static void run_batch(struct __test_metadata *_metadata, struct gw *x,
+		      unsigned int n, bool ib)
+{
+	submit_batch(_metadata, x, n, ib);
+	wait_batch(_metadata, x);
+}
+
+/* A guest on @d (page tables, ring), the initial pattern, a batch. */
+static void gw_start(struct __test_metadata *_metadata, struct gw *x,
+		     struct vdev *d, uint64_t seed)
+{
+	int ret;
+
+	gw_fini(x);
+	x->buf = malloc(GUEST_DATA_SIZE);
+	ASSERT_NE(NULL, x->buf);
+	ASSERT_EQ(0, wl_init(&x->w, seed));
+	ret = guest_init(&x->g, d);
+	x->have = !ret || x->g.shadow;
+	ASSERT_EQ(0, ret) TH_LOG("%s", x->g.why);
+	ASSERT_EQ(0, guest_setup(&x->g)) TH_LOG("%s", x->g.why);
+	ASSERT_EQ(0, wl_fill(&x->w, d));
+	run_batch(_metadata, x, 16, false);
+	check_data(_metadata, x, d);
+}
+
+/* The guest finds itself on @d after a restore and carries on there. */
+static void gw_moved(struct __test_metadata *_metadata, struct gw *x,
+		     struct vdev *d)
+{
+	x->g.dev = d;
+	ASSERT_EQ(0, guest_recover(&x->g)) TH_LOG("%s", x->g.why);
+	wait_batch(_metadata, x);
+	check_data(_metadata, x, d);
+	run_batch(_metadata, x, 16, true);
+	check_data(_metadata, x, d);
+}
+
+/* ---------------------------------------------------------- fixture */
+
+#define NFD	3
+
+FIXTURE(lifecycle) {
+	struct vdev dev[2];
+	struct gw gw;
+	int fd[NFD];		/* data_fds */
+	int efd[2];		/* eventfds */
+	void *map;		/* a BAR2 mapping, unmapped before removal */
+	size_t map_len;
+	struct stream s;
+};
+
+FIXTURE_SETUP(lifecycle)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		vdev_init(&self->dev[i]);
+		self->efd[i] = -1;
+	}
+	for (i = 0; i < NFD; i++)
+		self->fd[i] = -1;
+}
+
+FIXTURE_TEARDOWN(lifecycle)
+{
+	int i;
+
+	for (i = 0; i < NFD; i++)
+		close_fd(&self->fd[i]);
+	for (i = 0; i < 2; i++)
+		close_fd(&self->efd[i]);
+	if (self->map)
+		munmap(self->map, self->map_len);
+	gw_fini(&self->gw);
+	for (i = 0; i < 2; i++)
+		vdev_track_remove(&self->dev[i]);
+	free(self->s.p);
+}
+
+static void open_dev(struct __test_metadata *_metadata, struct vdev *d,
+		     const char *model)
+{
+	int ret = vdev_track_new(d, model);
+
+	ASSERT_EQ(0, ret) TH_LOG("%s: create/open: %s", model, strerror(-ret));
+}
+
+/* VRAM bytes a guest owns: ctxmig's top 1/16, at least 4 MiB, is not. */
+static uint64_t guest_part(uint64_t bar2_size)
+{
+	uint64_t reserved = bar2_size / 16;
+
+	return bar2_size - (reserved > (4 << 20) ? reserved : (4 << 20));
+}
+
+/* Read a pre-copy fd until it has nothing more for now (ENOMSG). */
+static void precopy_drain(struct __test_metadata *_metadata, struct stream *s,
+			  int fd)
+{
+	unsigned int reads;
+	ssize_t n = 0;
+
+	for (reads = 0; reads < 100000; reads++) {
+		n = stream_read(s, fd, 1 << 16);
+		if (n <= 0)
+			break;
+	}
+	ASSERT_EQ(-ENOMSG, n) TH_LOG("after %u reads", reads);
+}
+
+/* The rest of a stream, to its end. */
+static void stream_to_eof(struct __test_metadata *_metadata, struct stream *s,
+			  int fd)
+{
+	ssize_t n;
+
+	do
+		n = stream_read(s, fd, 1 << 16);
+	while (n > 0);
+	ASSERT_EQ(0, n) TH_LOG("reading to EOF: %s", strerror(-n));
+}
+
+static void restore_into(struct __test_metadata *_metadata,
+			 const struct stream *s, struct vdev *d)
+{
+	int ret, werr;
+
+	ret = vdev_restore_stream(d, s->p, s->len, 4093, &werr);
+	EXPECT_EQ(0, werr) TH_LOG("writing the stream: %s", strerror(-werr));
+	ASSERT_EQ(0, ret) TH_LOG("%s: restore: %s", d->model, strerror(-ret));
+	ASSERT_EQ(0, vdev_set_state(d, RUNNING, NULL));
+}
+
+/*
+ * A guest can make its device unsaveable: here a mapping of ctxmig's
+ * reserved area.  The VMM's PRE_COPY_P2P -> STOP_COPY fails; the source
+ * is still PRE_COPY_P2P, and RUNNING again it runs what was queued.
+ */
+TEST_F_TIMEOUT(lifecycle, unsaveable_guest, 180)
+{
+	struct vdev *src = &self->dev[0], *dst = &self->dev[1];
+	struct gw *x = &self->gw;
+	int *pfd = &self->fd[0];
+	uint64_t pt_len;
+	uint8_t *pt, b[64];
+
+	open_dev(_metadata, src, "amd-gfx12");
+	open_dev(_metadata, dst, "nv-ampere");
+	gw_start(_metadata, x, src, 0x5eed2300);
+	pt_len = x->g.pt_next - GUEST_PT_BASE;
+	pt = malloc(pt_len);
+	ASSERT_NE(NULL, pt);
+	ASSERT_EQ(0, vdev_vram_read(src, GUEST_PT_BASE, pt, pt_len));
+	ASSERT_EQ(0, guest_map_vram(&x->g, BAD_VA,
+				    guest_part(src->bar2_size), 4096))
+		TH_LOG("%s", x->g.why);
+
+	ASSERT_EQ(0, vdev_set_state(src, PRE_COPY, pfd));
+	ASSERT_LE(0, *pfd);
+	precopy_drain(_metadata, &self->s, *pfd);
+	ASSERT_EQ(0, vdev_set_state(src, PRE_COPY_P2P, NULL));
+	submit_batch(_metadata, x, 16, true);
+	EXPECT_EQ(-EINVAL, vdev_set_state(src, STOP_COPY, NULL));
+	EXPECT_EQ(PRE_COPY_P2P, dev_state(src));
+	EXPECT_EQ(-1, read(*pfd, b, sizeof(b)));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* The VMM gives up: the source carries on with nothing lost. */
+	ASSERT_EQ(0, vdev_set_state(src, RUNNING, NULL));
+	wait_batch(_metadata, x);
+	check_data(_metadata, x, src);
+	close_fd(pfd);
+	run_batch(_metadata, x, 16, false);
+
+	/* The mapping undone, the same guest migrates. */
+	ASSERT_EQ(0, vdev_vram_write(src, GUEST_PT_BASE, pt, pt_len));
+	free(pt);
+	self->s.len = 0;
+	ASSERT_EQ(0, vdev_set_state(src, STOP_COPY, pfd));
+	ASSERT_LE(0, *pfd);
+	stream_to_eof(_metadata, &self->s, *pfd);
+	close_fd(pfd);
+	ASSERT_EQ(0, vdev_set_state(src, STOP, NULL));
+	restore_into(_metadata, &self->s, dst);
+	gw_moved(_metadata, x, dst);
+}
+
+/* ------------------------------------------------------------- P2P */
+
+/* The fence stays at @fence for WATCH_MS: the engine executes nothing. */
+static void expect_no_progress(struct __test_metadata *_metadata,
+			       struct gw *x, uint64_t fence, int efd)
+{
+	uint64_t end = now_ms() + WATCH_MS, now = fence;
+
+	while (now == fence && now_ms() < end) {
+		usleep(5000);
+		now = guest_fence(&x->g);
+	}
+	EXPECT_EQ(fence, now) TH_LOG("commands ran in P2P");
+	if (efd >= 0)
+		EXPECT_EQ(0, eventfd_count(efd)) TH_LOG("an interrupt in P2P");
+}
+
+TEST_F_TIMEOUT(lifecycle, p2p_quiescent, 120)
+{
+	struct vdev *d = &self->dev[0];
+	struct gw *x = &self->gw;
+	int *msi = &self->efd[0];
+	uint64_t fence;
+
+	open_dev(_metadata, d, "amd-gfx9");
+	gw_start(_metadata, x, d, 0x5eed2400);
+	ASSERT_EQ(0, irq_eventfd(d, VFIO_PCI_MSI_IRQ_INDEX, msi));
+	ASSERT_EQ(0, vdev_ctl_wr(d, GUEST_CTL_IRQ_ENABLE, CTXMIG_IRQ_FENCE));
+	run_batch(_metadata, x, 4, false);
+	EXPECT_LT(0, vdev_eventfd_wait(*msi, GUEST_TIMEOUT_MS));
+	fence = guest_fence(&x->g);
+	ASSERT_EQ(x->w.seq, fence);
+
+	/* A doorbell in RUNNING_P2P is stored; nothing runs, nothing fires. */
+	ASSERT_EQ(0, vdev_set_state(d, RUNNING_P2P, NULL));
+	submit_batch(_metadata, x, 24, false);
+	expect_no_progress(_metadata, x, fence, *msi);
+	ASSERT_EQ(0, vdev_set_state(d, STOP, NULL));
+	EXPECT_EQ(fence, guest_fence(&x->g));
+	EXPECT_EQ(0, eventfd_count(*msi));
+	ASSERT_EQ(0, vdev_set_state(d, RUNNING_P2P, NULL));
+	expect_no_progress(_metadata, x, fence, *msi);
+
+	/* RUNNING: the doorbell takes effect. */
+	ASSERT_EQ(0, vdev_set_state(d, RUNNING, NULL));
+	wait_batch(_metadata, x);
+	EXPECT_LT(0, vdev_eventfd_wait(*msi, GUEST_TIMEOUT_MS));
+	check_data(_metadata, x, d);
+}
+
+TEST_F_TIMEOUT(lifecycle, p2p_doorbell_migrates, 180)
+{
+	struct vdev *src = &self->dev[0], *dst = &self->dev[1];
+	struct gw *x = &self->gw;
+	int *pfd = &self->fd[0];
+	uint64_t fence;
+
+	open_dev(_metadata, src, "intel-gen12");
+	open_dev(_metadata, dst, "amd-gfx12");
+	gw_start(_metadata, x, src, 0x5eed2500);
+	ASSERT_EQ(0, vdev_set_state(src, PRE_COPY, pfd));
+	ASSERT_LE(0, *pfd);
+	precopy_drain(_metadata, &self->s, *pfd);
+	ASSERT_EQ(0, vdev_set_state(src, PRE_COPY_P2P, NULL));
+	fence = guest_fence(&x->g);
+	submit_batch(_metadata, x, 24, true);
+	expect_no_progress(_metadata, x, fence, -1);
+	ASSERT_EQ(0, vdev_set_state(src, STOP_COPY, NULL));
+	stream_to_eof(_metadata, &self->s, *pfd);
+	close_fd(pfd);
+	EXPECT_EQ(fence, guest_fence(&x->g)) TH_LOG("the source ran the batch");
+	ASSERT_EQ(0, vdev_set_state(src, STOP, NULL));
+	/* The commands the doorbell exposed run on the target. */
+	restore_into(_metadata, &self->s, dst);
+	gw_moved(_metadata, x, dst);
+}
+
+int main(int argc, char **argv)
+{
+	vdev_track_init();
+	/* Exits through ksft_exit(). */
+	return test_harness_run(argc, argv);
+}
