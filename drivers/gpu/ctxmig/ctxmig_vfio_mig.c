@@ -260,9 +260,11 @@ static long ctxmig_precopy_ioctl(struct file *filp, unsigned int cmd,
 
 	mutex_lock(&migf->lock);
 	vgpu = migf->vgpu;
-	if (migf->disabled || !migf->save.precopy || migf->stop_copy) {
+	if (migf->disabled || migf->err || !migf->save.precopy ||
+	    migf->stop_copy) {
+		ret = migf->disabled ? -ENODEV : migf->err ?: -EINVAL;
 		mutex_unlock(&migf->lock);
-		return migf->disabled ? -ENODEV : -EINVAL;
+		return ret;
 	}
 	mutex_lock(&vgpu->gpu_lock);
 	ctxmig_save_precopy_info(&migf->save, &initial, &dirty);
@@ -471,9 +473,53 @@ static int ctxmig_load(struct ctxmig_vgpu *vgpu)
 }
 
 /*
+ * PRE_COPY_P2P -> STOP_COPY: the engine is quiesced already; what only a
+ * stopped device gives (registers, pending commands, mappings) is taken
+ * and the same stream goes on.  If the device cannot be saved (its guest
+ * can make it so: a command that does not decode, a mapping into ctxmig's
+ * reserved area, too many commands) the stream has failed for good, its
+ * reads return the error, and the device stays in PRE_COPY_P2P.
+ */
+static int ctxmig_save_stop_copy(struct ctxmig_vgpu *vgpu,
+				 struct ctxmig_migf *migf)
+{
+	int ret;
+
+	mutex_lock(&migf->lock);
+	ret = migf->err;
+	if (!ret) {
+		mutex_lock(&vgpu->gpu_lock);
+		vgpu->stats.t_stopcopy = ktime_get_ns();
+		vgpu->stats.precopy_ns = vgpu->stats.t_stopcopy -
+					 vgpu->stats.t_precopy;
+		if (ctxmig_fail(vgpu, CTXMIG_FAIL_SAVE_STOP))
+			ret = ctxmig_ir_set_error(&migf->save.error, -EIO,
+						  "fault injected at save_stop");
+		else
+			ret = ctxmig_save_stop(&migf->save);
+		if (ret) {
+			ctxmig_note_error(vgpu, ret, "cannot save",
+					  migf->save.error.reason);
+			vgpu->stats.save_errors++;
+		}
+		mutex_unlock(&vgpu->gpu_lock);
+		migf->err = ret;
+	}
+	if (!ret) {
+		migf->idle = false;
+		migf->stop_copy = true;
+	}
+	mutex_unlock(&migf->lock);
+	return ret;
+}
+
+/*
  * One arc; vfio_mig_get_next_state() composes the others of them.  No
  * arc starts or stops the engine: ctxmig_set_state() makes it match each
- * state reached (ctxmig_engine_sync()).
+ * state reached (ctxmig_engine_sync()).  An arc that fails changes
+ * nothing, so the device stays in the state it was in, behaving as that
+ * state says; only RESUMING -> STOP, which may have half applied a
+ * stream, fails into ERROR.
  */
 static struct file *ctxmig_step_state(struct ctxmig_vgpu *vgpu,
 				      enum vfio_device_mig_state new)
@@ -509,22 +555,7 @@ static struct file *ctxmig_step_state(struct ctxmig_vgpu *vgpu,
 	/* Pre-copy ends: the same fd goes on with the stop-copy part. */
 	if (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
 	    new == VFIO_DEVICE_STATE_STOP_COPY) {
-		migf = vgpu->saving;
-		mutex_lock(&migf->lock);
-		mutex_lock(&vgpu->gpu_lock);
-		vgpu->stats.t_stopcopy = ktime_get_ns();
-		vgpu->stats.precopy_ns = vgpu->stats.t_stopcopy -
-					 vgpu->stats.t_precopy;
-		ret = ctxmig_save_stop(&migf->save);
-		mutex_unlock(&vgpu->gpu_lock);
-		migf->idle = false;
-		migf->stop_copy = true;
-		if (ret) {
-			dev_warn(vgpu->vdev.dev, "cannot save: %s\n",
-				 migf->save.error.reason);
-			migf->err = ret;
-		}
-		mutex_unlock(&migf->lock);
+		ret = ctxmig_save_stop_copy(vgpu, vgpu->saving);
 		return ret ? ERR_PTR(ret) : NULL;
 	}
 	if (cur == VFIO_DEVICE_STATE_RESUMING &&
@@ -574,6 +605,12 @@ static struct file *ctxmig_step_state(struct ctxmig_vgpu *vgpu,
 	return ERR_PTR(-EINVAL);
 }
 
+/*
+ * The core hands the final state; the walk is ours, one arc at a time.
+ * If an arc fails the device is in the last state the walk reached (the
+ * one before the failed arc; ERROR after a failed RESUMING -> STOP), as
+ * vfio.h allows: "any step along the path".
+ */
 static struct file *ctxmig_set_state(struct vfio_device *vdev,
 				     enum vfio_device_mig_state new_state)
 {
@@ -587,11 +624,21 @@ static struct file *ctxmig_set_state(struct vfio_device *vdev,
 		ret = ERR_PTR(-EINVAL);
 	while (!IS_ERR(ret) && vgpu->state != new_state) {
 		enum vfio_device_mig_state next;
+		bool injected;
 		int rc = vfio_mig_get_next_state(vdev, vgpu->state, new_state,
 						 &next);
 
 		if (rc) {
 			ret = ERR_PTR(rc);
+			break;
+		}
+		mutex_lock(&vgpu->gpu_lock);
+		injected = ctxmig_fail(vgpu, CTXMIG_FAIL_ARC);
+		if (injected)
+			ctxmig_note_error(vgpu, -EIO, "arc", "fault injected");
+		mutex_unlock(&vgpu->gpu_lock);
+		if (injected) {
+			ret = ERR_PTR(-EIO);
 			break;
 		}
 		ret = ctxmig_step_state(vgpu, next);

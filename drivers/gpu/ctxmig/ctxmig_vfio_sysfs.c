@@ -23,6 +23,8 @@ static const char *const ctxmig_fail_names[CTXMIG_FAIL_MAX] = {
 	[CTXMIG_FAIL_SAVE_STEP] = "save_step",
 	[CTXMIG_FAIL_RESTORE_FEED] = "restore_feed",
 	[CTXMIG_FAIL_RESTORE_FINISH] = "restore_finish",
+	[CTXMIG_FAIL_SAVE_STOP] = "save_stop",
+	[CTXMIG_FAIL_ARC] = "arc",
 };
 
 static struct ctxmig_vgpu *dev_to_vgpu(struct device *dev)

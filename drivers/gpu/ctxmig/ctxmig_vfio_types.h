@@ -22,13 +22,19 @@
 struct eventfd_ctx;
 struct ctxmig_vgpu;
 
-/* Fault injection points, written by name to the fail_at attribute. */
+/*
+ * Fault injection points, written by name to the fail_at attribute:
+ * CTXMIG_FAIL_ARC fails the next step of a migration state change before
+ * it acts, the others the named stage of a save or restore.
+ */
 enum ctxmig_fail_at {
 	CTXMIG_FAIL_NONE,
 	CTXMIG_FAIL_SAVE_INIT,
 	CTXMIG_FAIL_SAVE_STEP,
 	CTXMIG_FAIL_RESTORE_FEED,
 	CTXMIG_FAIL_RESTORE_FINISH,
+	CTXMIG_FAIL_SAVE_STOP,
+	CTXMIG_FAIL_ARC,
 	CTXMIG_FAIL_MAX,
 };
 
@@ -82,7 +88,8 @@ struct ctxmig_vgpu_stats {
  * @done: saving: the END record was produced.
  * @idle: saving in pre-copy: nothing to send until the device writes.
  * @stop_copy: saving: pre-copy ended, the stream goes on in STOP_COPY.
- * @err: saving: the error that stopped producing the stream.
+ * @err: saving: the error that stopped producing the stream (a failed
+ *	PRE_COPY_P2P -> STOP_COPY too); every later read() returns it.
  * @save: saving: the translator.
  * @w: saving: the writer the translator fills.
  * @rs: resuming: the translator.

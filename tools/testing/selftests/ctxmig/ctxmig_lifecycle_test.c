@@ -3,6 +3,12 @@
  * ctxmig: a vGPU's VFIO lifecycle as include/uapi/linux/vfio.h describes
  * it, driven as any VFIO user may drive it.
  *
+ *  lifecycle.failed_arcs       a fault injected into each arc out of
+ *                              RUNNING, PRE_COPY and the P2P states (and
+ *                              into a save's start and stop-copy) leaves
+ *                              the device in the last state the walk
+ *                              reached; back in RUNNING the work queued
+ *                              before finishes and every byte verifies
  *  lifecycle.unsaveable_guest  a guest mapping into ctxmig's reserved
  *                              area refuses PRE_COPY_P2P -> STOP_COPY; the
  *                              source goes back to RUNNING with nothing
@@ -38,6 +44,7 @@
 #include "guest.h"
 #include "workload.h"
 
+#define NSTATES		8	/* enum vfio_device_mig_state */
 #define WATCH_MS	300	/* how long "nothing happens" is watched */
 #define BAD_VA		0x30000000ULL
 
@@ -49,6 +56,68 @@
 #define RUNNING_P2P	VFIO_DEVICE_STATE_RUNNING_P2P
 #define PRE_COPY	VFIO_DEVICE_STATE_PRE_COPY
 #define PRE_COPY_P2P	VFIO_DEVICE_STATE_PRE_COPY_P2P
+
+static const uint32_t fsm_states[] = {
+	RUNNING, STOP, RUNNING_P2P, STOP_COPY, RESUMING, PRE_COPY,
+	PRE_COPY_P2P,
+};
+
+static const char *state_name(uint32_t s)
+{
+	static const char * const names[] = {
+		"ERROR", "STOP", "RUNNING", "STOP_COPY", "RESUMING",
+		"RUNNING_P2P", "PRE_COPY", "PRE_COPY_P2P",
+	};
+
+	return s < NSTATES ? names[s] : "?";
+}
+
+/*
+ * The next state on the way from @cur to @to, as the kernel's
+ * vfio_mig_get_next_state() walks it for a device with P2P and PRE_COPY.
+ */
+static uint32_t fsm_next(uint32_t cur, uint32_t to)
+{
+	static const uint8_t next[NSTATES][NSTATES] = {
+		[STOP] = {
+			[STOP] = STOP, [RUNNING] = RUNNING_P2P,
+			[PRE_COPY] = RUNNING_P2P, [PRE_COPY_P2P] = RUNNING_P2P,
+			[STOP_COPY] = STOP_COPY, [RESUMING] = RESUMING,
+			[RUNNING_P2P] = RUNNING_P2P,
+		},
+		[RUNNING] = {
+			[STOP] = RUNNING_P2P, [RUNNING] = RUNNING,
+			[PRE_COPY] = PRE_COPY, [PRE_COPY_P2P] = RUNNING_P2P,
+			[STOP_COPY] = RUNNING_P2P, [RESUMING] = RUNNING_P2P,
+			[RUNNING_P2P] = RUNNING_P2P,
+		},
+		[PRE_COPY] = {
+			[STOP] = RUNNING, [RUNNING] = RUNNING,
+			[PRE_COPY] = PRE_COPY, [PRE_COPY_P2P] = PRE_COPY_P2P,
+			[STOP_COPY] = PRE_COPY_P2P, [RESUMING] = RUNNING,
+			[RUNNING_P2P] = RUNNING,
+		},
+		[PRE_COPY_P2P] = {
+			[STOP] = RUNNING_P2P, [RUNNING] = RUNNING_P2P,
+			[PRE_COPY] = PRE_COPY, [PRE_COPY_P2P] = PRE_COPY_P2P,
+			[STOP_COPY] = STOP_COPY, [RESUMING] = RUNNING_P2P,
+			[RUNNING_P2P] = RUNNING_P2P,
+		},
+		[RUNNING_P2P] = {
+			[STOP] = STOP, [RUNNING] = RUNNING,
+			[PRE_COPY] = RUNNING, [PRE_COPY_P2P] = PRE_COPY_P2P,
+			[STOP_COPY] = STOP, [RESUMING] = STOP,
+			[RUNNING_P2P] = RUNNING_P2P,
+		},
+	};
+
+	return next[cur][to];
+}
+
+static bool is_precopy(uint32_t s)
+{
+	return s == PRE_COPY || s == PRE_COPY_P2P;
+}
 
 static uint64_t now_ms(void)
 {
@@ -71,6 +140,16 @@ static void close_fd(int *fd)
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
+}
+
+static bool attr_is(struct vdev *d, const char *attr, const char *want)
+{
+	char buf[64];
+
+	if (vdev_attr_read(d, attr, buf, sizeof(buf)) < 0)
+		return false;
+	buf[strcspn(buf, "\n")] = '\0';
+	return !strcmp(buf, want);
 }
 
 /* An eventfd for IRQ @index of @d; -errno or 0 and *@efd. */
@@ -276,6 +355,115 @@ static void open_dev(struct __test_metadata *_metadata, struct vdev *d,
 	int ret = vdev_track_new(d, model);
 
 	ASSERT_EQ(0, ret) TH_LOG("%s: create/open: %s", model, strerror(-ret));
+}
+
+/* ------------------------------------------------------ failed arcs */
+
+/*
+ * The state a SET from @from to @to is left in when the fault injected at
+ * @point fails its arc: the state before that arc, or ~0 if the walk does
+ * not pass there.  "arc" fails the first arc; "save_init" an arc that
+ * opens a save; "save_stop" PRE_COPY_P2P -> STOP_COPY.
+ */
+static uint32_t fail_state(uint32_t from, uint32_t to, const char *point)
+{
+	uint32_t cur = from;
+
+	while (cur != to) {
+		uint32_t next = fsm_next(cur, to);
+
+		if (!strcmp(point, "arc") ||
+		    (!strcmp(point, "save_init") &&
+		     ((cur == STOP && next == STOP_COPY) ||
+		      (cur == RUNNING && next == PRE_COPY) ||
+		      (cur == RUNNING_P2P && next == PRE_COPY_P2P))) ||
+		    (!strcmp(point, "save_stop") &&
+		     cur == PRE_COPY_P2P && next == STOP_COPY))
+			return cur;
+		cur = next;
+	}
+	return ~0U;
+}
+
+static int precopy_info(int fd)
+{
+	struct vfio_precopy_info info = { .argsz = sizeof(info) };
+
+	return ioctl(fd, VFIO_MIG_GET_PRECOPY_INFO, &info) ? -errno : 0;
+}
+
+TEST_F_TIMEOUT(lifecycle, failed_arcs, 300)
+{
+	static const uint32_t froms[] = {
+		RUNNING, PRE_COPY, PRE_COPY_P2P, RUNNING_P2P,
+	};
+	static const char * const points[] = {
+		"arc", "save_init", "save_stop",
+	};
+	const unsigned int npoints = ARRAY_SIZE(points);
+	const unsigned int ncases = ARRAY_SIZE(froms) *
+				    ARRAY_SIZE(fsm_states) * npoints;
+	struct vdev *d = &self->dev[0];
+	struct gw *x = &self->gw;
+	int *pfd = &self->fd[0], *tfd = &self->fd[1];
+	unsigned int c, cases = 0;
+
+	open_dev(_metadata, d, "intel-gen12");
+	gw_start(_metadata, x, d, 0x5eed2200);
+	for (c = 0; c < ncases; c++) {
+		uint32_t from = froms[c / npoints / ARRAY_SIZE(fsm_states)];
+		uint32_t to = fsm_states[c / npoints % ARRAY_SIZE(fsm_states)];
+		unsigned int k = c % npoints;
+		uint32_t want = fail_state(from, to, points[k]);
+		uint8_t b[64];
+		char what[96];
+		int ret;
+
+		if (from == to || want == ~0U)
+			continue;
+		snprintf(what, sizeof(what), "%s -> %s, %s failing",
+			 state_name(from), state_name(to), points[k]);
+		ASSERT_EQ(0, vdev_set_state(d, from, pfd));
+		if (is_precopy(from)) {
+			ASSERT_LE(0, *pfd);
+			EXPECT_LT(0, read(*pfd, b, sizeof(b)));
+		}
+		/* Work the engine has, or gets when it runs again. */
+		submit_batch(_metadata, x, 12, k & 1);
+		ASSERT_EQ(0, vdev_attr_write(d, "fail_at", points[k]))
+			TH_LOG("%s: fail_at", what);
+		ret = vdev_set_state(d, to, tfd);
+		EXPECT_EQ(-EIO, ret) TH_LOG("%s: %s", what, strerror(-ret));
+		EXPECT_EQ(want, dev_state(d))
+			TH_LOG("%s: left in %s, not %s", what,
+			       state_name(dev_state(d)), state_name(want));
+		EXPECT_EQ(-1, *tfd);
+		EXPECT_TRUE(attr_is(d, "fail_at", "none"));
+		if (!strcmp(points[k], "save_stop")) {
+			unsigned int reads = 0;
+			ssize_t n;
+
+			/* That stream has failed for good, and says so. */
+			do
+				n = read(*pfd, b, sizeof(b));
+			while (n > 0 && ++reads < 100000);
+			EXPECT_EQ(-1, n);
+			EXPECT_EQ(EIO, errno);
+			EXPECT_EQ(-EIO, precopy_info(*pfd));
+			EXPECT_EQ(-EIO, vdev_set_state(d, STOP_COPY, NULL));
+			EXPECT_EQ(PRE_COPY_P2P, dev_state(d));
+		}
+		/* Back to RUNNING: the work runs, every byte as it should. */
+		ret = vdev_set_state(d, RUNNING, NULL);
+		ASSERT_EQ(0, ret) TH_LOG("%s: back to RUNNING: %s", what,
+					 strerror(-ret));
+		wait_batch(_metadata, x);
+		check_data(_metadata, x, d);
+		close_fd(pfd);
+		close_fd(tfd);
+		cases++;
+	}
+	TH_LOG("%u failed arcs", cases);
 }
 
 /* VRAM bytes a guest owns: ctxmig's top 1/16, at least 4 MiB, is not. */
