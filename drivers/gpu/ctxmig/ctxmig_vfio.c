@@ -13,10 +13,15 @@
  *   migf->lock   one migration file's writer or reader
  *   gpu_lock     the device: registers, VRAM, engine, interrupt triggers
  * The engine runs from a work item holding gpu_lock per batch of
- * commands, only while the device is RUNNING or PRE_COPY
+ * commands, only while the device is open and RUNNING or PRE_COPY
  * (ctxmig_engine_sync()); stopping clears @running under gpu_lock and
  * flushes the work, so the engine always stops at a command boundary, or
  * between two CTXMIG_COPY_SLICE steps of a long copy (ctxmig_exec.c).
+ *
+ * Every open starts a new session: RUNNING, no migration file, the device
+ * reset, its VRAM empty, no eventfd; close_device() stops the engine and
+ * ends the session the same way, so that nothing runs, reaches the
+ * user's memory or signals once the user's access to them is gone.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -52,6 +57,8 @@
 #define CTXMIG_OFFSET_SHIFT	40
 #define CTXMIG_OFFSET_MASK	(BIT_ULL(CTXMIG_OFFSET_SHIFT) - 1)
 #define CTXMIG_RUN_BATCH	256
+/* VRAM emptied per gpu_lock hold when a session ends. */
+#define CTXMIG_EMPTY_STEP	(256ULL << 20)
 
 static unsigned int vram_mib = 256;
 module_param(vram_mib, uint, 0444);
@@ -154,12 +161,12 @@ void ctxmig_engine_stop(struct ctxmig_vgpu *vgpu)
  * ctxmig_engine_sync() - run or stop the engine as the migration state says
  * @vgpu: the vGPU, state_mutex held.
  *
- * The engine executes only while the device is RUNNING or PRE_COPY.  In
- * RUNNING_P2P and PRE_COPY_P2P it is quiesced as in STOP (it cannot tell
- * a peer's BAR from RAM behind an IOVA, so it initiates no DMA at all,
- * and raises no interrupt); BAR0 writes are stored meanwhile and take
- * effect when it runs again, or the commands they expose are saved.
- * Stopping returns once the engine is idle.
+ * The engine executes only while the device is open and RUNNING or
+ * PRE_COPY.  In RUNNING_P2P and PRE_COPY_P2P it is quiesced as in STOP
+ * (it cannot tell a peer's BAR from RAM behind an IOVA, so it initiates no
+ * DMA at all, and raises no interrupt); BAR0 writes are stored meanwhile
+ * and take effect when it runs again, or the commands they expose are
+ * saved.  Stopping returns once the engine is idle.
  */
 void ctxmig_engine_sync(struct ctxmig_vgpu *vgpu)
 {
@@ -172,7 +179,7 @@ void ctxmig_engine_sync(struct ctxmig_vgpu *vgpu)
 		return;
 	}
 	mutex_lock(&vgpu->gpu_lock);
-	vgpu->running = true;
+	vgpu->running = vgpu->open;
 	mutex_unlock(&vgpu->gpu_lock);
 	queue_work(system_unbound_wq, &vgpu->run_work);
 }
@@ -661,13 +668,57 @@ int ctxmig_vgpu_configure(struct ctxmig_vgpu *vgpu, u64 vram_size, u8 va_bits)
 	return ret;
 }
 
+/*
+ * End whatever session the device had: the engine stopped, no migration
+ * file, RUNNING, no eventfd, the device reset, its config space as new
+ * and its VRAM empty (and freed: a VMM never sees what the one before
+ * wrote).  state_mutex held; no mapping of BAR2 may exist (each holds the
+ * device file open, so none does on the first open or the last close).
+ */
+static void ctxmig_session_end(struct ctxmig_vgpu *vgpu)
+{
+	u64 off;
+
+	lockdep_assert_held(&vgpu->state_mutex);
+	ctxmig_engine_stop(vgpu);
+	ctxmig_disable_files(vgpu);
+	vgpu->state = VFIO_DEVICE_STATE_RUNNING;
+	mutex_lock(&vgpu->gpu_lock);
+	ctxmig_irq_put(&vgpu->intx);
+	ctxmig_irq_put(&vgpu->msi);
+	vgpu->intx_masked = false;
+	ctxmig_vram_set_mapped(&vgpu->gpu.vram, false);
+	ctxmig_gpu_reset(&vgpu->gpu);
+	vgpu->gpu.migrated = 0;
+	ctxmig_config_init(vgpu);
+	mutex_unlock(&vgpu->gpu_lock);
+	/* A sparse VRAM of up to 64 GiB: a bounded part per lock hold. */
+	for (off = 0;; off += CTXMIG_EMPTY_STEP) {
+		mutex_lock(&vgpu->gpu_lock);
+		if (off >= vgpu->gpu.vram_size) {
+			mutex_unlock(&vgpu->gpu_lock);
+			break;
+		}
+		ctxmig_vram_clear(&vgpu->gpu.vram, off,
+				  min(vgpu->gpu.vram_size - off,
+				      CTXMIG_EMPTY_STEP));
+		mutex_unlock(&vgpu->gpu_lock);
+		cond_resched();
+	}
+}
+
+/* vfio.h: a device is RUNNING when opened; nothing of a session before. */
 static int ctxmig_open_device(struct vfio_device *vdev)
 {
 	struct ctxmig_vgpu *vgpu = to_vgpu(vdev);
 
+	mutex_lock(&vgpu->state_mutex);
 	mutex_lock(&vgpu->gpu_lock);
 	vgpu->open = true;
 	mutex_unlock(&vgpu->gpu_lock);
+	ctxmig_session_end(vgpu);
+	ctxmig_engine_sync(vgpu);
+	ctxmig_state_mutex_unlock(vgpu);
 	return 0;
 }
 
@@ -706,7 +757,6 @@ static int ctxmig_init_dev(struct vfio_device *vdev)
 	mutex_init(&vgpu->reset_mutex);
 	INIT_WORK(&vgpu->run_work, ctxmig_run_work);
 	ctxmig_config_init(vgpu);
-	vgpu->running = true;
 	vgpu->state = VFIO_DEVICE_STATE_RUNNING;
 	vdev->migration_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
 				VFIO_MIGRATION_PRE_COPY;
@@ -731,20 +781,21 @@ static void ctxmig_release_dev(struct vfio_device *vdev)
 	atomic_inc(&ctxmig_parent.avail);
 }
 
+/*
+ * After this returns VFIO unbinds the user's IOMMU (vfio_dma_rw() would
+ * touch freed state) and the user's eventfds may go: the engine is
+ * stopped first, and no work item, DMA or signal comes after.
+ */
 static void ctxmig_close_device(struct vfio_device *vdev)
 {
 	struct ctxmig_vgpu *vgpu = to_vgpu(vdev);
 
 	mutex_lock(&vgpu->state_mutex);
-	ctxmig_disable_files(vgpu);
-	ctxmig_state_mutex_unlock(vgpu);
+	ctxmig_session_end(vgpu);
 	mutex_lock(&vgpu->gpu_lock);
-	ctxmig_irq_put(&vgpu->intx);
-	ctxmig_irq_put(&vgpu->msi);
-	/* A mapping holds the device file: none is left on the last close. */
-	ctxmig_vram_set_mapped(&vgpu->gpu.vram, false);
 	vgpu->open = false;
 	mutex_unlock(&vgpu->gpu_lock);
+	ctxmig_state_mutex_unlock(vgpu);
 }
 
 static const struct vfio_device_ops ctxmig_dev_ops = {

@@ -438,9 +438,9 @@ again:
 	mutex_unlock(&vgpu->reset_mutex);
 }
 
-static int ctxmig_load(struct ctxmig_vgpu *vgpu)
+/* RESUMING -> STOP: check and apply the stream written to @migf. */
+static int ctxmig_load(struct ctxmig_vgpu *vgpu, struct ctxmig_migf *migf)
 {
-	struct ctxmig_migf *migf = vgpu->resuming;
 	int ret;
 
 	mutex_lock(&migf->lock);
@@ -555,12 +555,14 @@ static struct file *ctxmig_step_state(struct ctxmig_vgpu *vgpu,
 	/* Pre-copy ends: the same fd goes on with the stop-copy part. */
 	if (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
 	    new == VFIO_DEVICE_STATE_STOP_COPY) {
-		ret = ctxmig_save_stop_copy(vgpu, vgpu->saving);
+		ret = vgpu->saving ? ctxmig_save_stop_copy(vgpu, vgpu->saving) :
+				     -EINVAL;
 		return ret ? ERR_PTR(ret) : NULL;
 	}
 	if (cur == VFIO_DEVICE_STATE_RESUMING &&
 	    new == VFIO_DEVICE_STATE_STOP) {
-		ret = ctxmig_load(vgpu);
+		ret = vgpu->resuming ? ctxmig_load(vgpu, vgpu->resuming) :
+				       -EINVAL;
 		if (ret) {
 			/* Half restored: only a reset leaves this. */
 			vgpu->state = VFIO_DEVICE_STATE_ERROR;

@@ -118,15 +118,15 @@ struct ctxmig_migf {
  * @gpu: the emulated GPU.
  * @gpu_lock: guards @gpu, @running and the interrupt triggers.
  * @run_work: executes commands while @running.
- * @running: the migration state lets the engine execute (RUNNING,
- *	PRE_COPY; see ctxmig_engine_sync()).
+ * @running: the device is open and its migration state lets the engine
+ *	execute (RUNNING, PRE_COPY; see ctxmig_engine_sync()).
  * @config: PCI config space.
  * @bar_mask: size masks of BAR0 and BAR2, for sizing writes.
  * @intx: INTx trigger, or NULL.
  * @msi: MSI trigger, or NULL.
  * @intx_masked: INTx masked by the user.
- * @open: a user has the device open (under @gpu_lock): its VRAM size and
- *	VA width are fixed until the last close.
+ * @open: a user has the device open, or is opening or closing it (under
+ *	@gpu_lock): its VRAM size and VA width are fixed until the last close.
  * @state: VFIO migration state.
  * @state_mutex: guards @state, @saving, @resuming.
  * @reset_mutex: with @deferred_reset, mtty's deferred reset.

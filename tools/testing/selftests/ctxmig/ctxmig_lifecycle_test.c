@@ -3,6 +3,19 @@
  * ctxmig: a vGPU's VFIO lifecycle as include/uapi/linux/vfio.h describes
  * it, driven as any VFIO user may drive it.
  *
+ *  lifecycle.reopen_after_resuming
+ *                              STOP, RESUMING, the data_fd closed, the
+ *                              device closed and opened again: RUNNING,
+ *                              and STOP works
+ *  lifecycle.close_in_every_state
+ *                              the device closed in each migration state
+ *                              and ERROR, its data_fd closed before or
+ *                              left open, or with a long copy to system
+ *                              memory queued on a slowed engine: opened
+ *                              again it is RUNNING with nothing of the
+ *                              session before (registers, config space,
+ *                              VRAM, interrupt masks and eventfds), every
+ *                              arc works, and so does a workload
  *  lifecycle.failed_arcs       a fault injected into each arc out of
  *                              RUNNING, PRE_COPY and the P2P states (and
  *                              into a save's start and stop-copy) leaves
@@ -46,6 +59,8 @@
 
 #define NSTATES		8	/* enum vfio_device_mig_state */
 #define WATCH_MS	300	/* how long "nothing happens" is watched */
+#define SYS_IOVA	0x40000000ULL
+#define SYS_VA		0x20000000ULL
 #define BAD_VA		0x30000000ULL
 
 #define ERROR		VFIO_DEVICE_STATE_ERROR
@@ -119,6 +134,11 @@ static bool is_precopy(uint32_t s)
 	return s == PRE_COPY || s == PRE_COPY_P2P;
 }
 
+static bool opens_transfer(uint32_t s)
+{
+	return s == STOP_COPY || s == RESUMING || is_precopy(s);
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -140,6 +160,20 @@ static void close_fd(int *fd)
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
+}
+
+/* A number from a "key value" line of a sysfs attribute, or -1. */
+static long long attr_value(struct vdev *d, const char *attr, const char *key)
+{
+	char buf[4096], *p;
+	size_t klen = strlen(key);
+
+	if (vdev_attr_read(d, attr, buf, sizeof(buf)) < 0)
+		return -1;
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, klen) && p[klen] == ' ')
+			return strtoll(p + klen + 1, NULL, 0);
+	return -1;
 }
 
 static bool attr_is(struct vdev *d, const char *attr, const char *want)
@@ -176,6 +210,18 @@ static int irq_eventfd(struct vdev *d, uint32_t index, int *efd)
 	}
 	*efd = fd;
 	return 0;
+}
+
+static int intx_mask(struct vdev *d)
+{
+	struct vfio_irq_set set = {
+		.argsz = sizeof(set),
+		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK,
+		.index = VFIO_PCI_INTX_IRQ_INDEX,
+		.count = 1,
+	};
+
+	return ioctl(d->fd, VFIO_DEVICE_SET_IRQS, &set) ? -errno : 0;
 }
 
 /* Signals an eventfd counted since it was last read, without waiting. */
@@ -318,6 +364,7 @@ FIXTURE(lifecycle) {
 	int efd[2];		/* eventfds */
 	void *map;		/* a BAR2 mapping, unmapped before removal */
 	size_t map_len;
+	void *sys;		/* GUEST_DATA_SIZE bytes the device reaches by DMA */
 	struct stream s;
 };
 
@@ -346,6 +393,8 @@ FIXTURE_TEARDOWN(lifecycle)
 	gw_fini(&self->gw);
 	for (i = 0; i < 2; i++)
 		vdev_track_remove(&self->dev[i]);
+	if (self->sys)
+		munmap(self->sys, GUEST_DATA_SIZE);
 	free(self->s.p);
 }
 
@@ -355,6 +404,253 @@ static void open_dev(struct __test_metadata *_metadata, struct vdev *d,
 	int ret = vdev_track_new(d, model);
 
 	ASSERT_EQ(0, ret) TH_LOG("%s: create/open: %s", model, strerror(-ret));
+}
+
+/* ---------------------------------------------------- open and close */
+
+/* The reproducer: the device must come back RUNNING, and work. */
+TEST_F(lifecycle, reopen_after_resuming)
+{
+	struct vdev *d = &self->dev[0];
+	int *fd = &self->fd[0];
+
+	open_dev(_metadata, d, "amd-gfx9");
+	ASSERT_EQ(0, vdev_set_state(d, STOP, NULL));
+	ASSERT_EQ(0, vdev_set_state(d, RESUMING, fd));
+	ASSERT_LE(0, *fd);
+	close_fd(fd);
+	vdev_close(d);
+	ASSERT_EQ(0, vdev_open(d));
+	EXPECT_EQ(RUNNING, dev_state(d))
+		TH_LOG("reopened in %s", state_name(dev_state(d)));
+	EXPECT_EQ(0, vdev_set_state(d, STOP, NULL));
+	EXPECT_EQ(0, vdev_set_state(d, RUNNING, NULL));
+	gw_start(_metadata, &self->gw, d, 0x5eed2001);
+}
+
+/* Fresh from an open: as the first open showed it, nothing else. */
+struct fresh {
+	uint8_t cfg[256];
+	uint8_t *bar0;
+};
+
+static void fresh_take(struct __test_metadata *_metadata, struct vdev *d,
+		       struct fresh *f)
+{
+	f->bar0 = malloc(d->bar0_size);
+	ASSERT_NE(NULL, f->bar0);
+	ASSERT_EQ(0, vdev_region_rw(d, d->cfg_off, f->cfg, sizeof(f->cfg),
+				    false));
+	ASSERT_EQ(0, vdev_region_rw(d, d->bar0_off, f->bar0, d->bar0_size,
+				    false));
+}
+
+static void expect_fresh(struct __test_metadata *_metadata, struct vdev *d,
+			 const struct fresh *f, const char *when)
+{
+	uint8_t cfg[256], page[4096], zero[4096] = {};
+	uint8_t *bar0 = malloc(d->bar0_size);
+	uint64_t i;
+
+	ASSERT_NE(NULL, bar0);
+	EXPECT_EQ(RUNNING, dev_state(d))
+		TH_LOG("%s: opened in %s", when, state_name(dev_state(d)));
+	EXPECT_EQ(0, vdev_ctl(d, GUEST_CTL_MIGRATED)) TH_LOG("%s", when);
+	EXPECT_EQ(GUEST_ENG_IDLE, vdev_ctl(d, GUEST_CTL_ENG_STATUS))
+		TH_LOG("%s", when);
+	ASSERT_EQ(0, vdev_region_rw(d, d->cfg_off, cfg, sizeof(cfg), false));
+	EXPECT_EQ(0, memcmp(cfg, f->cfg, sizeof(cfg)))
+		TH_LOG("%s: config space not as new", when);
+	ASSERT_EQ(0, vdev_region_rw(d, d->bar0_off, bar0, d->bar0_size,
+				    false));
+	for (i = 0; i < d->bar0_size && bar0[i] == f->bar0[i]; i++)
+		;
+	EXPECT_EQ(d->bar0_size, i)
+		TH_LOG("%s: BAR0 byte 0x%llx is 0x%02x, was 0x%02x when new",
+		       when, (unsigned long long)i, bar0[i], f->bar0[i]);
+	free(bar0);
+	EXPECT_EQ(0, attr_value(d, "stats", "vram_pages"))
+		TH_LOG("%s: VRAM not empty", when);
+	ASSERT_EQ(0, vdev_vram_read(d, GUEST_DATA_VRAM, page, sizeof(page)));
+	EXPECT_EQ(0, memcmp(page, zero, sizeof(page)))
+		TH_LOG("%s: the last session's data is readable", when);
+}
+
+/*
+ * Every ordered pair of states, from RUNNING and back: what each arc
+ * gives is ctxmig_migration_test's; here it must all work again on a
+ * device that was closed in the middle of something.
+ */
+static void walk_every_arc(struct __test_metadata *_metadata, struct vdev *d,
+			   int *fd, const char *when)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < ARRAY_SIZE(fsm_states); i++) {
+		for (j = 0; j < ARRAY_SIZE(fsm_states); j++) {
+			uint32_t from = fsm_states[i], to = fsm_states[j];
+			int ret, tfd = -1;
+
+			ASSERT_EQ(0, vdev_set_state(d, from, &fd[0]))
+				TH_LOG("%s: RUNNING -> %s", when,
+				       state_name(from));
+			ret = vdev_set_state(d, to, &tfd);
+			close_fd(&tfd);
+			if (from == STOP_COPY && is_precopy(to)) {
+				EXPECT_EQ(-EINVAL, ret);
+				EXPECT_EQ(from, dev_state(d));
+			} else if (from == RESUMING && to != RESUMING) {
+				EXPECT_NE(0, ret);
+				EXPECT_EQ(ERROR, dev_state(d));
+			} else {
+				EXPECT_EQ(0, ret) TH_LOG("%s: %s -> %s: %s",
+							 when, state_name(from),
+							 state_name(to),
+							 strerror(-ret));
+				EXPECT_EQ(to, dev_state(d));
+			}
+			if (dev_state(d) == RESUMING || dev_state(d) == ERROR)
+				ret = vdev_reset(d);
+			else
+				ret = vdev_set_state(d, RUNNING, NULL);
+			EXPECT_EQ(0, ret) TH_LOG("%s: back from %s -> %s", when,
+						 state_name(from),
+						 state_name(to));
+			ASSERT_EQ(RUNNING, dev_state(d)) TH_LOG("%s", when);
+			close_fd(&fd[0]);
+		}
+	}
+}
+
+/*
+ * A long copy into system memory (@sys, GUEST_DATA_SIZE bytes) on an
+ * engine slowed to 100 steps a second: sixteen steps of DMA queued.
+ */
+static void queue_long_copy(struct __test_metadata *_metadata, struct gw *x,
+			    struct vdev *d, void *sys)
+{
+	struct guest_cmd c = {
+		.op = CTXMIG_OP_COPY, .src = GUEST_DATA_VA, .dst = SYS_VA,
+		.value = GUEST_DATA_SIZE,
+	};
+
+	ASSERT_EQ(0, vdev_map_dma(d, sys, SYS_IOVA, GUEST_DATA_SIZE));
+	ASSERT_EQ(0, guest_map_sysmem(&x->g, SYS_VA, SYS_IOVA,
+				      GUEST_DATA_SIZE))
+		TH_LOG("%s", x->g.why);
+	ASSERT_EQ(0, vdev_attr_write(d, "throttle", "1"));
+	ASSERT_EQ(0, guest_submit(&x->g, &c, 1, false)) TH_LOG("%s", x->g.why);
+}
+
+/* From RUNNING into @st (ERROR: a RESUMING -> STOP with no stream). */
+static void enter_state(struct __test_metadata *_metadata, struct vdev *d,
+			uint32_t st, int *fd)
+{
+	if (st != ERROR) {
+		ASSERT_EQ(0, vdev_set_state(d, st, fd));
+		ASSERT_EQ(st, dev_state(d));
+		ASSERT_EQ(opens_transfer(st), *fd >= 0);
+		return;
+	}
+	ASSERT_EQ(0, vdev_set_state(d, RESUMING, fd));
+	ASSERT_NE(0, vdev_set_state(d, STOP, NULL));
+	ASSERT_EQ(ERROR, dev_state(d));
+}
+
+enum { KEEP_FD, CLOSE_FD_FIRST, WORK_QUEUED, NVARIANTS };
+
+TEST_F_TIMEOUT(lifecycle, close_in_every_state, 600)
+{
+	static const char * const variants[] = {
+		"data_fd left open", "data_fd closed first", "work queued",
+	};
+	static const uint32_t states[] = {
+		RUNNING, STOP, RUNNING_P2P, STOP_COPY, RESUMING, PRE_COPY,
+		PRE_COPY_P2P, ERROR,
+	};
+	const uint8_t irq_line = 0x2a, command[2] = { 0x06, 0x00 };
+	struct vdev *d = &self->dev[0];
+	struct gw *x = &self->gw;
+	int *fd = &self->fd[0], *msi = &self->efd[0], *intx = &self->efd[1];
+	struct fresh f = {};
+	unsigned int i, v, sessions = 0;
+	char when[96] = "first open";
+	int ret;
+
+	self->sys = mmap(NULL, GUEST_DATA_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->sys);
+	ASSERT_EQ(0, vdev_track_create(d, "nv-ampere"));
+	for (i = 0; i <= ARRAY_SIZE(states); i++) {
+		for (v = 0; v < NVARIANTS; v++) {
+			uint32_t st;
+
+			ret = vdev_open(d);
+			ASSERT_EQ(0, ret) TH_LOG("%s: open: %s", when,
+						 strerror(-ret));
+			if (!sessions++)
+				fresh_take(_metadata, d, &f);
+			expect_fresh(_metadata, d, &f, when);
+			/* The last session's MSI eventfd is not used again. */
+			if (*msi >= 0) {
+				EXPECT_EQ(0, eventfd_count(*msi))
+					TH_LOG("%s: the old MSI eventfd fired", when);
+				close_fd(msi);
+			}
+			walk_every_arc(_metadata, d, fd, when);
+			gw_start(_metadata, x, d, 0x5eed2100 + sessions);
+
+			/* INTx is unmasked, whatever the last session did. */
+			ASSERT_EQ(0, irq_eventfd(d, VFIO_PCI_INTX_IRQ_INDEX,
+						 intx));
+			ASSERT_EQ(0, vdev_ctl_wr(d, GUEST_CTL_IRQ_ENABLE,
+						 CTXMIG_IRQ_FENCE));
+			run_batch(_metadata, x, 8, false);
+			EXPECT_LT(0, vdev_eventfd_wait(*intx, GUEST_TIMEOUT_MS))
+				TH_LOG("%s: no INTx", when);
+			close_fd(intx);
+			if (i == ARRAY_SIZE(states))
+				break;
+
+			/* Leave state behind: masks, eventfds, config. */
+			snprintf(when, sizeof(when), "after a close in %s, %s",
+				 state_name(states[i]), variants[v]);
+			ASSERT_EQ(0, intx_mask(d));
+			ASSERT_EQ(0, irq_eventfd(d, VFIO_PCI_MSI_IRQ_INDEX, msi));
+			run_batch(_metadata, x, 8, true);
+			EXPECT_LT(0, vdev_eventfd_wait(*msi, GUEST_TIMEOUT_MS));
+			ASSERT_EQ(0, vdev_region_rw(d, d->cfg_off + 0x3c,
+						    (void *)&irq_line, 1, true));
+			ASSERT_EQ(0, vdev_region_rw(d, d->cfg_off + 0x04,
+						    (void *)command, 2, true));
+			if (v == WORK_QUEUED)
+				queue_long_copy(_metadata, x, d, self->sys);
+
+			st = states[i];
+			enter_state(_metadata, d, st, fd);
+			if (v == CLOSE_FD_FIRST)
+				close_fd(fd);
+			vdev_close(d);
+			/* The session is over: its data_fd is dead. */
+			if (*fd >= 0) {
+				uint8_t b[64] = {};
+
+				EXPECT_EQ(-1, st == RESUMING || st == ERROR ?
+					  write(*fd, b, sizeof(b)) :
+					  read(*fd, b, sizeof(b)));
+				close_fd(fd);
+			}
+			EXPECT_EQ(0, vdev_attr_write(d, "throttle", "0"));
+			EXPECT_TRUE(attr_is(d, "migration_state", "running"))
+				TH_LOG("%s: a closed device not in RUNNING", when);
+			EXPECT_EQ(0, attr_value(d, "stats", "vram_pages"))
+				TH_LOG("%s: VRAM kept after the close", when);
+			eventfd_count(*msi);
+			gw_fini(x);
+		}
+	}
+	free(f.bar0);
+	TH_LOG("%u sessions", sessions);
 }
 
 /* ------------------------------------------------------ failed arcs */
