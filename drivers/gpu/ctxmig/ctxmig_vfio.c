@@ -37,6 +37,7 @@
 #include <linux/pci_regs.h>
 #include <linux/ktime.h>
 #include <linux/log2.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
@@ -349,6 +350,12 @@ static ssize_t ctxmig_rw(struct ctxmig_vgpu *vgpu, char __user *ubuf,
 			   (count >= 4 && !(*ppos % 4)) ? 4 :
 			   (count >= 2 && !(*ppos % 2)) ? 2 : 1;
 
+		/* As long as the region: yield, and let a killed user go. */
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
 		if (write && copy_from_user(buf, ubuf, n)) {
 			ret = -EFAULT;
 			break;

@@ -12,6 +12,7 @@
 #include <linux/file.h>
 #include <linux/ktime.h>
 #include <linux/pagemap.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
@@ -23,6 +24,14 @@
 #include "ctxmig_xlate.h"
 
 #define CTXMIG_MIGF_CHUNK	(64 * 1024)
+
+/*
+ * Pre-copy rounds one read() may run that send nothing.  Pages that are
+ * written again and again but never sent (page tables: the stop-copy part
+ * has the mappings instead) keep the dirty count up without giving a
+ * byte; the read then ends as at the temporary end of the stream.
+ */
+#define CTXMIG_READ_EMPTY_ROUNDS	2
 
 /* ---------------------------------------------------- migration files */
 
@@ -152,10 +161,21 @@ out:
 	return ret;
 }
 
+/*
+ * A read() copies what the writer holds and produces more while the
+ * reader has room.  Its work is bounded by the bytes it returns plus
+ * CTXMIG_READ_EMPTY_ROUNDS rounds that found nothing to send (each a pass
+ * over the pages written since the last one); it yields between steps and
+ * a fatal signal ends it.  In pre-copy, a read that produced nothing
+ * returns -ENOMSG, the temporary end of stream of vfio.h (QEMU then asks
+ * again later; it fails the migration on any other error), never in
+ * STOP_COPY.
+ */
 static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
 				size_t len, loff_t *pos)
 {
 	struct ctxmig_migf *migf = filp->private_data;
+	unsigned int empty = 0;
 	ssize_t done = 0;
 	int ret = 0;
 
@@ -192,6 +212,11 @@ static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
 		}
 		if (migf->idle && done)
 			break;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
 		sent = ctxmig_save_read_pages(migf, buf, len);
 		if (sent < 0) {
 			migf->err = sent;
@@ -207,6 +232,8 @@ static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
 		if (migf_buffered(migf))
 			continue;	/* pages that went through the writer */
 		mutex_lock(&migf->vgpu->gpu_lock);
+		if (migf->save.precopy && !migf->stop_copy)
+			migf->vgpu->stats.precopy_steps++;
 		if (ctxmig_fail(migf->vgpu, CTXMIG_FAIL_SAVE_STEP))
 			ret = ctxmig_ir_set_error(&migf->save.error, -EIO,
 						  "fault injected at save_step");
@@ -227,12 +254,15 @@ static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
 		} else {
 			migf->done = ret == CTXMIG_SAVE_DONE;
 			migf->idle = ret == CTXMIG_SAVE_IDLE;
+			ret = 0;
 			/* Pre-copy with nothing to send: a temporary end. */
-			if (migf->idle && !done && !migf_buffered(migf)) {
-				ret = -ENOMSG;
+			if (migf->save.precopy && !migf->stop_copy &&
+			    !migf_buffered(migf) &&
+			    (migf->idle || ++empty >= CTXMIG_READ_EMPTY_ROUNDS)) {
+				if (!done)
+					ret = -ENOMSG;
 				break;
 			}
-			ret = 0;
 		}
 	}
 out:
@@ -308,6 +338,11 @@ static ssize_t ctxmig_resume_write(struct file *filp, const char __user *buf,
 	while (len) {
 		size_t n = min_t(size_t, len, CTXMIG_MIGF_CHUNK);
 
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
 		if (copy_from_user(migf->bounce, buf, n)) {
 			ret = -EFAULT;
 			break;

@@ -77,12 +77,14 @@ static ssize_t stats_show(struct device *dev, struct device_attribute *attr,
 	n = sysfs_emit(buf,
 		       "saves %llu\nsave_errors %llu\nbytes_saved %llu\n"
 		       "restores %llu\nrestore_errors %llu\nbytes_restored %llu\n"
+		       "precopy_steps %llu\n"
 		       "precopy_us %llu\nstopcopy_us %llu\nrestore_us %llu\n"
 		       "migrated %u\ncommands %llu\ninterrupts %llu\n"
 		       "vram_pages %llu\nvram_dirty_pages %llu\n"
 		       "engine %s\nlast_error %s\n",
 		       st->saves, st->save_errors, st->bytes_saved,
 		       st->restores, st->restore_errors, st->bytes_restored,
+		       st->precopy_steps,
 		       st->precopy_ns / 1000, st->stopcopy_ns / 1000,
 		       st->restore_ns / 1000, vgpu->gpu.migrated,
 		       eng->executed, eng->irqs, vgpu->gpu.vram.present,

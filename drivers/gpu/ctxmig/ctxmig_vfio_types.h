@@ -46,6 +46,9 @@ enum ctxmig_fail_at {
  * @restore_errors: restores that failed.
  * @bytes_saved: stream bytes of saves, all of them.
  * @bytes_restored: stream bytes of restores.
+ * @precopy_steps: translator steps run by pre-copy reads (the work a read
+ *	does besides copying: each fills the writer, or is a pass over the
+ *	pages written since the last one that found nothing to send).
  * @precopy_ns: time in pre-copy of the last save.
  * @stopcopy_ns: time from stop-copy to the end of the last save.
  * @restore_ns: time from RESUMING to the end of the last restore.
@@ -65,6 +68,7 @@ struct ctxmig_vgpu_stats {
 	u64 restore_errors;
 	u64 bytes_saved;
 	u64 bytes_restored;
+	u64 precopy_steps;
 	u64 precopy_ns;
 	u64 stopcopy_ns;
 	u64 restore_ns;

@@ -33,6 +33,12 @@
  *                              a doorbell in PRE_COPY_P2P runs nothing on
  *                              the source; its commands travel in the
  *                              stream and run on another model
+ *  lifecycle.precopy_read_bounded
+ *                              while a thread rewrites the guest's page
+ *                              tables through a BAR2 mapping, a pre-copy
+ *                              read() that finds nothing to send returns
+ *                              ENOMSG after at most two steps (counted
+ *                              in sysfs), and SIGKILL ends a reader
  *
  * Waits poll with deadlines (the VM runs under TCG); where a test shows
  * that something does not happen it watches for a while and then checks
@@ -41,6 +47,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +58,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include <linux/ctxmig.h>
 #include <linux/vfio.h>
@@ -62,6 +72,8 @@
 #define SYS_IOVA	0x40000000ULL
 #define SYS_VA		0x20000000ULL
 #define BAD_VA		0x30000000ULL
+#define SPREAD_VA	0x40000000ULL	/* mappings 2 MiB apart */
+#define SPREAD_MAPS	256
 
 #define ERROR		VFIO_DEVICE_STATE_ERROR
 #define STOP		VFIO_DEVICE_STATE_STOP
@@ -937,6 +949,150 @@ TEST_F_TIMEOUT(lifecycle, p2p_doorbell_migrates, 180)
 	/* The commands the doorbell exposed run on the target. */
 	restore_into(_metadata, &self->s, dst);
 	gw_moved(_metadata, x, dst);
+}
+
+/* --------------------------------------------------- bounded reads */
+
+struct hammer {
+	uint64_t *p;		/* the mapping: accessed as device memory */
+	size_t pages;
+	bool stop;
+	uint64_t writes;	/* rounds over all pages */
+};
+
+static uint64_t load64(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static void store64(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/* Run the caller on CPU @cpu, if there is one (the VM has two). */
+static void pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * Rewrite pages through a BAR2 mapping, each with its own value, round
+ * after round, on another CPU than the reader's: every write after
+ * pre-copy went past a page faults and marks it again.
+ */
+static void *hammer_run(void *arg)
+{
+	struct hammer *h = arg;
+	size_t i;
+
+	pin_to(1);
+	while (!__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE)) {
+		for (i = 0; i < h->pages; i++)
+			store64(&h->p[i * 512], load64(&h->p[i * 512]));
+		store64(&h->writes, h->writes + 1);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(lifecycle, precopy_read_bounded, 180)
+{
+	struct vdev *d = &self->dev[0];
+	struct gw *x = &self->gw;
+	int *pfd = &self->fd[0];
+	struct hammer h = {};
+	unsigned int i, nomsg = 0;
+	uint64_t writes, end;
+	int pipefd[2], status = 0;
+	pthread_t th;
+	pid_t child, got = 0;
+	uint8_t *buf;
+	char c;
+
+	open_dev(_metadata, d, "amd-gfx9");
+	gw_start(_metadata, x, d, 0x5eed2600);
+	/* A table for each of many mappings: a pass has many to go over. */
+	for (i = 0; i < SPREAD_MAPS; i++)
+		ASSERT_EQ(0, guest_map_vram(&x->g, SPREAD_VA + i * (2ULL << 20),
+					    GUEST_DATA_VRAM, 4096))
+			TH_LOG("%s", x->g.why);
+	/* Every page of the guest's page tables. */
+	ASSERT_EQ(GUEST_PT_BASE, guest_pt_root(&x->g));
+	self->map_len = x->g.pt_next - GUEST_PT_BASE;
+	self->map = vdev_vram_mmap(d, GUEST_PT_BASE, self->map_len);
+	ASSERT_NE(NULL, self->map) TH_LOG("mmap: %s", strerror(errno));
+	buf = malloc(1 << 16);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, vdev_set_state(d, PRE_COPY, pfd));
+	ASSERT_LE(0, *pfd);
+	precopy_drain(_metadata, &self->s, *pfd);
+
+	/* The page tables, rewritten through the mapping meanwhile. */
+	pin_to(0);
+	h.p = self->map;
+	h.pages = self->map_len / 4096;
+	ASSERT_EQ(0, pthread_create(&th, NULL, hammer_run, &h));
+	while (load64(&h.writes) < 1000)
+		usleep(1000);
+	writes = load64(&h.writes);
+	for (i = 0; i < 64; i++) {
+		long long steps = attr_value(d, "stats", "precopy_steps");
+		ssize_t n = read(*pfd, buf, 1 << 16);
+		int err = errno;
+
+		/* Nothing sent costs a bounded number of passes. */
+		ASSERT_LE(0, steps);
+		steps = attr_value(d, "stats", "precopy_steps") - steps;
+		if (n < 0) {
+			EXPECT_EQ(ENOMSG, err) TH_LOG("read %u", i);
+			EXPECT_GE(2, steps) TH_LOG("read %u: %lld steps for nothing",
+						   i, steps);
+			nomsg++;
+		}
+	}
+	EXPECT_LT(writes, load64(&h.writes))
+		TH_LOG("the pages were not rewritten");
+	EXPECT_LT(0, nomsg);
+
+	/* A reader killed while the page is still being rewritten. */
+	ASSERT_EQ(0, pipe(pipefd));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		close(pipefd[0]);
+		if (write(pipefd[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			if (read(*pfd, buf, 1 << 16) < 0 && errno != ENOMSG)
+				_exit(2);
+	}
+	close(pipefd[1]);
+	EXPECT_EQ(1, read(pipefd[0], &c, 1));
+	close(pipefd[0]);
+	usleep(100000);
+	ASSERT_EQ(0, kill(child, SIGKILL));
+	end = now_ms() + 10000;
+	while (!got && now_ms() < end) {
+		got = waitpid(child, &status, WNOHANG);
+		if (!got)
+			usleep(10000);
+	}
+	EXPECT_EQ(child, got) TH_LOG("SIGKILL did not end the reader");
+	__atomic_store_n(&h.stop, true, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	if (got != child)
+		waitpid(child, &status, 0);
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	free(buf);
+
+	/* The page-table page goes with the stop-copy part as mappings. */
+	ASSERT_EQ(0, vdev_set_state(d, RUNNING, NULL));
+	run_batch(_metadata, x, 16, true);
+	check_data(_metadata, x, d);
 }
 
 int main(int argc, char **argv)

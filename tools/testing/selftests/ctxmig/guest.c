@@ -1170,6 +1170,11 @@ int guest_fork(struct guest *to, const struct guest *from, struct vdev *dev)
 	return guest_recover(to);
 }
 
+uint64_t guest_pt_root(const struct guest *g)
+{
+	return g->shadow ? g->model->pt_root(g->shadow) : UINT64_MAX;
+}
+
 int guest_map_vram(struct guest *g, uint64_t va, uint64_t vram,
 		   uint64_t size)
 {
