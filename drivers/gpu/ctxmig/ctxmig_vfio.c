@@ -500,6 +500,8 @@ static int ctxmig_set_irqs(struct ctxmig_vgpu *vgpu, u32 flags, u32 index,
 		ctx = &vgpu->intx;
 	else if (index == VFIO_PCI_MSI_IRQ_INDEX)
 		ctx = &vgpu->msi;
+	else if (index == VFIO_PCI_REQ_IRQ_INDEX)
+		ctx = &vgpu->req;
 	else
 		return -EINVAL;
 
@@ -603,6 +605,9 @@ static long ctxmig_ioctl(struct vfio_device *vdev, unsigned int cmd,
 			info.flags = VFIO_IRQ_INFO_EVENTFD |
 				     VFIO_IRQ_INFO_NORESIZE;
 			info.count = 1;
+		} else if (info.index == VFIO_PCI_REQ_IRQ_INDEX) {
+			info.flags = VFIO_IRQ_INFO_EVENTFD;
+			info.count = 1;
 		}
 		return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
 	}
@@ -693,6 +698,7 @@ static void ctxmig_session_end(struct ctxmig_vgpu *vgpu)
 	mutex_lock(&vgpu->gpu_lock);
 	ctxmig_irq_put(&vgpu->intx);
 	ctxmig_irq_put(&vgpu->msi);
+	ctxmig_irq_put(&vgpu->req);
 	vgpu->intx_masked = false;
 	ctxmig_vram_set_mapped(&vgpu->gpu.vram, false);
 	ctxmig_gpu_reset(&vgpu->gpu);
@@ -805,6 +811,29 @@ static void ctxmig_close_device(struct vfio_device *vdev)
 	ctxmig_state_mutex_unlock(vgpu);
 }
 
+/*
+ * The mdev is being removed while a user has it open (or BAR2 mapped):
+ * ask the user to let it go, as vfio-pci's request does.  The core calls
+ * this again every ten seconds until the device is closed.
+ */
+static void ctxmig_request(struct vfio_device *vdev, unsigned int count)
+{
+	struct ctxmig_vgpu *vgpu = to_vgpu(vdev);
+
+	mutex_lock(&vgpu->gpu_lock);
+	if (vgpu->req) {
+		if (!(count % 10))
+			dev_notice_ratelimited(vdev->dev,
+					       "relaying device request to user (#%u)\n",
+					       count);
+		eventfd_signal(vgpu->req);
+	} else if (!count) {
+		dev_warn(vdev->dev,
+			 "no device request channel registered, blocked until released by user\n");
+	}
+	mutex_unlock(&vgpu->gpu_lock);
+}
+
 static const struct vfio_device_ops ctxmig_dev_ops = {
 	.name = "ctxmig",
 	.init = ctxmig_init_dev,
@@ -814,6 +843,7 @@ static const struct vfio_device_ops ctxmig_dev_ops = {
 	.write = ctxmig_write,
 	.mmap = ctxmig_mmap,
 	.ioctl = ctxmig_ioctl,
+	.request = ctxmig_request,
 	.bind_iommufd = vfio_iommufd_emulated_bind,
 	.unbind_iommufd = vfio_iommufd_emulated_unbind,
 	.attach_ioas = vfio_iommufd_emulated_attach_ioas,

@@ -128,6 +128,7 @@ struct ctxmig_migf {
  * @bar_mask: size masks of BAR0 and BAR2, for sizing writes.
  * @intx: INTx trigger, or NULL.
  * @msi: MSI trigger, or NULL.
+ * @req: device request trigger (VFIO_PCI_REQ_IRQ_INDEX), or NULL.
  * @intx_masked: INTx masked by the user.
  * @open: a user has the device open, or is opening or closing it (under
  *	@gpu_lock): its VRAM size and VA width are fixed until the last close.
@@ -154,6 +155,7 @@ struct ctxmig_vgpu {
 	u64 bar_mask[VFIO_PCI_NUM_REGIONS];
 	struct eventfd_ctx *intx;
 	struct eventfd_ctx *msi;
+	struct eventfd_ctx *req;
 	bool intx_masked;
 	bool open;
 	enum vfio_device_mig_state state;

@@ -39,6 +39,9 @@
  *                              read() that finds nothing to send returns
  *                              ENOMSG after at most two steps (counted
  *                              in sysfs), and SIGKILL ends a reader
+ *  lifecycle.request_on_remove the device request eventfd fires when an
+ *                              open, mapped mdev is removed; the removal
+ *                              completes once the device is closed
  *
  * Waits poll with deadlines (the VM runs under TCG); where a test shows
  * that something does not happen it watches for a while and then checks
@@ -67,6 +70,7 @@
 #include "guest.h"
 #include "workload.h"
 
+#define MDEV_DEVICES	"/sys/bus/mdev/devices"
 #define NSTATES		8	/* enum vfio_device_mig_state */
 #define WATCH_MS	300	/* how long "nothing happens" is watched */
 #define SYS_IOVA	0x40000000ULL
@@ -1093,6 +1097,59 @@ TEST_F_TIMEOUT(lifecycle, precopy_read_bounded, 180)
 	ASSERT_EQ(0, vdev_set_state(d, RUNNING, NULL));
 	run_batch(_metadata, x, 16, true);
 	check_data(_metadata, x, d);
+}
+
+/* ------------------------------------------------------ device request */
+
+struct remover {
+	struct vdev *d;
+	int ret;
+	bool done;
+};
+
+static void *remover_run(void *arg)
+{
+	struct remover *r = arg;
+
+	r->ret = vdev_remove(r->d);
+	__atomic_store_n(&r->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(lifecycle, request_on_remove, 120)
+{
+	struct vfio_irq_info ii = {
+		.argsz = sizeof(ii),
+		.index = VFIO_PCI_REQ_IRQ_INDEX,
+	};
+	static struct remover r;
+	struct vdev *d = &self->dev[1];
+	char path[256];
+	pthread_t th;
+
+	open_dev(_metadata, d, "intel-gen12");
+	ASSERT_EQ(0, ioctl(d->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii));
+	ASSERT_EQ(1, ii.count);
+	EXPECT_EQ(VFIO_IRQ_INFO_EVENTFD, ii.flags);
+	ASSERT_EQ(0, irq_eventfd(d, VFIO_PCI_REQ_IRQ_INDEX, &self->efd[0]));
+	self->map_len = 4096;
+	self->map = vdev_vram_mmap(d, 0, self->map_len);
+	ASSERT_NE(NULL, self->map);
+
+	/* Removal waits for the user, and asks it to let go. */
+	r.d = d;
+	ASSERT_EQ(0, pthread_create(&th, NULL, remover_run, &r));
+	EXPECT_LT(0, vdev_eventfd_wait(self->efd[0], 10000))
+		TH_LOG("no device request");
+	EXPECT_FALSE(__atomic_load_n(&r.done, __ATOMIC_ACQUIRE))
+		TH_LOG("removed while open: %d", r.ret);
+	munmap(self->map, self->map_len);
+	self->map = NULL;
+	vdev_close(d);
+	pthread_join(th, NULL);
+	EXPECT_EQ(0, r.ret) TH_LOG("remove: %s", strerror(-r.ret));
+	snprintf(path, sizeof(path), MDEV_DEVICES "/%s", d->uuid);
+	EXPECT_NE(0, access(path, F_OK)) TH_LOG("%s still there", path);
 }
 
 int main(int argc, char **argv)
