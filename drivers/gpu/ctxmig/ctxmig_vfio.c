@@ -37,6 +37,7 @@
 #include <linux/pci_regs.h>
 #include <linux/ktime.h>
 #include <linux/log2.h>
+#include <linux/overflow.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
@@ -282,7 +283,7 @@ static u64 ctxmig_region_size(struct ctxmig_vgpu *vgpu, u32 index)
 	return 0;
 }
 
-/* One access of at most 4 bytes (config, BAR0) or a page (BAR2). */
+/* One access of at most 4 bytes (config, BAR0) or inside a page (BAR2). */
 static ssize_t ctxmig_access(struct ctxmig_vgpu *vgpu, u8 *buf, size_t count,
 			     loff_t pos, bool write)
 {
@@ -321,8 +322,13 @@ static ssize_t ctxmig_access(struct ctxmig_vgpu *vgpu, u8 *buf, size_t count,
 		}
 		break;
 	case VFIO_PCI_BAR2_REGION_INDEX:
-		ret = write ? ctxmig_vram_write(&vgpu->gpu.vram, off, buf, count) :
-			      ctxmig_vram_read(&vgpu->gpu.vram, off, buf, count);
+		/* ctxmig's reserved area: the guest may read it, not write it. */
+		if (write && off + count > vgpu->gpu.guest_size)
+			ret = -EPERM;
+		else if (write)
+			ret = ctxmig_vram_write(&vgpu->gpu.vram, off, buf, count);
+		else
+			ret = ctxmig_vram_read(&vgpu->gpu.vram, off, buf, count);
 		break;
 	default:
 		ret = -EINVAL;
@@ -346,7 +352,8 @@ static ssize_t ctxmig_rw(struct ctxmig_vgpu *vgpu, char __user *ubuf,
 		return -ENOMEM;
 	while (count) {
 		size_t n = index == VFIO_PCI_BAR2_REGION_INDEX ?
-			   min_t(size_t, count, PAGE_SIZE) :
+			   min_t(size_t, count,
+				 PAGE_SIZE - (*ppos & ~PAGE_MASK)) :
 			   (count >= 4 && !(*ppos % 4)) ? 4 :
 			   (count >= 2 && !(*ppos % 2)) ? 2 : 1;
 
@@ -401,9 +408,13 @@ static ssize_t ctxmig_rw(struct ctxmig_vgpu *vgpu, char __user *ubuf,
 static vm_fault_t ctxmig_bar2_fault(struct vm_fault *vmf)
 {
 	struct ctxmig_vgpu *vgpu = vmf->vma->vm_private_data;
-	void *page = ctxmig_vram_get(&vgpu->gpu.vram,
-				     vmf->pgoff - CTXMIG_BAR2_PGOFF);
+	u64 pfn = vmf->pgoff - CTXMIG_BAR2_PGOFF;
+	void *page;
 
+	/* Only the guest's part can be mapped; nothing else is there. */
+	if (pfn >= READ_ONCE(vgpu->gpu.guest_size) >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+	page = ctxmig_vram_get(&vgpu->gpu.vram, pfn);
 	if (!page)
 		return VM_FAULT_OOM;
 	/* Read-only (write notify): a write comes back to pfn_mkwrite. */
@@ -434,10 +445,15 @@ static void ctxmig_bar2_wprotect(void *priv, u64 pfn, u64 npages)
 			    npages << PAGE_SHIFT, true);
 }
 
+/*
+ * Only the guest's part of BAR2, [0, guest_size), may be mapped (the
+ * region's sparse mmap capability says so): ctxmig's reserved area above
+ * it is read through the region, never written by the guest.
+ */
 static int ctxmig_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 {
 	struct ctxmig_vgpu *vgpu = to_vgpu(vdev);
-	u64 pages = vgpu->gpu.vram_size >> PAGE_SHIFT;
+	u64 pages = READ_ONCE(vgpu->gpu.guest_size) >> PAGE_SHIFT;
 	u64 first = vma->vm_pgoff - CTXMIG_BAR2_PGOFF;
 
 	if (!CTXMIG_BAR2_MMAP ||
@@ -550,6 +566,60 @@ static int ctxmig_set_irqs(struct ctxmig_vgpu *vgpu, u32 flags, u32 index,
 	return ret;
 }
 
+/*
+ * BAR2 is mappable only in its guest part: a sparse mmap capability with
+ * the one area [0, guest_size), as vfio-pci and nvgrace-gpu describe
+ * theirs.
+ */
+static int ctxmig_region_info(struct ctxmig_vgpu *vgpu,
+			      struct vfio_region_info __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
+	struct vfio_info_cap caps = { .buf = NULL, .size = 0 };
+	struct vfio_region_info info;
+	int ret;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_REGIONS)
+		return -EINVAL;
+	info.offset = (u64)info.index << CTXMIG_OFFSET_SHIFT;
+	info.size = ctxmig_region_size(vgpu, info.index);
+	info.flags = info.size ? VFIO_REGION_INFO_FLAG_READ |
+				 VFIO_REGION_INFO_FLAG_WRITE : 0;
+	info.cap_offset = 0;
+	if (info.index == VFIO_PCI_BAR2_REGION_INDEX && CTXMIG_BAR2_MMAP) {
+		DEFINE_RAW_FLEX(struct vfio_region_info_cap_sparse_mmap, sparse,
+				areas, 1);
+
+		info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
+		sparse->header.id = VFIO_REGION_INFO_CAP_SPARSE_MMAP;
+		sparse->header.version = 1;
+		sparse->nr_areas = 1;
+		sparse->areas[0].offset = 0;
+		sparse->areas[0].size = READ_ONCE(vgpu->gpu.guest_size);
+		ret = vfio_info_add_capability(&caps, &sparse->header,
+					       struct_size(sparse, areas, 1));
+		if (ret)
+			return ret;
+	}
+	if (caps.size) {
+		info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
+		if (info.argsz < sizeof(info) + caps.size) {
+			info.argsz = sizeof(info) + caps.size;
+		} else {
+			vfio_info_cap_shift(&caps, sizeof(info));
+			if (copy_to_user(arg + 1, caps.buf, caps.size)) {
+				kfree(caps.buf);
+				return -EFAULT;
+			}
+			info.cap_offset = sizeof(info);
+		}
+		kfree(caps.buf);
+	}
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
 static long ctxmig_ioctl(struct vfio_device *vdev, unsigned int cmd,
 			 unsigned long arg)
 {
@@ -571,22 +641,8 @@ static long ctxmig_ioctl(struct vfio_device *vdev, unsigned int cmd,
 		info.num_irqs = VFIO_PCI_NUM_IRQS;
 		return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
 	}
-	case VFIO_DEVICE_GET_REGION_INFO: {
-		struct vfio_region_info info;
-
-		minsz = offsetofend(struct vfio_region_info, offset);
-		if (copy_from_user(&info, uarg, minsz))
-			return -EFAULT;
-		if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_REGIONS)
-			return -EINVAL;
-		info.offset = (u64)info.index << CTXMIG_OFFSET_SHIFT;
-		info.size = ctxmig_region_size(vgpu, info.index);
-		info.flags = info.size ? VFIO_REGION_INFO_FLAG_READ |
-					 VFIO_REGION_INFO_FLAG_WRITE : 0;
-		if (info.index == VFIO_PCI_BAR2_REGION_INDEX && CTXMIG_BAR2_MMAP)
-			info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
-		return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
-	}
+	case VFIO_DEVICE_GET_REGION_INFO:
+		return ctxmig_region_info(vgpu, uarg);
 	case VFIO_DEVICE_GET_IRQ_INFO: {
 		struct vfio_irq_info info;
 

@@ -42,6 +42,10 @@
  *  lifecycle.request_on_remove the device request eventfd fires when an
  *                              open, mapped mdev is removed; the removal
  *                              completes once the device is closed
+ *  lifecycle.reserved_area     the top of BAR2 (ctxmig's) reads but does
+ *                              not write (EPERM) or map (EINVAL); the
+ *                              sparse mmap capability lists the guest's
+ *                              part, whose last page migrates
  *
  * Waits poll with deadlines (the VM runs under TCG); where a test shows
  * that something does not happen it watches for a while and then checks
@@ -1150,6 +1154,125 @@ TEST_F_TIMEOUT(lifecycle, request_on_remove, 120)
 	EXPECT_EQ(0, r.ret) TH_LOG("remove: %s", strerror(-r.ret));
 	snprintf(path, sizeof(path), MDEV_DEVICES "/%s", d->uuid);
 	EXPECT_NE(0, access(path, F_OK)) TH_LOG("%s still there", path);
+}
+
+/* ------------------------------------------------------ reserved area */
+
+/* BAR2's sparse mmap capability: its areas, or -errno. */
+static int bar2_sparse(struct vdev *d, struct vfio_region_sparse_mmap_area *a,
+		       uint32_t *n)
+{
+	struct vfio_region_info *ri = calloc(1, sizeof(*ri));
+	struct vfio_info_cap_header *h;
+	uint32_t off, i;
+	int ret = -ENOENT;
+
+	if (!ri)
+		return -ENOMEM;
+	ri->argsz = sizeof(*ri);
+	ri->index = VFIO_PCI_BAR2_REGION_INDEX;
+	if (ioctl(d->fd, VFIO_DEVICE_GET_REGION_INFO, ri))
+		goto out_errno;
+	if (!(ri->flags & VFIO_REGION_INFO_FLAG_CAPS) ||
+	    ri->argsz <= sizeof(*ri))
+		goto out;
+	ri = realloc(ri, ri->argsz);
+	if (!ri)
+		return -ENOMEM;
+	if (ioctl(d->fd, VFIO_DEVICE_GET_REGION_INFO, ri))
+		goto out_errno;
+	for (off = ri->cap_offset; off; off = h->next) {
+		struct vfio_region_info_cap_sparse_mmap *s;
+
+		if (off + sizeof(*h) > ri->argsz)
+			break;
+		h = (void *)((uint8_t *)ri + off);
+		if (h->id != VFIO_REGION_INFO_CAP_SPARSE_MMAP)
+			continue;
+		s = (void *)h;
+		if (h->version != 1 || off + sizeof(*s) > ri->argsz ||
+		    off + sizeof(*s) + s->nr_areas * sizeof(*a) > ri->argsz) {
+			ret = -EINVAL;
+			break;
+		}
+		for (i = 0; i < s->nr_areas && i < *n; i++)
+			a[i] = s->areas[i];
+		*n = s->nr_areas;
+		ret = 0;
+		break;
+	}
+	goto out;
+out_errno:
+	ret = -errno;
+out:
+	free(ri);
+	return ret;
+}
+
+TEST_F_TIMEOUT(lifecycle, reserved_area, 120)
+{
+	struct vdev *src = &self->dev[0], *dst = &self->dev[1];
+	struct vfio_region_sparse_mmap_area a[4];
+	uint8_t page[4096], want[4096], *map;
+	uint32_t n = ARRAY_SIZE(a);
+	uint64_t guest, at;
+	int *fd = &self->fd[0];
+	void *bad;
+	ssize_t w;
+
+	open_dev(_metadata, src, "amd-gfx9");
+	open_dev(_metadata, dst, "intel-gen12");
+	guest = guest_part(src->bar2_size);
+
+	/* Only the guest's part is mappable, and says so. */
+	ASSERT_EQ(0, bar2_sparse(src, a, &n));
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(0, a[0].offset);
+	EXPECT_EQ(guest, a[0].size);
+	bad = mmap(NULL, 4096, PROT_READ, MAP_SHARED, src->fd,
+		   src->bar2_off + guest);
+	EXPECT_EQ(MAP_FAILED, bad);
+	EXPECT_EQ(EINVAL, errno);
+	bad = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, src->fd,
+		   src->bar2_off + guest - 4096);
+	EXPECT_EQ(MAP_FAILED, bad);
+	bad = mmap(NULL, 4096, PROT_READ, MAP_SHARED, src->fd,
+		   src->bar2_off + src->bar2_size - 4096);
+	EXPECT_EQ(MAP_FAILED, bad);
+
+	/* ctxmig's part reads, and refuses writes: none is lost silently. */
+	EXPECT_EQ(sizeof(page), pread(src->fd, page, sizeof(page),
+				      src->bar2_off + guest));
+	EXPECT_EQ(sizeof(page), pread(src->fd, page, sizeof(page),
+				      src->bar2_off + src->bar2_size - 4096));
+	EXPECT_EQ(-1, pwrite(src->fd, page, 4, src->bar2_off + guest));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, pwrite(src->fd, page, 4,
+			     src->bar2_off + src->bar2_size - 4));
+	EXPECT_EQ(EPERM, errno);
+	memset(want, 0x3c, sizeof(want));
+	w = pwrite(src->fd, want, 8, src->bar2_off + guest - 4);
+	EXPECT_EQ(4, w) TH_LOG("a write across the boundary: %zd", w);
+
+	/* The guest's last page, written both ways, reaches the target. */
+	self->map_len = guest;
+	self->map = vdev_vram_mmap(src, 0, self->map_len);
+	ASSERT_NE(NULL, self->map) TH_LOG("mmap: %s", strerror(errno));
+	map = self->map;
+	at = guest - sizeof(want);
+	for (n = 0; n < sizeof(want) - 4; n++)
+		want[n] = n * 7 + 1;
+	memcpy(map + at, want, 2048);
+	ASSERT_EQ(0, vdev_vram_write(src, at + 2048, want + 2048,
+				     sizeof(want) - 2048 - 4));
+	ASSERT_EQ(0, vdev_set_state(src, STOP_COPY, fd));
+	ASSERT_LE(0, *fd);
+	stream_to_eof(_metadata, &self->s, *fd);
+	close_fd(fd);
+	ASSERT_EQ(0, vdev_set_state(src, RUNNING, NULL));
+	restore_into(_metadata, &self->s, dst);
+	ASSERT_EQ(0, vdev_vram_read(dst, at, page, sizeof(page)));
+	EXPECT_EQ(0, memcmp(page, want, sizeof(page)));
 }
 
 int main(int argc, char **argv)
