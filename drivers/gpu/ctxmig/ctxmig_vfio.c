@@ -37,7 +37,9 @@
 #include <linux/pci_regs.h>
 #include <linux/ktime.h>
 #include <linux/log2.h>
+#include <linux/memcontrol.h>
 #include <linux/overflow.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
@@ -125,6 +127,7 @@ static void ctxmig_run_work(struct work_struct *work)
 {
 	struct ctxmig_vgpu *vgpu = container_of(work, struct ctxmig_vgpu,
 						run_work);
+	struct mem_cgroup *old;
 	u32 budget;
 	int n;
 
@@ -133,7 +136,10 @@ static void ctxmig_run_work(struct work_struct *work)
 		budget = vgpu->throttle ?
 			 min_t(u32, vgpu->throttle, CTXMIG_RUN_BATCH) :
 			 CTXMIG_RUN_BATCH;
+		/* VRAM the engine allocates is charged as the user's writes are. */
+		old = set_active_memcg(vgpu->memcg);
 		n = vgpu->running ? ctxmig_gpu_run(&vgpu->gpu, 0, budget) : 0;
+		set_active_memcg(old);
 		mutex_unlock(&vgpu->gpu_lock);
 		if (n < 0)
 			dev_dbg(vgpu->vdev.dev, "engine error: %s\n",
@@ -786,6 +792,9 @@ static int ctxmig_open_device(struct vfio_device *vdev)
 	vgpu->open = true;
 	mutex_unlock(&vgpu->gpu_lock);
 	ctxmig_session_end(vgpu);
+	mutex_lock(&vgpu->gpu_lock);
+	vgpu->memcg = get_mem_cgroup_from_mm(current->mm);
+	mutex_unlock(&vgpu->gpu_lock);
 	ctxmig_engine_sync(vgpu);
 	ctxmig_state_mutex_unlock(vgpu);
 	return 0;
@@ -862,6 +871,8 @@ static void ctxmig_close_device(struct vfio_device *vdev)
 	mutex_lock(&vgpu->state_mutex);
 	ctxmig_session_end(vgpu);
 	mutex_lock(&vgpu->gpu_lock);
+	mem_cgroup_put(vgpu->memcg);
+	vgpu->memcg = NULL;
 	vgpu->open = false;
 	mutex_unlock(&vgpu->gpu_lock);
 	ctxmig_state_mutex_unlock(vgpu);

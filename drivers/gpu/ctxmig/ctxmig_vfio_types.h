@@ -20,6 +20,7 @@
 #define CTXMIG_CONFIG_SIZE	256
 
 struct eventfd_ctx;
+struct mem_cgroup;
 struct ctxmig_vgpu;
 
 /*
@@ -120,10 +121,12 @@ struct ctxmig_migf {
  * @vdev: the VFIO device.
  * @model: what it emulates.
  * @gpu: the emulated GPU.
- * @gpu_lock: guards @gpu, @running and the interrupt triggers.
+ * @gpu_lock: guards @gpu, @running, @memcg and the interrupt triggers.
  * @run_work: executes commands while @running.
  * @running: the device is open and its migration state lets the engine
  *	execute (RUNNING, PRE_COPY; see ctxmig_engine_sync()).
+ * @memcg: the opener's memory cgroup, which the engine's allocations are
+ *	charged to, or NULL (under @gpu_lock).
  * @config: PCI config space.
  * @bar_mask: size masks of BAR0 and BAR2, for sizing writes.
  * @intx: INTx trigger, or NULL.
@@ -151,6 +154,7 @@ struct ctxmig_vgpu {
 	struct mutex gpu_lock;		/* the device, innermost */
 	struct work_struct run_work;
 	bool running;
+	struct mem_cgroup *memcg;
 	u8 config[CTXMIG_CONFIG_SIZE];
 	u64 bar_mask[VFIO_PCI_NUM_REGIONS];
 	struct eventfd_ctx *intx;

@@ -46,6 +46,10 @@
  *                              not write (EPERM) or map (EINVAL); the
  *                              sparse mmap capability lists the guest's
  *                              part, whose last page migrates
+ *  lifecycle.engine_memory_charged
+ *                              VRAM the engine allocates (a copy into
+ *                              pages never written) is charged to the
+ *                              memory cgroup of the device's opener
  *
  * Waits poll with deadlines (the VM runs under TCG); where a test shows
  * that something does not happen it watches for a while and then checks
@@ -65,6 +69,8 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <linux/ctxmig.h>
@@ -1273,6 +1279,90 @@ TEST_F_TIMEOUT(lifecycle, reserved_area, 120)
 	restore_into(_metadata, &self->s, dst);
 	ASSERT_EQ(0, vdev_vram_read(dst, at, page, sizeof(page)));
 	EXPECT_EQ(0, memcmp(page, want, sizeof(page)));
+}
+
+/* ------------------------------------------------------ memory cgroup */
+
+#define CG_ROOT		"/tmp/ctxmig-cgroup"
+#define CG_CHILD	CG_ROOT "/lifecycle"
+#define FRESH_VA	0x50000000ULL
+#define FRESH_VRAM	0x2000000ULL	/* never written by anyone */
+#define FRESH_SIZE	(4 * GUEST_DATA_SIZE)
+
+static int put_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return n;
+}
+
+static long long get_ll(const char *path)
+{
+	char buf[64] = "";
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? strtoll(buf, NULL, 10) : -1;
+}
+
+TEST_F_TIMEOUT(lifecycle, engine_memory_charged, 120)
+{
+	struct vdev *d = &self->dev[0];
+	struct gw *x = &self->gw;
+	struct guest_cmd c[5] = {};
+	long long before, after;
+	char pid[32];
+	int i;
+
+	/* This process in a memory cgroup of its own, then the device. */
+	mkdir(CG_ROOT, 0755);
+	if (mount("none", CG_ROOT, "cgroup2", 0, NULL) && errno != EBUSY)
+		SKIP(return, "no cgroup2: %s", strerror(errno));
+	put_str(CG_ROOT "/cgroup.subtree_control", "+memory");
+	mkdir(CG_CHILD, 0755);
+	if (get_ll(CG_CHILD "/memory.current") < 0)
+		SKIP(return, "no memory controller");
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	ASSERT_EQ(0, put_str(CG_CHILD "/cgroup.procs", pid));
+	open_dev(_metadata, d, "amd-gfx9");
+	gw_start(_metadata, x, d, 0x5eed2800);
+	ASSERT_EQ(0, guest_map_vram(&x->g, FRESH_VA, FRESH_VRAM, FRESH_SIZE))
+		TH_LOG("%s", x->g.why);
+
+	/* The engine copies into 1024 pages nothing has written yet. */
+	before = get_ll(CG_CHILD "/memory.current");
+	for (i = 0; i < 4; i++) {
+		c[i].op = CTXMIG_OP_COPY;
+		c[i].src = GUEST_DATA_VA;
+		c[i].dst = FRESH_VA + i * GUEST_DATA_SIZE;
+		c[i].value = GUEST_DATA_SIZE;
+	}
+	c[4].op = CTXMIG_OP_FENCE;
+	c[4].dst = GUEST_DATA_VA + FENCE_OFF;
+	c[4].value = ++x->w.seq;
+	wl_apply(&x->w, &c[4]);
+	ASSERT_EQ(0, guest_submit(&x->g, c, 5, false)) TH_LOG("%s", x->g.why);
+	wait_batch(_metadata, x);
+	after = get_ll(CG_CHILD "/memory.current");
+	EXPECT_LE(before + (long long)FRESH_SIZE * 9 / 10, after)
+		TH_LOG("the cgroup went from %lld to %lld bytes", before, after);
+	check_data(_metadata, x, d);
+
+	vdev_track_remove(d);
+	put_str(CG_ROOT "/cgroup.procs", pid);
+	rmdir(CG_CHILD);
+	umount(CG_ROOT);
 }
 
 int main(int argc, char **argv)
