@@ -20,15 +20,22 @@
 #define CTXMIG_CONFIG_SIZE	256
 
 struct eventfd_ctx;
+struct mem_cgroup;
 struct ctxmig_vgpu;
 
-/* Fault injection points, written by name to the fail_at attribute. */
+/*
+ * Fault injection points, written by name to the fail_at attribute:
+ * CTXMIG_FAIL_ARC fails the next step of a migration state change before
+ * it acts, the others the named stage of a save or restore.
+ */
 enum ctxmig_fail_at {
 	CTXMIG_FAIL_NONE,
 	CTXMIG_FAIL_SAVE_INIT,
 	CTXMIG_FAIL_SAVE_STEP,
 	CTXMIG_FAIL_RESTORE_FEED,
 	CTXMIG_FAIL_RESTORE_FINISH,
+	CTXMIG_FAIL_SAVE_STOP,
+	CTXMIG_FAIL_ARC,
 	CTXMIG_FAIL_MAX,
 };
 
@@ -40,6 +47,9 @@ enum ctxmig_fail_at {
  * @restore_errors: restores that failed.
  * @bytes_saved: stream bytes of saves, all of them.
  * @bytes_restored: stream bytes of restores.
+ * @precopy_steps: translator steps run by pre-copy reads (the work a read
+ *	does besides copying: each fills the writer, or is a pass over the
+ *	pages written since the last one that found nothing to send).
  * @precopy_ns: time in pre-copy of the last save.
  * @stopcopy_ns: time from stop-copy to the end of the last save.
  * @restore_ns: time from RESUMING to the end of the last restore.
@@ -59,6 +69,7 @@ struct ctxmig_vgpu_stats {
 	u64 restore_errors;
 	u64 bytes_saved;
 	u64 bytes_restored;
+	u64 precopy_steps;
 	u64 precopy_ns;
 	u64 stopcopy_ns;
 	u64 restore_ns;
@@ -82,7 +93,8 @@ struct ctxmig_vgpu_stats {
  * @done: saving: the END record was produced.
  * @idle: saving in pre-copy: nothing to send until the device writes.
  * @stop_copy: saving: pre-copy ended, the stream goes on in STOP_COPY.
- * @err: saving: the error that stopped producing the stream.
+ * @err: saving: the error that stopped producing the stream (a failed
+ *	PRE_COPY_P2P -> STOP_COPY too); every later read() returns it.
  * @save: saving: the translator.
  * @w: saving: the writer the translator fills.
  * @rs: resuming: the translator.
@@ -109,16 +121,20 @@ struct ctxmig_migf {
  * @vdev: the VFIO device.
  * @model: what it emulates.
  * @gpu: the emulated GPU.
- * @gpu_lock: guards @gpu, @running and the interrupt triggers.
+ * @gpu_lock: guards @gpu, @running, @memcg and the interrupt triggers.
  * @run_work: executes commands while @running.
- * @running: the migration state lets the engine execute.
+ * @running: the device is open and its migration state lets the engine
+ *	execute (RUNNING, PRE_COPY; see ctxmig_engine_sync()).
+ * @memcg: the opener's memory cgroup, which the engine's allocations are
+ *	charged to, or NULL (under @gpu_lock).
  * @config: PCI config space.
  * @bar_mask: size masks of BAR0 and BAR2, for sizing writes.
  * @intx: INTx trigger, or NULL.
  * @msi: MSI trigger, or NULL.
+ * @req: device request trigger (VFIO_PCI_REQ_IRQ_INDEX), or NULL.
  * @intx_masked: INTx masked by the user.
- * @open: a user has the device open (under @gpu_lock): its VRAM size and
- *	VA width are fixed until the last close.
+ * @open: a user has the device open, or is opening or closing it (under
+ *	@gpu_lock): its VRAM size and VA width are fixed until the last close.
  * @state: VFIO migration state.
  * @state_mutex: guards @state, @saving, @resuming.
  * @reset_mutex: with @deferred_reset, mtty's deferred reset.
@@ -138,10 +154,12 @@ struct ctxmig_vgpu {
 	struct mutex gpu_lock;		/* the device, innermost */
 	struct work_struct run_work;
 	bool running;
+	struct mem_cgroup *memcg;
 	u8 config[CTXMIG_CONFIG_SIZE];
 	u64 bar_mask[VFIO_PCI_NUM_REGIONS];
 	struct eventfd_ctx *intx;
 	struct eventfd_ctx *msi;
+	struct eventfd_ctx *req;
 	bool intx_masked;
 	bool open;
 	enum vfio_device_mig_state state;
