@@ -268,18 +268,26 @@ static int decode_release_mem(const void *buf, u32 count,
 	return cmd->dst & 3 ? -EINVAL : 0;
 }
 
-static int decode_dma_data(const void *buf, u32 count, struct ctxmig_cmd *cmd)
+/* A DMA_DATA source or destination select that names a memory address. */
+static bool dma_sel_addr(u32 sel)
+{
+	return sel == AMD_DMA_SEL_ADDR || sel == AMD_DMA_SEL_L2;
+}
+
+static int decode_dma_data(const struct ctxmig_amd_gen *g, const void *buf,
+			   u32 count, struct ctxmig_cmd *cmd)
 {
 	u32 dw1 = ctxmig_dw_get(buf, 1);
 
 	if (count != 5)
 		return -EINVAL;
-	if (FIELD_GET(AMD_DMA_SRC_SEL, dw1) || FIELD_GET(AMD_DMA_DST_SEL, dw1))
-		return -EOPNOTSUPP;	/* immediate data, GDS, L2 */
+	if (!dma_sel_addr(FIELD_GET(AMD_DMA_SRC_SEL, dw1)) ||
+	    !dma_sel_addr(FIELD_GET(AMD_DMA_DST_SEL, dw1)))
+		return -EOPNOTSUPP;	/* immediate data, GDS */
 	cmd->op = CTXMIG_OP_COPY;
 	cmd->src = addr64(buf, 2);
 	cmd->dst = addr64(buf, 4);
-	cmd->value = FIELD_GET(AMD_DMA_BYTE_COUNT, ctxmig_dw_get(buf, 6));
+	cmd->value = ctxmig_dw_get(buf, 6) & g->dma_count;
 	return cmd->value ? 0 : -EINVAL;
 }
 
@@ -327,7 +335,7 @@ int ctxmig_amd_decode(struct ctxmig_gpu *gpu, u32 engine, const void *buf,
 		ret = decode_release_mem(buf, count, cmd);
 		break;
 	case AMD_PKT3_DMA_DATA:
-		ret = decode_dma_data(buf, count, cmd);
+		ret = decode_dma_data(gen(gpu), buf, count, cmd);
 		break;
 	case AMD_PKT3_INDIRECT_BUFFER:
 		ret = decode_ib(buf, count, cmd);
@@ -344,9 +352,12 @@ static u32 encode_release_mem(u32 *dw, const struct ctxmig_cmd *cmd,
 	dw[0] = pkt3(AMD_PKT3_RELEASE_MEM, 6);
 	dw[1] = FIELD_PREP(AMD_RM_EVENT_TYPE, AMD_RM_EVENT_TS) |
 		FIELD_PREP(AMD_RM_EVENT_INDEX, AMD_RM_EVENT_INDEX_EOP);
-	dw[2] = FIELD_PREP(AMD_RM_DATA_SEL, data_sel) |
-		FIELD_PREP(AMD_RM_INT_SEL, cmd->flags & CTXMIG_CMD_IRQ ?
-			   AMD_RM_INT_AFTER_WRITE : 0);
+	/* With data, interrupt once it is written; without, interrupt only. */
+	dw[2] = FIELD_PREP(AMD_RM_DATA_SEL, data_sel);
+	if (cmd->flags & CTXMIG_CMD_IRQ)
+		dw[2] |= FIELD_PREP(AMD_RM_INT_SEL,
+				    data_sel == AMD_RM_DATA_NONE ?
+				    AMD_RM_INT_ONLY : AMD_RM_INT_AFTER_WRITE);
 	dw[3] = lower_32_bits(cmd->dst);
 	dw[4] = upper_32_bits(cmd->dst);
 	dw[5] = lower_32_bits(cmd->value);
@@ -392,7 +403,7 @@ int ctxmig_amd_encode(const struct ctxmig_gpu *gpu,
 			break;
 		case CTXMIG_OP_COPY: {
 			u32 bytes = min_t(u64, cmd->value - done,
-					  AMD_DMA_MAX_BYTES);
+					  gen(gpu)->dma_max);
 
 			dw[0] = pkt3(AMD_PKT3_DMA_DATA, 5);
 			dw[1] = AMD_DMA_CP_SYNC;

@@ -4,9 +4,10 @@
  * type-3 packets, the CP_RB0 ring, GPUVM's 4-level shape).  Each
  * generation supplies its register offsets and its entry layout.
  *
- * Sources: drivers/gpu/drm/amd/amdgpu/soc15d.h (packets),
+ * Sources: drivers/gpu/drm/amd/amdgpu/soc15d.h and nvd.h (packets),
  * amdgpu_vm.h (PTE/PDE bits), asic_reg/gc/gc_9_0_offset.h and
- * gc_12_0_0_offset.h (registers).
+ * gc_12_0_0_offset.h (registers); Mesa's radeonsi si_cp_dma.c (CP DMA
+ * limits).
  */
 #ifndef _CTXMIG_AMD_H_
 #define _CTXMIG_AMD_H_
@@ -42,7 +43,8 @@
 #define AMD_RM_EVENT_TS		0x14	/* CACHE_FLUSH_AND_INV_TS_EVENT */
 #define AMD_RM_EVENT_INDEX_EOP	5
 #define AMD_RM_INT_SEL		GENMASK(26, 24)
-#define AMD_RM_INT_AFTER_WRITE	2
+#define AMD_RM_INT_ONLY		1	/* interrupt only (DATA_SEL 0) */
+#define AMD_RM_INT_AFTER_WRITE	2	/* when the data write is confirmed */
 #define AMD_RM_DATA_SEL		GENMASK(31, 29)
 #define AMD_RM_DATA_NONE	0
 #define AMD_RM_DATA_32		1
@@ -51,10 +53,10 @@
 /* DMA_DATA. */
 #define AMD_DMA_DST_SEL		GENMASK(21, 20)
 #define AMD_DMA_SRC_SEL		GENMASK(30, 29)
+#define AMD_DMA_SEL_ADDR	0	/* address using SAS / DAS */
+#define AMD_DMA_SEL_L2		3	/* address using L2 */
 #define AMD_DMA_CP_SYNC		BIT(31)
-#define AMD_DMA_BYTE_COUNT	GENMASK(20, 0)
-/* Longest copy one DMA_DATA carries, kept whole pages. */
-#define AMD_DMA_MAX_BYTES	0x1ff000U
+#define AMD_DMA_RAW_WAIT	BIT(30)	/* in the COMMAND dword */
 
 /* INDIRECT_BUFFER. */
 #define AMD_IB_SIZE		GENMASK(19, 0)
@@ -82,6 +84,8 @@
  * @vm_pt_base_hi: VM_CONTEXT0_PAGE_TABLE_BASE_ADDR_HI32.
  * @mtype_shift: PTE MTYPE field position (2 bits).
  * @pde_pte: the bit that makes a PDE act as a PTE (a 2 MiB page).
+ * @dma_count: DMA_DATA's BYTE_COUNT field in the COMMAND dword.
+ * @dma_max: most bytes one DMA_DATA the encoder writes carries.
  */
 struct ctxmig_amd_gen {
 	u32 rb0_base;
@@ -96,6 +100,8 @@ struct ctxmig_amd_gen {
 	u32 vm_pt_base_hi;
 	u8 mtype_shift;
 	u64 pde_pte;
+	u32 dma_count;
+	u32 dma_max;
 };
 
 extern const struct ctxmig_pt_level ctxmig_amd_levels[4];

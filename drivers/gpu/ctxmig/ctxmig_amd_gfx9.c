@@ -25,6 +25,9 @@ static const struct ctxmig_amd_gen gfx9 = {
 	.vm_pt_base_hi	= AMD_REG(GFX9_GC_BASE, 0x08ec),
 	.mtype_shift	= 57,
 	.pde_pte	= BIT_ULL(54),
+	/* soc15d.h: BYTE_COUNT [20:0]; whole pages below 2 MiB per packet. */
+	.dma_count	= GENMASK(20, 0),
+	.dma_max	= 0x1ff000,
 };
 
 const struct ctxmig_model ctxmig_amd_gfx9_model = {
