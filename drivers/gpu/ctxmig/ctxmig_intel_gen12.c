@@ -378,7 +378,8 @@ static int decode_mem_copy(u32 h, const void *buf, u32 len,
 	if (h & (MEM_COPY_PAGE_COPY_MODE | MEM_COPY_MATRIX_COPY))
 		return -EOPNOTSUPP;	/* page and matrix copies */
 	width = ctxmig_dw_get(buf, 1);
-	if (width & ~CTXMIG_INTEL_MEM_COPY_WIDTH)
+	if (width & ~CTXMIG_INTEL_MEM_COPY_WIDTH ||
+	    width >= CTXMIG_INTEL_MEM_COPY_MAX)
 		return -EINVAL;
 	cmd->op = CTXMIG_OP_COPY;
 	cmd->value = (u64)width + 1;
@@ -416,12 +417,15 @@ static int encode_one(const struct ctxmig_cmd *cmd, u64 done, u32 *dw)
 		}
 		/*
 		 * A flush that notifies, not MI_USER_INTERRUPT: a flush
-		 * before it would take the interrupt as its own.
+		 * before it would take the interrupt as its own.  The Gen8+
+		 * four-dword form, as gen8_emit_flush_xcs() (i915) and
+		 * emit_flush_dw() (xe) write it, without a post-sync write.
 		 */
-		dw[0] = MI_FLUSH_DW | MI_FLUSH_DW_BASE_LEN | MI_FLUSH_DW_NOTIFY;
+		dw[0] = MI_FLUSH_DW | MI_FLUSH_IMM_DW | MI_FLUSH_DW_NOTIFY;
 		dw[1] = 0;
 		dw[2] = 0;
-		return 3;
+		dw[3] = 0;
+		return 4;
 	case CTXMIG_OP_WRITE32:
 		if (cmd->dst & 3 || cmd->dst >> 48)
 			return -EOPNOTSUPP;

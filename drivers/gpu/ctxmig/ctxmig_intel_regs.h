@@ -66,7 +66,7 @@
 #define   MI_FLUSH_IMM_DW		(4 - 2)	/* store form: 4 dwords */
 #define   MI_FLUSH_IMM_QW		(5 - 2)	/* qword store: 5 dwords */
 #define   MI_FLUSH_DW_USE_GTT		BIT(2)	/* in the address dword */
-/* The i915 base form: header, address low, address high. */
+/* The Gen6 base form: header, address low, address high. */
 #define MI_FLUSH_DW_BASE_LEN		(3 - 2)
 
 #define MI_COPY_MEM_MEM			MI_INSTR(0x2e, 5 - 2)	/* 0x17000003 */
@@ -92,9 +92,13 @@
 #define   MEM_COPY_CMD_LEN_DW		10
 #define   MEM_COPY_PAGE_COPY_MODE	BIT(19)	/* width in 256-byte pages */
 #define   MEM_COPY_MATRIX_COPY		BIT(17)	/* as PVC_MEM_SET_MATRIX */
-/* Linear byte mode width (bytes - 1): ctxmig takes bits 17:0. */
+/*
+ * Linear byte mode width (bytes - 1) in bits 17:0, as IGT's
+ * emit_blt_mem_copy() fills it; at most 0x3ffff bytes per command before
+ * Xe2 (IGT's xe_copy_basic.c, "18-bit limit on gfx_ver < 20").
+ */
 #define CTXMIG_INTEL_MEM_COPY_WIDTH	GENMASK(17, 0)
-#define CTXMIG_INTEL_MEM_COPY_MAX	BIT(18)	/* 256 KiB per command */
+#define CTXMIG_INTEL_MEM_COPY_MAX	0x3ffffU
 
 /* ctxmig: the batch length carried by the MI_NOOP before a batch start. */
 #define CTXMIG_INTEL_IB_DWORDS		MI_NOOP_ID_MASK

@@ -51,6 +51,7 @@ static int enc(struct ctxmig_gpu *gpu, const struct ctxmig_cmd *cmd, u32 *dw,
 static int setup(struct ctxmig_gpu *gpu)
 {
 	const struct ctxmig_model *m = intel();
+	int ret;
 
 	CHECK(m, "intel-gen12 not registered");
 	if (!m)
@@ -58,7 +59,10 @@ static int setup(struct ctxmig_gpu *gpu)
 	CHECK(!strcmp(m->name, "intel-gen12"), "%s", m->name);
 	CHECK_EQ(m->pci_vendor, 0x1af4);
 	CHECK_EQ(m->pci_device, 0x10f3);
-	return gu_setup(gpu, m, 64 << 20, 48);
+	/* The guest gets one VA bit less than the model's 48: the window. */
+	ret = gu_setup(gpu, m, 64 << 20, 47);
+	CHECK(!ret, "setup failed (%d)", ret);
+	return ret;
 }
 
 TEST(constants_match_the_kernel)
@@ -261,6 +265,13 @@ TEST(decode_copies)
 	CHECK_EQ(c.dst, 0x300003);
 	CHECK_EQ(c.value, 16);
 	CHECK_EQ(dec(&gpu, mc, 9, &c), -ENODATA);
+	/* 0x3ffff bytes at most: a width of 0x3ffff (2^18 bytes) is not. */
+	memcpy(bad, mc, sizeof(mc));
+	bad[1] = 0x3fffe;
+	CHECK_EQ(dec(&gpu, bad, 10, &c), 40);
+	CHECK_EQ(c.value, 0x3ffff);
+	bad[1] = 0x3ffff;
+	CHECK_EQ(dec(&gpu, bad, 10, &c), -EINVAL);
 	memcpy(bad, mc, sizeof(mc));
 	bad[0] |= MEM_COPY_PAGE_COPY_MODE;
 	CHECK_EQ(dec(&gpu, bad, 10, &c), -EOPNOTSUPP);
@@ -339,9 +350,17 @@ TEST(encode_native_words)
 	c.op = CTXMIG_OP_NOP;
 	CHECK_EQ(enc(&gpu, &c, dw, 64), 1);
 	CHECK_EQ(dw[0], MI_NOOP);
+	/*
+	 * The Gen8+ form i915 (gen8_engine_cs.c) and xe (xe_ring_ops.c)
+	 * emit: four dwords, no post-sync operation, the notify bit.
+	 */
 	c.flags = CTXMIG_CMD_IRQ;
-	CHECK_EQ(enc(&gpu, &c, dw, 64), 3);
-	CHECK_EQ(dw[0], 0x13000101);
+	CHECK_EQ(enc(&gpu, &c, dw, 64), 4);
+	CHECK(dw[0] == 0x13000102 && !dw[1] && !dw[2] && !dw[3],
+	      "%08x %08x %08x %08x", dw[0], dw[1], dw[2], dw[3]);
+	CHECK_EQ(dec(&gpu, dw, 4, &d), 16);
+	CHECK(d.op == CTXMIG_OP_NOP && d.flags == CTXMIG_CMD_IRQ, "%u %x",
+	      d.op, d.flags);
 
 	c = (struct ctxmig_cmd){ .op = CTXMIG_OP_WRITE32, .dst = 0x100200004ULL,
 				 .value = 0x1deadbeefULL };
@@ -380,6 +399,11 @@ TEST(encode_native_words)
 	CHECK_EQ(enc(&gpu, &c, dw, 64), 10);
 	CHECK(dw[0] == 0x56800008 && dw[1] == 15 && dw[5] == 0x200000 &&
 	      dw[7] == 0x300000, "%08x %u", dw[0], dw[1]);
+	/* IGT's xe_copy_basic.c: at most 0x3ffff bytes before Xe2. */
+	CHECK_EQ(CTXMIG_INTEL_MEM_COPY_MAX, 262143);
+	c.value = 262144;
+	CHECK_EQ(enc(&gpu, &c, dw, 64), 20);
+	CHECK(dw[1] == 262142 && dw[11] == 0, "%u %u", dw[1], dw[11]);
 	/* Longer than one MEM_COPY carries: split. */
 	c.value = 300000;
 	CHECK_EQ(enc(&gpu, &c, dw, 64), 20);
