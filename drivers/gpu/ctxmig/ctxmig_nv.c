@@ -28,11 +28,30 @@ static const struct ctxmig_nv_gen *gen(const struct ctxmig_gpu *gpu)
 
 /* ---------------------------------------------------------------- ring */
 
+/* GP_BASE_HI's OFFSET field: GPFIFO VA bits 32 and up. */
+static u32 nv_gp_hi_mask(const struct ctxmig_nv_gen *g)
+{
+	return GENMASK(g->gp_hi_bits - 1, 0);
+}
+
+static u32 nv_limit2_mask(const struct ctxmig_nv_gen *g)
+{
+	return GENMASK(NV_GP_LIMIT2_BITS - 1, 0) << g->limit2_shift;
+}
+
+/* Set LIMIT2, leaving the rest of its register alone. */
+static void nv_set_limit2(struct ctxmig_gpu *gpu, u32 limit2)
+{
+	const struct ctxmig_nv_gen *g = gen(gpu);
+	u32 *reg = ctxmig_reg(gpu, g->limit2_reg);
+
+	*reg = (*reg & ~nv_limit2_mask(g)) | limit2 << g->limit2_shift;
+}
+
 void ctxmig_nv_reset(struct ctxmig_gpu *gpu)
 {
 	/* A 4 KiB GPFIFO, the channel disabled, no page directory. */
-	*ctxmig_reg(gpu, NV_PBDMA_GP_BASE_HI) =
-		FIELD_PREP(NV_GP_BASE_HI_LIMIT2, ilog2(4096 / NV_GP_ENTRY_SIZE));
+	nv_set_limit2(gpu, ilog2(4096 / NV_GP_ENTRY_SIZE));
 	*ctxmig_reg(gpu, NV_RAMIN_PDB_LO) =
 		FIELD_PREP(NV_PDB_TARGET, NV_PDB_TARGET_INVALID);
 }
@@ -40,8 +59,10 @@ void ctxmig_nv_reset(struct ctxmig_gpu *gpu)
 void ctxmig_nv_ring_get(struct ctxmig_gpu *gpu, u32 engine,
 			struct ctxmig_ring *ring)
 {
-	u32 hi = *ctxmig_reg(gpu, NV_PBDMA_GP_BASE_HI);
-	u32 limit2 = FIELD_GET(NV_GP_BASE_HI_LIMIT2, hi);
+	const struct ctxmig_nv_gen *g = gen(gpu);
+	u32 hi = *ctxmig_reg(gpu, NV_PBDMA_GP_BASE_HI) & nv_gp_hi_mask(g);
+	u32 limit2 = (*ctxmig_reg(gpu, g->limit2_reg) & nv_limit2_mask(g)) >>
+		     g->limit2_shift;
 
 	memset(ring, 0, sizeof(*ring));
 	ring->engine = engine;
@@ -49,7 +70,7 @@ void ctxmig_nv_ring_get(struct ctxmig_gpu *gpu, u32 engine,
 	ring->size = NV_GP_ENTRY_SIZE <<
 		     min_t(u32, limit2,
 			   ilog2(gpu->model->ring_max / NV_GP_ENTRY_SIZE));
-	ring->base = (u64)FIELD_GET(NV_GP_BASE_HI_OFFSET, hi) << 32 |
+	ring->base = (u64)hi << 32 |
 		     (*ctxmig_reg(gpu, NV_PBDMA_GP_BASE) & ~7U);
 	ring->head = (*ctxmig_reg(gpu, NV_PBDMA_GP_GET) * NV_GP_ENTRY_SIZE) &
 		     (ring->size - 1);
@@ -62,18 +83,18 @@ void ctxmig_nv_ring_get(struct ctxmig_gpu *gpu, u32 engine,
 int ctxmig_nv_ring_set(struct ctxmig_gpu *gpu, u32 engine,
 		       const struct ctxmig_ring *ring)
 {
+	const struct ctxmig_nv_gen *g = gen(gpu);
 	const struct ctxmig_model *m = gpu->model;
 
 	if (!is_power_of_2(ring->size) || ring->size < m->ring_min ||
 	    ring->size > m->ring_max || !IS_ALIGNED(ring->base, m->ring_align) ||
-	    ring->base >> 40 || !IS_ALIGNED(ring->head, NV_GP_ENTRY_SIZE) ||
+	    ring->base >> (32 + g->gp_hi_bits) ||
+	    !IS_ALIGNED(ring->head, NV_GP_ENTRY_SIZE) ||
 	    !IS_ALIGNED(ring->tail, NV_GP_ENTRY_SIZE))
 		return -EINVAL;
 	*ctxmig_reg(gpu, NV_PBDMA_GP_BASE) = lower_32_bits(ring->base);
-	*ctxmig_reg(gpu, NV_PBDMA_GP_BASE_HI) =
-		FIELD_PREP(NV_GP_BASE_HI_OFFSET, upper_32_bits(ring->base)) |
-		FIELD_PREP(NV_GP_BASE_HI_LIMIT2,
-			   ilog2(ring->size / NV_GP_ENTRY_SIZE));
+	*ctxmig_reg(gpu, NV_PBDMA_GP_BASE_HI) = upper_32_bits(ring->base);
+	nv_set_limit2(gpu, ilog2(ring->size / NV_GP_ENTRY_SIZE));
 	*ctxmig_reg(gpu, NV_PBDMA_GP_GET) = ring->head / NV_GP_ENTRY_SIZE;
 	*ctxmig_reg(gpu, NV_PBDMA_GP_PUT) = ring->tail / NV_GP_ENTRY_SIZE;
 	*ctxmig_reg(gpu, NV_CCSR_CHANNEL) =

@@ -24,14 +24,15 @@
  * Registers, byte offsets in BAR0.  PBDMA 0's GPFIFO registers at their
  * dev_pbdma offsets less NV_PPBDMA(0) (0x40000); the channel's enable bit
  * (NV_PCCSR_CHANNEL) and the instance block's PAGE_DIR_BASE (RAMIN 0x200)
- * at offsets of ctxmig's choosing.
+ * at offsets of ctxmig's choosing.  Where GP_BASE_HI's OFFSET ends and
+ * which register holds LIMIT2 is the generation's (&struct ctxmig_nv_gen).
  */
 #define NV_PBDMA_GP_PUT			0x0000	/* entry index */
 #define NV_PBDMA_GP_GET			0x0014	/* entry index */
 #define NV_PBDMA_GP_BASE		0x0048	/* OFFSET 31:3 = VA 31:3 */
 #define NV_PBDMA_GP_BASE_HI		0x004c
-#define NV_GP_BASE_HI_OFFSET		GENMASK(7, 0)	/* VA 39:32 */
-#define NV_GP_BASE_HI_LIMIT2		GENMASK(20, 16)	/* log2(entries) */
+#define NV_PBDMA_GP_INFO		0x00a4	/* Hopper: gh100 dev_esched_pbdma.h */
+#define NV_GP_LIMIT2_BITS		5	/* log2(entries) */
 #define NV_CCSR_CHANNEL			0x1004
 #define NV_CCSR_CHANNEL_ENABLE		BIT(0)
 #define NV_RAMIN_PDB_LO			0x2200
@@ -180,6 +181,9 @@ enum ctxmig_nv_latch {
  * @pte_ro: the PTE's read-only bit.
  * @sem_hi_bits: width of SEM_ADDR_HI (VA bits from 32 up).
  * @ce_upper_bits: width of the copy engine's *_UPPER address fields.
+ * @gp_hi_bits: width of GP_BASE_HI's OFFSET (GPFIFO VA bits from 32 up).
+ * @limit2_reg: the register whose bits @limit2_shift up hold LIMIT2.
+ * @limit2_shift: where LIMIT2 starts in @limit2_reg.
  */
 struct ctxmig_nv_gen {
 	u16 host_class;
@@ -194,6 +198,9 @@ struct ctxmig_nv_gen {
 	u64 pte_ro;
 	u8 sem_hi_bits;
 	u8 ce_upper_bits;
+	u8 gp_hi_bits;
+	u32 limit2_reg;
+	u8 limit2_shift;
 };
 
 void ctxmig_nv_reset(struct ctxmig_gpu *gpu);

@@ -567,29 +567,57 @@ static void registers_on(const struct ctxmig_model *m)
 	}, g;
 	struct ctxmig_gpu gpu;
 
+	bool hopper = m == &ctxmig_nv_hopper_model;
+
 	CHECK_EQ(ctxmig_gpu_init(&gpu, m, 64 << 20), 0);
 	CHECK_EQ(m->pt_root(&gpu), U64_MAX);
+	/* Reset: a 4 KiB GPFIFO, LIMIT2 9. */
+	m->ring_get(&gpu, 0, &g);
+	CHECK_EQ(g.size, 4096);
 	CHECK_EQ(m->ring_set(&gpu, 0, &r), 0);
 	CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_PBDMA_GP_BASE),
 		 0x12345000);
-	CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_PBDMA_GP_BASE_HI),
-		 9 << 16);
+	if (hopper) {
+		/* gh100 dev_esched_pbdma.h: LIMIT2 in GP_INFO 4:0. */
+		CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_PBDMA_GP_BASE_HI), 0);
+		CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_PBDMA_GP_INFO), 9);
+	} else {
+		CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_PBDMA_GP_BASE_HI),
+			 9 << 16);
+	}
 	CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_PBDMA_GP_GET), 8);
 	CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_PBDMA_GP_PUT), 511);
 	m->ring_get(&gpu, 0, &g);
 	CHECK(g.base == r.base && g.size == r.size && g.head == r.head &&
 	      g.tail == r.tail && g.flags == r.flags, "%s", m->name);
 	/* The guest's own programming, entry indices. */
-	ctxmig_gpu_mmio_write(&gpu, NV_PBDMA_GP_BASE_HI, 0x12 | 5 << 16);
+	if (hopper) {
+		/* GP_BASE_HI OFFSET 24:0: VA 56:32. */
+		ctxmig_gpu_mmio_write(&gpu, NV_PBDMA_GP_BASE_HI, 0x1fffff2);
+		ctxmig_gpu_mmio_write(&gpu, NV_PBDMA_GP_INFO, 5);
+	} else {
+		/* OFFSET 7:0 (VA 39:32), LIMIT2 20:16. */
+		ctxmig_gpu_mmio_write(&gpu, NV_PBDMA_GP_BASE_HI,
+				      0x12 | 5 << 16);
+	}
 	ctxmig_gpu_mmio_write(&gpu, NV_PBDMA_GP_PUT, 33);
 	m->ring_get(&gpu, 0, &g);
-	CHECK_EQ(g.base, 0x1212345000ULL);
+	CHECK_EQ(g.base, hopper ? 0x1fffff212345000ULL : 0x1212345000ULL);
 	CHECK_EQ(g.size, 256);
 	CHECK_EQ(g.tail, 8);
 	r.head = 4;
 	CHECK_EQ(m->ring_set(&gpu, 0, &r), -EINVAL);
 	r.head = 0;
+	/* Ampere's GPFIFO is below 1 TiB, Hopper's anywhere in 57 bits. */
 	r.base = 1ULL << 40;
+	CHECK_EQ(m->ring_set(&gpu, 0, &r), hopper ? 0 : -EINVAL);
+	if (hopper) {
+		m->ring_get(&gpu, 0, &g);
+		CHECK_EQ(g.base, 1ULL << 40);
+		CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_PBDMA_GP_BASE_HI),
+			 0x100);
+	}
+	r.base = 1ULL << 57;
 	CHECK_EQ(m->ring_set(&gpu, 0, &r), -EINVAL);
 	m->set_pt_root(&gpu, 0x123456789000ULL);
 	CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_RAMIN_PDB_LO),
