@@ -368,6 +368,46 @@ static int nv_sem_execute(const struct ctxmig_nv_gen *g, const u32 *st,
 	return NV_MTHD_TRIGGER;
 }
 
+/*
+ * SEMAPHORED (clc56f.h): a release writes SEMAPHOREC at SEMAPHOREA (VA
+ * 39:32) and SEMAPHOREB (31:2), what nouveau's nvc0_fence_emit32() uses.
+ * A 16-byte release also writes a reserved word and a timestamp after the
+ * payload on the hardware; here only the payload is written.
+ */
+static int nv_semaphored(const u32 *st, u32 data, struct ctxmig_cmd *cmd)
+{
+	if (FIELD_GET(NV_SEMAPHORED_OPERATION, data) !=
+	    NV_SEMAPHORED_OP_RELEASE)
+		return -EOPNOTSUPP;	/* acquires and reductions */
+	cmd->op = CTXMIG_OP_FENCE;
+	cmd->dst = nv_addr64(st[NV_M_SEMA_A], st[NV_M_SEMA_B] & ~3U, 8);
+	cmd->value = st[NV_M_SEMA_C];
+	return NV_MTHD_TRIGGER;
+}
+
+/*
+ * A copy of LINE_COUNT lines: one linear copy when the lines are back to
+ * back on both sides (both pitches equal to the line length), as
+ * nouveau's nve0_bo_move_copy() moves buffers in PAGE_SIZE lines.
+ */
+static int nv_copy_bytes(const u32 *st, bool multi, u64 *bytes)
+{
+	u32 len = st[NV_M_CE_LINE_LENGTH], lines = st[NV_M_CE_LINE_COUNT];
+
+	if (!len)
+		return -EINVAL;
+	if (!multi || lines == 1) {
+		*bytes = len;
+		return 0;
+	}
+	if (!lines)
+		return -EINVAL;
+	if (st[NV_M_CE_PITCH_IN] != len || st[NV_M_CE_PITCH_OUT] != len)
+		return -EOPNOTSUPP;	/* a 2D copy */
+	*bytes = (u64)len * lines;
+	return 0;
+}
+
 static int nv_launch_dma(const struct ctxmig_nv_gen *g, const u32 *st,
 			 u32 data, struct ctxmig_cmd *cmd)
 {
@@ -382,20 +422,21 @@ static int nv_launch_dma(const struct ctxmig_nv_gen *g, const u32 *st,
 	    intr > NV_LD_INTR_NON_BLOCKING)
 		return -EOPNOTSUPP;
 	if (xfer) {
-		/* One pitch line, nothing else in the same launch. */
+		int ret;
+
+		/* Pitch lines, nothing else in the same launch. */
 		if (xfer > NV_LD_XFER_NON_PIPELINED || sem || intr ||
-		    (data & pitch) != pitch ||
-		    ((data & NV_LD_MULTI_LINE_ENABLE) &&
-		     st[NV_M_CE_LINE_COUNT] != 1))
+		    (data & pitch) != pitch)
 			return -EOPNOTSUPP;
-		if (!st[NV_M_CE_LINE_LENGTH])
-			return -EINVAL;
+		ret = nv_copy_bytes(st, data & NV_LD_MULTI_LINE_ENABLE,
+				    &cmd->value);
+		if (ret)
+			return ret;
 		cmd->op = CTXMIG_OP_COPY;
 		cmd->src = nv_addr64(st[NV_M_CE_IN_UPPER], st[NV_M_CE_IN_LOWER],
 				     g->ce_upper_bits);
 		cmd->dst = nv_addr64(st[NV_M_CE_OUT_UPPER],
 				     st[NV_M_CE_OUT_LOWER], g->ce_upper_bits);
-		cmd->value = st[NV_M_CE_LINE_LENGTH];
 		return NV_MTHD_TRIGGER;
 	}
 	if (intr)
@@ -432,7 +473,28 @@ static int nv_method(const struct ctxmig_nv_gen *g, u32 *st, u32 subch,
 		case NV_HOST_SET_OBJECT:
 		case NV_HOST_NOP:
 		case NV_HOST_WFI:
+		case NV_HOST_MEM_OP_A:
+		case NV_HOST_MEM_OP_B:
+		case NV_HOST_MEM_OP_C:
 			return NV_MTHD_NOOP;
+		case NV_HOST_MEM_OP_D:
+			/* A membar orders what is done already: nothing here. */
+			if (FIELD_GET(NV_MEM_OP_D_OPERATION, data) !=
+			    NV_MEM_OP_D_MEMBAR)
+				return -EOPNOTSUPP;
+			return NV_MTHD_NOOP;
+		case NV_HOST_SEMAPHOREA:
+		case NV_HOST_SEMAPHOREB:
+		case NV_HOST_SEMAPHOREC:
+			if (!g->semaphore_abcd)
+				return -EOPNOTSUPP;
+			st[NV_M_SEMA_A + (mthd - NV_HOST_SEMAPHOREA) / 4] =
+				data;
+			return NV_MTHD_STATE;
+		case NV_HOST_SEMAPHORED:
+			if (!g->semaphore_abcd)
+				return -EOPNOTSUPP;
+			return nv_semaphored(st, data, cmd);
 		case NV_HOST_NON_STALL_INTERRUPT:
 			cmd->op = CTXMIG_OP_NOP;
 			cmd->flags |= CTXMIG_CMD_IRQ;
@@ -522,7 +584,19 @@ static int nv_decode_pb(const struct ctxmig_nv_gen *g, const void *buf,
 				state = true;
 			if (ret != NV_MTHD_TRIGGER)
 				continue;
-			/* A command ends with its header's last method. */
+			/*
+			 * A command ends with its header's last method, or a
+			 * fence with the interrupt that is that last method
+			 * (nvc0_fence_emit32(): SEMAPHORED, then
+			 * NON_STALL_INTERRUPT, one header).
+			 */
+			if (i + 2 == n && op == NV_SEC_OP_INC &&
+			    cmd->op == CTXMIG_OP_FENCE &&
+			    FIELD_GET(NV_DMA_ADDR, m + 1) * 4 ==
+			    NV_HOST_NON_STALL_INTERRUPT) {
+				cmd->flags |= CTXMIG_CMD_IRQ;
+				return pos + bytes;
+			}
 			if (i != n - 1)
 				return -EOPNOTSUPP;
 			return pos + bytes;

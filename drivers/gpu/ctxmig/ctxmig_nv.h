@@ -69,7 +69,15 @@
 /* Host class methods (clc56f.h), on every subchannel. */
 #define NV_HOST_SET_OBJECT		0x0000
 #define NV_HOST_NOP			0x0008
+#define NV_HOST_SEMAPHOREA		0x0010	/* Ampere: clc56f.h, not clc86f.h */
+#define NV_HOST_SEMAPHOREB		0x0014
+#define NV_HOST_SEMAPHOREC		0x0018
+#define NV_HOST_SEMAPHORED		0x001c
 #define NV_HOST_NON_STALL_INTERRUPT	0x0020
+#define NV_HOST_MEM_OP_A		0x0028
+#define NV_HOST_MEM_OP_B		0x002c
+#define NV_HOST_MEM_OP_C		0x0030
+#define NV_HOST_MEM_OP_D		0x0034
 #define NV_HOST_SEM_ADDR_LO		0x005c
 #define NV_HOST_SEM_ADDR_HI		0x0060
 #define NV_HOST_SEM_PAYLOAD_LO		0x0064
@@ -82,6 +90,12 @@
 #define NV_SEM_EXECUTE_RELEASE_WFI	BIT(20)		/* 1: WFI on */
 #define NV_SEM_EXECUTE_PAYLOAD_64	BIT(24)
 #define NV_SEM_EXECUTE_TIMESTAMP	BIT(25)
+#define NV_SEMAPHORED_OPERATION		GENMASK(4, 0)
+#define NV_SEMAPHORED_OP_RELEASE	2
+#define NV_SEMAPHORED_RELEASE_WFI_DIS	BIT(20)
+#define NV_SEMAPHORED_RELEASE_4BYTE	BIT(24)
+#define NV_MEM_OP_D_OPERATION		GENMASK(31, 27)
+#define NV_MEM_OP_D_MEMBAR		5
 
 /* Copy engine methods (clc7b5.h), on subchannel NV_CE_SUBCH. */
 #define NV_CE_SUBCH			4
@@ -146,6 +160,9 @@ enum ctxmig_nv_latch {
 	NV_M_CE_PITCH_OUT,
 	NV_M_CE_LINE_LENGTH,
 	NV_M_CE_LINE_COUNT,
+	NV_M_SEMA_A,
+	NV_M_SEMA_B,
+	NV_M_SEMA_C,
 	NV_M_COUNT,
 };
 
@@ -181,6 +198,8 @@ enum ctxmig_nv_latch {
  * @pte_ro: the PTE's read-only bit.
  * @sem_hi_bits: width of SEM_ADDR_HI (VA bits from 32 up).
  * @ce_upper_bits: width of the copy engine's *_UPPER address fields.
+ * @semaphore_abcd: the host class has SEMAPHOREA..D (clc56f.h; Hopper's
+ *	clc86f.h has only the SEM_* methods).
  * @gp_hi_bits: width of GP_BASE_HI's OFFSET (GPFIFO VA bits from 32 up).
  * @limit2_reg: the register whose bits @limit2_shift up hold LIMIT2.
  * @limit2_shift: where LIMIT2 starts in @limit2_reg.
@@ -198,6 +217,7 @@ struct ctxmig_nv_gen {
 	u64 pte_ro;
 	u8 sem_hi_bits;
 	u8 ce_upper_bits;
+	bool semaphore_abcd;
 	u8 gp_hi_bits;
 	u32 limit2_reg;
 	u8 limit2_shift;

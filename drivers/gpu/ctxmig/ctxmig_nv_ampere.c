@@ -42,6 +42,7 @@ static const struct ctxmig_nv_gen ampere = {
 	.pte_ro		= BIT_ULL(6),		/* READ_ONLY */
 	.sem_hi_bits	= 8,
 	.ce_upper_bits	= 17,
+	.semaphore_abcd	= true,
 	/* dev_pbdma.ref: GP_BASE_HI OFFSET 7:0, LIMIT2 20:16. */
 	.gp_hi_bits	= 8,
 	.limit2_reg	= NV_PBDMA_GP_BASE_HI,

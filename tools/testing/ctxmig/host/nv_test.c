@@ -17,6 +17,8 @@
 #include "harness.h"
 #include "gpu_util.h"
 
+#include "../../../../drivers/gpu/ctxmig/tests/ctxmig_vectors.c"
+
 static const struct ctxmig_model *const nv_models[] = {
 	&ctxmig_nv_ampere_model,
 	&ctxmig_nv_hopper_model,
@@ -291,7 +293,8 @@ static void illegal_methods_on(const struct ctxmig_model *m)
 	/* SEM_EXECUTE then SEM_EXECUTE + 4 in one run */
 	u32 past[3] = { hdr(NV_SEC_OP_INC, 0, NV_HOST_SEM_EXECUTE, 2),
 			1, 0 };
-	u32 memop[2] = { hdr(NV_SEC_OP_INC, 0, 0x28, 1), 0 };
+	/* MEM_OP_D: a TLB invalidate (membars are no-ops) */
+	u32 memop[2] = { hdr(NV_SEC_OP_INC, 0, 0x34, 1), 9U << 27 };
 	u32 tert = 0x00010000;	/* SEC_OP 0, not the NOP header */
 	u32 seg_end = 0xe0000000;
 	u32 ce_unknown[2] = { hdr(NV_SEC_OP_INC, 4, 0x500, 1), 0 };
@@ -666,6 +669,144 @@ static void runs_through_the_gpfifo_on(const struct ctxmig_model *m)
 TEST(runs_through_the_gpfifo)
 {
 	on_every_nv(runs_through_the_gpfifo_on);
+}
+
+/* Decode what a vector wrote, as the commands of a pushbuffer. */
+static int dec_ring(struct ctxmig_gpu *gpu, const struct vec_ring *r,
+		    u32 *pos, struct ctxmig_cmd *cmd)
+{
+	u8 buf[CTXMIG_CMD_MAX_BYTES];
+	u32 n = min_t(u32, (r->n - *pos) * 4, sizeof(buf));
+	int ret;
+
+	memcpy(buf, (const u8 *)r->dw + *pos * 4, n);
+	{
+		struct vec_ring part = { .dw = r->dw + *pos, .n = n / 4 };
+
+		vec_bytes(&part, buf);
+	}
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->level = 1;
+	ret = gpu->model->decode(gpu, 0, buf, n, 1, cmd);
+	if (ret > 0)
+		*pos += ret / 4;
+	return ret;
+}
+
+/*
+ * nouveau's Ampere fence (nvc0_fence_emit32(): SEMAPHOREA..D and
+ * NON_STALL_INTERRUPT in one header, clc56f.h) is one fence with its
+ * interrupt.  Hopper's host class (clc86f.h) has no SEMAPHOREA..D.
+ */
+static void nouveau_fence_on(const struct ctxmig_model *m)
+{
+	u32 dw[16];
+	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+	struct ctxmig_gpu gpu;
+	struct ctxmig_cmd c;
+	u32 pos = 0;
+
+	CHECK_EQ(ctxmig_gpu_init(&gpu, m, 64 << 20), 0);
+	vec_nvc0_fence_emit32(&r, 0x1234567008ULL, 42);
+	CHECK_EQ(r.n, 6);
+	if (m == &ctxmig_nv_hopper_model) {
+		CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), -EOPNOTSUPP);
+	} else {
+		CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), 24);
+		CHECK(same(&c, CTXMIG_OP_FENCE, 0x1234567008ULL, 0, 42,
+			   CTXMIG_CMD_IRQ), "%s: op %u flags %x dst 0x%llx",
+		      m->name, c.op, c.flags, (unsigned long long)c.dst);
+		/* Acquires are not emulated; releases without the irq are. */
+		dw[4] = 4;	/* OPERATION ACQ_GEQ */
+		pos = 0;
+		CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), -EOPNOTSUPP);
+		dw[0] = hdr(NV_SEC_OP_INC, 0, 0x10, 4);
+		dw[4] = 2;
+		pos = 0;
+		CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), 20);
+		CHECK(same(&c, CTXMIG_OP_FENCE, 0x1234567008ULL, 0, 42, 0),
+		      "%s", m->name);
+	}
+	ctxmig_gpu_fini(&gpu);
+}
+
+TEST(nouveau_fence)
+{
+	on_every_nv(nouveau_fence_on);
+}
+
+/* nouveau's buffer move (nve0_bo_move_copy()): PAGE_SIZE lines, pitched. */
+static void nouveau_copy_on(const struct ctxmig_model *m)
+{
+	u32 dw[32];
+	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+	struct ctxmig_gpu gpu;
+	struct ctxmig_cmd c;
+	u32 pos = 0;
+
+	CHECK_EQ(ctxmig_gpu_init(&gpu, m, 64 << 20), 0);
+	vec_nve0_bo_move_init(&r, 0xbeef0001);
+	vec_nve0_bo_move_copy(&r, 0x12000000ULL, 0x13000000ULL, 3 * 4096);
+	CHECK_EQ(r.n, 12);
+	CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), 48);
+	CHECK(same(&c, CTXMIG_OP_COPY, 0x13000000ULL, 0x12000000ULL,
+		   3 * 4096, 0), "%s: op %u value %llu", m->name, c.op,
+	      (unsigned long long)c.value);
+	/* Lines that are not back to back are a 2D copy: not emulated. */
+	dw[7] = 8192;	/* PITCH_IN */
+	pos = 0;
+	CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), -EOPNOTSUPP);
+	dw[7] = 4096;
+	dw[10] = 0;	/* LINE_COUNT 0 */
+	pos = 0;
+	CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), -EINVAL);
+	ctxmig_gpu_fini(&gpu);
+}
+
+TEST(nouveau_copy)
+{
+	on_every_nv(nouveau_copy_on);
+}
+
+/*
+ * UVM's semaphore release on Hopper (WFI, a system membar through MEM_OP,
+ * SEM_ADDR_LO..SEM_EXECUTE), its interrupt and its memcopy.
+ */
+static void uvm_push_on(const struct ctxmig_model *m)
+{
+	u32 dw[64];
+	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+	struct ctxmig_gpu gpu;
+	struct ctxmig_cmd c;
+	u32 pos = 0;
+
+	CHECK_EQ(ctxmig_gpu_init(&gpu, m, 64 << 20), 0);
+	vec_uvm_host_init(&r);
+	vec_uvm_hopper_ce_memcopy(&r, 0x23000000ULL, 0x22000004ULL, 5000);
+	vec_uvm_hopper_host_semaphore_release(&r, 0x24000010ULL, 77);
+	vec_uvm_host_interrupt(&r);
+	CHECK(!r.overflow, "vector overflow");
+	CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), 4 * (2 + 5 + 2 + 2));
+	CHECK(same(&c, CTXMIG_OP_COPY, 0x23000000ULL, 0x22000004ULL, 5000, 0),
+	      "%s: op %u", m->name, c.op);
+	CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), 4 * (2 + 5 + 6));
+	CHECK(same(&c, CTXMIG_OP_FENCE, 0x24000010ULL, 0, 77, 0), "%s: op %u",
+	      m->name, c.op);
+	CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), 8);
+	CHECK(same(&c, CTXMIG_OP_NOP, 0, 0, 0, CTXMIG_CMD_IRQ), "%s", m->name);
+	CHECK_EQ(pos, r.n);
+	/* Other memory operations (a TLB invalidate) are not no-ops. */
+	r.n = 0;
+	vec_uvm_wfi_membar_sys(&r);
+	dw[6] = 9U << 27;	/* MEM_OP_D OPERATION MMU_TLB_INVALIDATE */
+	pos = 0;
+	CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), -EOPNOTSUPP);
+	ctxmig_gpu_fini(&gpu);
+}
+
+TEST(uvm_push)
+{
+	on_every_nv(uvm_push_on);
 }
 
 int main(void)
