@@ -72,6 +72,9 @@ void ctxmig_nv_ring_get(struct ctxmig_gpu *gpu, u32 engine,
 			   ilog2(gpu->model->ring_max / NV_GP_ENTRY_SIZE));
 	ring->base = (u64)hi << 32 |
 		     (*ctxmig_reg(gpu, NV_PBDMA_GP_BASE) & ~7U);
+	if (g->ext_base_latched)
+		ring->ib_va_base = (u64)gpu->eng[engine].method[NV_M_GP_EXT_BASE]
+				   << 40;
 	ring->head = (*ctxmig_reg(gpu, NV_PBDMA_GP_GET) * NV_GP_ENTRY_SIZE) &
 		     (ring->size - 1);
 	ring->tail = (*ctxmig_reg(gpu, NV_PBDMA_GP_PUT) * NV_GP_ENTRY_SIZE) &
@@ -92,6 +95,13 @@ int ctxmig_nv_ring_set(struct ctxmig_gpu *gpu, u32 engine,
 	    !IS_ALIGNED(ring->head, NV_GP_ENTRY_SIZE) ||
 	    !IS_ALIGNED(ring->tail, NV_GP_ENTRY_SIZE))
 		return -EINVAL;
+	/* Only a channel that keeps an extended base takes one. */
+	if (g->ext_base_latched) {
+		if (ring->ib_va_base & ~(NV_GP_ENTRY0_EXT_BASE_VA))
+			return -EINVAL;
+		gpu->eng[engine].method[NV_M_GP_EXT_BASE] =
+			ring->ib_va_base >> 40;
+	}
 	*ctxmig_reg(gpu, NV_PBDMA_GP_BASE) = lower_32_bits(ring->base);
 	*ctxmig_reg(gpu, NV_PBDMA_GP_BASE_HI) = upper_32_bits(ring->base);
 	nv_set_limit2(gpu, ilog2(ring->size / NV_GP_ENTRY_SIZE));
@@ -288,11 +298,28 @@ int ctxmig_nv_pte_encode(const struct ctxmig_gpu *gpu, u32 level, u32 sub,
 
 /* ------------------------------------------------------------- GPFIFO */
 
-static int nv_decode_gp(const void *buf, u32 len, u32 *st,
-			struct ctxmig_cmd *cmd)
+/* A GP entry that starts a pushbuffer (not a control entry). */
+static bool nv_gp_is_buffer(u32 e1)
 {
-	u32 e0, e1, n1;
-	int ret;
+	return FIELD_GET(NV_GP_ENTRY1_LENGTH, e1) &&
+	       !(e1 & NV_GP_ENTRY1_LEVEL);
+}
+
+/* The pushbuffer of a GP entry, VA 39:0 from the entry, above from @ext. */
+static void nv_gp_buffer(u32 e0, u32 e1, u64 ext, struct ctxmig_cmd *cmd)
+{
+	cmd->op = CTXMIG_OP_IB;
+	cmd->src = ext << 40 |
+		   (u64)FIELD_GET(NV_GP_ENTRY1_GET_HI, e1) << 32 |
+		   (e0 & NV_GP_ENTRY0_GET);
+	cmd->value = (u64)FIELD_GET(NV_GP_ENTRY1_LENGTH, e1) * 4;
+}
+
+static int nv_decode_gp(const struct ctxmig_nv_gen *g, const void *buf,
+			u32 len, u32 *st, struct ctxmig_cmd *cmd)
+{
+	u64 ext = g->ext_base_latched ? st[NV_M_GP_EXT_BASE] : 0;
+	u32 e0, e1;
 
 	if (len < NV_GP_ENTRY_SIZE)
 		return -ENODATA;
@@ -301,10 +328,7 @@ static int nv_decode_gp(const void *buf, u32 len, u32 *st,
 	if (FIELD_GET(NV_GP_ENTRY1_LENGTH, e1)) {
 		if (e1 & NV_GP_ENTRY1_LEVEL)
 			return -EOPNOTSUPP;	/* subroutines */
-		cmd->op = CTXMIG_OP_IB;
-		cmd->src = (u64)FIELD_GET(NV_GP_ENTRY1_GET_HI, e1) << 32 |
-			   (e0 & NV_GP_ENTRY0_GET);
-		cmd->value = (u64)FIELD_GET(NV_GP_ENTRY1_LENGTH, e1) * 4;
+		nv_gp_buffer(e0, e1, ext, cmd);
 		return NV_GP_ENTRY_SIZE;
 	}
 	switch (FIELD_GET(NV_GP_ENTRY1_OPCODE, e1)) {
@@ -312,25 +336,28 @@ static int nv_decode_gp(const void *buf, u32 len, u32 *st,
 		cmd->op = CTXMIG_OP_NOP;
 		return NV_GP_ENTRY_SIZE;
 	case NV_GP_OPCODE_SET_PB_SEGMENT_EXTENDED_BASE:
+		ext = FIELD_GET(NV_GP_ENTRY0_EXT_BASE, e0);
 		/*
-		 * ctxmig's reading: the extended base applies to the next
-		 * entry only, so nothing stays latched for a guest that
-		 * never sets it; the pair decodes as one buffer.
+		 * Hopper keeps the base as channel state (gh100
+		 * dev_esched_pbdma.h GP_INFO.PB_SEGMENT_EXTENDED_BASE): it
+		 * is a command of its own.  Ampere has none; ctxmig's
+		 * extension gives it to the next entry only, so nothing
+		 * stays latched for a guest that never sets it.  Either
+		 * way, the base and a buffer entry after it decode as one
+		 * buffer.
 		 */
-		if (len < 2 * NV_GP_ENTRY_SIZE)
+		if (g->ext_base_latched)
+			st[NV_M_GP_EXT_BASE] = ext;
+		else if (len < 2 * NV_GP_ENTRY_SIZE)
 			return -ENODATA;
-		n1 = ctxmig_dw_get(buf, 3);
-		if (!FIELD_GET(NV_GP_ENTRY1_LENGTH, n1) ||
-		    (n1 & NV_GP_ENTRY1_LEVEL)) {
+		if (len < 2 * NV_GP_ENTRY_SIZE ||
+		    !nv_gp_is_buffer(ctxmig_dw_get(buf, 3))) {
 			cmd->op = CTXMIG_OP_NOP;
 			return NV_GP_ENTRY_SIZE;
 		}
-		ret = nv_decode_gp((const u8 *)buf + NV_GP_ENTRY_SIZE,
-				   NV_GP_ENTRY_SIZE, st, cmd);
-		if (ret < 0)
-			return ret;
-		cmd->src |= (u64)FIELD_GET(NV_GP_ENTRY0_EXT_BASE, e0) << 40;
-		return ret + NV_GP_ENTRY_SIZE;
+		nv_gp_buffer(ctxmig_dw_get(buf, 2), ctxmig_dw_get(buf, 3), ext,
+			     cmd);
+		return 2 * NV_GP_ENTRY_SIZE;
 	default:
 		return -EOPNOTSUPP;	/* CRC checks */
 	}
@@ -622,7 +649,7 @@ int ctxmig_nv_decode(struct ctxmig_gpu *gpu, u32 engine, const void *buf,
 	if (level)
 		ret = nv_decode_pb(gen(gpu), buf, len, st, cmd);
 	else
-		ret = nv_decode_gp(buf, len, st, cmd);
+		ret = nv_decode_gp(gen(gpu), buf, len, st, cmd);
 	if (ret > 0)
 		memcpy(eng->method, st, sizeof(st));
 	return ret;
@@ -645,6 +672,8 @@ static bool nv_ce_reach(const struct ctxmig_nv_gen *g, u64 va)
 static int nv_encode_gp(const struct ctxmig_gpu *gpu,
 			const struct ctxmig_cmd *cmd, u32 *dw)
 {
+	const struct ctxmig_nv_gen *g = gen(gpu);
+	u32 base = gpu->eng[cmd->engine].method[NV_M_GP_EXT_BASE];
 	u64 src = cmd->src;
 
 	if (cmd->op == CTXMIG_OP_NOP && !(cmd->flags & CTXMIG_CMD_IRQ)) {
@@ -665,7 +694,12 @@ static int nv_encode_gp(const struct ctxmig_gpu *gpu,
 	dw[2] = lower_32_bits(src) & NV_GP_ENTRY0_GET;
 	dw[3] = FIELD_PREP(NV_GP_ENTRY1_GET_HI, upper_32_bits(src)) |
 		FIELD_PREP(NV_GP_ENTRY1_LENGTH, cmd->value / 4);
-	return 4;
+	if (!g->ext_base_latched || src >> 40 == base)
+		return 4;
+	/* Then the channel's own base back, for the guest's entries. */
+	dw[4] = FIELD_PREP(NV_GP_ENTRY0_EXT_BASE, base);
+	dw[5] = dw[1];
+	return 6;
 }
 
 /* A copy engine semaphore release: WRITE32/64, or FENCE when flushed. */

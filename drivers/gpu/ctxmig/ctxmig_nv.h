@@ -48,6 +48,7 @@
 #define NV_GP_ENTRY_SIZE		8
 #define NV_GP_ENTRY0_GET		GENMASK(31, 2)
 #define NV_GP_ENTRY0_EXT_BASE		GENMASK(24, 8)	/* VA 56:40 */
+#define NV_GP_ENTRY0_EXT_BASE_VA	GENMASK_ULL(56, 40)
 #define NV_GP_ENTRY1_GET_HI		GENMASK(7, 0)
 #define NV_GP_ENTRY1_OPCODE		GENMASK(7, 0)
 #define NV_GP_ENTRY1_LEVEL		BIT(9)		/* 1: subroutine */
@@ -141,7 +142,9 @@
  * Method state latched between commands, as indices of
  * &struct ctxmig_engine.method.  The host semaphore, the copy engine's
  * semaphore and its copy registers are each in method order, so that a
- * method's index is its offset from the first of its run.
+ * method's index is its offset from the first of its run.  The GPFIFO's
+ * extended base, channel state on Hopper, is kept here too: decoding the
+ * pending commands for a save replays it on a copy.
  */
 enum ctxmig_nv_latch {
 	NV_M_SEM_ADDR_LO,
@@ -163,6 +166,7 @@ enum ctxmig_nv_latch {
 	NV_M_SEMA_A,
 	NV_M_SEMA_B,
 	NV_M_SEMA_C,
+	NV_M_GP_EXT_BASE,	/* Hopper: PB segment extended base, VA 56:40 */
 	NV_M_COUNT,
 };
 
@@ -200,6 +204,9 @@ enum ctxmig_nv_latch {
  * @ce_upper_bits: width of the copy engine's *_UPPER address fields.
  * @semaphore_abcd: the host class has SEMAPHOREA..D (clc56f.h; Hopper's
  *	clc86f.h has only the SEM_* methods).
+ * @ext_base_latched: SET_PB_SEGMENT_EXTENDED_BASE sets channel state that
+ *	every later GP entry uses (Hopper); else ctxmig's extension gives it
+ *	to the entry right after it only.
  * @gp_hi_bits: width of GP_BASE_HI's OFFSET (GPFIFO VA bits from 32 up).
  * @limit2_reg: the register whose bits @limit2_shift up hold LIMIT2.
  * @limit2_shift: where LIMIT2 starts in @limit2_reg.
@@ -218,6 +225,7 @@ struct ctxmig_nv_gen {
 	u8 sem_hi_bits;
 	u8 ce_upper_bits;
 	bool semaphore_abcd;
+	bool ext_base_latched;
 	u8 gp_hi_bits;
 	u32 limit2_reg;
 	u8 limit2_shift;

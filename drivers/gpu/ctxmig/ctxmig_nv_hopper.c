@@ -50,6 +50,7 @@ static const struct ctxmig_nv_gen hopper = {
 	.pte_ro		= BIT_ULL(5),		/* PCF bit 2: RO */
 	.sem_hi_bits	= 25,
 	.ce_upper_bits	= 25,
+	.ext_base_latched = true,
 	/* gh100 dev_esched_pbdma.h: GP_BASE_HI OFFSET 24:0, GP_INFO LIMIT2 4:0. */
 	.gp_hi_bits	= 25,
 	.limit2_reg	= NV_PBDMA_GP_INFO,

@@ -213,10 +213,11 @@ struct ctxmig_ir_dev_caps {
  * @reserved: zero.
  * @ib_va_base: (version 1.1) GPU VA bits the engine adds to the address of
  *	an indirect buffer that a ring entry starts when the entry carries
- *	only the lower bits of it, as the engine stands at @head: NVIDIA
- *	Hopper's PB segment extended base, which a GPFIFO channel keeps until
- *	it is set again.  0 where ring entries carry whole addresses; a 1.0
- *	stream, 32 bytes long, reads as 0.
+ *	only the lower bits of it, as the engine holds them once it has read
+ *	the commands pending in the ring (the base the guest's next entries
+ *	use): NVIDIA Hopper's PB segment extended base, which a GPFIFO
+ *	channel keeps until it is set again.  0 where ring entries carry
+ *	whole addresses; a 1.0 stream, 32 bytes long, reads as 0.
  *
  * Head and tail describe the guest's view of its ring; the commands between
  * them travel as CTXMIG_IR_CMD records, not as native bytes.

@@ -58,7 +58,9 @@ static bool same(const struct ctxmig_cmd *c, u8 op, u64 dst, u64 src,
 /* GP entries, as clc56f.h / clc86f.h lay them out. */
 static void gp_entries_on(const struct ctxmig_model *m)
 {
+	bool hopper = m == &ctxmig_nv_hopper_model;
 	struct ctxmig_gpu gpu;
+	struct ctxmig_ring r;
 	struct ctxmig_cmd c;
 	/* 0x40 dwords at 0x12_3456_7000 */
 	u32 ib[2] = { 0x34567000, 0x12 | 0x40 << 10 };
@@ -80,26 +82,68 @@ static void gp_entries_on(const struct ctxmig_model *m)
 	CHECK_EQ(dec(&gpu, nop, 2, 0, &c), 8);
 	CHECK_EQ(c.op, CTXMIG_OP_NOP);
 	CHECK_EQ(dec(&gpu, crc, 2, 0, &c), -EOPNOTSUPP);
-	/*
-	 * The extended base goes with the entry after it, and only with it:
-	 * nothing stays latched for a guest that never sets it.
-	 */
-	CHECK_EQ(dec(&gpu, ext, 2, 0, &c), -ENODATA);
-	CHECK_EQ(dec(&gpu, ext, 6, 0, &c), 16);
-	CHECK_EQ(c.src, 0x1ff1234567000ULL);
-	CHECK_EQ(dec(&gpu, ext + 4, 2, 0, &c), 8);
-	CHECK_EQ(c.src, 0x1234567000ULL);
+	if (hopper) {
+		/*
+		 * GP_INFO.PB_SEGMENT_EXTENDED_BASE (gh100
+		 * dev_esched_pbdma.h) is channel state: it stays for every
+		 * later entry, until set again.
+		 */
+		CHECK_EQ(dec(&gpu, ext, 2, 0, &c), 8);
+		CHECK(same(&c, CTXMIG_OP_NOP, 0, 0, 0, 0), "lone base");
+		CHECK_EQ(dec(&gpu, ext + 4, 2, 0, &c), 8);
+		CHECK_EQ(c.src, 0x1ff1234567000ULL);
+		gpu.eng[0].method[NV_M_GP_EXT_BASE] = 0;
+		CHECK_EQ(dec(&gpu, ext, 6, 0, &c), 16);
+		CHECK_EQ(c.src, 0x1ff1234567000ULL);
+		CHECK_EQ(dec(&gpu, ext + 4, 2, 0, &c), 8);
+		CHECK_EQ(c.src, 0x1ff1234567000ULL);
+		m->ring_get(&gpu, 0, &r);
+		CHECK_EQ(r.ib_va_base, 0x1ffULL << 40);
+		/* A restore sets it; the ring keeps it. */
+		r.ib_va_base = 0x12ULL << 40;
+		CHECK_EQ(m->ring_set(&gpu, 0, &r), 0);
+		CHECK_EQ(dec(&gpu, ib, 2, 0, &c), 8);
+		CHECK_EQ(c.src, 0x121234567000ULL);
+		r.ib_va_base = 1;	/* not a base GP_INFO can hold */
+		CHECK_EQ(m->ring_set(&gpu, 0, &r), -EINVAL);
+		r.ib_va_base = 0;
+		CHECK_EQ(m->ring_set(&gpu, 0, &r), 0);
+	} else {
+		/*
+		 * Ampere's host class has no extended base: ctxmig's
+		 * extension gives it to the entry after it only, so
+		 * nothing stays latched for a guest that never sets it.
+		 */
+		CHECK_EQ(dec(&gpu, ext, 2, 0, &c), -ENODATA);
+		CHECK_EQ(dec(&gpu, ext, 6, 0, &c), 16);
+		CHECK_EQ(c.src, 0x1ff1234567000ULL);
+		CHECK_EQ(dec(&gpu, ext + 4, 2, 0, &c), 8);
+		CHECK_EQ(c.src, 0x1234567000ULL);
+		m->ring_get(&gpu, 0, &r);
+		CHECK_EQ(r.ib_va_base, 0);
+	}
 
-	/* Encoding: the base always, so latched state never leaks. */
+	/*
+	 * Encoding: the base before the entry, and on Hopper the base the
+	 * channel had back after it, so the guest's entries keep theirs.
+	 */
 	memset(&c, 0, sizeof(c));
 	c.op = CTXMIG_OP_IB;
 	c.src = BIT_ULL(m->va_bits) - (4 << 20);
 	c.value = 0x200;
 	n = m->encode(&gpu, &c, buf, sizeof(buf));
-	CHECK_EQ(n, 16);
+	CHECK_EQ(n, hopper ? 24 : 16);
 	CHECK_EQ(dec(&gpu, (u32 *)buf, 4, 0, &c), 16);
 	CHECK_EQ(c.src, BIT_ULL(m->va_bits) - (4 << 20));
 	CHECK_EQ(c.value, 0x200);
+	if (hopper) {
+		CHECK_EQ(dec(&gpu, (u32 *)buf + 4, 2, 0, &c), 8);
+		CHECK_EQ(c.op, CTXMIG_OP_NOP);
+		CHECK_EQ(gpu.eng[0].method[NV_M_GP_EXT_BASE], 0);
+	}
+	memset(&c, 0, sizeof(c));
+	c.op = CTXMIG_OP_IB;
+	c.value = 0x200;
 	c.src = 0x100000;
 	CHECK_EQ(m->encode(&gpu, &c, buf, sizeof(buf)), 16);
 	CHECK_EQ(dec(&gpu, (u32 *)buf, 4, 0, &c), 16);
@@ -110,6 +154,10 @@ static void gp_entries_on(const struct ctxmig_model *m)
 	CHECK_EQ(m->encode(&gpu, &c, buf, sizeof(buf)), -EOPNOTSUPP);
 	c.src = 0x100000;
 	CHECK_EQ(m->encode(&gpu, &c, buf, 8), -ENOSPC);
+	memset(&c, 0, sizeof(c));
+	c.op = CTXMIG_OP_IB;
+	c.src = 0x100000;
+	c.value = 0x200;
 	c.level = 1;	/* no nesting: buffers start from the GPFIFO */
 	CHECK_EQ(m->encode(&gpu, &c, buf, sizeof(buf)), -EOPNOTSUPP);
 	memset(&c, 0, sizeof(c));
@@ -669,6 +717,75 @@ static void runs_through_the_gpfifo_on(const struct ctxmig_model *m)
 TEST(runs_through_the_gpfifo)
 {
 	on_every_nv(runs_through_the_gpfifo_on);
+}
+
+/*
+ * UVM on Hopper: the channel's pushbuffer above 1 TiB, its extended base
+ * written once (uvm_channel.c, set_gpfifo_pushbuffer_segment_base()),
+ * then entries with VA 39:0 only (set_gpfifo_entry()).  The base is
+ * channel state: the second submission still reaches the pushbuffer, and
+ * so does a submission after a migration with nothing pending.
+ */
+#define HI_PB_VA	0x20000180000ULL	/* 2 TiB + 1.5 MiB */
+
+static int hopper_push(struct ctxmig_gpu *gpu, u64 pb_va, u32 value,
+		       bool set_base)
+{
+	u32 dw[32], gp[4];
+	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+	u8 buf[128];
+	u32 n = 0;
+	int ret;
+
+	vec_uvm_hopper_host_semaphore_release(&r, GU_VA + 0x200000, value);
+	vec_bytes(&r, buf);
+	ret = ctxmig_gpu_poke(gpu, pb_va, buf, r.n * 4);
+	if (set_base) {
+		vec_uvm_hopper_set_gpfifo_pushbuffer_segment_base(gp, pb_va);
+		n = 2;
+	}
+	vec_uvm_hopper_set_gpfifo_entry(gp + n, pb_va, r.n * 4, false);
+	n += 2;
+	r = (struct vec_ring){ .dw = gp, .n = n, .room = 4 };
+	vec_bytes(&r, buf);
+	return ret ?: gu_ring_append(gpu, buf, n * 4);
+}
+
+TEST(extended_base_is_channel_state)
+{
+	const struct ctxmig_model *m = &ctxmig_nv_hopper_model;
+	struct ctxmig_mapping hi = {
+		.va = HI_PB_VA & ~0xfffffULL, .size = 1 << 20,
+		.addr = GU_VRAM + GU_VA_SIZE,
+		.flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE, .page_shift = 12,
+	};
+	struct ctxmig_gpu a, b;
+	struct gu_stream s = {};
+	char why[CTXMIG_IR_REASON_LEN];
+	struct ctxmig_ring r;
+
+	CHECK_EQ(gu_setup(&a, m, 64 << 20, 48), 0);
+	CHECK_EQ(gu_map(&a, &hi), 0);
+	CHECK_EQ(hopper_push(&a, HI_PB_VA, 1, true), 0);
+	CHECK(ctxmig_gpu_run(&a, 0, 100) > 0, "%s", a.eng[0].reason);
+	CHECK_EQ(gu_read32(&a, GU_VA + 0x200000), 1);
+	CHECK_EQ(hopper_push(&a, HI_PB_VA + 0x100, 2, false), 0);
+	CHECK(ctxmig_gpu_run(&a, 0, 100) > 0, "%s", a.eng[0].reason);
+	CHECK_EQ(gu_read32(&a, GU_VA + 0x200000), 2);
+	m->ring_get(&a, 0, &r);
+	CHECK_EQ(r.ib_va_base, 2ULL << 40);
+
+	/* Saved idle, restored on another Hopper: the base came along. */
+	CHECK_EQ(gu_save(&a, &s, why), 0);
+	CHECK_EQ(ctxmig_gpu_init(&b, m, 64 << 20), 0);
+	CHECK_EQ(ctxmig_gpu_set_va_bits(&b, 48), 0);
+	CHECK(!gu_restore(&b, &s, 0, why), "%s", why);
+	CHECK_EQ(hopper_push(&b, HI_PB_VA + 0x200, 3, false), 0);
+	CHECK(ctxmig_gpu_run(&b, 0, 100) > 0, "%s", b.eng[0].reason);
+	CHECK_EQ(gu_read32(&b, GU_VA + 0x200000), 3);
+	gu_stream_free(&s);
+	ctxmig_gpu_fini(&a);
+	ctxmig_gpu_fini(&b);
 }
 
 /* Decode what a vector wrote, as the commands of a pushbuffer. */
