@@ -140,6 +140,12 @@ struct ctxmig_pte {
 #define CTXMIG_PTE_INVALID	0
 #define CTXMIG_PTE_TABLE	1
 #define CTXMIG_PTE_LEAF		2
+/*
+ * Invalid, and the smaller pages under it are not looked at: a big-page
+ * entry of a dual level that tells the MMU to ignore the small-page
+ * table's entries for its range (NVIDIA's "no valid 4 KiB page" marks).
+ */
+#define CTXMIG_PTE_STOP		3
 
 /**
  * struct ctxmig_pt_level - shape of one level of a model's page tables
@@ -148,8 +154,10 @@ struct ctxmig_pte {
  * @entry_size: bytes per entry, 8 or 16.
  * @leaf: a leaf (page) may be placed at this level.
  * @nsubs: entries holding two table pointers (NVIDIA dual PD0) have 2:
- *	sub-entry 0 is the big-page table, 1 the small-page table, and a
- *	small-page translation wins where both exist.
+ *	sub-entry 0 is the big-page table, 1 the small-page table.  Where
+ *	both exist the big-page entry decides: a page there is the
+ *	translation, CTXMIG_PTE_STOP means none, anything else lets the
+ *	small-page entries decide.
  * @child: level index each sub-entry's table belongs to, -1 if none.
  */
 struct ctxmig_pt_level {

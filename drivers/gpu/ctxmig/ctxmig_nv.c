@@ -203,7 +203,11 @@ void ctxmig_nv_pte_decode(const struct ctxmig_gpu *gpu, u32 level, u32 sub,
 	const struct ctxmig_nv_gen *g = gen(gpu);
 
 	memset(pte, 0, sizeof(*pte));
-	if (level > g->pd0) {
+	if (level == g->pd0 + 1 && !(raw[0] & NV_PTE_VALID) &&
+	    (raw[0] & g->pte_no_small)) {
+		/* A big-page PTE that hides the 4 KiB PTEs under it. */
+		pte->kind = CTXMIG_PTE_STOP;
+	} else if (level > g->pd0) {
 		nv_leaf_decode(g, raw[0], pte);
 	} else if (level < g->pd0) {
 		/* No huge pages above PD0. */

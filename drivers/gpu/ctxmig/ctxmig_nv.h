@@ -200,6 +200,10 @@ enum ctxmig_nv_latch {
  * @pte_sys_addr: PTE address field, system memory.
  * @pte_vid_addr: PTE address field, video memory.
  * @pte_ro: the PTE's read-only bit.
+ * @pte_no_small: bits of an invalid big-page PTE that tell the MMU not to
+ *	look at the 4 KiB PTEs under it (v2: PRIV, nouveau vmmgp100.c's
+ *	"invalid" LPTE, or VOL, sparse; v3: a non-zero PCF, UVM's
+ *	NO_VALID_4KB_PAGE or SPARSE).
  * @sem_hi_bits: width of SEM_ADDR_HI (VA bits from 32 up).
  * @ce_upper_bits: width of the copy engine's *_UPPER address fields.
  * @semaphore_abcd: the host class has SEMAPHOREA..D (clc56f.h; Hopper's
@@ -222,6 +226,7 @@ struct ctxmig_nv_gen {
 	u64 pte_sys_addr;
 	u64 pte_vid_addr;
 	u64 pte_ro;
+	u64 pte_no_small;
 	u8 sem_hi_bits;
 	u8 ce_upper_bits;
 	bool semaphore_abcd;

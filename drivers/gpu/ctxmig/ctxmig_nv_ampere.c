@@ -40,6 +40,7 @@ static const struct ctxmig_nv_gen ampere = {
 	.pte_sys_addr	= GENMASK_ULL(53, 8),
 	.pte_vid_addr	= GENMASK_ULL(32, 8),
 	.pte_ro		= BIT_ULL(6),		/* READ_ONLY */
+	.pte_no_small	= BIT_ULL(5) | BIT_ULL(3),	/* PRIV, VOL */
 	.sem_hi_bits	= 8,
 	.ce_upper_bits	= 17,
 	.semaphore_abcd	= true,

@@ -14,6 +14,7 @@
 #include "ctxmig_gpu.h"
 #include "ctxmig_model.h"
 #include "ctxmig_nv.h"
+#include "ctxmig_vram.h"
 #include "harness.h"
 #include "gpu_util.h"
 
@@ -607,6 +608,140 @@ TEST(mmu_v3_entries)
 		CHECK(q.kind == CTXMIG_PTE_LEAF && q.cache == c, "%u", c);
 	}
 	ctxmig_gpu_fini(&gpu);
+}
+
+/* VRAM offset of the big-page table under the PD0 entry of @va. */
+static u64 big_table_of(struct ctxmig_gpu *gpu, u64 va)
+{
+	const struct ctxmig_model *m = gpu->model;
+	const struct ctxmig_nv_gen *g = m->data;
+	u64 table = m->pt_root(gpu);
+	u32 level;
+
+	for (level = 0; level <= g->pd0; level++) {
+		const struct ctxmig_pt_level *l = &m->levels[level];
+		u64 idx = (va >> l->shift) & (BIT_ULL(l->bits) - 1);
+		u64 raw[2] = {};
+		struct ctxmig_pte pte;
+
+		ctxmig_vram_read(&gpu->vram, table + idx * l->entry_size, raw,
+				 l->entry_size);
+		m->pte_decode(gpu, level, 0, raw, &pte);
+		if (pte.kind != CTXMIG_PTE_TABLE)
+			return U64_MAX;
+		table = pte.addr;
+	}
+	return table;
+}
+
+static void set_big_pte(struct ctxmig_gpu *gpu, u64 va, u64 e)
+{
+	u64 t = big_table_of(gpu, va);
+
+	CHECK(t != U64_MAX, "no big-page table at 0x%llx",
+	      (unsigned long long)va);
+	ctxmig_vram_write(&gpu->vram, t + ((va >> 16) & 31) * 8, &e, 8);
+}
+
+struct one_map {
+	u64 va;
+	u64 addr;
+	u64 size;
+	u32 n;
+};
+
+static int find_map(void *priv, const struct ctxmig_mapping *map)
+{
+	struct one_map *o = priv;
+
+	if (map->va <= o->va && o->va < map->va + map->size) {
+		o->addr = map->addr + (o->va - map->va);
+		o->size = map->size;
+		o->n++;
+	}
+	return 0;
+}
+
+/* What a walk (the save) reports for @va: 0 if unmapped, else its addr. */
+static u64 walked(struct ctxmig_gpu *gpu, u64 va)
+{
+	static const struct ctxmig_pt_walk_ops ops = { .mapping = find_map };
+	struct one_map o = { .va = va };
+
+	CHECK_EQ(ctxmig_pt_walk(gpu, &ops, &o), 0);
+	return o.n ? o.addr : 0;
+}
+
+/*
+ * Dual PD0: the 64 KiB page table's entry decides whether the MMU looks
+ * at the 4 KiB entries under it.  Valid: the big page, whatever is below.
+ * Invalid with PRIV (MMU v2, nouveau vmmgp100.c gp100_vmm_lpt_invalid())
+ * or PCF NO_VALID_4KB_PAGE (MMU v3, UVM uvm_hopper_mmu.c
+ * unmapped_pte_hopper()), or sparse: the 4 KiB entries are ignored.
+ * All zero: they are used.  A save carries what the MMU would translate.
+ */
+static void dual_pd0_on(const struct ctxmig_model *m)
+{
+	const u64 va = 0x1000000, small_vram = 0x1000000, big_vram = 0x1100000;
+	const u64 no_4k = m == &ctxmig_nv_hopper_model ? 3ULL << 3 :
+			  BIT_ULL(5);
+	struct ctxmig_mapping small = {
+		.va = va, .size = 0x10000, .addr = small_vram,
+		.flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE, .page_shift = 12,
+	}, big = {
+		.va = va + 0x10000, .size = 0x10000, .addr = big_vram,
+		.flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE, .page_shift = 16,
+	};
+	struct ctxmig_gpu gpu, b;
+	struct ctxmig_xlate x;
+	struct gu_stream s = {};
+	char why[CTXMIG_IR_REASON_LEN];
+	u64 t, valid_big;
+
+	CHECK_EQ(gu_setup(&gpu, m, 64 << 20, 40), 0);
+	CHECK_EQ(gu_map(&gpu, &small), 0);
+	CHECK_EQ(gu_map(&gpu, &big), 0);
+	t = big_table_of(&gpu, va);
+	CHECK(t != U64_MAX, "%s: no big-page table", m->name);
+	ctxmig_vram_read(&gpu.vram, t + 8, &valid_big, 8);
+
+	/* All-zero big entry: the 4 KiB pages. */
+	CHECK_EQ(ctxmig_pt_translate(&gpu, va + 0x3000, &x), 0);
+	CHECK_EQ(x.addr, small_vram + 0x3000);
+	CHECK_EQ(walked(&gpu, va + 0x3000), small_vram + 0x3000);
+	CHECK_EQ(walked(&gpu, va + 0x13000), big_vram + 0x3000);
+
+	/* Unmapped through the big entry: the 4 KiB pages are ignored. */
+	set_big_pte(&gpu, va, no_4k);
+	CHECK_EQ(ctxmig_pt_translate(&gpu, va + 0x3000, &x), -EFAULT);
+	CHECK_EQ(walked(&gpu, va + 0x3000), 0);
+	set_big_pte(&gpu, va, NV_PTE_VOL);	/* sparse */
+	CHECK_EQ(ctxmig_pt_translate(&gpu, va + 0x3000, &x), -EFAULT);
+	CHECK_EQ(walked(&gpu, va + 0x3000), 0);
+
+	/* A valid big entry over valid 4 KiB entries: the big page. */
+	set_big_pte(&gpu, va, valid_big);
+	CHECK_EQ(ctxmig_pt_translate(&gpu, va + 0x3000, &x), 0);
+	CHECK_EQ(x.addr + (0x3000 & (BIT_ULL(x.page_shift) - 1)),
+		 big_vram + 0x3000);
+	CHECK_EQ(walked(&gpu, va + 0x3000), big_vram + 0x3000);
+
+	/* The save says so, and the target translates the same. */
+	set_big_pte(&gpu, va, no_4k);
+	CHECK_EQ(gu_save(&gpu, &s, why), 0);
+	CHECK_EQ(ctxmig_gpu_init(&b, m, 64 << 20), 0);
+	CHECK_EQ(ctxmig_gpu_set_va_bits(&b, 40), 0);
+	CHECK(!gu_restore(&b, &s, 0, why), "%s", why);
+	CHECK_EQ(ctxmig_pt_translate(&b, va + 0x3000, &x), -EFAULT);
+	CHECK_EQ(ctxmig_pt_translate(&b, va + 0x13000, &x), 0);
+	gu_stream_free(&s);
+	ctxmig_gpu_fini(&b);
+	ctxmig_gpu_fini(&gpu);
+}
+
+TEST(dual_pd0)
+{
+	on_every_nv(dual_pd0_on);
 }
 
 /* Ring and page directory registers. */
