@@ -235,6 +235,10 @@ struct ctxmig_sysmem_ops {
  * @encode: encode @cmd at @level into @buf of @room bytes; returns bytes
  *	written, -ENOSPC if it does not fit, -EOPNOTSUPP if the model cannot
  *	express it.
+ * @encode_end: encode what ends the commands of an indirect buffer (Intel:
+ *	MI_BATCH_BUFFER_END, the batch's length is where it is) into @buf of
+ *	@room bytes; returns bytes written or -ENOSPC.  NULL where a buffer
+ *	ends at the length its IB command gives.
  */
 struct ctxmig_model {
 	u32 id;
@@ -272,6 +276,7 @@ struct ctxmig_model {
 		      u32 len, u32 level, struct ctxmig_cmd *cmd);
 	int (*encode)(const struct ctxmig_gpu *gpu, const struct ctxmig_cmd *cmd,
 		      void *buf, u32 room);
+	int (*encode_end)(const struct ctxmig_gpu *gpu, void *buf, u32 room);
 };
 
 /**

@@ -1087,6 +1087,25 @@ static int xbuf_encode(struct ctxmig_gpu *gpu, struct xbuf *b,
 	}
 }
 
+/* What ends a buffer's commands on models that need it (Intel). */
+static int xbuf_end(struct ctxmig_gpu *gpu, struct xbuf *b)
+{
+	int ret;
+
+	for (;;) {
+		ret = ctxmig_gpu_encode_end(gpu, b->p + b->len, b->cap - b->len);
+		if (ret >= 0) {
+			b->len += ret;
+			return 0;
+		}
+		if (ret != -ENOSPC || b->cap >= XBUF_MAX)
+			return -ENOSPC;
+		ret = grow((void **)&b->p, &b->cap, b->cap, 1, XBUF_MAX);
+		if (ret)
+			return ret;
+	}
+}
+
 /* Where the children of the command at @i end. */
 static u32 subtree_end(const struct ctxmig_cmd *c, u32 n, u32 i)
 {
@@ -1118,6 +1137,9 @@ static int encode_ib(struct ctxmig_restore *rs, const struct ctxmig_cmd *c,
 
 	ret = encode_list(rs, c, n, level + 1, &body, nest_left - 1);
 	if (ret || !body.len)
+		goto out;
+	ret = xbuf_end(gpu, &body);
+	if (ret)
 		goto out;
 	off = ctxmig_gpu_pool_alloc(gpu, ALIGN(body.len, 256), 256);
 	if (off == U64_MAX) {

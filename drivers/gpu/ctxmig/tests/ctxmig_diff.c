@@ -367,6 +367,11 @@ static int diff_encode_ib(struct diff_dev *d, const struct ctxmig_cmd *c,
 	ret = diff_encode_list(d, c, n, level + 1, body);
 	if (ret || !body->len)
 		goto out;
+	ret = ctxmig_gpu_encode_end(&d->gpu, body->bytes + body->len,
+				    sizeof(body->bytes) - body->len);
+	if (ret < 0)
+		goto out;
+	body->len += ret;
 	ret = -ENOSPC;
 	if (d->buf_next + body->len > DIFF_CMD_VA + DIFF_CMD_SIZE)
 		goto out;

@@ -1010,15 +1010,23 @@ static int flush_ib(struct guest *g, const u8 *buf, u32 len, u8 *ring,
 {
 	struct ctxmig_cmd ib = { .op = CTXMIG_OP_IB };
 	u64 va = g->buf_next;
-	int ret;
+	u8 end[CTXMIG_CMD_MAX_BYTES];
+	int ret, n;
 
 	if (!len)
 		return 0;
-	if (va + len > GUEST_CMD_VA + GUEST_CMD_SIZE)
+	/* What ends the buffer where the model needs it (Intel's BBE). */
+	n = ctxmig_gpu_encode_end(g->shadow, end, sizeof(end));
+	if (n < 0)
+		return fail(g, n, "%s: ending an IB: %d", g->model->name, n);
+	if (va + len + n > GUEST_CMD_VA + GUEST_CMD_SIZE)
 		return fail(g, -ENOSPC, "out of indirect buffer space");
 	ret = write_va(g, va, buf, len);
+	if (!ret && n)
+		ret = write_va(g, va + len, end, n);
 	if (ret)
 		return ret;
+	len += n;
 	g->buf_next += ALIGN(len, 256);
 	ib.src = va;
 	ib.value = len;
