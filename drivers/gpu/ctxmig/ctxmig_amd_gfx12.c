@@ -29,14 +29,15 @@ static const struct ctxmig_amd_gen gfx12 = {
 	.vm_cntl	= AMD_REG(GFX12_GC_BASE, 0x1624),	/* GCVM_CONTEXT0_CNTL */
 	.vm_pt_base_lo	= AMD_REG(GFX12_GC_BASE, 0x168f),
 	.vm_pt_base_hi	= AMD_REG(GFX12_GC_BASE, 0x1690),
+	.vm_inv_req	= AMD_REG(GFX12_GC_BASE, 0x1647),	/* GCVM_INVALIDATE_ENG0_REQ */
+	.vm_inv_ack	= AMD_REG(GFX12_GC_BASE, 0x1659),
 	.mtype_shift	= 54,
 	.pde_pte	= BIT_ULL(63),
 	/*
-	 * nvd.h: BYTE_COUNT [25:0].  Mesa's cp_dma_max_byte_count() (radeonsi
-	 * si_cp_dma.c) allows 32767 bytes per packet from GFX11 on, rounded
-	 * down to SI_CPDMA_ALIGNMENT (32).
+	 * Mesa's cp_dma_max_byte_count() (radeonsi si_cp_dma.c) allows 32767
+	 * bytes per DMA_DATA from GFX11 on, rounded down to
+	 * SI_CPDMA_ALIGNMENT (32).
 	 */
-	.dma_count	= GENMASK(25, 0),
 	.dma_max	= 32767 & ~31,
 };
 

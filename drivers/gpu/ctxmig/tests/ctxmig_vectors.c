@@ -338,3 +338,289 @@ static void __maybe_unused vec_uvm_hopper_set_gpfifo_entry(u32 gp[2], u64 pushbu
 		(pushbuffer_length >> 2) << 10 |	/* LENGTH 30:10 */
 		(sync_wait ? 1U << 31 : 0);		/* SYNC */
 }
+
+/* --------------------------------------------------------------- AMD */
+
+/* PACKET3() of soc15d.h / nvd.h: type 3, COUNT 29:16, opcode 15:8. */
+#define VEC_PACKET3(op, n)	(3U << 30 | ((n) & 0x3fff) << 16 | \
+				 ((op) & 0xff) << 8)
+#define VEC_PACKET3_WRITE_DATA		0x37
+#define VEC_PACKET3_WAIT_REG_MEM	0x3c
+#define VEC_PACKET3_INDIRECT_BUFFER	0x3f
+#define VEC_PACKET3_PFP_SYNC_ME		0x42
+#define VEC_PACKET3_RELEASE_MEM		0x49
+#define VEC_PACKET3_DMA_DATA		0x50
+#define VEC_CACHE_FLUSH_AND_INV_TS_EVENT 0x14	/* sid.h: 20 */
+
+/* amdgpu_ring.h */
+#define VEC_AMDGPU_FENCE_FLAG_64BIT	(1 << 0)
+#define VEC_AMDGPU_FENCE_FLAG_INT	(1 << 1)
+
+/**
+ * vec_gfx_v9_0_ring_emit_fence() - amdgpu gfx_v9_0.c
+ *	gfx_v9_0_ring_emit_fence()
+ * @r: the ring.
+ * @addr: the fence's GPU VA.
+ * @seq: its value.
+ * @flags: AMDGPU_FENCE_FLAG_64BIT, AMDGPU_FENCE_FLAG_INT.
+ *
+ * RELEASE_MEM: EOP_TCL1_ACTION_EN | EOP_TC_ACTION_EN | EOP_TC_MD_ACTION_EN
+ * | EOP_TC_WB_ACTION_EN | EVENT_TYPE(CACHE_FLUSH_AND_INV_TS_EVENT) |
+ * EVENT_INDEX(5); DATA_SEL 2 or 1, INT_SEL 2 or 0.
+ */
+static void __maybe_unused vec_gfx_v9_0_ring_emit_fence(struct vec_ring *r,
+							u64 addr, u64 seq,
+							unsigned int flags)
+{
+	bool write64bit = flags & VEC_AMDGPU_FENCE_FLAG_64BIT;
+	bool int_sel = flags & VEC_AMDGPU_FENCE_FLAG_INT;
+	u32 dw2;
+
+	vec_write(r, VEC_PACKET3(VEC_PACKET3_RELEASE_MEM, 6));
+	dw2 = 1 << 16 | 1 << 17 | 1 << 21;	/* TCL1, TC, TC_MD actions */
+	dw2 |= 1 << 15 |			/* EOP_TC_WB_ACTION_EN */
+	       VEC_CACHE_FLUSH_AND_INV_TS_EVENT << 0 | 5 << 8;
+	vec_write(r, dw2);
+	vec_write(r, (write64bit ? 2 : 1) << 29 | (int_sel ? 2 : 0) << 24);
+	vec_write(r, lower_32_bits(addr));
+	vec_write(r, upper_32_bits(addr));
+	vec_write(r, lower_32_bits(seq));
+	vec_write(r, upper_32_bits(seq));
+	vec_write(r, 0);
+}
+
+/**
+ * vec_gfx_v12_0_ring_emit_fence() - amdgpu gfx_v12_0.c
+ *	gfx_v12_0_ring_emit_fence()
+ * @r: the ring.
+ * @addr: the fence's GPU VA.
+ * @seq: its value.
+ * @flags: AMDGPU_FENCE_FLAG_64BIT, AMDGPU_FENCE_FLAG_INT.
+ *
+ * RELEASE_MEM (nvd.h): GCR_SEQ | GCR_GL2_WB | CACHE_POLICY(3) |
+ * EVENT_TYPE(CACHE_FLUSH_AND_INV_TS_EVENT) | EVENT_INDEX(5); DATA_SEL 2
+ * or 1, INT_SEL 2 or 0; the last dword 0 on a kernel (not MES) queue.
+ */
+static void __maybe_unused vec_gfx_v12_0_ring_emit_fence(struct vec_ring *r,
+							 u64 addr, u64 seq,
+							 unsigned int flags)
+{
+	bool write64bit = flags & VEC_AMDGPU_FENCE_FLAG_64BIT;
+	bool int_sel = flags & VEC_AMDGPU_FENCE_FLAG_INT;
+
+	vec_write(r, VEC_PACKET3(VEC_PACKET3_RELEASE_MEM, 6));
+	vec_write(r, 1 << 22 | 1 << 21 | 3 << 25 |
+		     VEC_CACHE_FLUSH_AND_INV_TS_EVENT << 0 | 5 << 8);
+	vec_write(r, (write64bit ? 2 : 1) << 29 | (int_sel ? 2 : 0) << 24);
+	vec_write(r, lower_32_bits(addr));
+	vec_write(r, upper_32_bits(addr));
+	vec_write(r, lower_32_bits(seq));
+	vec_write(r, upper_32_bits(seq));
+	vec_write(r, 0);
+}
+
+/**
+ * vec_amdgpu_ring_emit_ib_gfx() - amdgpu gfx_v9_0.c
+ *	gfx_v9_0_ring_emit_ib_gfx() and gfx_v12_0.c gfx_v12_0_ring_emit_ib_gfx()
+ * @r: the ring.
+ * @gpu_addr: the IB's GPU VA.
+ * @length_dw: its length in dwords.
+ * @vmid: the job's VMID.
+ *
+ * The two write the same words for an IB that is neither a constant
+ * engine nor a preemptible one, on a kernel (not MES) queue:
+ * INDIRECT_BUFFER, the address, and a control dword of the length and the
+ * VMID (24 up) without INDIRECT_BUFFER_VALID.
+ */
+static void __maybe_unused vec_amdgpu_ring_emit_ib_gfx(struct vec_ring *r,
+						       u64 gpu_addr,
+						       u32 length_dw,
+						       unsigned int vmid)
+{
+	u32 control = length_dw | vmid << 24;
+
+	vec_write(r, VEC_PACKET3(VEC_PACKET3_INDIRECT_BUFFER, 2));
+	vec_write(r, lower_32_bits(gpu_addr));
+	vec_write(r, upper_32_bits(gpu_addr));
+	vec_write(r, control);
+}
+
+/**
+ * struct vec_amdgpu_vmhub - the registers amdgpu's struct amdgpu_vmhub
+ *	names for the GFX hub, absolute dword offsets (SOC15_REG_OFFSET())
+ * @ctx0_ptb_addr_lo32: VM_CONTEXT0_PAGE_TABLE_BASE_ADDR_LO32.
+ * @ctx0_ptb_addr_hi32: VM_CONTEXT0_PAGE_TABLE_BASE_ADDR_HI32.
+ * @vm_inv_eng0_req: VM_INVALIDATE_ENG0_REQ.
+ * @vm_inv_eng0_ack: VM_INVALIDATE_ENG0_ACK.
+ * @ctx_addr_distance: between two contexts' page table bases.
+ * @eng_distance: between two invalidation engines' registers.
+ * @req_shift_l2_ptes: VM_INVALIDATE_ENG0_REQ__INVALIDATE_L2_PTES__SHIFT.
+ */
+struct vec_amdgpu_vmhub {
+	u32 ctx0_ptb_addr_lo32;
+	u32 ctx0_ptb_addr_hi32;
+	u32 vm_inv_eng0_req;
+	u32 vm_inv_eng0_ack;
+	u32 ctx_addr_distance;
+	u32 eng_distance;
+	u8 req_shift_l2_ptes;
+};
+
+/*
+ * gfxhub_v1_0_init() (GFX9): GC segment 0 at 0x2000 (vega10_ip_offset.h),
+ * gc_9_0_offset.h registers, gc_9_0_sh_mask.h fields.
+ */
+static const struct vec_amdgpu_vmhub vec_gfxhub_v1_0 __maybe_unused = {
+	.ctx0_ptb_addr_lo32 = 0x2000 + 0x08eb,
+	.ctx0_ptb_addr_hi32 = 0x2000 + 0x08ec,
+	.vm_inv_eng0_req = 0x2000 + 0x08a3,
+	.vm_inv_eng0_ack = 0x2000 + 0x08b5,
+	.ctx_addr_distance = 2,		/* CONTEXT1 - CONTEXT0 LO32 */
+	.eng_distance = 1,		/* ENG1_REQ - ENG0_REQ */
+	.req_shift_l2_ptes = 0x12,
+};
+
+/*
+ * gfxhub_v12_0_init() (GFX12): gc_12_0_0_offset.h registers behind GC
+ * segment 0, which the IP discovery table gives (ctxmig's GFX12 model:
+ * 0x1260, see models/amd.rst), gc_12_0_0_sh_mask.h fields.
+ */
+static const struct vec_amdgpu_vmhub vec_gfxhub_v12_0 __maybe_unused = {
+	.ctx0_ptb_addr_lo32 = 0x1260 + 0x168f,
+	.ctx0_ptb_addr_hi32 = 0x1260 + 0x1690,
+	.vm_inv_eng0_req = 0x1260 + 0x1647,
+	.vm_inv_eng0_ack = 0x1260 + 0x1659,
+	.ctx_addr_distance = 2,
+	.eng_distance = 1,
+	.req_shift_l2_ptes = 0x13,
+};
+
+/*
+ * gmc_v9_0_get_invalidate_req() / gfxhub_v12_0_get_invalidate_req() with
+ * flush type 0: PER_VMID_INVALIDATE_REQ 1 << vmid, then INVALIDATE_L2_PTES,
+ * L2_PDE0, L2_PDE1, L2_PDE2 and L1_PTES, consecutive bits.
+ */
+static u32 vec_get_invalidate_req(const struct vec_amdgpu_vmhub *hub,
+				  unsigned int vmid)
+{
+	return 1U << vmid | 0x1fU << hub->req_shift_l2_ptes;
+}
+
+/* gfx_v9_0_ring_emit_wreg(), gfx_v12_0_ring_emit_wreg() on the GFX ring. */
+static void vec_gfx_ring_emit_wreg(struct vec_ring *r, u32 reg, u32 val)
+{
+	u32 cmd = 1U << 30 | 1 << 20;	/* WRITE_DATA_ENGINE_SEL(1), WR_CONFIRM */
+
+	vec_write(r, VEC_PACKET3(VEC_PACKET3_WRITE_DATA, 3));
+	vec_write(r, cmd);		/* DST_SEL 0: a register */
+	vec_write(r, reg);
+	vec_write(r, 0);
+	vec_write(r, val);
+}
+
+/**
+ * vec_amdgpu_ring_emit_vm_flush() - amdgpu gfx_v9_0.c
+ *	gfx_v9_0_ring_emit_vm_flush() and gfx_v12_0.c
+ *	gfx_v12_0_ring_emit_vm_flush() on the GFX ring
+ * @r: the ring.
+ * @hub: the GFX hub's registers.
+ * @vmid: the VM's VMID.
+ * @pd_addr: the page directory, as the page table base register holds it.
+ * @eng: the ring's invalidation engine (ring->vm_inv_eng; 0 for the first
+ *	GFX ring, amdgpu_gmc_allocate_vm_inv_eng()).
+ *
+ * amdgpu_gmc_emit_flush_gpu_tlb(): gmc_v9_0_emit_flush_gpu_tlb() or
+ * gmc_v12_0_emit_flush_gpu_tlb(), which on the GFX hub take no semaphore:
+ * the page table base written (LO32, HI32), then
+ * reg_write_reg_wait() on the engine's REQ and ACK (WAIT_REG_MEM, PFP,
+ * register, write then wait, equal, poll interval 0x20, with the firmware
+ * that can); then PFP_SYNC_ME.
+ */
+static void __maybe_unused
+vec_amdgpu_ring_emit_vm_flush(struct vec_ring *r,
+			      const struct vec_amdgpu_vmhub *hub,
+			      unsigned int vmid, u64 pd_addr, unsigned int eng)
+{
+	u32 req = vec_get_invalidate_req(hub, vmid);
+
+	vec_gfx_ring_emit_wreg(r, hub->ctx0_ptb_addr_lo32 +
+			       hub->ctx_addr_distance * vmid,
+			       lower_32_bits(pd_addr));
+	vec_gfx_ring_emit_wreg(r, hub->ctx0_ptb_addr_hi32 +
+			       hub->ctx_addr_distance * vmid,
+			       upper_32_bits(pd_addr));
+	/* gfx_v9_0_wait_reg_mem(ring, usepfp, 0, 1, reg0, reg1, ...). */
+	vec_write(r, VEC_PACKET3(VEC_PACKET3_WAIT_REG_MEM, 5));
+	vec_write(r, 0 << 4 |	/* WAIT_REG_MEM_MEM_SPACE(0) */
+		     1 << 6 |	/* WAIT_REG_MEM_OPERATION(1) */
+		     3 << 0 |	/* WAIT_REG_MEM_FUNCTION(3), equal */
+		     1 << 8);	/* WAIT_REG_MEM_ENGINE(1), PFP */
+	vec_write(r, hub->vm_inv_eng0_req + hub->eng_distance * eng);
+	vec_write(r, hub->vm_inv_eng0_ack + hub->eng_distance * eng);
+	vec_write(r, req);
+	vec_write(r, 1U << vmid);
+	vec_write(r, 0x20);
+	/* The GFX ring syncs PFP to ME. */
+	vec_write(r, VEC_PACKET3(VEC_PACKET3_PFP_SYNC_ME, 0));
+	vec_write(r, 0x0);
+}
+
+/*
+ * radeonsi si_cp_dma.c: cp_dma_max_byte_count(), S_415_BYTE_COUNT_GFX9 is
+ * 26 bits; GFX11 and later 32767; rounded down to SI_CPDMA_ALIGNMENT (32).
+ */
+static u32 vec_cp_dma_max_byte_count(bool gfx11_plus)
+{
+	u32 max = gfx11_plus ? 32767 : 0x3ffffff;
+
+	return max & ~(32U - 1);
+}
+
+/**
+ * vec_si_cp_dma_copy_buffer() - Mesa radeonsi si_cp_dma.c
+ *	si_cp_dma_copy_buffer() with si_emit_cp_dma(), GFX9 and later
+ * @r: the IB.
+ * @gfx12: a GFX12 context (else GFX9).
+ * @use_l2: radeon_info.cp_dma_use_L2.
+ * @dst: destination VA.
+ * @src: source VA.
+ * @size: bytes.
+ *
+ * Packets of at most cp_dma_max_byte_count() bytes; the first with
+ * CP_DMA_RAW_WAIT (RAW_WAIT in the command dword), the last with
+ * CP_DMA_SYNC (CP_SYNC in the header dword); DST_SEL and SRC_SEL "using
+ * L2" (3) when cp_dma_use_L2 or on GFX12.  The realignment workarounds
+ * are for chips up to Carrizo, the barrier si_cp_dma_prepare() emits
+ * first is not part of the copy.
+ */
+static void __maybe_unused vec_si_cp_dma_copy_buffer(struct vec_ring *r,
+						     bool gfx12, bool use_l2,
+						     u64 dst, u64 src, u32 size)
+{
+	bool is_first = true;
+
+	while (size) {
+		u32 byte_count = min(size, vec_cp_dma_max_byte_count(gfx12));
+		u32 header = 0, command = byte_count & 0x3ffffff;
+
+		if (is_first)
+			command |= 1U << 30;		/* S_415_RAW_WAIT */
+		is_first = false;
+		if (byte_count == size)
+			header |= 1U << 31;		/* S_411_CP_SYNC */
+		if (use_l2 || gfx12) {
+			header |= 3U << 20;		/* DST_ADDR_TC_L2 */
+			header |= 3U << 29;		/* SRC_ADDR_TC_L2 */
+		}
+		vec_write(r, VEC_PACKET3(VEC_PACKET3_DMA_DATA, 5));
+		vec_write(r, header);
+		vec_write(r, lower_32_bits(src));
+		vec_write(r, upper_32_bits(src));
+		vec_write(r, lower_32_bits(dst));
+		vec_write(r, upper_32_bits(dst));
+		vec_write(r, command);
+		size -= byte_count;
+		src += byte_count;
+		dst += byte_count;
+	}
+}

@@ -17,6 +17,8 @@
 #include "harness.h"
 #include "gpu_util.h"
 
+#include "../../../../drivers/gpu/ctxmig/tests/ctxmig_vectors.c"
+
 static const struct ctxmig_model *const amd_models[] = {
 	&ctxmig_amd_gfx9_model,
 	&ctxmig_amd_gfx12_model,
@@ -181,26 +183,151 @@ TEST(dma_data_selects)
 	on_every_amd(dma_data_selects_on);
 }
 
-/* BYTE_COUNT is 20:0 in soc15d.h (GFX9) and 25:0 in nvd.h (GFX12). */
-TEST(dma_data_byte_count_width)
+/*
+ * BYTE_COUNT is 25:0: nvd.h (GFX12) and Mesa's S_415_BYTE_COUNT_GFX9
+ * (GFX9; soc15d.h's comment keeps GFX7's 20:0), whose copies of more than
+ * 2 MiB per packet would otherwise be misread.  The command bits above
+ * (RAW_WAIT) are not part of it.
+ */
+static void dma_data_byte_count_width_on(const struct ctxmig_model *m)
 {
 	struct ctxmig_gpu gpu;
 	struct ctxmig_cmd c;
 	u32 dw[7] = {
 		pkt3(AMD_PKT3_DMA_DATA, 5), 0, 0x1000, 0, 0x2000, 0,
-		(1U << 21) | 8,
+		AMD_DMA_RAW_WAIT | (1U << 25) | 8,
 	};
 
-	if (!gu_setup(&gpu, &ctxmig_amd_gfx9_model, 64 << 20, 40)) {
-		CHECK_EQ(dec(&gpu, dw, 7, &c), 28);
-		CHECK_EQ(c.value, 8);
-		ctxmig_gpu_fini(&gpu);
+	if (gu_setup(&gpu, m, 64 << 20, 40))
+		return;
+	CHECK_EQ(dec(&gpu, dw, 7, &c), 28);
+	CHECK_EQ(c.value, (1U << 25) + 8);
+	ctxmig_gpu_fini(&gpu);
+}
+
+TEST(dma_data_byte_count_width)
+{
+	on_every_amd(dma_data_byte_count_width_on);
+}
+
+/* The GFX hub registers amdgpu programs for @m. */
+static const struct vec_amdgpu_vmhub *hub_of(const struct ctxmig_model *m)
+{
+	return m == &ctxmig_amd_gfx12_model ? &vec_gfxhub_v12_0 :
+					      &vec_gfxhub_v1_0;
+}
+
+/* The next command of @r at ring level; its bytes in @pos (dwords). */
+static int dec_vec(struct ctxmig_gpu *gpu, const struct vec_ring *r,
+		   u32 *pos, struct ctxmig_cmd *cmd)
+{
+	struct vec_ring part = {
+		.dw = r->dw + *pos,
+		.n = min_t(u32, r->n - *pos, CTXMIG_CMD_MAX_BYTES / 4),
+	};
+	u8 buf[CTXMIG_CMD_MAX_BYTES];
+	int ret;
+
+	vec_bytes(&part, buf);
+	memset(cmd, 0, sizeof(*cmd));
+	ret = gpu->model->decode(gpu, 0, buf, part.n * 4, 0, cmd);
+	if (ret > 0)
+		*pos += ret / 4;
+	return ret;
+}
+
+/*
+ * amdgpu's own ring words: the fence (gfx_v9_0_ring_emit_fence(),
+ * gfx_v12_0_ring_emit_fence()), an IB without INDIRECT_BUFFER_VALID
+ * (..._ring_emit_ib_gfx()), the VM flush of the page tables in use
+ * (..._ring_emit_vm_flush()), and Mesa's CP DMA copy; then the same run.
+ */
+static void amdgpu_ring_words_on(const struct ctxmig_model *m)
+{
+	bool gfx12 = m == &ctxmig_amd_gfx12_model;
+	const struct ctxmig_amd_gen *g = m->data;
+	u32 dw[256];
+	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+	struct ctxmig_gpu gpu;
+	struct ctxmig_cmd c;
+	u64 pd;
+	u32 pos = 0, i;
+	u8 *bytes;
+
+	if (gu_setup(&gpu, m, 64 << 20, 40))
+		return;
+	ctxmig_gpu_mmio_write(&gpu, m->mmio_size - CTXMIG_CTL_SIZE +
+			      CTXMIG_CTL_IRQ_ENABLE, CTXMIG_IRQ_ALL);
+	pd = (u64)*ctxmig_reg(&gpu, g->vm_pt_base_hi) << 32 |
+	     *ctxmig_reg(&gpu, g->vm_pt_base_lo);
+	vec_amdgpu_ring_emit_vm_flush(&r, hub_of(m), 0, pd, 0);
+	vec_amdgpu_ring_emit_ib_gfx(&r, 0x180000, 16, 0);
+	vec_si_cp_dma_copy_buffer(&r, gfx12, false, 0x300000, 0x200000,
+				  40000);
+	(gfx12 ? vec_gfx_v12_0_ring_emit_fence : vec_gfx_v9_0_ring_emit_fence)(&r, 0x200100, 5,
+						     VEC_AMDGPU_FENCE_FLAG_INT);
+	(gfx12 ? vec_gfx_v12_0_ring_emit_fence : vec_gfx_v9_0_ring_emit_fence)(&r, 0x200108,
+						     1ULL << 40,
+						     VEC_AMDGPU_FENCE_FLAG_64BIT);
+	CHECK(!r.overflow, "vector overflow");
+
+	for (i = 0; i < 4; i++) {	/* WRITE_DATA x2, WAIT_REG_MEM, PFP */
+		CHECK(dec_vec(&gpu, &r, &pos, &c) > 0, "%s: flush %u",
+		      m->name, i);
+		CHECK(c.op == CTXMIG_OP_NOP && !c.flags, "%s: flush %u op %u",
+		      m->name, i, c.op);
 	}
-	if (!gu_setup(&gpu, &ctxmig_amd_gfx12_model, 64 << 20, 40)) {
-		CHECK_EQ(dec(&gpu, dw, 7, &c), 28);
-		CHECK_EQ(c.value, (1U << 21) + 8);
-		ctxmig_gpu_fini(&gpu);
+	CHECK_EQ(dec_vec(&gpu, &r, &pos, &c), 16);
+	CHECK(c.op == CTXMIG_OP_IB && c.src == 0x180000 && c.value == 64,
+	      "%s: IB", m->name);
+	for (i = 0; i < 40000; i += c.value) {
+		CHECK_EQ(dec_vec(&gpu, &r, &pos, &c), 28);
+		CHECK(c.op == CTXMIG_OP_COPY && c.src == 0x200000 + i &&
+		      c.dst == 0x300000 + i, "%s: copy at %u", m->name, i);
+		if (c.op != CTXMIG_OP_COPY || !c.value)
+			break;
 	}
+	CHECK_EQ(dec_vec(&gpu, &r, &pos, &c), 32);
+	CHECK(c.op == CTXMIG_OP_FENCE && c.dst == 0x200100 && c.value == 5 &&
+	      c.flags == CTXMIG_CMD_IRQ, "%s: fence", m->name);
+	CHECK_EQ(dec_vec(&gpu, &r, &pos, &c), 32);
+	CHECK(c.op == CTXMIG_OP_FENCE && c.value == 1ULL << 40 &&
+	      c.flags == CTXMIG_CMD_FENCE64, "%s: fence64", m->name);
+	CHECK_EQ(pos, r.n);
+
+	/* The same words, run: the IB holds a NOP packet of 16 dwords. */
+	{
+		u32 nop[16] = { VEC_PACKET3(0x10, 14) };
+		struct vec_ring ib = { .dw = nop, .n = 16, .room = 16 };
+		u8 ibb[64];
+
+		vec_bytes(&ib, ibb);
+		CHECK_EQ(ctxmig_gpu_poke(&gpu, 0x180000, ibb, 64), 0);
+	}
+	bytes = malloc(r.n * 4);
+	vec_bytes(&r, bytes);
+	CHECK_EQ(ctxmig_gpu_poke(&gpu, 0x200000, "0123456789", 10), 0);
+	CHECK_EQ(gu_ring_append(&gpu, bytes, r.n * 4), 0);
+	CHECK(ctxmig_gpu_run(&gpu, 0, 100) > 0, "%s: %s", m->name,
+	      gpu.eng[0].reason);
+	CHECK_EQ(gpu.eng[0].status, CTXMIG_ENG_IDLE);
+	CHECK_EQ(gu_read32(&gpu, 0x300004), gu_read32(&gpu, 0x200004));
+	CHECK_EQ(gu_read32(&gpu, 0x200100), 5);
+	CHECK_EQ(gu_read64(&gpu, 0x200108), 1ULL << 40);
+	CHECK_EQ(gpu.eng[0].irqs, 1);
+	free(bytes);
+
+	/* A flush to other page tables would switch them: not emulated. */
+	r.n = 0;
+	vec_amdgpu_ring_emit_vm_flush(&r, hub_of(m), 0, pd + 0x1000, 0);
+	pos = 0;
+	CHECK_EQ(dec_vec(&gpu, &r, &pos, &c), -EOPNOTSUPP);
+	ctxmig_gpu_fini(&gpu);
+}
+
+TEST(amdgpu_ring_words)
+{
+	on_every_amd(amdgpu_ring_words_on);
 }
 
 int main(void)
