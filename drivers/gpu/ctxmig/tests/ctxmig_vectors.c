@@ -624,3 +624,90 @@ static void __maybe_unused vec_si_cp_dma_copy_buffer(struct vec_ring *r,
 		dst += byte_count;
 	}
 }
+
+/* ------------------------------------------------------------- Intel */
+
+/* xe_mi_commands.h, xe_instr_defs.h, xe_gpu_commands.h */
+#define VEC_MI_INSTR(op)		((op) << 23)
+#define VEC_MI_USER_INTERRUPT		VEC_MI_INSTR(0x2)
+#define VEC_MI_ARB_CHECK		VEC_MI_INSTR(0x5)
+#define VEC_MI_ARB_ON_OFF		VEC_MI_INSTR(0x8)
+#define VEC_MI_ARB_ENABLE		BIT(0)
+#define VEC_MI_BATCH_BUFFER_END		VEC_MI_INSTR(0xa)
+#define VEC_MI_BATCH_BUFFER_START	VEC_MI_INSTR(0x31)
+#define VEC_XE_INSTR_NUM_DW(x)		((x) - 2)
+#define VEC_GFX_OP_PIPE_CONTROL(len)	(0x3U << 29 | 0x3 << 27 | 0x2 << 24 | \
+					 ((len) - 2))
+#define VEC_PIPE_CONTROL_GLOBAL_GTT_IVB	BIT(24)
+#define VEC_PIPE_CONTROL_CS_STALL	BIT(20)
+#define VEC_PIPE_CONTROL_QW_WRITE	BIT(14)
+#define VEC_PIPE_CONTROL_FLUSH_ENABLE	BIT(7)
+
+/**
+ * vec_xe_emit_bb_start() - xe xe_ring_ops.c emit_bb_start()
+ * @r: the ring.
+ * @batch_addr: the batch's address.
+ * @ppgtt_flag: BIT(8) for a job of a VM (get_ppgtt_flag()), else 0.
+ *
+ * The batch it starts ends with MI_BATCH_BUFFER_END, written by whoever
+ * built it (vec_batch_end()).
+ */
+static void __maybe_unused vec_xe_emit_bb_start(struct vec_ring *r,
+						u64 batch_addr, u32 ppgtt_flag)
+{
+	vec_write(r, VEC_MI_BATCH_BUFFER_START | ppgtt_flag |
+		     VEC_XE_INSTR_NUM_DW(3));
+	vec_write(r, lower_32_bits(batch_addr));
+	vec_write(r, upper_32_bits(batch_addr));
+}
+
+/**
+ * vec_batch_end() - the end of a batch, MI_BATCH_BUFFER_END
+ * @r: the batch.
+ *
+ * What IGT's emit_blt_mem_copy() (lib/intel_blt.c, emit_bbe) and every
+ * userspace batch end with, and what i915's intel_engine_cmd_parser()
+ * looks for.
+ */
+static void __maybe_unused vec_batch_end(struct vec_ring *r)
+{
+	vec_write(r, VEC_MI_BATCH_BUFFER_END);
+}
+
+/**
+ * vec_xe_emit_pipe_imm_ggtt() - xe xe_ring_ops.c emit_pipe_imm_ggtt()
+ * @r: the ring.
+ * @addr: the GGTT address of the job's seqno (xe_lrc_seqno_ggtt_addr()).
+ * @value: the seqno.
+ * @stall_only: no FLUSH_ENABLE (an engine without render).
+ *
+ * emit_pipe_control(): PIPE_CONTROL(6), flags, the address, 0, the value,
+ * 0: a qword write of the 32-bit seqno.
+ */
+static void __maybe_unused vec_xe_emit_pipe_imm_ggtt(struct vec_ring *r,
+						     u32 addr, u32 value,
+						     bool stall_only)
+{
+	u32 flags = VEC_PIPE_CONTROL_CS_STALL |
+		    VEC_PIPE_CONTROL_GLOBAL_GTT_IVB | VEC_PIPE_CONTROL_QW_WRITE;
+
+	if (!stall_only)
+		flags |= VEC_PIPE_CONTROL_FLUSH_ENABLE;
+	vec_write(r, VEC_GFX_OP_PIPE_CONTROL(6) | 0);	/* bit_group_0 */
+	vec_write(r, flags);
+	vec_write(r, addr);
+	vec_write(r, 0);
+	vec_write(r, value);
+	vec_write(r, 0);
+}
+
+/**
+ * vec_xe_emit_user_interrupt() - xe xe_ring_ops.c emit_user_interrupt()
+ * @r: the ring.
+ */
+static void __maybe_unused vec_xe_emit_user_interrupt(struct vec_ring *r)
+{
+	vec_write(r, VEC_MI_USER_INTERRUPT);
+	vec_write(r, VEC_MI_ARB_ON_OFF | VEC_MI_ARB_ENABLE);
+	vec_write(r, VEC_MI_ARB_CHECK);
+}

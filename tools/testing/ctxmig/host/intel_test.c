@@ -16,6 +16,8 @@
 #include "harness.h"
 #include "gpu_util.h"
 
+#include "../../../../drivers/gpu/ctxmig/tests/ctxmig_vectors.c"
+
 static const struct ctxmig_model *intel(void)
 {
 	return ctxmig_model_find(CTXMIG_MODEL_INTEL_GEN12);
@@ -786,6 +788,49 @@ TEST(execute_native_ring)
 	CHECK_EQ(gu_read64(&gpu, 0x200008), 0x1122334455667788ULL);
 	CHECK_EQ(gu_read32(&gpu, 0x200100), 9);
 	CHECK_EQ(gpu.eng[0].fence.signalled, 9);
+	CHECK_EQ(gpu.eng[0].irqs, 1);
+	CHECK_EQ(gpu.eng[0].status, CTXMIG_ENG_IDLE);
+	ctxmig_gpu_fini(&gpu);
+}
+
+/*
+ * What xe's __emit_job_gen12_render_compute() puts around a user batch,
+ * in the part the model emulates: emit_bb_start() (PPGTT) of a batch
+ * that ends with MI_BATCH_BUFFER_END, the breadcrumb
+ * emit_pipe_imm_ggtt() and emit_user_interrupt(); run from the ring.
+ */
+TEST(xe_job_words)
+{
+	u32 dw[64], bw[16];
+	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+	struct vec_ring b = { .dw = bw, .room = ARRAY_SIZE(bw) };
+	static const u32 sdi[] = { 0x10000002, 0x00200004, 0, 0x5a5a5a5a };
+	const struct ctxmig_model *m;
+	struct ctxmig_gpu gpu;
+	u8 buf[256];
+	u32 i;
+
+	if (setup(&gpu))
+		return;
+	m = gpu.model;
+	ctxmig_gpu_mmio_write(&gpu, m->mmio_size - CTXMIG_CTL_SIZE +
+			      CTXMIG_CTL_IRQ_ENABLE, CTXMIG_IRQ_ALL);
+	for (i = 0; i < ARRAY_SIZE(sdi); i++)
+		vec_write(&b, sdi[i]);
+	vec_batch_end(&b);
+	vec_bytes(&b, buf);
+	CHECK_EQ(ctxmig_gpu_poke(&gpu, 0x180000, buf, b.n * 4), 0);
+	vec_xe_emit_bb_start(&r, 0x180000, BIT(8));
+	/* The seqno's GGTT address is mapped at the same PPGTT VA. */
+	vec_xe_emit_pipe_imm_ggtt(&r, 0x200108, 77, false);
+	vec_xe_emit_user_interrupt(&r);
+	vec_bytes(&r, buf);
+	CHECK_EQ(gu_ring_append(&gpu, buf, r.n * 4), 0);
+	/* IB, SDI, END; FENCE + IRQ, ARB_ON_OFF, ARB_CHECK. */
+	CHECK_EQ(ctxmig_gpu_run(&gpu, 0, 100), 6);
+	CHECK_EQ(gu_read32(&gpu, 0x200004), 0x5a5a5a5a);
+	CHECK_EQ(gu_read64(&gpu, 0x200108), 77);
+	CHECK_EQ(gpu.eng[0].fence.signalled, 77);
 	CHECK_EQ(gpu.eng[0].irqs, 1);
 	CHECK_EQ(gpu.eng[0].status, CTXMIG_ENG_IDLE);
 	ctxmig_gpu_fini(&gpu);
