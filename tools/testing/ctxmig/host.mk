@@ -37,7 +37,7 @@ $(OUT):
 	@mkdir -p $@
 
 $(OUT)/%_test: $(T)/host/%_test.c $(wildcard $(T)/host/*.h) $(CODEC_DEPS) \
-		$(LOGIC_SRCS) | $(OUT)
+		$(LOGIC_SRCS) $(wildcard drivers/gpu/ctxmig/tests/*.c) | $(OUT)
 	$(CC) $(HOST_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(LOGIC_SRCS)
 
 host-tests: $(HOST_TESTS)

@@ -15,11 +15,18 @@
  * every data mapping, the system memory and the fence state must equal
  * the reference.
  *
+ * The same runs with the guest driver writing what the real drivers write
+ * (diff_run_real()): each model's commands, where a real driver has a
+ * sequence for them, come from tests/ctxmig_vectors.c.
+ *
  * Included, not linked: both harnesses #include this file.
  */
 
+#include "ctxmig_vectors.c"
+
 #define DIFF_VRAM		(32ULL << 20)
-#define DIFF_VA_BITS		40
+/* Wide enough for the command memory's alias above 1 TiB. */
+#define DIFF_VA_BITS		44
 #define DIFF_PT_BASE		0x10000ULL
 #define DIFF_PT_END		0x200000ULL
 /* Command memory: ring, then guest command buffers. */
@@ -271,6 +278,8 @@ struct diff_dev {
 	struct ctxmig_gpu gpu;
 	u64 pt_next;
 	u64 buf_next;
+	bool real;
+	u8 real_chan;
 };
 
 static u64 diff_pt_alloc(void *priv, u32 bytes)
@@ -432,6 +441,9 @@ static int diff_encode_list(struct diff_dev *d, const struct ctxmig_cmd *c,
 	return 0;
 }
 
+static int diff_real_submit(struct diff_dev *d, const struct ctxmig_cmd *c,
+			    u32 n, struct diff_buf *out);
+
 /* Submit a batch at the ring's tail, reading the ring state afresh. */
 static int diff_submit(struct diff_dev *d, const struct ctxmig_cmd *c, u32 n)
 {
@@ -444,7 +456,8 @@ static int diff_submit(struct diff_dev *d, const struct ctxmig_cmd *c, u32 n)
 	out = kzalloc(sizeof(*out), GFP_KERNEL);
 	if (!out)
 		return -ENOMEM;
-	ret = diff_encode_list(d, c, n, 0, out);
+	ret = d->real ? diff_real_submit(d, c, n, out) :
+			diff_encode_list(d, c, n, 0, out);
 	m->ring_get(&d->gpu, 0, &ring);
 	if (!ret && ((ring.head - ring.tail - 1) & (ring.size - 1)) < out->len)
 		ret = -ENOSPC;
@@ -462,6 +475,303 @@ out:
 	return ret;
 }
 
+/* ------------------------------------------------ real-driver words */
+
+/*
+ * The command memory again above 1 TiB: a Hopper guest (UVM) keeps its
+ * pushbuffers there and writes their extended base (VA 56:40) once per
+ * channel; its GPFIFO entries carry VA 39:0 only, which below 1 TiB map
+ * nothing: an entry read without the base faults.
+ */
+#define DIFF_CMD_VA_HI		(BIT_ULL(40) + 0x8000000ULL)
+
+/* Channel state the guest sets once per channel (struct diff_dev). */
+#define DIFF_CHAN_CE_BOUND	BIT(0)	/* nouveau: nve0_bo_move_init() */
+#define DIFF_CHAN_PB_BASE	BIT(1)	/* UVM: the pushbuffer segment base */
+
+/*
+ * Shape the workload so that every driver's sequence has commands to
+ * carry: some 64-bit fences with a 32-bit value (Intel's breadcrumb
+ * writes a qword of its 32-bit seqno), some copies of whole pages
+ * (nouveau moves buffers in pages), fences with their interrupt (nouveau
+ * always raises one).  Only values and lengths change, within bounds.
+ */
+static void diff_real_shape(u64 seed, struct diff_workload *wl)
+{
+	struct diff_rng r = { .s = seed ^ 0x3c3c3c3c3c3c3c3cULL };
+	u32 i;
+
+	for (i = 0; i < wl->ncmds; i++) {
+		struct ctxmig_cmd *c = &wl->cmds[i];
+
+		if (c->op == CTXMIG_OP_FENCE && diff_below(&r, 2))
+			c->flags |= CTXMIG_CMD_IRQ;
+		if (c->op == CTXMIG_OP_FENCE &&
+		    (c->flags & CTXMIG_CMD_FENCE64) && diff_below(&r, 2))
+			c->value = lower_32_bits(c->value);
+		if (c->op == CTXMIG_OP_COPY && c->value >= 4096 &&
+		    diff_below(&r, 2))
+			c->value &= ~4095ULL;
+	}
+}
+
+/* The alias of the command memory, in the guest's own tables. */
+static int diff_real_init(struct diff_dev *d)
+{
+	const struct ctxmig_mapping hi = {
+		.va = DIFF_CMD_VA_HI, .size = DIFF_CMD_SIZE,
+		.addr = DIFF_CMD_VRAM,
+		.flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE, .page_shift = 12,
+	};
+
+	d->real = true;
+	return ctxmig_pt_map(&d->gpu, &hi, diff_pt_alloc, d);
+}
+
+static u32 diff_model(const struct diff_dev *d)
+{
+	return d->gpu.model->id;
+}
+
+/* Append a vector's words to @out. */
+static int diff_real_put(struct diff_buf *out, const struct vec_ring *r)
+{
+	if (r->overflow || out->len + r->n * 4 > sizeof(out->bytes))
+		return -ENOSPC;
+	vec_bytes(r, out->bytes + out->len);
+	out->len += r->n * 4;
+	return 0;
+}
+
+/* One command with the model's own encoder. */
+static int diff_real_model(struct diff_dev *d, const struct ctxmig_cmd *c,
+			   u32 level, struct diff_buf *out)
+{
+	struct ctxmig_cmd cmd = *c;
+	int ret;
+
+	cmd.level = level;
+	ret = d->gpu.model->encode(&d->gpu, &cmd, out->bytes + out->len,
+				   sizeof(out->bytes) - out->len);
+	if (ret < 0)
+		return ret;
+	out->len += ret;
+	return 0;
+}
+
+/*
+ * One command as its model's real driver writes it, where that driver has
+ * a sequence for it; else with the model's own encoder.
+ */
+static int diff_real_cmd(struct diff_dev *d, const struct ctxmig_cmd *c,
+			 u32 level, struct diff_buf *out)
+{
+	u32 dw[64];
+	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+	bool irq = c->flags & CTXMIG_CMD_IRQ;
+	bool wide = c->flags & CTXMIG_CMD_FENCE64;
+
+	switch (diff_model(d)) {
+	case CTXMIG_MODEL_AMD_GFX9:
+	case CTXMIG_MODEL_AMD_GFX12: {
+		bool gfx12 = diff_model(d) == CTXMIG_MODEL_AMD_GFX12;
+		unsigned int flags = (wide ? VEC_AMDGPU_FENCE_FLAG_64BIT : 0) |
+				     (irq ? VEC_AMDGPU_FENCE_FLAG_INT : 0);
+
+		if (c->op == CTXMIG_OP_FENCE && gfx12)
+			vec_gfx_v12_0_ring_emit_fence(&r, c->dst, c->value,
+						      flags);
+		else if (c->op == CTXMIG_OP_FENCE)
+			vec_gfx_v9_0_ring_emit_fence(&r, c->dst, c->value,
+						     flags);
+		else if (c->op == CTXMIG_OP_COPY && c->value <= U32_MAX)
+			vec_si_cp_dma_copy_buffer(&r, gfx12, false, c->dst,
+						  c->src, c->value);
+		break;
+	}
+	case CTXMIG_MODEL_INTEL_GEN12:
+		/* xe's breadcrumb: a qword write of a 32-bit seqno. */
+		if (c->op == CTXMIG_OP_FENCE && wide && !(c->value >> 32) &&
+		    !(c->dst >> 32) && !(c->dst & 7)) {
+			vec_xe_emit_pipe_imm_ggtt(&r, c->dst, c->value, false);
+			if (irq)
+				vec_xe_emit_user_interrupt(&r);
+		}
+		break;
+	case CTXMIG_MODEL_NV_AMPERE:
+		if (c->op == CTXMIG_OP_FENCE && irq && !wide &&
+		    !(c->dst >> 40) && !(c->dst & 3)) {
+			vec_nvc0_fence_emit32(&r, c->dst, c->value);
+		} else if (c->op == CTXMIG_OP_COPY && !(c->value & 4095) &&
+			   !((c->src + c->value) >> 40) &&
+			   !((c->dst + c->value) >> 40)) {
+			if (!(d->real_chan & DIFF_CHAN_CE_BOUND))
+				vec_nve0_bo_move_init(&r, 0xbeef0002);
+			d->real_chan |= DIFF_CHAN_CE_BOUND;
+			vec_nve0_bo_move_copy(&r, c->src, c->dst, c->value);
+		}
+		break;
+	case CTXMIG_MODEL_NV_HOPPER:
+		if (c->op == CTXMIG_OP_FENCE && !wide && !(c->dst & 3)) {
+			vec_uvm_hopper_host_semaphore_release(&r, c->dst,
+							      c->value);
+			if (irq)
+				vec_uvm_host_interrupt(&r);
+		} else if (c->op == CTXMIG_OP_COPY) {
+			vec_uvm_hopper_ce_memcopy(&r, c->dst, c->src, c->value);
+		}
+		break;
+	}
+	return r.n ? diff_real_put(out, &r) : diff_real_model(d, c, level, out);
+}
+
+static int diff_real_list(struct diff_dev *d, const struct ctxmig_cmd *c,
+			  u32 n, u32 level, struct diff_buf *out);
+
+/*
+ * Commands into a new buffer, and what starts it at @level: at ring level
+ * what the driver writes (amdgpu's IB, xe's batch start, nouveau's and
+ * UVM's GPFIFO entries), inside a buffer the model's own encoding.
+ */
+static int diff_real_ib(struct diff_dev *d, const struct ctxmig_cmd *c, u32 n,
+			u32 level, struct diff_buf *out)
+{
+	u32 id = diff_model(d), gp[4], ngp = 0, dw[8];
+	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+	struct diff_buf *body;
+	u64 va;
+	int ret;
+
+	body = kzalloc(sizeof(*body), GFP_KERNEL);
+	if (!body)
+		return -ENOMEM;
+	if (id == CTXMIG_MODEL_NV_HOPPER) {
+		struct vec_ring init = { .dw = dw, .room = ARRAY_SIZE(dw) };
+
+		vec_uvm_host_init(&init);	/* at every push's start */
+		ret = diff_real_put(body, &init);
+		if (ret)
+			goto out;
+	}
+	ret = diff_real_list(d, c, n, level + 1, body);
+	if (ret || !body->len)
+		goto out;
+	ret = ctxmig_gpu_encode_end(&d->gpu, body->bytes + body->len,
+				    sizeof(body->bytes) - body->len);
+	if (ret < 0)
+		goto out;
+	body->len += ret;
+	ret = -ENOSPC;
+	if (d->buf_next + body->len > DIFF_CMD_VA + DIFF_CMD_SIZE)
+		goto out;
+	ret = ctxmig_gpu_poke(&d->gpu, d->buf_next, body->bytes, body->len);
+	va = d->buf_next;
+	d->buf_next += ALIGN(body->len, 256);
+	if (ret)
+		goto out;
+	if (level) {
+		struct ctxmig_cmd ib = {
+			.op = CTXMIG_OP_IB, .src = va, .value = body->len,
+		};
+
+		ret = diff_real_model(d, &ib, level, out);
+		goto out;
+	}
+	switch (id) {
+	case CTXMIG_MODEL_AMD_GFX9:
+	case CTXMIG_MODEL_AMD_GFX12:
+		vec_amdgpu_ring_emit_ib_gfx(&r, va, body->len / 4, 0);
+		break;
+	case CTXMIG_MODEL_INTEL_GEN12:
+		vec_xe_emit_bb_start(&r, va, BIT(8));
+		break;
+	case CTXMIG_MODEL_NV_AMPERE:
+		vec_nv50_dma_push(gp, va, body->len, false);
+		ngp = 2;
+		break;
+	case CTXMIG_MODEL_NV_HOPPER:
+		va += DIFF_CMD_VA_HI - DIFF_CMD_VA;
+		if (!(d->real_chan & DIFF_CHAN_PB_BASE)) {
+			vec_uvm_hopper_set_gpfifo_pushbuffer_segment_base(gp,
+									  va);
+			ngp = 2;
+			d->real_chan |= DIFF_CHAN_PB_BASE;
+		}
+		vec_uvm_hopper_set_gpfifo_entry(gp + ngp, va, body->len,
+						false);
+		ngp += 2;
+		break;
+	}
+	while (r.n < ngp)
+		vec_write(&r, gp[r.n]);
+	ret = diff_real_put(out, &r);
+out:
+	kfree(body);
+	return ret;
+}
+
+static int diff_real_list(struct diff_dev *d, const struct ctxmig_cmd *c,
+			  u32 n, u32 level, struct diff_buf *out)
+{
+	const struct ctxmig_model *m = d->gpu.model;
+	u32 i = 0, j;
+	int ret;
+
+	while (i < n) {
+		for (j = i + 1; j < n && c[j].level > c[i].level; j++)
+			;
+		if (c[i].op == CTXMIG_OP_IB) {
+			if (level + 1 <= m->ib_levels)
+				ret = diff_real_ib(d, c + i + 1, j - i - 1,
+						   level, out);
+			else
+				ret = diff_real_list(d, c + i + 1, j - i - 1,
+						     level, out);
+		} else if (!level && m->ring_ib_only) {
+			for (j = i; j < n && c[j].op != CTXMIG_OP_IB; j++)
+				;
+			ret = diff_real_ib(d, c + i, j - i, 0, out);
+		} else {
+			ret = diff_real_cmd(d, &c[i], level, out);
+			j = i + 1;
+		}
+		if (ret)
+			return ret;
+		i = j;
+	}
+	return 0;
+}
+
+/*
+ * A submission as the real driver writes it: amdgpu flushes the VM before
+ * a job (its page directory as the base registers hold it), then the
+ * commands.
+ */
+static int diff_real_submit(struct diff_dev *d, const struct ctxmig_cmd *c,
+			    u32 n, struct diff_buf *out)
+{
+	u32 id = diff_model(d), dw[32];
+	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+	int ret;
+
+	if (id == CTXMIG_MODEL_AMD_GFX9 || id == CTXMIG_MODEL_AMD_GFX12) {
+		bool gfx12 = id == CTXMIG_MODEL_AMD_GFX12;
+		const struct vec_amdgpu_vmhub *hub = gfx12 ? &vec_gfxhub_v12_0 :
+							     &vec_gfxhub_v1_0;
+		u64 pd = (u64)ctxmig_gpu_mmio_read(&d->gpu,
+						   hub->ctx0_ptb_addr_hi32 * 4)
+			 << 32 |
+			 ctxmig_gpu_mmio_read(&d->gpu,
+					      hub->ctx0_ptb_addr_lo32 * 4);
+
+		vec_amdgpu_ring_emit_vm_flush(&r, hub, 0, pd, 0);
+		ret = diff_real_put(out, &r);
+		if (ret)
+			return ret;
+	}
+	return diff_real_list(d, c, n, 0, out);
+}
+
 /**
  * struct diff_stats - what the differential runs did
  * @runs: workloads run.
@@ -471,6 +781,8 @@ out:
  * @bytes: stream bytes moved.
  * @precopy: migrations that went through pre-copy.
  * @stop_bytes: stream bytes those sent after the source stopped.
+ * @real_pending: migrations of runs written as the real drivers write
+ *	them (diff_run_real()) with commands pending.
  */
 struct diff_stats {
 	u64 runs;
@@ -480,6 +792,7 @@ struct diff_stats {
 	u64 bytes;
 	u64 precopy;
 	u64 stop_bytes;
+	u64 real_pending;
 };
 
 /* Hand the writer's bytes to the restore in @chunk-byte pieces. */
@@ -603,6 +916,10 @@ static int diff_migrate(struct diff_dev *d, const struct ctxmig_model *to,
 	/* The guest now drives the new device, from where it was. */
 	next->pt_next = d->pt_next;
 	next->buf_next = d->buf_next;
+	next->real = d->real;
+	/* Channel state migrated with the device; another model starts anew. */
+	if (to == d->gpu.model)
+		next->real_chan = d->real_chan;
 	ctxmig_gpu_fini(&d->gpu);
 	*d = *next;
 	kfree(next);
@@ -668,18 +985,20 @@ static int diff_drain(struct diff_dev *d)
 }
 
 /**
- * diff_run() - one workload on a chain of models, against the reference
+ * diff_run_as() - one workload on a chain of models, against the reference
  * @seed: the workload and migration points.
  * @chain: models the device visits; the reference runs on @chain[0].
  * @n: length of @chain (at least 2).
+ * @real: the guest writes what the models' real drivers write.
  * @st: statistics to add to.
  * @why: reason on failure.
  * @len: size of @why.
  *
  * Return: 0 when the migrated run ends equal to the reference.
  */
-static int diff_run(u64 seed, const struct ctxmig_model *const *chain, u32 n,
-		    struct diff_stats *st, char *why, size_t len)
+static int diff_run_as(u64 seed, const struct ctxmig_model *const *chain,
+		       u32 n, bool real, struct diff_stats *st, char *why,
+		       size_t len)
 {
 	struct diff_rng rng = { .s = seed | 1 };
 	struct diff_workload *wl;
@@ -711,7 +1030,11 @@ static int diff_run(u64 seed, const struct ctxmig_model *const *chain, u32 n,
 	pb = pa + CTXMIG_VRAM_PAGE_SIZE;
 
 	diff_gen(&rng, wl, nest);
+	if (real)
+		diff_real_shape(seed, wl);
 	ret = diff_dev_init(ref, chain[0], wl, &sys_ref);
+	if (!ret && real)
+		ret = diff_real_init(ref);
 	if (!ret) {
 		struct diff_rng fill = { .s = seed ^ 0x5a5a5a5a5a5a5a5aULL };
 
@@ -719,6 +1042,8 @@ static int diff_run(u64 seed, const struct ctxmig_model *const *chain, u32 n,
 	}
 	if (!ret)
 		ret = diff_dev_init(dev, chain[0], wl, &sys_dev);
+	if (!ret && real)
+		ret = diff_real_init(dev);
 	if (!ret) {
 		struct diff_rng fill = { .s = seed ^ 0x5a5a5a5a5a5a5a5aULL };
 
@@ -763,6 +1088,8 @@ static int diff_run(u64 seed, const struct ctxmig_model *const *chain, u32 n,
 			dev->gpu.model->ring_get(&dev->gpu, 0, &ring);
 			st->with_pending += ring.head != ring.tail ||
 					    eng->depth;
+			st->real_pending += real && (ring.head != ring.tail ||
+						     eng->depth);
 			st->mid_ib += eng->depth && eng->ib[0].pos;
 			ret = diff_migrate(dev, chain[hop++], w, rs, s,
 					   &sys_dev, &rng,
@@ -803,4 +1130,26 @@ out_free:
 	kfree(ref);
 	kfree(wl);
 	return ret;
+}
+
+/* diff_run_as() with the guest writing the models' own encodings. */
+static int diff_run(u64 seed, const struct ctxmig_model *const *chain, u32 n,
+		    struct diff_stats *st, char *why, size_t len)
+{
+	return diff_run_as(seed, chain, n, false, st, why, len);
+}
+
+/*
+ * diff_run_as() with the guest writing what the real drivers write:
+ * amdgpu's fences, IBs and VM flushes and Mesa's CP DMA copies, xe's batch
+ * starts and RCS breadcrumbs, nouveau's fences, buffer moves and GPFIFO
+ * entries, UVM's semaphore releases, memcopies and GPFIFO entries with
+ * the pushbuffer base written once per channel.
+ */
+static int __maybe_unused diff_run_real(u64 seed,
+					const struct ctxmig_model *const *chain,
+					u32 n, struct diff_stats *st, char *why,
+					size_t len)
+{
+	return diff_run_as(seed, chain, n, true, st, why, len);
 }
