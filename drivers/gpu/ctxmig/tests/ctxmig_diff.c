@@ -485,10 +485,6 @@ out:
  */
 #define DIFF_CMD_VA_HI		(BIT_ULL(40) + 0x8000000ULL)
 
-/* Channel state the guest sets once per channel (struct diff_dev). */
-#define DIFF_CHAN_CE_BOUND	BIT(0)	/* nouveau: nve0_bo_move_init() */
-#define DIFF_CHAN_PB_BASE	BIT(1)	/* UVM: the pushbuffer segment base */
-
 /*
  * Shape the workload so that every driver's sequence has commands to
  * carry: some 64-bit fences with a 32-bit value (Intel's breadcrumb
@@ -568,61 +564,10 @@ static int diff_real_cmd(struct diff_dev *d, const struct ctxmig_cmd *c,
 {
 	u32 dw[64];
 	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
-	bool irq = c->flags & CTXMIG_CMD_IRQ;
-	bool wide = c->flags & CTXMIG_CMD_FENCE64;
 
-	switch (diff_model(d)) {
-	case CTXMIG_MODEL_AMD_GFX9:
-	case CTXMIG_MODEL_AMD_GFX12: {
-		bool gfx12 = diff_model(d) == CTXMIG_MODEL_AMD_GFX12;
-		unsigned int flags = (wide ? VEC_AMDGPU_FENCE_FLAG_64BIT : 0) |
-				     (irq ? VEC_AMDGPU_FENCE_FLAG_INT : 0);
-
-		if (c->op == CTXMIG_OP_FENCE && gfx12)
-			vec_gfx_v12_0_ring_emit_fence(&r, c->dst, c->value,
-						      flags);
-		else if (c->op == CTXMIG_OP_FENCE)
-			vec_gfx_v9_0_ring_emit_fence(&r, c->dst, c->value,
-						     flags);
-		else if (c->op == CTXMIG_OP_COPY && c->value <= U32_MAX)
-			vec_si_cp_dma_copy_buffer(&r, gfx12, false, c->dst,
-						  c->src, c->value);
-		break;
-	}
-	case CTXMIG_MODEL_INTEL_GEN12:
-		/* xe's breadcrumb: a qword write of a 32-bit seqno. */
-		if (c->op == CTXMIG_OP_FENCE && wide && !(c->value >> 32) &&
-		    !(c->dst >> 32) && !(c->dst & 7)) {
-			vec_xe_emit_pipe_imm_ggtt(&r, c->dst, c->value, false);
-			if (irq)
-				vec_xe_emit_user_interrupt(&r);
-		}
-		break;
-	case CTXMIG_MODEL_NV_AMPERE:
-		if (c->op == CTXMIG_OP_FENCE && irq && !wide &&
-		    !(c->dst >> 40) && !(c->dst & 3)) {
-			vec_nvc0_fence_emit32(&r, c->dst, c->value);
-		} else if (c->op == CTXMIG_OP_COPY && !(c->value & 4095) &&
-			   !((c->src + c->value) >> 40) &&
-			   !((c->dst + c->value) >> 40)) {
-			if (!(d->real_chan & DIFF_CHAN_CE_BOUND))
-				vec_nve0_bo_move_init(&r, 0xbeef0002);
-			d->real_chan |= DIFF_CHAN_CE_BOUND;
-			vec_nve0_bo_move_copy(&r, c->src, c->dst, c->value);
-		}
-		break;
-	case CTXMIG_MODEL_NV_HOPPER:
-		if (c->op == CTXMIG_OP_FENCE && !wide && !(c->dst & 3)) {
-			vec_uvm_hopper_host_semaphore_release(&r, c->dst,
-							      c->value);
-			if (irq)
-				vec_uvm_host_interrupt(&r);
-		} else if (c->op == CTXMIG_OP_COPY) {
-			vec_uvm_hopper_ce_memcopy(&r, c->dst, c->src, c->value);
-		}
-		break;
-	}
-	return r.n ? diff_real_put(out, &r) : diff_real_model(d, c, level, out);
+	if (vec_driver_cmd(&r, diff_model(d), c, &d->real_chan))
+		return diff_real_put(out, &r);
+	return diff_real_model(d, c, level, out);
 }
 
 static int diff_real_list(struct diff_dev *d, const struct ctxmig_cmd *c,
@@ -636,7 +581,7 @@ static int diff_real_list(struct diff_dev *d, const struct ctxmig_cmd *c,
 static int diff_real_ib(struct diff_dev *d, const struct ctxmig_cmd *c, u32 n,
 			u32 level, struct diff_buf *out)
 {
-	u32 id = diff_model(d), gp[4], ngp = 0, dw[8];
+	u32 id = diff_model(d), dw[8];
 	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
 	struct diff_buf *body;
 	u64 va;
@@ -645,15 +590,9 @@ static int diff_real_ib(struct diff_dev *d, const struct ctxmig_cmd *c, u32 n,
 	body = kzalloc(sizeof(*body), GFP_KERNEL);
 	if (!body)
 		return -ENOMEM;
-	if (id == CTXMIG_MODEL_NV_HOPPER) {
-		struct vec_ring init = { .dw = dw, .room = ARRAY_SIZE(dw) };
-
-		vec_uvm_host_init(&init);	/* at every push's start */
-		ret = diff_real_put(body, &init);
-		if (ret)
-			goto out;
-	}
-	ret = diff_real_list(d, c, n, level + 1, body);
+	vec_driver_push_start(&r, id);
+	ret = diff_real_put(body, &r);
+	ret = ret ?: diff_real_list(d, c, n, level + 1, body);
 	if (ret || !body->len)
 		goto out;
 	ret = ctxmig_gpu_encode_end(&d->gpu, body->bytes + body->len,
@@ -677,33 +616,10 @@ static int diff_real_ib(struct diff_dev *d, const struct ctxmig_cmd *c, u32 n,
 		ret = diff_real_model(d, &ib, level, out);
 		goto out;
 	}
-	switch (id) {
-	case CTXMIG_MODEL_AMD_GFX9:
-	case CTXMIG_MODEL_AMD_GFX12:
-		vec_amdgpu_ring_emit_ib_gfx(&r, va, body->len / 4, 0);
-		break;
-	case CTXMIG_MODEL_INTEL_GEN12:
-		vec_xe_emit_bb_start(&r, va, BIT(8));
-		break;
-	case CTXMIG_MODEL_NV_AMPERE:
-		vec_nv50_dma_push(gp, va, body->len, false);
-		ngp = 2;
-		break;
-	case CTXMIG_MODEL_NV_HOPPER:
+	if (id == CTXMIG_MODEL_NV_HOPPER)
 		va += DIFF_CMD_VA_HI - DIFF_CMD_VA;
-		if (!(d->real_chan & DIFF_CHAN_PB_BASE)) {
-			vec_uvm_hopper_set_gpfifo_pushbuffer_segment_base(gp,
-									  va);
-			ngp = 2;
-			d->real_chan |= DIFF_CHAN_PB_BASE;
-		}
-		vec_uvm_hopper_set_gpfifo_entry(gp + ngp, va, body->len,
-						false);
-		ngp += 2;
-		break;
-	}
-	while (r.n < ngp)
-		vec_write(&r, gp[r.n]);
+	r.n = 0;
+	vec_driver_ib(&r, id, va, body->len, &d->real_chan);
 	ret = diff_real_put(out, &r);
 out:
 	kfree(body);
@@ -752,24 +668,21 @@ static int diff_real_submit(struct diff_dev *d, const struct ctxmig_cmd *c,
 {
 	u32 id = diff_model(d), dw[32];
 	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+	u64 pd = 0;
 	int ret;
 
 	if (id == CTXMIG_MODEL_AMD_GFX9 || id == CTXMIG_MODEL_AMD_GFX12) {
-		bool gfx12 = id == CTXMIG_MODEL_AMD_GFX12;
-		const struct vec_amdgpu_vmhub *hub = gfx12 ? &vec_gfxhub_v12_0 :
-							     &vec_gfxhub_v1_0;
-		u64 pd = (u64)ctxmig_gpu_mmio_read(&d->gpu,
-						   hub->ctx0_ptb_addr_hi32 * 4)
-			 << 32 |
-			 ctxmig_gpu_mmio_read(&d->gpu,
-					      hub->ctx0_ptb_addr_lo32 * 4);
+		const struct vec_amdgpu_vmhub *hub =
+			id == CTXMIG_MODEL_AMD_GFX12 ? &vec_gfxhub_v12_0 :
+						       &vec_gfxhub_v1_0;
 
-		vec_amdgpu_ring_emit_vm_flush(&r, hub, 0, pd, 0);
-		ret = diff_real_put(out, &r);
-		if (ret)
-			return ret;
+		pd = (u64)ctxmig_gpu_mmio_read(&d->gpu,
+					       hub->ctx0_ptb_addr_hi32 * 4) << 32 |
+		     ctxmig_gpu_mmio_read(&d->gpu, hub->ctx0_ptb_addr_lo32 * 4);
 	}
-	return diff_real_list(d, c, n, 0, out);
+	vec_driver_job_start(&r, id, pd);
+	ret = diff_real_put(out, &r);
+	return ret ?: diff_real_list(d, c, n, 0, out);
 }
 
 /**

@@ -63,8 +63,8 @@ static void __maybe_unused vec_bytes(const struct vec_ring *r, void *buf)
 #define VEC_NV_INC_METHOD	1
 #define VEC_NV_IMMD_DATA_METHOD	4
 
-static void __maybe_unused vec_nv_hdr(struct vec_ring *r, u32 sec_op, u32 subc, u32 mthd,
-		       u32 count)
+static void __maybe_unused vec_nv_hdr(struct vec_ring *r, u32 sec_op, u32 subc,
+				      u32 mthd, u32 count)
 {
 	vec_write(r, sec_op << 29 | (count & 0x1fff) << 16 |
 		     (subc & 7) << 13 | ((mthd >> 2) & 0xfff));
@@ -96,8 +96,8 @@ static void __maybe_unused vec_nv_hdr(struct vec_ring *r, u32 sec_op, u32 subc, 
  * methods, so nvif writes one incrementing header of five.  SEMAPHORED:
  * OPERATION RELEASE (2), RELEASE_WFI EN (0), RELEASE_SIZE 16BYTE (0).
  */
-static void __maybe_unused vec_nvc0_fence_emit32(struct vec_ring *r, u64 virtual,
-				  u32 sequence)
+static void __maybe_unused vec_nvc0_fence_emit32(struct vec_ring *r,
+						 u64 virtual, u32 sequence)
 {
 	vec_nv_hdr(r, VEC_NV_INC_METHOD, VEC_NV_SUBC_HOST,
 		   VEC_NV906F_SEMAPHOREA, 5);
@@ -134,8 +134,8 @@ static void __maybe_unused vec_nve0_bo_move_init(struct vec_ring *r, u32 handle)
  * LAUNCH_DMA as immediate data: NON_PIPELINED, FLUSH_ENABLE, no
  * semaphore, no interrupt, pitch to pitch, MULTI_LINE_ENABLE, virtual.
  */
-static void __maybe_unused vec_nve0_bo_move_copy(struct vec_ring *r, u64 src, u64 dst,
-				  u64 size)
+static void __maybe_unused vec_nve0_bo_move_copy(struct vec_ring *r, u64 src,
+						 u64 dst, u64 size)
 {
 	const u32 page_size = 4096;
 
@@ -172,7 +172,7 @@ static void __maybe_unused vec_nve0_bo_move_copy(struct vec_ring *r, u64 src, u6
  * @no_prefetch: the entry's bit 31.
  */
 static void __maybe_unused vec_nv50_dma_push(u32 gp[2], u64 offset, u32 length,
-			      bool no_prefetch)
+					     bool no_prefetch)
 {
 	gp[0] = lower_32_bits(offset);
 	gp[1] = upper_32_bits(offset) | length << 8 |
@@ -222,8 +222,9 @@ static void __maybe_unused vec_uvm_wfi_membar_sys(struct vec_ring *r)
  * OPERATION RELEASE (1), PAYLOAD_SIZE 32BIT, RELEASE_TIMESTAMP DIS,
  * RELEASE_WFI DIS.
  */
-static void __maybe_unused vec_uvm_hopper_host_semaphore_release(struct vec_ring *r,
-						  u64 gpu_va, u32 payload)
+static void __maybe_unused
+vec_uvm_hopper_host_semaphore_release(struct vec_ring *r, u64 gpu_va,
+				      u32 payload)
 {
 	u32 sem_lo = lower_32_bits(gpu_va) >> 2;	/* READ_HWVALUE 31:2 */
 
@@ -266,8 +267,8 @@ static void __maybe_unused vec_uvm_host_interrupt(struct vec_ring *r)
  * default membar (FLUSH_ENABLE, FLUSH_TYPE SYS), as
  * turing_get_flush_value() decides; virtual addresses on both sides.
  */
-static void __maybe_unused vec_uvm_hopper_ce_memcopy(struct vec_ring *r, u64 dst, u64 src,
-				      u64 size)
+static void __maybe_unused vec_uvm_hopper_ce_memcopy(struct vec_ring *r,
+						     u64 dst, u64 src, u64 size)
 {
 	const u64 max_single_copy_size = 0xffffffff;
 	u32 pipelined_value = 2;	/* DATA_TRANSFER_TYPE NON_PIPELINED */
@@ -312,8 +313,8 @@ static void __maybe_unused vec_uvm_hopper_ce_memcopy(struct vec_ring *r, u64 dst
  * @pushbuffer_va: the channel's pushbuffer VA; its bits 56:40 stay with
  *	the channel (uvm_channel.c writes this entry once per channel).
  */
-static void __maybe_unused vec_uvm_hopper_set_gpfifo_pushbuffer_segment_base(u32 gp[2],
-							      u64 pushbuffer_va)
+static void __maybe_unused
+vec_uvm_hopper_set_gpfifo_pushbuffer_segment_base(u32 gp[2], u64 pushbuffer_va)
 {
 	gp[0] = (u32)(pushbuffer_va >> 40) << 8;	/* 24:8 */
 	gp[1] = 4;	/* OPCODE SET_PB_SEGMENT_EXTENDED_BASE */
@@ -327,9 +328,9 @@ static void __maybe_unused vec_uvm_hopper_set_gpfifo_pushbuffer_segment_base(u32
  * @pushbuffer_length: its bytes.
  * @sync_wait: SYNC WAIT rather than PROCEED.
  */
-static void __maybe_unused vec_uvm_hopper_set_gpfifo_entry(u32 gp[2], u64 pushbuffer_va,
-					    u32 pushbuffer_length,
-					    bool sync_wait)
+static void __maybe_unused
+vec_uvm_hopper_set_gpfifo_entry(u32 gp[2], u64 pushbuffer_va,
+				u32 pushbuffer_length, bool sync_wait)
 {
 	u64 va = pushbuffer_va & ((1ULL << 40) - 1);
 
@@ -353,8 +354,8 @@ static void __maybe_unused vec_uvm_hopper_set_gpfifo_entry(u32 gp[2], u64 pushbu
 #define VEC_CACHE_FLUSH_AND_INV_TS_EVENT 0x14	/* sid.h: 20 */
 
 /* amdgpu_ring.h */
-#define VEC_AMDGPU_FENCE_FLAG_64BIT	(1 << 0)
-#define VEC_AMDGPU_FENCE_FLAG_INT	(1 << 1)
+#define VEC_AMDGPU_FENCE_FLAG_64BIT	BIT(0)
+#define VEC_AMDGPU_FENCE_FLAG_INT	BIT(1)
 
 /**
  * vec_gfx_v9_0_ring_emit_fence() - amdgpu gfx_v9_0.c
@@ -710,4 +711,166 @@ static void __maybe_unused vec_xe_emit_user_interrupt(struct vec_ring *r)
 	vec_write(r, VEC_MI_USER_INTERRUPT);
 	vec_write(r, VEC_MI_ARB_ON_OFF | VEC_MI_ARB_ENABLE);
 	vec_write(r, VEC_MI_ARB_CHECK);
+}
+
+/* ------------------------------------------------ a driver per model */
+
+/* Channel state a driver sets once per channel (vec_driver_*()). */
+#define VEC_CHAN_CE_BOUND	BIT(0)	/* nouveau: nve0_bo_move_init() */
+#define VEC_CHAN_PB_BASE	BIT(1)	/* UVM: the pushbuffer segment base */
+
+/**
+ * vec_driver_job_start() - what a driver writes before a job's commands
+ * @r: the ring.
+ * @model: &enum ctxmig_model_id.
+ * @pd_addr: the VM's page directory as its page table base register
+ *	holds it (amdgpu).
+ *
+ * amdgpu flushes the VM before the job (amdgpu_vm_flush(), through
+ * emit_vm_flush); the others write nothing here.
+ */
+static void __maybe_unused vec_driver_job_start(struct vec_ring *r, u32 model,
+						u64 pd_addr)
+{
+	if (model == CTXMIG_MODEL_AMD_GFX9)
+		vec_amdgpu_ring_emit_vm_flush(r, &vec_gfxhub_v1_0, 0, pd_addr,
+					      0);
+	else if (model == CTXMIG_MODEL_AMD_GFX12)
+		vec_amdgpu_ring_emit_vm_flush(r, &vec_gfxhub_v12_0, 0,
+					      pd_addr, 0);
+}
+
+/**
+ * vec_driver_push_start() - what a driver writes at a pushbuffer's start
+ * @r: the pushbuffer.
+ * @model: &enum ctxmig_model_id.
+ *
+ * UVM on a copy-engine channel: uvm_hal_turing_host_init().
+ */
+static void __maybe_unused vec_driver_push_start(struct vec_ring *r, u32 model)
+{
+	if (model == CTXMIG_MODEL_NV_HOPPER)
+		vec_uvm_host_init(r);
+}
+
+/**
+ * vec_driver_cmd() - a neutral command as its model's real driver writes it
+ * @r: the words.
+ * @model: &enum ctxmig_model_id.
+ * @c: the command, outside a ring that holds only buffers.
+ * @chan: VEC_CHAN_* the channel has; updated.
+ *
+ * amdgpu's fences (gfx_v9_0/gfx_v12_0_ring_emit_fence()) and Mesa's CP
+ * DMA copies; xe's breadcrumb for a 64-bit fence of a 32-bit value at a
+ * 32-bit address; nouveau's fence with its interrupt and its buffer moves
+ * of whole pages below 1 TiB; UVM's semaphore release (and interrupt) and
+ * memcopy.
+ *
+ * Return: true if @r holds the driver's words, false where the driver has
+ * no sequence for @c (the caller uses the model's own encoder).
+ */
+static bool __maybe_unused vec_driver_cmd(struct vec_ring *r, u32 model,
+					  const struct ctxmig_cmd *c, u8 *chan)
+{
+	bool irq = c->flags & CTXMIG_CMD_IRQ;
+	bool wide = c->flags & CTXMIG_CMD_FENCE64;
+	u32 n = r->n;
+
+	switch (model) {
+	case CTXMIG_MODEL_AMD_GFX9:
+	case CTXMIG_MODEL_AMD_GFX12: {
+		bool gfx12 = model == CTXMIG_MODEL_AMD_GFX12;
+		unsigned int flags = (wide ? VEC_AMDGPU_FENCE_FLAG_64BIT : 0) |
+				     (irq ? VEC_AMDGPU_FENCE_FLAG_INT : 0);
+
+		if (c->op == CTXMIG_OP_FENCE && gfx12)
+			vec_gfx_v12_0_ring_emit_fence(r, c->dst, c->value,
+						      flags);
+		else if (c->op == CTXMIG_OP_FENCE)
+			vec_gfx_v9_0_ring_emit_fence(r, c->dst, c->value,
+						     flags);
+		else if (c->op == CTXMIG_OP_COPY && c->value <= U32_MAX)
+			vec_si_cp_dma_copy_buffer(r, gfx12, false, c->dst,
+						  c->src, c->value);
+		break;
+	}
+	case CTXMIG_MODEL_INTEL_GEN12:
+		if (c->op == CTXMIG_OP_FENCE && wide && !(c->value >> 32) &&
+		    !(c->dst >> 32) && !(c->dst & 7)) {
+			vec_xe_emit_pipe_imm_ggtt(r, c->dst, c->value, false);
+			if (irq)
+				vec_xe_emit_user_interrupt(r);
+		}
+		break;
+	case CTXMIG_MODEL_NV_AMPERE:
+		if (c->op == CTXMIG_OP_FENCE && irq && !wide &&
+		    !(c->dst >> 40) && !(c->dst & 3)) {
+			vec_nvc0_fence_emit32(r, c->dst, c->value);
+		} else if (c->op == CTXMIG_OP_COPY && c->value &&
+			   !(c->value & 4095) &&
+			   !((c->src + c->value) >> 40) &&
+			   !((c->dst + c->value) >> 40)) {
+			if (!(*chan & VEC_CHAN_CE_BOUND))
+				vec_nve0_bo_move_init(r, 0xbeef0002);
+			*chan |= VEC_CHAN_CE_BOUND;
+			vec_nve0_bo_move_copy(r, c->src, c->dst, c->value);
+		}
+		break;
+	case CTXMIG_MODEL_NV_HOPPER:
+		if (c->op == CTXMIG_OP_FENCE && !wide && !(c->dst & 3)) {
+			vec_uvm_hopper_host_semaphore_release(r, c->dst,
+							      c->value);
+			if (irq)
+				vec_uvm_host_interrupt(r);
+		} else if (c->op == CTXMIG_OP_COPY && c->value) {
+			vec_uvm_hopper_ce_memcopy(r, c->dst, c->src, c->value);
+		}
+		break;
+	}
+	return r->n != n;
+}
+
+/**
+ * vec_driver_ib() - the ring words that start a buffer, as the driver
+ *	writes them
+ * @r: the ring.
+ * @model: &enum ctxmig_model_id.
+ * @va: the buffer's VA (a Hopper guest's, above 1 TiB in the tests).
+ * @len: its bytes, what ends it included.
+ * @chan: VEC_CHAN_* the channel has; updated.
+ *
+ * amdgpu's IB (..._ring_emit_ib_gfx()), xe's emit_bb_start() (PPGTT),
+ * nouveau's nv50_dma_push(), UVM's GPFIFO entry after the pushbuffer
+ * segment base the first time on the channel.
+ */
+static void __maybe_unused vec_driver_ib(struct vec_ring *r, u32 model, u64 va,
+					 u32 len, u8 *chan)
+{
+	u32 gp[4], ngp = 0, i;
+
+	switch (model) {
+	case CTXMIG_MODEL_AMD_GFX9:
+	case CTXMIG_MODEL_AMD_GFX12:
+		vec_amdgpu_ring_emit_ib_gfx(r, va, len / 4, 0);
+		break;
+	case CTXMIG_MODEL_INTEL_GEN12:
+		vec_xe_emit_bb_start(r, va, BIT(8));
+		break;
+	case CTXMIG_MODEL_NV_AMPERE:
+		vec_nv50_dma_push(gp, va, len, false);
+		ngp = 2;
+		break;
+	case CTXMIG_MODEL_NV_HOPPER:
+		if (!(*chan & VEC_CHAN_PB_BASE)) {
+			vec_uvm_hopper_set_gpfifo_pushbuffer_segment_base(gp,
+									  va);
+			ngp = 2;
+			*chan |= VEC_CHAN_PB_BASE;
+		}
+		vec_uvm_hopper_set_gpfifo_entry(gp + ngp, va, len, false);
+		ngp += 2;
+		break;
+	}
+	for (i = 0; i < ngp; i++)
+		vec_write(r, gp[i]);
 }
