@@ -98,6 +98,22 @@ static inline int ctxmig_dw_emit(void *buf, u32 room, u32 *out, const u32 *dw,
 	return 0;
 }
 
+/**
+ * ctxmig_gpu_encode_end() - end an indirect buffer's encoded commands
+ * @gpu: device.
+ * @buf: where the buffer's commands end.
+ * @room: bytes @buf holds.
+ *
+ * Return: bytes written (0 for models whose buffers end at their length),
+ * or -ENOSPC.
+ */
+static inline int ctxmig_gpu_encode_end(const struct ctxmig_gpu *gpu,
+					void *buf, u32 room)
+{
+	return gpu->model->encode_end ? gpu->model->encode_end(gpu, buf, room) :
+					0;
+}
+
 u64 ctxmig_gpu_pool_alloc(struct ctxmig_gpu *gpu, u64 size, u64 align);
 u64 ctxmig_gpu_window_va(const struct ctxmig_gpu *gpu, u64 vram_offset);
 

@@ -140,6 +140,12 @@ struct ctxmig_pte {
 #define CTXMIG_PTE_INVALID	0
 #define CTXMIG_PTE_TABLE	1
 #define CTXMIG_PTE_LEAF		2
+/*
+ * Invalid, and the smaller pages under it are not looked at: a big-page
+ * entry of a dual level that tells the MMU to ignore the small-page
+ * table's entries for its range (NVIDIA's "no valid 4 KiB page" marks).
+ */
+#define CTXMIG_PTE_STOP		3
 
 /**
  * struct ctxmig_pt_level - shape of one level of a model's page tables
@@ -148,8 +154,10 @@ struct ctxmig_pte {
  * @entry_size: bytes per entry, 8 or 16.
  * @leaf: a leaf (page) may be placed at this level.
  * @nsubs: entries holding two table pointers (NVIDIA dual PD0) have 2:
- *	sub-entry 0 is the big-page table, 1 the small-page table, and a
- *	small-page translation wins where both exist.
+ *	sub-entry 0 is the big-page table, 1 the small-page table.  Where
+ *	both exist the big-page entry decides: a page there is the
+ *	translation, CTXMIG_PTE_STOP means none, anything else lets the
+ *	small-page entries decide.
  * @child: level index each sub-entry's table belongs to, -1 if none.
  */
 struct ctxmig_pt_level {
@@ -227,6 +235,10 @@ struct ctxmig_sysmem_ops {
  * @encode: encode @cmd at @level into @buf of @room bytes; returns bytes
  *	written, -ENOSPC if it does not fit, -EOPNOTSUPP if the model cannot
  *	express it.
+ * @encode_end: encode what ends the commands of an indirect buffer (Intel:
+ *	MI_BATCH_BUFFER_END, the batch's length is where it is) into @buf of
+ *	@room bytes; returns bytes written or -ENOSPC.  NULL where a buffer
+ *	ends at the length its IB command gives.
  */
 struct ctxmig_model {
 	u32 id;
@@ -264,6 +276,7 @@ struct ctxmig_model {
 		      u32 len, u32 level, struct ctxmig_cmd *cmd);
 	int (*encode)(const struct ctxmig_gpu *gpu, const struct ctxmig_cmd *cmd,
 		      void *buf, u32 room);
+	int (*encode_end)(const struct ctxmig_gpu *gpu, void *buf, u32 room);
 };
 
 /**

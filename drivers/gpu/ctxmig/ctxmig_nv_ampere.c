@@ -40,8 +40,14 @@ static const struct ctxmig_nv_gen ampere = {
 	.pte_sys_addr	= GENMASK_ULL(53, 8),
 	.pte_vid_addr	= GENMASK_ULL(32, 8),
 	.pte_ro		= BIT_ULL(6),		/* READ_ONLY */
+	.pte_no_small	= BIT_ULL(5) | BIT_ULL(3),	/* PRIV, VOL */
 	.sem_hi_bits	= 8,
 	.ce_upper_bits	= 17,
+	.semaphore_abcd	= true,
+	/* dev_pbdma.ref: GP_BASE_HI OFFSET 7:0, LIMIT2 20:16. */
+	.gp_hi_bits	= 8,
+	.limit2_reg	= NV_PBDMA_GP_BASE_HI,
+	.limit2_shift	= 16,
 };
 
 const struct ctxmig_model ctxmig_nv_ampere_model = {

@@ -6,8 +6,15 @@
  *
  * Tables always live in VRAM and are little-endian.  A model with a dual
  * level (NVIDIA's PD0: one entry points at a big-page and a small-page
- * table) has nsubs == 2 there; a small-page translation wins over a
- * big-page one for the same VA, as on the hardware with both valid.
+ * table) has nsubs == 2 there.  For a VA under both tables the big-page
+ * entry decides, as the NVIDIA MMU reads them: a valid big page is the
+ * translation; an invalid big entry marked so (CTXMIG_PTE_STOP: nouveau's
+ * PRIV "invalid" LPTE, vmmgp100.c gp100_vmm_lpt_invalid(); UVM's
+ * NO_VALID_4KB_PAGE, uvm_hopper_mmu.c unmapped_pte_hopper(); sparse)
+ * means no translation, the small-page entries ignored; an all-zero big
+ * entry lets the small-page entry decide (nouveau vmm.c
+ * nvkm_vmm_ref_hwpt(), UVM uvm_mmu.h on unmapped and invalid big PTEs).
+ * Walks, translations and builds follow that.
  */
 #include <linux/errno.h>
 #include <linux/kernel.h>
@@ -58,20 +65,26 @@ static int write_entry(struct ctxmig_gpu *gpu, u64 table, u32 level, u64 idx,
 	return ctxmig_vram_write(&gpu->vram, off, le, l->entry_size);
 }
 
+/*
+ * Translate @va from @table at @level: 0, -EFAULT where nothing maps it,
+ * or -ENOENT where a CTXMIG_PTE_STOP entry says the smaller pages under it
+ * are not to be looked at.
+ */
 static int xlate_level(struct ctxmig_gpu *gpu, u64 table, u32 level, u64 va,
 		       struct ctxmig_xlate *x)
 {
 	const struct ctxmig_model *m = gpu->model;
 	const struct ctxmig_pt_level *l = &m->levels[level];
 	u64 raw[CTXMIG_PT_MAX_SUBS];
-	int sub, ret;
+	u32 sub;
+	int ret;
 
 	ret = read_entry(gpu, table, level,
 			 (va >> l->shift) & (BIT_ULL(l->bits) - 1), raw);
 	if (ret)
 		return ret;
-	/* The last sub-entry is the small-page one: it wins. */
-	for (sub = l->nsubs - 1; sub >= 0; sub--) {
+	/* The big-page sub-entry first: where it maps or stops, it decides. */
+	for (sub = 0; sub < l->nsubs; sub++) {
 		struct ctxmig_pte pte;
 
 		m->pte_decode(gpu, level, sub, raw, &pte);
@@ -82,9 +95,13 @@ static int xlate_level(struct ctxmig_gpu *gpu, u64 table, u32 level, u64 va,
 			x->page_shift = l->shift;
 			return 0;
 		}
+		if (pte.kind == CTXMIG_PTE_STOP)
+			return -ENOENT;
 		if (pte.kind == CTXMIG_PTE_TABLE && l->child[sub] >= 0) {
 			ret = xlate_level(gpu, pte.addr, l->child[sub], va, x);
-			if (ret != -EFAULT || !sub)
+			if (ret == -ENOENT)
+				return -EFAULT;	/* the small pages ignored */
+			if (ret != -EFAULT)
 				return ret;
 		}
 	}
@@ -103,6 +120,7 @@ static int xlate_level(struct ctxmig_gpu *gpu, u64 table, u32 level, u64 va,
 int ctxmig_pt_translate(struct ctxmig_gpu *gpu, u64 va, struct ctxmig_xlate *x)
 {
 	u64 root;
+	int ret;
 
 	/* The guest's VA space, and ctxmig's window at the very top. */
 	if (va >> gpu->va_bits && (va < gpu->window_va ||
@@ -111,7 +129,8 @@ int ctxmig_pt_translate(struct ctxmig_gpu *gpu, u64 va, struct ctxmig_xlate *x)
 	root = gpu->model->pt_root(gpu);
 	if (root == U64_MAX)
 		return -EFAULT;
-	return xlate_level(gpu, root, 0, va, x);
+	ret = xlate_level(gpu, root, 0, va, x);
+	return ret == -ENOENT ? -EFAULT : ret;
 }
 
 /* A page-table walk: the tables being read and the run being gathered. */
@@ -165,8 +184,9 @@ static int walk_leaf(struct pt_walk *w, u64 va, u32 shift,
 static int walk_table(struct pt_walk *w, u64 table, u32 level, u64 va_base);
 
 /*
- * Both halves of a dual entry are tables: walk the big pages in small-page
- * steps so that small pages win and the runs stay in VA order.
+ * Both halves of a dual entry are tables: per big page, the big entry's
+ * page, nothing (CTXMIG_PTE_STOP), or the small pages under it; the runs
+ * stay in VA order.  Only what the MMU would translate is reported.
  */
 static int walk_dual(struct pt_walk *w, u32 level, u64 va_base,
 		     const struct ctxmig_pte *big, const struct ctxmig_pte *small)
@@ -193,9 +213,17 @@ static int walk_dual(struct pt_walk *w, u32 level, u64 va_base,
 		if (ret)
 			return ret;
 		m->pte_decode(w->gpu, l->child[0], 0, raw, &bp);
+		if (bp.kind == CTXMIG_PTE_LEAF) {
+			ret = walk_leaf(w, va_base + (i << lb->shift),
+					lb->shift, &bp);
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (bp.kind == CTXMIG_PTE_STOP)
+			continue;
 		for (j = 0; j < nsmall; j++) {
 			u64 k = i * nsmall + j;
-			u64 va = va_base + (k << ls->shift);
 			struct ctxmig_pte sp;
 
 			ret = read_entry(w->gpu, small->addr, l->child[1], k,
@@ -203,14 +231,10 @@ static int walk_dual(struct pt_walk *w, u32 level, u64 va_base,
 			if (ret)
 				return ret;
 			m->pte_decode(w->gpu, l->child[1], 0, raw, &sp);
-			if (sp.kind == CTXMIG_PTE_LEAF) {
-				ret = walk_leaf(w, va, ls->shift, &sp);
-			} else if (bp.kind == CTXMIG_PTE_LEAF) {
-				sp = bp;
-				sp.addr = (bp.addr & ~(BIT_ULL(lb->shift) - 1)) +
-					  (j << ls->shift);
-				ret = walk_leaf(w, va, ls->shift, &sp);
-			}
+			if (sp.kind != CTXMIG_PTE_LEAF)
+				continue;
+			ret = walk_leaf(w, va_base + (k << ls->shift),
+					ls->shift, &sp);
 			if (ret)
 				return ret;
 		}
@@ -340,6 +364,39 @@ static int path_sub(const struct ctxmig_model *m, u32 level, u32 target)
 	return -1;
 }
 
+/*
+ * A small page goes under the dual entry @raw at @level: the big-page
+ * entry for @va must let the MMU look at it.  A big page there would hide
+ * it (-EEXIST); a "no small pages here" mark is cleared, as nouveau turns
+ * an invalid LPTE into an unmapped one when SPTEs get mapped under it
+ * (vmm.c nvkm_vmm_ref_sptes()).
+ */
+static int expose_small(struct ctxmig_gpu *gpu, u32 level, const u64 *raw,
+			u64 va)
+{
+	const struct ctxmig_model *m = gpu->model;
+	u32 child = m->levels[level].child[0];
+	const struct ctxmig_pt_level *lb = &m->levels[child];
+	u64 idx = (va >> lb->shift) & (BIT_ULL(lb->bits) - 1);
+	struct ctxmig_pte big, none = { .kind = CTXMIG_PTE_INVALID };
+	u64 e[CTXMIG_PT_MAX_SUBS];
+	int ret;
+
+	m->pte_decode(gpu, level, 0, raw, &big);
+	if (big.kind != CTXMIG_PTE_TABLE)
+		return 0;
+	ret = read_entry(gpu, big.addr, child, idx, e);
+	if (ret)
+		return ret;
+	m->pte_decode(gpu, child, 0, e, &big);
+	if (big.kind == CTXMIG_PTE_LEAF)
+		return -EEXIST;
+	if (big.kind != CTXMIG_PTE_STOP)
+		return 0;
+	ret = m->pte_encode(gpu, child, 0, &none, e);
+	return ret ?: write_entry(gpu, big.addr, child, idx, e);
+}
+
 static int map_page(struct ctxmig_gpu *gpu, u64 root, u64 va,
 		    const struct ctxmig_pte *leaf, u32 target,
 		    ctxmig_pt_alloc_t alloc, void *alloc_priv)
@@ -362,13 +419,19 @@ static int map_page(struct ctxmig_gpu *gpu, u64 root, u64 va,
 			return ret;
 		m->pte_decode(gpu, level, sub, raw, &pte);
 		if (level == target) {
-			if (pte.kind != CTXMIG_PTE_INVALID)
+			if (pte.kind != CTXMIG_PTE_INVALID &&
+			    pte.kind != CTXMIG_PTE_STOP)
 				return -EEXIST;
 			ret = m->pte_encode(gpu, level, sub, leaf, raw);
 			return ret ?: write_entry(gpu, table, level, idx, raw);
 		}
 		if (pte.kind == CTXMIG_PTE_LEAF)
 			return -EEXIST;
+		if (l->nsubs == 2 && sub == 1) {
+			ret = expose_small(gpu, level, raw, va);
+			if (ret)
+				return ret;
+		}
 		if (pte.kind == CTXMIG_PTE_INVALID) {
 			u64 t = alloc(alloc_priv, PT_TABLE_ALLOC);
 

@@ -192,6 +192,9 @@ static int collect_open(struct collect *c, u32 k)
  * @gpu: device, engine stopped.
  * @engine: engine index.
  * @list: empty list to fill.
+ * @ib_va_base: if not NULL, set to the ring's &ctxmig_ring.ib_va_base as
+ *	the engine will hold it once it has read the pending ring commands
+ *	(ring entries may set it): the base the guest's next entries use.
  * @reason: where to say why it failed.
  * @len: size of @reason.
  *
@@ -206,8 +209,8 @@ static int collect_open(struct collect *c, u32 k)
  * decoded; -ELOOP for nesting deeper than the IR allows; -E2BIG, -ENOMEM.
  */
 int ctxmig_pending_collect(struct ctxmig_gpu *gpu, u32 engine,
-			   struct ctxmig_cmd_list *list, char *reason,
-			   size_t len)
+			   struct ctxmig_cmd_list *list, u64 *ib_va_base,
+			   char *reason, size_t len)
 {
 	struct ctxmig_engine *eng = &gpu->eng[engine];
 	struct collect c = {
@@ -245,6 +248,11 @@ int ctxmig_pending_collect(struct ctxmig_gpu *gpu, u32 engine,
 		ret = collect_add(&c, &cmd, 0);
 		if (!ret && cmd.op == CTXMIG_OP_IB)
 			ret = collect_buffer(&c, src, cmd.value, 1);
+	}
+	if (!ret && ib_va_base) {
+		/* The ring commands were decoded: the state they leave. */
+		gpu->model->ring_get(gpu, engine, &ring);
+		*ib_va_base = ring.ib_va_base;
 	}
 	memcpy(eng->method, method, sizeof(method));
 	return ret;
@@ -415,6 +423,7 @@ static int save_collect(struct ctxmig_save *s)
 		s->irq[e].enabled = eng->irq_enabled;
 		s->irq[e].pending = eng->irq_pending;
 		ret = ctxmig_pending_collect(gpu, e, &s->cmds[e],
+					     &s->ring[e].ib_va_base,
 					     s->error.reason,
 					     sizeof(s->error.reason));
 		if (ret)
@@ -1078,6 +1087,25 @@ static int xbuf_encode(struct ctxmig_gpu *gpu, struct xbuf *b,
 	}
 }
 
+/* What ends a buffer's commands on models that need it (Intel). */
+static int xbuf_end(struct ctxmig_gpu *gpu, struct xbuf *b)
+{
+	int ret;
+
+	for (;;) {
+		ret = ctxmig_gpu_encode_end(gpu, b->p + b->len, b->cap - b->len);
+		if (ret >= 0) {
+			b->len += ret;
+			return 0;
+		}
+		if (ret != -ENOSPC || b->cap >= XBUF_MAX)
+			return -ENOSPC;
+		ret = grow((void **)&b->p, &b->cap, b->cap, 1, XBUF_MAX);
+		if (ret)
+			return ret;
+	}
+}
+
 /* Where the children of the command at @i end. */
 static u32 subtree_end(const struct ctxmig_cmd *c, u32 n, u32 i)
 {
@@ -1109,6 +1137,9 @@ static int encode_ib(struct ctxmig_restore *rs, const struct ctxmig_cmd *c,
 
 	ret = encode_list(rs, c, n, level + 1, &body, nest_left - 1);
 	if (ret || !body.len)
+		goto out;
+	ret = xbuf_end(gpu, &body);
+	if (ret)
 		goto out;
 	off = ctxmig_gpu_pool_alloc(gpu, ALIGN(body.len, 256), 256);
 	if (off == U64_MAX) {
@@ -1270,7 +1301,7 @@ static bool apply_passthrough(struct ctxmig_restore *rs, u32 e)
 	if (i < l->n && l->cmds[i].op == CTXMIG_OP_COPY &&
 	    l->cmds[i].level == eng->depth) {
 		eng->copy = l->cmds[i];
-		ok = !ctxmig_pending_collect(gpu, e, &check, reason,
+		ok = !ctxmig_pending_collect(gpu, e, &check, NULL, reason,
 					     sizeof(reason)) &&
 		     same_cmds(&check, l);
 		ctxmig_cmd_list_free(&check);
@@ -1278,7 +1309,8 @@ static bool apply_passthrough(struct ctxmig_restore *rs, u32 e)
 			goto out;
 		memset(&eng->copy, 0, sizeof(eng->copy));
 	}
-	ok = !ctxmig_pending_collect(gpu, e, &check, reason, sizeof(reason)) &&
+	ok = !ctxmig_pending_collect(gpu, e, &check, NULL, reason,
+				     sizeof(reason)) &&
 	     same_cmds(&check, l);
 out:
 	if (!ok)

@@ -445,6 +445,9 @@ static size_t mutate(const struct campaign *cp, int m, enum mclass c,
 				put64(out, pay + 8 * below(rs, 3), v);
 			else if (r->type == CTXMIG_IR_CMD && r->len >= 32)
 				put64(out, pay + 8 + 8 * below(rs, 3), v);
+			else if (r->type == CTXMIG_IR_ENG_RING && r->len >= 40)
+				/* base, size, tail, ib_va_base (IR 1.1) */
+				put64(out, pay + 8 + 8 * below(rs, 4), v);
 			else if (r->type == CTXMIG_IR_ENG_RING && r->len >= 24)
 				put64(out, pay + 8 + 8 * below(rs, 2), v);
 			else

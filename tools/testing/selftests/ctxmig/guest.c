@@ -29,6 +29,8 @@
 #include "ctxmig_vram.h"
 #include "guest.h"
 
+#include "tests/ctxmig_vectors.c"
+
 static_assert(GUEST_CTL_MIGRATED == CTXMIG_CTL_MIGRATED, "control page");
 static_assert(GUEST_CTL_ENG_STATUS == CTXMIG_CTL_ENG_STATUS, "control page");
 static_assert(GUEST_CTL_FENCE_LO == CTXMIG_CTL_FENCE_LO, "control page");
@@ -875,6 +877,10 @@ int guest_setup(struct guest *g)
 		{ .va = GUEST_DATA_VA, .size = GUEST_DATA_SIZE,
 		  .addr = GUEST_DATA_VRAM, .page_shift = 12,
 		  .flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE },
+		/* Last: the alias a real driver's guest keeps pushbuffers in. */
+		{ .va = GUEST_CMD_VA_HI, .size = GUEST_CMD_SIZE,
+		  .addr = GUEST_CMD_VRAM, .page_shift = 12,
+		  .flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE },
 	};
 	struct ctxmig_ring ring = {
 		.base = GUEST_CMD_VA, .size = GUEST_RING_SIZE,
@@ -883,7 +889,7 @@ int guest_setup(struct guest *g)
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < ARRAY_SIZE(maps); i++) {
+	for (i = 0; i < ARRAY_SIZE(maps) - !g->real; i++) {
 		ret = ctxmig_pt_map(g->shadow, &maps[i], guest_pt_alloc, g);
 		if (ret)
 			return fail(g, ret, "%s: mapping 0x%llx: %d",
@@ -1004,25 +1010,90 @@ static void to_cmd(const struct guest_cmd *gc, u8 level, struct ctxmig_cmd *c)
 	c->level = level;
 }
 
+/* Words of the real driver's into @buf, or -ENOSPC. */
+static int put_words(const struct vec_ring *r, u8 *buf, u32 room)
+{
+	if (r->overflow)
+		return -E2BIG;
+	if (r->n * 4 > room)
+		return -ENOSPC;
+	vec_bytes(r, buf);
+	return r->n * 4;
+}
+
+/*
+ * One command: what its model's real driver writes (guest.real) where it
+ * has a sequence for it, else the model's encoding.  Returns bytes.
+ */
+static int enc_cmd(struct guest *g, const struct ctxmig_cmd *cmd, u8 *buf,
+		   u32 room)
+{
+	if (g->real) {
+		u32 dw[64];
+		struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+		u8 chan = g->chan;
+		int ret;
+
+		if (vec_driver_cmd(&r, g->model->id, cmd, &chan)) {
+			ret = put_words(&r, buf, room);
+			if (ret >= 0)
+				g->chan = chan;
+			return ret;
+		}
+	}
+	return g->model->encode(g->shadow, cmd, buf, room);
+}
+
+/* What a real driver writes at a buffer's start; returns bytes. */
+static int enc_buf_start(struct guest *g, u8 *buf, u32 room)
+{
+	u32 dw[8];
+	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+
+	if (g->real)
+		vec_driver_push_start(&r, g->model->id);
+	return put_words(&r, buf, room);
+}
+
 /* Put @len encoded bytes in a new indirect buffer; queue its IB command. */
 static int flush_ib(struct guest *g, const u8 *buf, u32 len, u8 *ring,
 		    u32 *rlen, u32 rcap)
 {
 	struct ctxmig_cmd ib = { .op = CTXMIG_OP_IB };
 	u64 va = g->buf_next;
-	int ret;
+	u8 end[CTXMIG_CMD_MAX_BYTES];
+	int ret, n;
 
 	if (!len)
 		return 0;
-	if (va + len > GUEST_CMD_VA + GUEST_CMD_SIZE)
+	/* What ends the buffer where the model needs it (Intel's BBE). */
+	n = ctxmig_gpu_encode_end(g->shadow, end, sizeof(end));
+	if (n < 0)
+		return fail(g, n, "%s: ending an IB: %d", g->model->name, n);
+	if (va + len + n > GUEST_CMD_VA + GUEST_CMD_SIZE)
 		return fail(g, -ENOSPC, "out of indirect buffer space");
 	ret = write_va(g, va, buf, len);
+	if (!ret && n)
+		ret = write_va(g, va + len, end, n);
 	if (ret)
 		return ret;
+	len += n;
 	g->buf_next += ALIGN(len, 256);
 	ib.src = va;
 	ib.value = len;
-	ret = g->model->encode(g->shadow, &ib, ring + *rlen, rcap - *rlen);
+	if (g->real) {
+		u32 dw[8];
+		struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+
+		/* A Hopper guest's pushbuffers are in the alias (UVM). */
+		if (g->model->id == CTXMIG_MODEL_NV_HOPPER)
+			ib.src += GUEST_CMD_VA_HI - GUEST_CMD_VA;
+		vec_driver_ib(&r, g->model->id, ib.src, len, &g->chan);
+		ret = put_words(&r, ring + *rlen, rcap - *rlen);
+	} else {
+		ret = g->model->encode(g->shadow, &ib, ring + *rlen,
+				       rcap - *rlen);
+	}
 	if (ret < 0)
 		return fail(g, ret, "%s: encoding an IB: %d", g->model->name,
 			    ret);
@@ -1045,28 +1116,61 @@ int guest_submit(struct guest *g, const struct guest_cmd *c, unsigned int n,
 	int ret;
 
 	ib = ib || m->ring_ib_only;
+	if (g->real) {
+		/* amdgpu's VM flush, of the page tables the registers name. */
+		u32 dw[32];
+		struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+		u64 pd = 0;
+
+		if (m->id == CTXMIG_MODEL_AMD_GFX9 ||
+		    m->id == CTXMIG_MODEL_AMD_GFX12) {
+			const struct vec_amdgpu_vmhub *hub =
+				m->id == CTXMIG_MODEL_AMD_GFX12 ?
+				&vec_gfxhub_v12_0 : &vec_gfxhub_v1_0;
+
+			sync_regs(g);
+			pd = (u64)*ctxmig_reg(g->shadow,
+					      hub->ctx0_ptb_addr_hi32 * 4) << 32 |
+			     *ctxmig_reg(g->shadow, hub->ctx0_ptb_addr_lo32 * 4);
+		}
+		vec_driver_job_start(&r, m->id, pd);
+		ret = put_words(&r, ring, sizeof(ring));
+		if (ret < 0)
+			return fail(g, ret, "%s: job start: %d", m->name, ret);
+		rlen = ret;
+	}
 	for (i = 0; i < n; i++) {
 		struct ctxmig_cmd cmd;
 
 		to_cmd(&c[i], ib ? 1 : 0, &cmd);
 		if (ib) {
-			ret = m->encode(g->shadow, &cmd, buf + blen,
-					sizeof(buf) - blen);
+			if (!blen) {
+				ret = enc_buf_start(g, buf, sizeof(buf));
+				if (ret < 0)
+					return fail(g, ret, "buffer start");
+				blen = ret;
+			}
+			ret = enc_cmd(g, &cmd, buf + blen, sizeof(buf) - blen);
 			if (ret == -ENOSPC && blen) {
 				ret = flush_ib(g, buf, blen, ring, &rlen,
 					       sizeof(ring));
 				blen = 0;
 				if (!ret)
-					ret = m->encode(g->shadow, &cmd, buf,
-							sizeof(buf));
+					ret = enc_buf_start(g, buf,
+							    sizeof(buf));
+				if (ret >= 0) {
+					blen = ret;
+					ret = enc_cmd(g, &cmd, buf + blen,
+						      sizeof(buf) - blen);
+				}
 			}
 			if (ret < 0)
 				return fail(g, ret, "%s: encoding op %u: %d",
 					    m->name, cmd.op, ret);
 			blen += ret;
 		} else {
-			ret = m->encode(g->shadow, &cmd, ring + rlen,
-					sizeof(ring) - rlen);
+			ret = enc_cmd(g, &cmd, ring + rlen,
+				      sizeof(ring) - rlen);
 			if (ret < 0)
 				return fail(g, ret, "%s: encoding op %u: %d",
 					    m->name, cmd.op, ret);
@@ -1151,8 +1255,15 @@ int guest_wait_idle(struct guest *g)
 
 int guest_recover(struct guest *g)
 {
+	const struct ctxmig_model *was = g->model;
+	int ret;
+
 	g->migrated = vdev_ctl(g->dev, CTXMIG_CTL_MIGRATED);
-	return shadow_new(g);
+	ret = shadow_new(g);
+	/* The channel's state came along, unless the model changed. */
+	if (g->model != was)
+		g->chan = 0;
+	return ret;
 }
 
 int guest_fork(struct guest *to, const struct guest *from, struct vdev *dev)

@@ -27,7 +27,15 @@
  *    that differs from what the device last showed, to BAR0, the ring
  *    tail's registers last, so that the engine, kicked by any BAR0 write,
  *    never sees a half-programmed ring.
- *  - Commands are encoded with the model's encode().  Ring and indirect
+ *  - Commands are encoded with the model's encode(), or, for a guest that
+ *    writes what the real drivers write (guest.real), with the sequences
+ *    of drivers/gpu/ctxmig/tests/ctxmig_vectors.c where the model's real
+ *    driver has one (amdgpu's VM flush before each submission, fences and
+ *    IBs, Mesa's CP DMA; xe's batch starts and breadcrumbs; nouveau's
+ *    fences, buffer moves and GPFIFO entries; UVM's semaphore releases,
+ *    memcopies and GPFIFO entries with the pushbuffer base written once
+ *    per channel, the pushbuffers in the command memory's alias at
+ *    GUEST_CMD_VA_HI).  Ring and indirect
  *    buffer bytes are written straight to BAR2 at the VRAM offset the
  *    guest's own mappings give (the guest knows its layout; ctxmig's
  *    reserved window at the top of the VA space is honoured too).  Models
@@ -84,6 +92,8 @@ struct vfio_precopy_info {
 #define GUEST_CMD_SIZE		0x100000ULL
 #define GUEST_RING_SIZE		4096U
 #define GUEST_BUF_VA		(GUEST_CMD_VA + 0x10000ULL)
+/* The command memory again above 1 TiB, for guest.real: see above. */
+#define GUEST_CMD_VA_HI		(0x10000000000ULL + 0x8000000ULL)
 #define GUEST_DATA_VA		0x10000000ULL
 #define GUEST_DATA_VRAM		0x1000000ULL
 #define GUEST_DATA_SIZE		0x100000ULL
@@ -223,6 +233,8 @@ struct guest {
 	uint64_t pt_next;
 	uint64_t buf_next;
 	uint32_t migrated;	/* MIGRATED counter last seen */
+	bool real;		/* the real drivers' words; set before setup */
+	uint8_t chan;		/* channel state they set up (VEC_CHAN_*) */
 	char why[160];		/* reason of the last failure */
 };
 
