@@ -32,6 +32,22 @@ void ctxmig_gpu_fini(struct ctxmig_gpu *gpu);
 void ctxmig_gpu_reset(struct ctxmig_gpu *gpu);
 void ctxmig_gpu_caps(const struct ctxmig_gpu *gpu, struct ctxmig_caps *caps);
 
+/**
+ * ctxmig_gpu_work() - work done so far on inputs' behalf
+ * @gpu: device.
+ *
+ * Pages visited by VRAM clears, page-table entries decoded and written,
+ * pending commands decoded: the units in which
+ * Documentation/gpu/ctxmig/architecture.rst bounds what a stream or a guest
+ * may cost.  It only grows (a change of VRAM size starts it again).
+ *
+ * Return: the count.
+ */
+static inline u64 ctxmig_gpu_work(const struct ctxmig_gpu *gpu)
+{
+	return gpu->work + gpu->vram.cleared;
+}
+
 u32 ctxmig_gpu_mmio_read(struct ctxmig_gpu *gpu, u32 offset);
 void ctxmig_gpu_mmio_write(struct ctxmig_gpu *gpu, u32 offset, u32 value);
 

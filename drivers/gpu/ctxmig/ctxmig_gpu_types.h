@@ -289,6 +289,11 @@ struct ctxmig_model {
  * @irq_priv: passed to @irq.
  * @migrated: restores into this device, shown in the control page.
  * @bounce: one page of scratch for copies.
+ * @work: work done on a guest's or a stream's behalf that is not a copy
+ *	of their bytes: page-table entries decoded by walks and leaves
+ *	written by builds, pending commands decoded for a save.  With
+ *	@vram.cleared it is what ctxmig_gpu_work() counts, so that a test
+ *	can hold that work against the size of what caused it.
  */
 struct ctxmig_gpu {
 	const struct ctxmig_model *model;
@@ -306,6 +311,7 @@ struct ctxmig_gpu {
 	void *irq_priv;
 	u32 migrated;
 	u8 *bounce;
+	u64 work;
 };
 
 #endif /* _CTXMIG_GPU_TYPES_H_ */

@@ -186,6 +186,7 @@ static int walk_dual(struct pt_walk *w, u32 level, u64 va_base,
 		if (ret)
 			return ret;
 	}
+	w->gpu->work += BIT_ULL(lb->bits) * (1 + nsmall);
 	for (i = 0; i < BIT_ULL(lb->bits); i++) {
 		struct ctxmig_pte bp;
 
@@ -237,6 +238,7 @@ static int walk_table(struct pt_walk *w, u64 table, u32 level, u64 va_base)
 	ret = ctxmig_vram_read(&w->gpu->vram, table, raw, bytes);
 	if (ret)
 		return ret;
+	w->gpu->work += BIT_ULL(l->bits);
 
 	for (i = 0; i < BIT_ULL(l->bits); i++) {
 		u64 va = va_base + (i << l->shift);
@@ -349,6 +351,7 @@ static int map_page(struct ctxmig_gpu *gpu, u64 root, u64 va,
 	u32 level = 0;
 	int ret;
 
+	gpu->work++;
 	for (;;) {
 		const struct ctxmig_pt_level *l = &m->levels[level];
 		u64 idx = (va >> l->shift) & (BIT_ULL(l->bits) - 1);

@@ -269,6 +269,7 @@ int ctxmig_vram_clear(struct ctxmig_vram *vram, u64 offset, u64 len)
 		u32 in = offset > base ? offset - base : 0;
 		u32 n = min_t(u64, end - base, CTXMIG_VRAM_PAGE_SIZE) - in;
 
+		vram->cleared++;
 		if (n < CTXMIG_VRAM_PAGE_SIZE || !vram_free_page(vram, pfn)) {
 			memset(page + in, 0, n);
 			ctxmig_vram_mark(vram, pfn);

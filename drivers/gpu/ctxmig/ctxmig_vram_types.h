@@ -24,6 +24,8 @@
  * @size: bytes the device presents; a multiple of the page size.
  * @present: pages allocated.
  * @dirty: pages marked CTXMIG_VRAM_DIRTY.
+ * @cleared: pages ctxmig_vram_clear() visited (freed, zeroed or cut), a
+ *	measure of the work a restore's clears cost (see ctxmig_gpu_work()).
  * @track_dirty: mark written pages CTXMIG_VRAM_DIRTY (pre-copy).
  * @mapped: pages may be mapped into user space (BAR2 mmap): they are never
  *	freed, only zeroed, and a page whose dirty mark is cleared is
@@ -45,6 +47,7 @@ struct ctxmig_vram {
 	u64 size;
 	u64 present;
 	u64 dirty;
+	u64 cleared;
 	bool track_dirty;
 	bool mapped;
 	void (*wprotect)(void *priv, u64 pfn, u64 npages);

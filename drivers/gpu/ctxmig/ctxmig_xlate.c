@@ -130,6 +130,7 @@ static int collect_buffer(struct collect *c, u64 va, u32 size, u32 level)
 		struct ctxmig_cmd cmd;
 		u64 src;
 
+		c->gpu->work++;
 		ret = ctxmig_gpu_fetch(c->gpu, c->engine, va + off, size - off,
 				       level, &cmd);
 		if (ret < 0) {
@@ -231,6 +232,7 @@ int ctxmig_pending_collect(struct ctxmig_gpu *gpu, u32 engine,
 		struct ctxmig_cmd cmd;
 		u64 src;
 
+		gpu->work++;
 		ret = ctxmig_gpu_fetch_ring(gpu, engine, &ring, pos, &cmd);
 		if (ret < 0) {
 			scnprintf(reason, len,
