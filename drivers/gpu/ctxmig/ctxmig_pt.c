@@ -11,6 +11,7 @@
  */
 #include <linux/errno.h>
 #include <linux/kernel.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <asm/byteorder.h>
@@ -342,16 +343,55 @@ static int path_sub(const struct ctxmig_model *m, u32 level, u32 target)
 	return -1;
 }
 
-static int map_page(struct ctxmig_gpu *gpu, u64 root, u64 va,
-		    const struct ctxmig_pte *leaf, u32 target,
-		    ctxmig_pt_alloc_t alloc, void *alloc_priv)
+/*
+ * Write @n leaves of @level from entry @idx of @table on, the first one
+ * @leaf, the next ones each a page further: one read and one write of
+ * the entries (a table is at most a page, the size of @gpu->bounce).
+ */
+static int map_leaves(struct ctxmig_gpu *gpu, u64 table, u32 level, u64 idx,
+		      u32 n, const struct ctxmig_pte *leaf)
+{
+	const struct ctxmig_model *m = gpu->model;
+	const struct ctxmig_pt_level *l = &m->levels[level];
+	u32 words = l->entry_size / 8, bytes = n * l->entry_size, i;
+	u64 off = table + idx * l->entry_size;
+	__le64 *e = (__le64 *)gpu->bounce;
+	struct ctxmig_pte pte = *leaf;
+	int ret;
+
+	if (!ctxmig_vram_range_ok(&gpu->vram, off, bytes))
+		return -EFAULT;
+	ret = ctxmig_vram_read(&gpu->vram, off, e, bytes);
+	for (i = 0; !ret && i < n; i++) {
+		u64 raw[CTXMIG_PT_MAX_SUBS] = {
+			le64_to_cpu(e[i * words]),
+			words > 1 ? le64_to_cpu(e[i * words + 1]) : 0,
+		};
+		struct ctxmig_pte cur;
+
+		m->pte_decode(gpu, level, 0, raw, &cur);
+		if (cur.kind != CTXMIG_PTE_INVALID)
+			return -EEXIST;
+		ret = m->pte_encode(gpu, level, 0, &pte, raw);
+		e[i * words] = cpu_to_le64(raw[0]);
+		if (words > 1)
+			e[i * words + 1] = cpu_to_le64(raw[1]);
+		pte.addr += BIT_ULL(l->shift);
+	}
+	gpu->work += n;
+	return ret ?: ctxmig_vram_write(&gpu->vram, off, e, bytes);
+}
+
+/* Map @n pages of level @target from @va on, all in one table. */
+static int map_pages(struct ctxmig_gpu *gpu, u64 root, u64 va,
+		     const struct ctxmig_pte *leaf, u32 target, u32 n,
+		     ctxmig_pt_alloc_t alloc, void *alloc_priv)
 {
 	const struct ctxmig_model *m = gpu->model;
 	u64 table = root, raw[CTXMIG_PT_MAX_SUBS];
 	u32 level = 0;
 	int ret;
 
-	gpu->work++;
 	for (;;) {
 		const struct ctxmig_pt_level *l = &m->levels[level];
 		u64 idx = (va >> l->shift) & (BIT_ULL(l->bits) - 1);
@@ -360,16 +400,12 @@ static int map_page(struct ctxmig_gpu *gpu, u64 root, u64 va,
 
 		if (sub < 0)
 			return -EINVAL;
+		if (level == target)
+			return map_leaves(gpu, table, level, idx, n, leaf);
 		ret = read_entry(gpu, table, level, idx, raw);
 		if (ret)
 			return ret;
 		m->pte_decode(gpu, level, sub, raw, &pte);
-		if (level == target) {
-			if (pte.kind != CTXMIG_PTE_INVALID)
-				return -EEXIST;
-			ret = m->pte_encode(gpu, level, sub, leaf, raw);
-			return ret ?: write_entry(gpu, table, level, idx, raw);
-		}
 		if (pte.kind == CTXMIG_PTE_LEAF)
 			return -EEXIST;
 		if (pte.kind == CTXMIG_PTE_INVALID) {
@@ -391,18 +427,78 @@ static int map_page(struct ctxmig_gpu *gpu, u64 root, u64 va,
 	}
 }
 
+/* The largest page @map may use: its own size if the model has it. */
+static u8 map_max_shift(const struct ctxmig_model *m,
+			const struct ctxmig_mapping *map)
+{
+	int i;
+
+	for (i = 0; i < m->nlevels; i++)
+		if (m->levels[i].leaf && m->levels[i].shift == map->page_shift)
+			return map->page_shift;
+	return CTXMIG_PT_LARGEST_PAGES;
+}
+
+/* The leaf level of the largest page that fits at @va -> @addr, or -1. */
+static int leaf_level(const struct ctxmig_model *m, u64 va, u64 addr,
+		      u64 left, u8 max_shift)
+{
+	int level, best = -1;
+
+	for (level = 0; level < m->nlevels; level++) {
+		const struct ctxmig_pt_level *l = &m->levels[level];
+		u64 size = BIT_ULL(l->shift);
+
+		if (!l->leaf || l->shift > max_shift ||
+		    !IS_ALIGNED(va | addr, size) || left < size)
+			continue;
+		if (best < 0 || l->shift > m->levels[best].shift)
+			best = level;
+	}
+	return best;
+}
+
+/*
+ * How many pages of @level's size, from @va on, come before a larger page
+ * would fit: where VA and address are aligned alike for a larger size
+ * and enough is left, at that size's next boundary; else all that is left.
+ */
+static u64 leaf_run(const struct ctxmig_model *m, int level, u64 va, u64 addr,
+		    u64 left, u8 max_shift)
+{
+	u32 shift = m->levels[level].shift;
+	u64 n = left >> shift;
+	int i;
+
+	for (i = 0; i < m->nlevels; i++) {
+		const struct ctxmig_pt_level *l = &m->levels[i];
+		u64 size = BIT_ULL(l->shift), to = ALIGN(va, size) - va;
+
+		if (!l->leaf || l->shift <= shift || l->shift > max_shift ||
+		    ((va ^ addr) & (size - 1)) || !to || to >= left ||
+		    left - to < size)
+			continue;
+		n = min(n, to >> shift);
+	}
+	return n;
+}
+
 /**
  * ctxmig_pt_map() - map a range in the device's own page-table format
  * @gpu: device.
  * @map: the range.  Each step uses the largest page the model has that
  *	VA, address and remaining size allow, and no larger than
  *	@map->page_shift if the model has pages of that size (so that a
- *	model restoring its own state rebuilds the same tables).
+ *	model restoring its own state rebuilds the same tables);
+ *	CTXMIG_PT_LARGEST_PAGES sets no limit.
  * @alloc: where new tables come from.
  * @alloc_priv: passed to @alloc.
  *
- * Creates the root table if paging is off.
+ * Creates the root table if paging is off.  The leaves that go in one
+ * table are written together, so that building costs the tables it
+ * fills, a few entries each, not a walk from the root per page.
  *
+ * Context: may sleep (long builds yield).
  * Return: 0; -ERANGE outside the VA space; -EEXIST if part of the range is
  * already mapped; -ENOSPC when @alloc runs out; -EOPNOTSUPP for attributes
  * the model cannot express; -EINVAL for a misaligned range.
@@ -413,14 +509,11 @@ int ctxmig_pt_map(struct ctxmig_gpu *gpu, const struct ctxmig_mapping *map,
 	const struct ctxmig_model *m = gpu->model;
 	u64 va = map->va, addr = map->addr, left = map->size;
 	u64 root = m->pt_root(gpu);
-	bool has_leaf = false;
-	int i, ret;
+	u8 max_shift = map_max_shift(m, map);
+	int ret;
 
 	if (!IS_ALIGNED(va | addr | left, CTXMIG_VRAM_PAGE_SIZE) || !left)
 		return -EINVAL;
-	for (i = 0; i < m->nlevels; i++)
-		if (m->levels[i].leaf && m->levels[i].shift == map->page_shift)
-			has_leaf = true;
 	if (va + left < va || (va + left - 1) >> m->va_bits)
 		return -ERANGE;
 	if (root == U64_MAX) {
@@ -436,27 +529,102 @@ int ctxmig_pt_map(struct ctxmig_gpu *gpu, const struct ctxmig_mapping *map,
 			.flags = map->flags,
 			.cache = map->cache,
 		};
-		int level, best = -1;
+		int best = leaf_level(m, va, addr, left, max_shift);
+		const struct ctxmig_pt_level *l;
+		u64 n, idx;
 
-		for (level = 0; level < m->nlevels; level++) {
-			u64 size = BIT_ULL(m->levels[level].shift);
-
-			if (!m->levels[level].leaf ||
-			    !IS_ALIGNED(va | addr, size) || left < size ||
-			    (has_leaf && m->levels[level].shift > map->page_shift))
-				continue;
-			if (best < 0 || m->levels[level].shift >
-					m->levels[best].shift)
-				best = level;
-		}
 		if (best < 0)
 			return -EINVAL;
-		ret = map_page(gpu, root, va, &leaf, best, alloc, alloc_priv);
+		l = &m->levels[best];
+		idx = (va >> l->shift) & (BIT_ULL(l->bits) - 1);
+		n = min(leaf_run(m, best, va, addr, left, max_shift),
+			BIT_ULL(l->bits) - idx);
+		ret = map_pages(gpu, root, va, &leaf, best, n, alloc,
+				alloc_priv);
 		if (ret)
 			return ret;
-		va += BIT_ULL(m->levels[best].shift);
-		addr += BIT_ULL(m->levels[best].shift);
-		left -= BIT_ULL(m->levels[best].shift);
+		va += n << l->shift;
+		addr += n << l->shift;
+		left -= n << l->shift;
+		cond_resched();
+	}
+	return 0;
+}
+
+/**
+ * ctxmig_pt_plan_init() - start counting what a page-table build takes
+ * @plan: plan to set up.
+ * @root: the build creates the root table (paging is off).
+ */
+void ctxmig_pt_plan_init(struct ctxmig_pt_plan *plan, bool root)
+{
+	memset(plan->last, 0xff, sizeof(plan->last));
+	plan->tables = root;
+}
+
+/* Count the tables pages of @level at [@va, @va + @bytes) take. */
+static int plan_range(const struct ctxmig_model *m,
+		      struct ctxmig_pt_plan *plan, u32 target, u64 va,
+		      u64 bytes)
+{
+	u32 level = 0;
+
+	while (level != target) {
+		const struct ctxmig_pt_level *l = &m->levels[level];
+		int sub = path_sub(m, level, target);
+		u64 first, last;
+		u32 child;
+
+		if (sub < 0)
+			return -EINVAL;
+		child = l->child[sub];
+		first = va >> l->shift;
+		last = (va + bytes - 1) >> l->shift;
+		plan->tables += last - first + (plan->last[child] != first);
+		plan->last[child] = last;
+		level = child;
+	}
+	return 0;
+}
+
+/**
+ * ctxmig_pt_plan_add() - count the table pages one mapping adds to a build
+ * @m: the model that builds.
+ * @plan: the count so far, of mappings in ascending VA order.
+ * @map: the next mapping, as it will be given to ctxmig_pt_map().
+ *
+ * Takes the steps ctxmig_pt_map() takes, a run of equal pages at a time,
+ * and counts the tables on their paths that no earlier mapping needed:
+ * a build into empty tables takes exactly @plan->tables pages, and the
+ * count costs a few steps per mapping, whatever its size.
+ *
+ * Return: 0, or -EINVAL for a range ctxmig_pt_map() refuses as misaligned.
+ */
+int ctxmig_pt_plan_add(const struct ctxmig_model *m,
+		       struct ctxmig_pt_plan *plan,
+		       const struct ctxmig_mapping *map)
+{
+	u64 va = map->va, addr = map->addr, left = map->size;
+	u8 max_shift = map_max_shift(m, map);
+	int ret;
+
+	if (!IS_ALIGNED(va | addr | left, CTXMIG_VRAM_PAGE_SIZE) || !left ||
+	    va + left < va)
+		return -EINVAL;
+	while (left) {
+		int best = leaf_level(m, va, addr, left, max_shift);
+		u64 bytes;
+
+		if (best < 0)
+			return -EINVAL;
+		bytes = leaf_run(m, best, va, addr, left, max_shift) <<
+			m->levels[best].shift;
+		ret = plan_range(m, plan, best, va, bytes);
+		if (ret)
+			return ret;
+		va += bytes;
+		addr += bytes;
+		left -= bytes;
 	}
 	return 0;
 }

@@ -40,6 +40,9 @@ enum save_phase {
 	SAVE_DONE,
 };
 
+/* Re-encoded buffers start on this boundary in the reserved area. */
+#define IB_ALIGN	256
+
 /* Worst-case wire bytes of the fixed-size records. */
 #define DEVICE_BYTES	128
 #define ENGINE_BYTES	128
@@ -871,6 +874,119 @@ int ctxmig_compat(const struct ctxmig_caps *src, const struct ctxmig_gpu *gpu,
 	return 0;
 }
 
+/* The mapping of the reserved area at the top of the GPU VA space. */
+static void restore_window(const struct ctxmig_gpu *gpu,
+			   struct ctxmig_mapping *window)
+{
+	memset(window, 0, sizeof(*window));
+	window->va = gpu->window_va;
+	window->size = gpu->vram_size - gpu->guest_size;
+	window->addr = gpu->guest_size;
+	window->flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE | CTXMIG_MAP_EXEC;
+	window->page_shift = 21;
+}
+
+/* Nothing counted yet but the window's tables; the root comes with them. */
+static int restore_plan_init(struct ctxmig_restore *rs)
+{
+	const struct ctxmig_model *m = rs->gpu->model;
+	struct ctxmig_pt_plan window_plan;
+	struct ctxmig_mapping window;
+	int ret;
+
+	ctxmig_pt_plan_init(&rs->plan, true);
+	ctxmig_pt_plan_init(&rs->plan_large, true);
+	ctxmig_pt_plan_init(&window_plan, false);
+	restore_window(rs->gpu, &window);
+	ret = ctxmig_pt_plan_add(m, &window_plan, &window);
+	rs->window_tables = window_plan.tables;
+	rs->reencode = !rs->src_model ||
+		       rs->src_model->cmd_format != m->cmd_format;
+	/* A ring too small for its commands: one buffer holds them all. */
+	rs->cmd_bytes = IB_ALIGN + CTXMIG_CMD_MAX_BYTES;
+	return ret;
+}
+
+/* Reserved-area bytes the stream so far takes, its tables built so. */
+static u64 restore_need(const struct ctxmig_restore *rs, bool large)
+{
+	u64 tables = (large ? rs->plan_large : rs->plan).tables +
+		     rs->window_tables;
+
+	return tables * CTXMIG_VRAM_PAGE_SIZE +
+	       (rs->reencode ? rs->cmd_bytes : 0);
+}
+
+/* Refuse the record that makes the stream need more than is reserved. */
+static int restore_check_room(struct ctxmig_ir_reader *r,
+			      const struct ctxmig_restore *rs)
+{
+	const struct ctxmig_gpu *gpu = rs->gpu;
+	u64 room = gpu->vram_size - gpu->guest_size;
+	u64 tables = min(rs->plan.tables, rs->plan_large.tables) +
+		     rs->window_tables;
+
+	if (min(restore_need(rs, false), restore_need(rs, true)) <= room)
+		return 0;
+	return ctxmig_ir_reader_fail(r, -ENOSPC,
+				     "page tables (%llu pages at the least) and %llu bytes of re-encoded commands do not fit in %s's reserved %llu MiB",
+				     (unsigned long long)tables,
+				     (unsigned long long)(rs->reencode ?
+							  rs->cmd_bytes : 0),
+				     gpu->model->name,
+				     (unsigned long long)(room >> 20));
+}
+
+/*
+ * The most reserved-area bytes re-encoding @cmd takes: its native form
+ * (a COPY one native command per CTXMIG_CMD_COPY_MIN bytes), and for an
+ * indirect buffer, or a ring command that a ring of buffers only must
+ * wrap, a buffer of its own and the command that runs it.
+ */
+static u64 cmd_pool_bytes(const struct ctxmig_cmd *cmd)
+{
+	u64 n = 1;
+
+	if (cmd->op == CTXMIG_OP_COPY)
+		n = min_t(u64, cmd->value / CTXMIG_CMD_COPY_MIN + 1,
+			  U32_MAX / CTXMIG_CMD_MAX_BYTES);
+	n *= CTXMIG_CMD_MAX_BYTES;
+	if (cmd->op == CTXMIG_OP_IB || !cmd->level)
+		n += IB_ALIGN + CTXMIG_CMD_MAX_BYTES;
+	return n;
+}
+
+static int restore_plan_mapping(struct ctxmig_ir_reader *r,
+				struct ctxmig_restore *rs,
+				const struct ctxmig_mapping *map)
+{
+	const struct ctxmig_model *m = rs->gpu->model;
+	struct ctxmig_mapping large = *map;
+	int ret;
+
+	large.page_shift = CTXMIG_PT_LARGEST_PAGES;
+	ret = ctxmig_pt_plan_add(m, &rs->plan, map);
+	ret = ret ?: ctxmig_pt_plan_add(m, &rs->plan_large, &large);
+	if (ret)
+		return ctxmig_ir_reader_fail(r, ret,
+					     "%s cannot map VA 0x%llx (%llu bytes at 0x%llx)",
+					     m->name,
+					     (unsigned long long)map->va,
+					     (unsigned long long)map->size,
+					     (unsigned long long)map->addr);
+	return restore_check_room(r, rs);
+}
+
+static int restore_plan_cmd(struct ctxmig_ir_reader *r,
+			    struct ctxmig_restore *rs,
+			    const struct ctxmig_cmd *cmd)
+{
+	rs->cmd_bytes += cmd_pool_bytes(cmd);
+	if (cmd->flags & CTXMIG_CMD_IB_PRIVATE)
+		rs->reencode = true;
+	return restore_check_room(r, rs);
+}
+
 static int restore_preamble(struct ctxmig_ir_reader *r, void *priv,
 			    const struct ctxmig_caps *caps)
 {
@@ -886,6 +1002,11 @@ static int restore_preamble(struct ctxmig_ir_reader *r, void *priv,
 	rs->src_model = ctxmig_model_find(caps->model);
 	/* The stream replaces the device's state: start from nothing. */
 	ctxmig_gpu_reset(gpu);
+	ret = restore_plan_init(rs);
+	if (ret)
+		return ctxmig_ir_reader_fail(r, ret,
+					     "%s cannot map its reserved window",
+					     gpu->model->name);
 	return ctxmig_vram_clear(&gpu->vram, 0, gpu->vram_size);
 }
 
@@ -972,10 +1093,14 @@ static int restore_event(struct ctxmig_ir_reader *r, void *priv,
 		rs->irq[e] = ev->u.irq;
 		break;
 	case CTXMIG_IR_CMD:
+		ret = restore_plan_cmd(r, rs, &ev->u.cmd);
+		if (ret)
+			return ret;
 		ret = cmd_add(&rs->cmds[ev->u.cmd.engine], &ev->u.cmd);
 		break;
 	case CTXMIG_IR_MAPPING:
 		ret = restore_check_mapping(r, gpu, &ev->u.mapping);
+		ret = ret ?: restore_plan_mapping(r, rs, &ev->u.mapping);
 		if (ret)
 			return ret;
 		ret = map_add(&rs->maps, &ev->u.mapping);
@@ -1112,7 +1237,7 @@ static int encode_ib(struct ctxmig_restore *rs, const struct ctxmig_cmd *c,
 	ret = encode_list(rs, c, n, level + 1, &body, nest_left - 1);
 	if (ret || !body.len)
 		goto out;
-	off = ctxmig_gpu_pool_alloc(gpu, ALIGN(body.len, 256), 256);
+	off = ctxmig_gpu_pool_alloc(gpu, ALIGN(body.len, IB_ALIGN), IB_ALIGN);
 	if (off == U64_MAX) {
 		ret = -ENOSPC;
 		goto out;
@@ -1170,6 +1295,7 @@ static int apply_translate(struct ctxmig_restore *rs, u32 e)
 	const struct ctxmig_model *m = gpu->model;
 	struct ctxmig_cmd_list *l = &rs->cmds[e];
 	struct ctxmig_ring ring = rs->ring[e];
+	u64 pool = gpu->pool_next;
 	struct xbuf out = {};
 	u32 first;
 	int ret;
@@ -1185,8 +1311,12 @@ static int apply_translate(struct ctxmig_restore *rs, u32 e)
 	}
 	ret = encode_list(rs, l->cmds, l->n, 0, &out, m->ib_levels);
 	if (!ret && out.len >= ring.size && !m->ring_ib_only) {
-		/* Too much for the ring: run it all from one buffer. */
+		/*
+		 * Too much for the ring: run it all from one buffer, in the
+		 * room the buffers of the first try took (nothing uses them).
+		 */
 		out.len = 0;
+		gpu->pool_next = pool;
 		ret = encode_ib(rs, l->cmds, l->n, 0, &out, m->ib_levels);
 	}
 	if (!ret && out.len >= ring.size)
@@ -1293,21 +1423,21 @@ static int apply(struct ctxmig_restore *rs)
 {
 	struct ctxmig_gpu *gpu = rs->gpu;
 	const struct ctxmig_model *m = gpu->model;
-	struct ctxmig_mapping window = {
-		.va = gpu->window_va,
-		.size = gpu->vram_size - gpu->guest_size,
-		.addr = gpu->guest_size,
-		.flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE | CTXMIG_MAP_EXEC,
-		.page_shift = 21,
-	};
-	u64 reserved_mib = (gpu->vram_size - gpu->guest_size) >> 20;
+	u64 reserved = gpu->vram_size - gpu->guest_size;
+	u64 reserved_mib = reserved >> 20;
+	/* The guest's own page sizes, unless their tables do not fit. */
+	bool large = restore_need(rs, false) > reserved;
+	struct ctxmig_mapping window;
 	u32 i, e;
 	int ret;
 
+	restore_window(gpu, &window);
 	for (i = 0; i < rs->maps.n; i++) {
-		const struct ctxmig_mapping *map = &rs->maps.maps[i];
+		struct ctxmig_mapping map = rs->maps.maps[i];
 
-		ret = ctxmig_pt_map(gpu, map, ctxmig_pt_pool_alloc, gpu);
+		if (large)
+			map.page_shift = CTXMIG_PT_LARGEST_PAGES;
+		ret = ctxmig_pt_map(gpu, &map, ctxmig_pt_pool_alloc, gpu);
 		if (ret == -ENOSPC)
 			return apply_fail(rs, ret,
 					  "page tables for %u mappings do not fit in %s's reserved %llu MiB",
@@ -1316,10 +1446,10 @@ static int apply(struct ctxmig_restore *rs)
 		if (ret)
 			return apply_fail(rs, ret,
 					  "%s cannot map VA 0x%llx (%llu bytes at 0x%llx, flags 0x%x)",
-					  m->name, (unsigned long long)map->va,
-					  (unsigned long long)map->size,
-					  (unsigned long long)map->addr,
-					  map->flags);
+					  m->name, (unsigned long long)map.va,
+					  (unsigned long long)map.size,
+					  (unsigned long long)map.addr,
+					  map.flags);
 	}
 	ret = ctxmig_pt_map(gpu, &window, ctxmig_pt_pool_alloc, gpu);
 	if (ret)

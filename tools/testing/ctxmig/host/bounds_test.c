@@ -223,6 +223,281 @@ TEST(zero_records_into_a_mapped_target)
 	free(data);
 }
 
+/* ------------------------------------------------------ b) MAPPING */
+
+/* A restore fed @in whole that keeps its plan for the caller to see. */
+struct brestore {
+	struct ctxmig_restore rs;
+	int feed;
+	int finish;
+	u64 work;
+};
+
+static void b_restore(struct brestore *br, struct ctxmig_gpu *dst,
+		      const struct gu_stream *in)
+{
+	u64 work = ctxmig_gpu_work(dst);
+
+	br->finish = -EINPROGRESS;
+	br->feed = ctxmig_restore_init(&br->rs, dst);
+	br->feed = br->feed ?: ctxmig_restore_feed(&br->rs, in->buf, in->len);
+	if (!br->feed)
+		br->finish = ctxmig_restore_finish(&br->rs);
+	br->work = ctxmig_gpu_work(dst) - work;
+}
+
+static void b_mapping_stream(struct gu_stream *out, struct ctxmig_gpu *src,
+			     const struct ctxmig_mapping *map)
+{
+	struct bstream b;
+
+	bs_begin(&b, src);
+	bs_done(&b, ctxmig_ir_put_mapping(&b.w, map));
+	bs_end(&b);
+	CHECK_EQ(b.err, 0);
+	*out = b.out;
+}
+
+/*
+ * One MAPPING record of 2^46 bytes whose address only 4 KiB pages fit:
+ * 2^34 leaves, more tables than any target reserves.  Refused at the
+ * record, -ENOSPC with the reason, for the work of a few records, on
+ * every model.
+ */
+TEST(huge_mapping_refused_at_its_record)
+{
+	const struct ctxmig_mapping huge = {
+		.va = 0, .size = 1ULL << 46, .addr = 0x1000,
+		.flags = CTXMIG_MAP_READ | CTXMIG_MAP_SYSMEM, .page_shift = 12,
+	};
+	const struct ctxmig_model *t;
+	struct ctxmig_gpu src;
+	struct gu_stream st;
+	unsigned int i;
+
+	CHECK_EQ(gu_setup(&src, ctxmig_model_at(0), 64 << 20, 47), 0);
+	b_mapping_stream(&st, &src, &huge);
+	for_each_model(i, t) {
+		struct brestore *br = calloc(1, sizeof(*br));
+		struct ctxmig_gpu dst;
+
+		CHECK_EQ(ctxmig_gpu_init(&dst, t, 64 << 20), 0);
+		CHECK_EQ(ctxmig_gpu_set_va_bits(&dst, 47), 0);
+		b_restore(br, &dst, &st);
+		CHECK(br->feed == -ENOSPC &&
+		      strstr(ctxmig_restore_error(&br->rs)->reason, "do not fit"),
+		      "%s: feed %d: %s", t->name, br->feed,
+		      ctxmig_restore_error(&br->rs)->reason);
+		CHECK(br->work <= 16, "%s: refusing cost %llu work", t->name,
+		      (unsigned long long)br->work);
+		ctxmig_restore_fini(&br->rs);
+		free(br);
+		ctxmig_gpu_fini(&dst);
+	}
+	gu_stream_free(&st);
+	ctxmig_gpu_fini(&src);
+}
+
+/*
+ * 64 GiB of system memory mapped in 4 KiB pages takes 32768 page tables
+ * at that size, 32 times what a 64 MiB target reserves; in the target's
+ * largest pages a few.  It restores on every model, built in those pages,
+ * for work in proportion to the tables, not to the bytes mapped.
+ */
+TEST(large_mapping_restores_in_large_pages)
+{
+	const struct ctxmig_mapping large = {
+		.va = 1ULL << 40, .size = 1ULL << 36, .addr = 1ULL << 40,
+		.flags = CTXMIG_MAP_READ | CTXMIG_MAP_SYSMEM, .page_shift = 12,
+	};
+	const struct ctxmig_model *t;
+	struct ctxmig_gpu src;
+	struct gu_stream st;
+	unsigned int i;
+
+	CHECK_EQ(gu_setup(&src, ctxmig_model_at(0), 64 << 20, 47), 0);
+	b_mapping_stream(&st, &src, &large);
+	for_each_model(i, t) {
+		struct brestore *br = calloc(1, sizeof(*br));
+		u64 va = large.va + large.size / 2 + 0x12345, tables;
+		struct ctxmig_gpu dst;
+		struct ctxmig_xlate x = {};
+
+		CHECK_EQ(ctxmig_gpu_init(&dst, t, 64 << 20), 0);
+		CHECK_EQ(ctxmig_gpu_set_va_bits(&dst, 47), 0);
+		b_restore(br, &dst, &st);
+		CHECK(!br->feed && !br->finish, "%s: %d/%d: %s", t->name,
+		      br->feed, br->finish,
+		      ctxmig_restore_error(&br->rs)->reason);
+		tables = (dst.pool_next - dst.guest_size) / CTXMIG_VRAM_PAGE_SIZE;
+		CHECK(br->work <= 512 * tables, "%s: %llu work for %llu tables",
+		      t->name, (unsigned long long)br->work,
+		      (unsigned long long)tables);
+		CHECK(!ctxmig_pt_translate(&dst, va, &x) &&
+		      x.addr + (va & (BIT_ULL(x.page_shift) - 1)) ==
+		      large.addr + (va - large.va) && x.page_shift >= 21,
+		      "%s: VA 0x%llx does not translate in large pages",
+		      t->name, (unsigned long long)va);
+		ctxmig_restore_fini(&br->rs);
+		free(br);
+		ctxmig_gpu_fini(&dst);
+	}
+	gu_stream_free(&st);
+	ctxmig_gpu_fini(&src);
+}
+
+/* Mappings of every alignment a guest may give, in ascending VA order. */
+static void b_random_mappings(struct ctxmig_gpu *src, u64 seed)
+{
+	const struct ctxmig_model *m = src->model;
+	u64 va = 0x40000000ULL;
+	unsigned int i, n = 0;
+	u8 shifts[CTXMIG_PT_MAX_LEVELS];
+
+	for (i = 0; i < m->nlevels; i++)
+		if (m->levels[i].leaf && m->levels[i].shift <= 21)
+			shifts[n++] = m->levels[i].shift;
+	gu_seed(seed);
+	for (i = 0; i < 24; i++) {
+		u8 shift = shifts[gu_rand() % n];
+		u64 page = BIT_ULL(shift);
+		struct ctxmig_mapping map = {
+			.size = (1 + gu_rand() % 700) * page,
+			.flags = CTXMIG_MAP_READ | CTXMIG_MAP_SYSMEM,
+			.page_shift = shift,
+		};
+
+		va = ALIGN(va + (gu_rand() % 3) * page + (gu_rand() % 4 ?
+							  0 : 1ULL << 30),
+			   page);
+		map.va = va;
+		map.addr = (gu_rand() % 2 ? va : (gu_rand() % 64) << 21) +
+			   (gu_rand() % 2 ? 0 : (gu_rand() % 8) * page);
+		map.addr = ALIGN(map.addr, page);
+		CHECK_EQ(gu_map(src, &map), 0);
+		va += map.size;
+	}
+}
+
+/*
+ * The count a restore makes as the MAPPING records arrive is the tables
+ * it then builds, for streams of every model into every model; with
+ * commands to re-encode, what it builds stays within what it counted.
+ */
+TEST(restore_plan_is_what_apply_builds)
+{
+	static const struct ctxmig_cmd cmds[] = {
+		{ .op = CTXMIG_OP_WRITE32, .dst = 0x200000, .value = 1 },
+		{ .op = CTXMIG_OP_COPY, .src = 0x200000, .dst = 0x300000,
+		  .value = 0x80000 },
+		{ .op = CTXMIG_OP_FENCE, .dst = 0x200100, .value = 7,
+		  .flags = CTXMIG_CMD_IRQ },
+	};
+	const struct ctxmig_model *m, *t;
+	unsigned int i, j, k;
+
+	for_each_model(i, m)
+		for_each_model(j, t)
+			for (k = 0; k < 2; k++) {
+				struct brestore *br = calloc(1, sizeof(*br));
+				struct ctxmig_gpu src, dst;
+				struct gu_stream st = {};
+				char why[CTXMIG_IR_REASON_LEN] = "";
+				struct ctxmig_cmd ib;
+				u64 used, planned;
+
+				CHECK_EQ(gu_setup(&src, m, 64 << 20, 40), 0);
+				b_random_mappings(&src, i * 16 + j + 1);
+				if (k) {
+					u8 enc[CTXMIG_CMD_MAX_BYTES];
+					int n;
+
+					CHECK_EQ(gu_make_ib(&src, cmds, 3, 1, &ib),
+						 0);
+					n = m->encode(&src, &ib, enc, sizeof(enc));
+					CHECK(n > 0, "%s: %d", m->name, n);
+					CHECK_EQ(gu_ring_append(&src, enc, n), 0);
+					CHECK_EQ(gu_submit(&src, cmds, 3), 0);
+				}
+				CHECK(!gu_save(&src, &st, why), "%s", why);
+				CHECK_EQ(ctxmig_gpu_init(&dst, t, 64 << 20), 0);
+				ctxmig_gpu_set_va_bits(&dst, 40);
+				b_restore(br, &dst, &st);
+				CHECK(!br->feed && !br->finish,
+				      "%s -> %s: %s", m->name, t->name,
+				      ctxmig_restore_error(&br->rs)->reason);
+				used = dst.pool_next - dst.guest_size;
+				planned = (br->rs.plan.tables +
+					   br->rs.window_tables) *
+					  CTXMIG_VRAM_PAGE_SIZE;
+				if (k && br->rs.reencode)
+					planned += br->rs.cmd_bytes;
+				if (!k)
+					CHECK(used == planned,
+					      "%s -> %s: built %llu, counted %llu",
+					      m->name, t->name,
+					      (unsigned long long)used,
+					      (unsigned long long)planned);
+				else
+					CHECK(used <= planned,
+					      "%s -> %s: built %llu, counted %llu",
+					      m->name, t->name,
+					      (unsigned long long)used,
+					      (unsigned long long)planned);
+				ctxmig_restore_fini(&br->rs);
+				free(br);
+				gu_stream_free(&st);
+				ctxmig_gpu_fini(&src);
+				ctxmig_gpu_fini(&dst);
+			}
+}
+
+/*
+ * Every model keeps the promise a restore counts on: a command encodes
+ * into at most CTXMIG_CMD_MAX_BYTES, a COPY into as many of those as it
+ * has CTXMIG_CMD_COPY_MIN bytes, plus one.
+ */
+TEST(encoded_sizes_within_what_a_restore_counts)
+{
+	static const u64 copies[] = { 1, 4096, 0x3ffff, 0x40000, 0x40001,
+				      16 << 20, (16 << 20) + 3 };
+	const struct ctxmig_model *m;
+	unsigned int i, k;
+	u8 *buf = malloc(1 << 16);
+
+	for_each_model(i, m) {
+		struct ctxmig_gpu gpu;
+
+		CHECK_EQ(gu_setup(&gpu, m, 64 << 20, 40), 0);
+		for (k = 0; k < ARRAY_SIZE(copies); k++) {
+			struct ctxmig_cmd c = {
+				.op = CTXMIG_OP_COPY, .level = 1,
+				.src = 0x200000, .dst = 0x300000,
+				.value = copies[k],
+			};
+			int n = m->encode(&gpu, &c, buf, 1 << 16);
+
+			CHECK(n > 0 && n <= CTXMIG_CMD_MAX_BYTES *
+			      (copies[k] / CTXMIG_CMD_COPY_MIN + 1),
+			      "%s: COPY of %llu bytes takes %d", m->name,
+			      (unsigned long long)copies[k], n);
+		}
+		for (k = 0; k <= CTXMIG_OP_MAX; k++) {
+			struct ctxmig_cmd c = {
+				.op = k, .level = 1, .dst = 0x200000,
+				.src = 0x180000, .value = k == CTXMIG_OP_IB ?
+							  256 : 8,
+			};
+			int n = m->encode(&gpu, &c, buf, 1 << 16);
+
+			CHECK(n <= CTXMIG_CMD_MAX_BYTES, "%s: op %u takes %d",
+			      m->name, k, n);
+		}
+		ctxmig_gpu_fini(&gpu);
+	}
+	free(buf);
+}
+
 int main(void)
 {
 	return host_main("bounds_test");

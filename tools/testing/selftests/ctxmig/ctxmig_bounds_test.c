@@ -11,6 +11,11 @@
  *                                VRAM_ZERO records over it into a target
  *                                whose BAR2 is mapped (QEMU maps it on
  *                                the destination too)
+ *  bounds.huge_mapping_refused   one MAPPING of 2^46 bytes in 4 KiB pages
+ *                                is refused at its record, -ENOSPC with
+ *                                the reason, before any table is built
+ *  bounds.large_mapping_restores 64 GiB mapped in 4 KiB pages restores
+ *                                with the target's largest pages
  *
  * Streams are real saved streams with records spliced in before END and
  * the END record's CRC and count made right, as a hostile VMM would.
@@ -167,6 +172,17 @@ static uint64_t work(struct vdev *d)
 	return stat_u64(d, "work");
 }
 
+static bool last_error_has(struct vdev *d, const char *what)
+{
+	char buf[4096];
+	const char *at;
+
+	if (vdev_attr_read(d, "stats", buf, sizeof(buf)) < 0)
+		return false;
+	at = strstr(buf, "last_error ");
+	return at && strstr(at, what);
+}
+
 /* ---------------------------------------------------------- fixture */
 
 FIXTURE(bounds) {
@@ -205,6 +221,19 @@ static void open_dev(struct __test_metadata *_metadata, struct vdev *d,
 	int ret = vdev_track_new(d, model);
 
 	ASSERT_EQ(0, ret) TH_LOG("%s: create/open: %s", model, strerror(-ret));
+}
+
+/* A refused stream leaves @d in ERROR; a reset brings it back. */
+static void reset_after_refusal(struct __test_metadata *_metadata,
+				struct vdev *d)
+{
+	uint32_t st = ~0U;
+
+	EXPECT_EQ(0, vdev_get_state(d, &st));
+	EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, st);
+	EXPECT_EQ(0, vdev_reset(d));
+	EXPECT_EQ(0, vdev_get_state(d, &st));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, st);
 }
 
 /* A source with 16 MiB of data and no page tables, saved into self->s. */
@@ -283,6 +312,99 @@ TEST_F_TIMEOUT(bounds, zero_records_mapped, 300)
 		TH_LOG("mapped byte +0x%zx is 0x%02x", i, p[DATA_AT + i]);
 	ASSERT_EQ(0, vdev_set_state(dst, VFIO_DEVICE_STATE_RUNNING, NULL));
 	EXPECT_EQ(1, vdev_ctl(dst, GUEST_CTL_MIGRATED));
+}
+
+/* ----------------------------------------------------- b) MAPPING */
+
+struct mapping_rec {
+	struct ctxmig_ir_rec h;
+	struct ctxmig_ir_mapping m;
+};
+
+static struct mapping_rec mapping_rec(uint64_t va, uint64_t size,
+				      uint64_t addr, uint8_t page_shift)
+{
+	struct mapping_rec r = {
+		.h = {
+			.type = htole16(CTXMIG_IR_MAPPING),
+			.flags = htole16(CTXMIG_IR_F_CRITICAL),
+			.len = htole32(sizeof(struct ctxmig_ir_mapping)),
+		},
+		.m = {
+			.va = htole64(va), .size = htole64(size),
+			.addr = htole64(addr),
+			.flags = htole32(CTXMIG_MAP_READ | CTXMIG_MAP_SYSMEM),
+			.page_shift = page_shift,
+		},
+	};
+
+	return r;
+}
+
+/*
+ * One MAPPING record of 2^46 bytes in 4 KiB pages used to be built page
+ * by page at RESUMING -> STOP until the reserved area filled.  Its tables
+ * do not fit even in the target's largest pages: refused at the record,
+ * while the stream is written, with ENOSPC and the reason, for the work
+ * of a few records.
+ */
+TEST_F_TIMEOUT(bounds, huge_mapping_refused, 300)
+{
+	struct vdev *src = &self->dev[0], *dst = &self->dev[1];
+	struct mapping_rec r = mapping_rec(0, 1ULL << 46, 0x1000, 12);
+	uint64_t before, spent;
+	int ret, werr;
+
+	open_dev(_metadata, src, "amd-gfx9");
+	open_dev(_metadata, dst, "amd-gfx9");
+	ret = save_stopped(src, &self->s);
+	ASSERT_EQ(0, ret) TH_LOG("save: %s", strerror(-ret));
+	ASSERT_EQ(0, splice_before_end(&self->s, &r, sizeof(r), 1));
+
+	before = work(dst);
+	ASSERT_NE(UINT64_MAX, before) TH_LOG("no work line in stats");
+	ret = vdev_restore_stream(dst, self->s.p, self->s.len, 4093, &werr);
+	EXPECT_EQ(-ENOSPC, werr) TH_LOG("writing the stream: %s",
+					strerror(-werr));
+	EXPECT_NE(0, ret);
+	EXPECT_TRUE(last_error_has(dst, "do not fit"));
+	spent = work(dst) - before;
+	EXPECT_GE(64, spent) TH_LOG("refusing cost %llu work",
+				    (unsigned long long)spent);
+	reset_after_refusal(_metadata, dst);
+}
+
+/*
+ * 64 GiB of system memory mapped in 4 KiB pages needs 32768 page tables
+ * at that size, eight times the 16 MiB a 256 MiB target reserves; in the
+ * target's largest pages it needs a few.  It restores, for work
+ * proportional to those tables, not to the bytes mapped.
+ */
+TEST_F_TIMEOUT(bounds, large_mapping_restores, 300)
+{
+	struct vdev *src = &self->dev[0], *dst = &self->dev[1];
+	struct mapping_rec r = mapping_rec(1ULL << 40, 1ULL << 36, 1ULL << 40,
+					   12);
+	uint64_t before, spent;
+	int ret, werr;
+
+	open_dev(_metadata, src, "amd-gfx9");
+	open_dev(_metadata, dst, "amd-gfx9");
+	ret = save_stopped(src, &self->s);
+	ASSERT_EQ(0, ret) TH_LOG("save: %s", strerror(-ret));
+	ASSERT_EQ(0, splice_before_end(&self->s, &r, sizeof(r), 1));
+
+	before = work(dst);
+	ASSERT_NE(UINT64_MAX, before) TH_LOG("no work line in stats");
+	ret = vdev_restore_stream(dst, self->s.p, self->s.len, 65536, &werr);
+	ASSERT_EQ(0, werr) TH_LOG("write: %s", strerror(-werr));
+	ASSERT_EQ(0, ret) TH_LOG("restore: %s", strerror(-ret));
+	spent = work(dst) - before;
+	/* 2 MiB pages: 32768 leaves in 64 tables. */
+	EXPECT_GE(2 * 32768 + 4096, spent)
+		TH_LOG("building 64 GiB of mapping cost %llu work",
+		       (unsigned long long)spent);
+	ASSERT_EQ(0, vdev_set_state(dst, VFIO_DEVICE_STATE_RUNNING, NULL));
 }
 
 TEST_HARNESS_MAIN
