@@ -115,6 +115,15 @@ int ctxmig_pt_translate(struct ctxmig_gpu *gpu, u64 va, struct ctxmig_xlate *x)
 	return xlate_level(gpu, root, 0, va, x);
 }
 
+/*
+ * Entries a walk may decode per page of VRAM present.  Tables that no two
+ * entries share fill at most the pages present, at most 512 entries a
+ * page, and a table in a page never written costs one; so twice that
+ * leaves room for some sharing and refuses only a guest whose entries
+ * point at the same tables over and over.
+ */
+#define PT_WALK_PER_PAGE	1024
+
 /* A page-table walk: the tables being read and the run being gathered. */
 struct pt_walk {
 	struct ctxmig_gpu *gpu;
@@ -122,7 +131,43 @@ struct pt_walk {
 	void *priv;
 	__le64 *tables[CTXMIG_PT_MAX_LEVELS];
 	struct ctxmig_mapping run;
+	u64 budget;
 };
+
+/* Charge the decoding of @n entries: -ELOOP once the budget is spent. */
+static int walk_charge(struct pt_walk *w, u64 n)
+{
+	if (n > w->budget)
+		return -ELOOP;
+	w->budget -= n;
+	w->gpu->work += n;
+	cond_resched();
+	return 0;
+}
+
+/*
+ * A table in a page never written reads as zero: where a zero entry is
+ * invalid, as in every model, it holds nothing to decode.
+ */
+static bool walk_empty(struct pt_walk *w, u64 table, u32 bytes, u32 level)
+{
+	const struct ctxmig_pt_level *l = &w->gpu->model->levels[level];
+	u64 raw[CTXMIG_PT_MAX_SUBS] = {};
+	u32 sub;
+
+	if (ctxmig_vram_page(&w->gpu->vram, table >> CTXMIG_VRAM_PAGE_SHIFT) ||
+	    ctxmig_vram_page(&w->gpu->vram,
+			     (table + bytes - 1) >> CTXMIG_VRAM_PAGE_SHIFT))
+		return false;
+	for (sub = 0; sub < l->nsubs; sub++) {
+		struct ctxmig_pte pte;
+
+		w->gpu->model->pte_decode(w->gpu, level, sub, raw, &pte);
+		if (pte.kind != CTXMIG_PTE_INVALID)
+			return false;
+	}
+	return true;
+}
 
 static int walk_flush(struct pt_walk *w)
 {
@@ -187,7 +232,9 @@ static int walk_dual(struct pt_walk *w, u32 level, u64 va_base,
 		if (ret)
 			return ret;
 	}
-	w->gpu->work += BIT_ULL(lb->bits) * (1 + nsmall);
+	ret = walk_charge(w, BIT_ULL(lb->bits) * (1 + nsmall));
+	if (ret)
+		return ret;
 	for (i = 0; i < BIT_ULL(lb->bits); i++) {
 		struct ctxmig_pte bp;
 
@@ -236,10 +283,12 @@ static int walk_table(struct pt_walk *w, u64 table, u32 level, u64 va_base)
 		if (ret)
 			return ret;
 	}
-	ret = ctxmig_vram_read(&w->gpu->vram, table, raw, bytes);
+	if (walk_empty(w, table, bytes, level))
+		return walk_charge(w, 1);
+	ret = walk_charge(w, BIT_ULL(l->bits));
+	ret = ret ?: ctxmig_vram_read(&w->gpu->vram, table, raw, bytes);
 	if (ret)
 		return ret;
-	w->gpu->work += BIT_ULL(l->bits);
 
 	for (i = 0; i < BIT_ULL(l->bits); i++) {
 		u64 va = va_base + (i << l->shift);
@@ -289,14 +338,25 @@ static int walk_table(struct pt_walk *w, u64 table, u32 level, u64 va_base)
  * attributes and contiguous backing merged into one run; translations in
  * the reserved window are left out.  A device with paging off has none.
  *
- * Return: 0, -ENOMEM, -EFAULT for a table outside VRAM, or what a
- * callback returned.
+ * The guest writes the tables, and may point many entries at one table,
+ * and that table's entries at another, so that a walk would decode
+ * billions of entries from a few pages.  A walk decodes at most
+ * PT_WALK_PER_PAGE entries per page of VRAM present (twice what those
+ * pages can hold) and yields as it goes.
+ *
+ * Context: may sleep.
+ * Return: 0, -ENOMEM, -EFAULT for a table outside VRAM, -ELOOP when the
+ * tables hold more entries than that (tables shared by many entries), or
+ * what a callback returned.
  */
 int ctxmig_pt_walk(struct ctxmig_gpu *gpu, const struct ctxmig_pt_walk_ops *ops,
 		   void *priv)
 {
 	const struct ctxmig_model *m = gpu->model;
-	struct pt_walk w = { .gpu = gpu, .ops = ops, .priv = priv };
+	struct pt_walk w = {
+		.gpu = gpu, .ops = ops, .priv = priv,
+		.budget = PT_WALK_PER_PAGE * (gpu->vram.present + 1),
+	};
 	u64 root = m->pt_root(gpu);
 	unsigned int i;
 	int ret = -ENOMEM;

@@ -19,6 +19,7 @@
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/overflow.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
@@ -134,13 +135,14 @@ static int collect_buffer(struct collect *c, u64 va, u32 size, u32 level)
 		u64 src;
 
 		c->gpu->work++;
+		cond_resched();
 		ret = ctxmig_gpu_fetch(c->gpu, c->engine, va + off, size - off,
 				       level, &cmd);
-		if (ret < 0) {
+		if (ret <= 0) {
 			scnprintf(c->reason, c->len,
 				  "pending command at 0x%llx cannot be decoded (%d)",
 				  (unsigned long long)(va + off), ret);
-			return ret == -ENODATA ? -EILSEQ : ret;
+			return ret == -ENODATA || !ret ? -EILSEQ : ret;
 		}
 		off += ret;
 		src = cmd.src;
@@ -236,12 +238,13 @@ int ctxmig_pending_collect(struct ctxmig_gpu *gpu, u32 engine,
 		u64 src;
 
 		gpu->work++;
+		cond_resched();
 		ret = ctxmig_gpu_fetch_ring(gpu, engine, &ring, pos, &cmd);
-		if (ret < 0) {
+		if (ret <= 0) {
 			scnprintf(reason, len,
 				  "pending ring command at offset 0x%x cannot be decoded (%d)",
 				  pos, ret);
-			if (ret == -ENODATA)
+			if (ret == -ENODATA || !ret)
 				ret = -EILSEQ;
 			break;
 		}
@@ -388,6 +391,10 @@ static int save_walk(struct ctxmig_save *s, bool mappings)
 
 	s->ntables = 0;
 	ret = ctxmig_pt_walk(s->gpu, mappings ? &full : &tables, s);
+	if (ret == -ELOOP)
+		return save_fail(s, ret,
+				 "page tables hold more entries than %llu pages of VRAM can: tables shared by many entries",
+				 (unsigned long long)s->gpu->vram.present);
 	if (ret)
 		return s->error.err ? s->error.err :
 		       save_fail(s, ret, "page tables cannot be walked (%d)",
@@ -609,6 +616,7 @@ static u32 save_gather(struct ctxmig_save *s, u64 *start, bool dirty,
 		const void *page = ctxmig_vram_next(vram, &pfn, dirty);
 		bool zero;
 
+		cond_resched();
 		if (page && pfn >= guest_pages && clean) {
 			/* ctxmig's own area is never sent: forget its writes. */
 			ctxmig_vram_clean(vram, pfn);

@@ -498,6 +498,201 @@ TEST(encoded_sizes_within_what_a_restore_counts)
 	free(buf);
 }
 
+/* ---------------------------------------------- c) page-table walks */
+
+/* Is the entry @raw of @level invalid in every sub-entry? */
+static bool entry_unused(struct ctxmig_gpu *gpu, u32 level, const u64 *raw)
+{
+	const struct ctxmig_model *m = gpu->model;
+	u32 sub;
+
+	for (sub = 0; sub < m->levels[level].nsubs; sub++) {
+		struct ctxmig_pte pte;
+
+		m->pte_decode(gpu, level, sub, raw, &pte);
+		if (pte.kind != CTXMIG_PTE_INVALID)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Along the path of @va, point @copies unused entries of every directory
+ * at the same next table, as a guest may: each level multiplies the
+ * tables a walk meets by @copies + 1.
+ */
+static void alias_path(struct ctxmig_gpu *gpu, u64 va, u32 n)
+{
+	const struct ctxmig_model *m = gpu->model;
+	u64 table = m->pt_root(gpu);
+	u32 level = 0;
+
+	for (;;) {
+		u32 copies = n;
+		const struct ctxmig_pt_level *l = &m->levels[level];
+		u64 idx = (va >> l->shift) & (BIT_ULL(l->bits) - 1);
+		u64 raw[CTXMIG_PT_MAX_SUBS] = {}, next = 0;
+		int sub, child = -1;
+		u32 k;
+
+		CHECK_EQ(ctxmig_vram_read(&gpu->vram, table + idx * l->entry_size,
+					  raw, l->entry_size), 0);
+		for (sub = l->nsubs - 1; sub >= 0 && child < 0; sub--) {
+			struct ctxmig_pte pte;
+
+			m->pte_decode(gpu, level, sub, raw, &pte);
+			if (pte.kind == CTXMIG_PTE_TABLE && l->child[sub] >= 0) {
+				child = l->child[sub];
+				next = pte.addr;
+			}
+		}
+		if (child < 0)
+			return;
+		for (k = 1; copies && k < BIT_ULL(l->bits); k++) {
+			u64 at = table + ((idx + k) & (BIT_ULL(l->bits) - 1)) *
+				 l->entry_size;
+			u64 old[CTXMIG_PT_MAX_SUBS] = {};
+
+			ctxmig_vram_read(&gpu->vram, at, old, l->entry_size);
+			if (!entry_unused(gpu, level, old))
+				continue;
+			CHECK_EQ(ctxmig_vram_write(&gpu->vram, at, raw,
+						   l->entry_size), 0);
+			copies--;
+		}
+		table = next;
+		level = child;
+	}
+}
+
+/*
+ * A guest whose directories point eight more entries each at the tables
+ * of its one mapping: the walk would meet 9^n tables.  The save fails,
+ * at stop-copy and at the start of pre-copy alike, -ELOOP with the
+ * reason, for no more work than the budget of the guest's VRAM, and
+ * the source runs on: a command executes after it.
+ */
+TEST(shared_tables_refused_within_the_budget)
+{
+	static const struct ctxmig_cmd fence = {
+		.op = CTXMIG_OP_FENCE, .dst = 0x200100, .value = 5,
+	};
+	const struct ctxmig_model *m;
+	unsigned int i;
+
+	for_each_model(i, m) {
+		struct ctxmig_gpu gpu;
+		struct ctxmig_save s;
+		u64 work, budget;
+		int ret;
+
+		CHECK_EQ(gu_setup(&gpu, m, 64 << 20, 40), 0);
+		alias_path(&gpu, GU_VA, 8);
+		budget = 1024 * (gpu.vram.present + 1);
+		work = ctxmig_gpu_work(&gpu);
+		ret = ctxmig_save_init(&s, &gpu);
+		work = ctxmig_gpu_work(&gpu) - work;
+		CHECK(ret == -ELOOP && strstr(s.error.reason, "page tables"),
+		      "%s: %d: %s", m->name, ret, s.error.reason);
+		CHECK(work <= budget, "%s: %llu work, budget %llu", m->name,
+		      (unsigned long long)work, (unsigned long long)budget);
+		ctxmig_save_fini(&s);
+
+		work = ctxmig_gpu_work(&gpu);
+		ret = ctxmig_save_precopy_init(&s, &gpu);
+		work = ctxmig_gpu_work(&gpu) - work;
+		CHECK(ret == -ELOOP, "%s: pre-copy: %d", m->name, ret);
+		CHECK(work <= budget, "%s: pre-copy: %llu work, budget %llu",
+		      m->name, (unsigned long long)work,
+		      (unsigned long long)budget);
+		ctxmig_save_fini(&s);
+
+		CHECK_EQ(gu_submit(&gpu, &fence, 1), 0);
+		CHECK(ctxmig_gpu_run(&gpu, 0, 100) > 0, "%s: %s", m->name,
+		      gpu.eng[0].reason);
+		CHECK_EQ(gu_read32(&gpu, 0x200100), 5);
+		ctxmig_gpu_fini(&gpu);
+	}
+}
+
+/*
+ * A directory whose other entries all point at pages never written
+ * (reading as zero: empty tables) is no sharing: it saves, each empty
+ * table costing one unit of work.
+ */
+TEST(empty_tables_cost_one_each)
+{
+	const struct ctxmig_model *m;
+	unsigned int i;
+
+	for_each_model(i, m) {
+		struct ctxmig_gpu gpu;
+		struct gu_stream st = {};
+		char why[CTXMIG_IR_REASON_LEN] = "";
+		u64 table, idx, work, raw[CTXMIG_PT_MAX_SUBS];
+		const struct ctxmig_pt_level *l;
+		struct ctxmig_xlate x;
+		int level, sub = 0;
+		u32 k, n = 0;
+
+		CHECK_EQ(gu_setup(&gpu, m, 64 << 20, 40), 0);
+		/* The directory above the leaf table that maps GU_VA. */
+		CHECK_EQ(ctxmig_pt_translate(&gpu, GU_VA, &x), 0);
+		for (level = 0; level < m->nlevels; level++)
+			if (m->levels[level].shift == x.page_shift)
+				break;
+		for (k = 0; k < m->nlevels; k++)
+			for (sub = 0; sub < m->levels[k].nsubs; sub++)
+				if (m->levels[k].child[sub] == level)
+					goto found;
+found:
+		l = &m->levels[k];
+		table = m->pt_root(&gpu);
+		for (level = 0; level < (int)k; level++) {
+			const struct ctxmig_pt_level *d = &m->levels[level];
+			struct ctxmig_pte pte;
+			int s;
+
+			idx = (GU_VA >> d->shift) & (BIT_ULL(d->bits) - 1);
+			memset(raw, 0, sizeof(raw));
+			ctxmig_vram_read(&gpu.vram, table + idx * d->entry_size,
+					 raw, d->entry_size);
+			for (s = d->nsubs - 1; s >= 0; s--) {
+				m->pte_decode(&gpu, level, s, raw, &pte);
+				if (pte.kind == CTXMIG_PTE_TABLE)
+					break;
+			}
+			table = pte.addr;
+		}
+		idx = (GU_VA >> l->shift) & (BIT_ULL(l->bits) - 1);
+		for (k = 0; k < BIT_ULL(l->bits); k++) {
+			struct ctxmig_pte pte = {
+				.kind = CTXMIG_PTE_TABLE,
+				.addr = (32ULL << 20) + (u64)k * 4096,
+			};
+
+			if (k == idx)
+				continue;
+			memset(raw, 0, sizeof(raw));
+			if (m->pte_encode(&gpu, level, sub, &pte, raw))
+				continue;
+			ctxmig_vram_write(&gpu.vram, table + k * l->entry_size,
+					  raw, l->entry_size);
+			n++;
+		}
+		CHECK(n > 200, "%s: %u empty tables", m->name, n);
+		work = ctxmig_gpu_work(&gpu);
+		CHECK(!gu_save(&gpu, &st, why), "%s: %s", m->name, why);
+		work = ctxmig_gpu_work(&gpu) - work;
+		CHECK(work <= 1024 * (gpu.vram.present + 1),
+		      "%s: %llu work for %llu pages", m->name,
+		      (unsigned long long)work,
+		      (unsigned long long)gpu.vram.present);
+		gu_stream_free(&st);
+		ctxmig_gpu_fini(&gpu);
+	}
+}
+
 int main(void)
 {
 	return host_main("bounds_test");

@@ -16,6 +16,10 @@
  *                                the reason, before any table is built
  *  bounds.large_mapping_restores 64 GiB mapped in 4 KiB pages restores
  *                                with the target's largest pages
+ *  bounds.aliased_tables         a guest whose page tables point many
+ *                                entries at one table: the save fails
+ *                                cleanly, stop-copy and pre-copy, and the
+ *                                source runs on
  *
  * Streams are real saved streams with records spliced in before END and
  * the END record's CRC and count made right, as a hostile VMM would.
@@ -405,6 +409,123 @@ TEST_F_TIMEOUT(bounds, large_mapping_restores, 300)
 		TH_LOG("building 64 GiB of mapping cost %llu work",
 		       (unsigned long long)spent);
 	ASSERT_EQ(0, vdev_set_state(dst, VFIO_DEVICE_STATE_RUNNING, NULL));
+}
+
+/* ----------------------------------------------- c) aliased tables */
+
+/* Intel Gen12 PPGTT: present and writable; PDP0 of the render ring. */
+#define GEN8_PAGE_PRESENT	0x1ULL
+#define GEN8_PAGE_RW		0x2ULL
+#define INTEL_PDP0_LDW		(0x2000 + 0x270)
+#define INTEL_PDP0_UDW		(0x2000 + 0x274)
+
+/* Guest VRAM the aliased tables take, far from the guest's own. */
+#define ALIAS_P			0x4001000ULL
+#define ALIAS_Q			0x4002000ULL
+#define ALIAS_R			0x4003000ULL
+
+static void put_entries(struct __test_metadata *_metadata, struct vdev *d,
+			uint64_t table, unsigned int first, unsigned int n,
+			uint64_t entry)
+{
+	uint64_t e[512];
+	unsigned int i;
+
+	ASSERT_GE(512, first + n);
+	for (i = 0; i < n; i++)
+		e[i] = htole64(entry);
+	ASSERT_EQ(0, vdev_vram_write(d, table + first * 8, e, n * 8));
+}
+
+/* A fence on the guest's data, and the engine got to it. */
+static void run_fence(struct __test_metadata *_metadata, struct guest *g,
+		      uint64_t seq)
+{
+	struct guest_cmd c[] = {
+		{ .op = CTXMIG_OP_WRITE32, .dst = GUEST_DATA_VA + 0x100,
+		  .value = (uint32_t)seq * 3 },
+		{ .op = CTXMIG_OP_FENCE, .dst = GUEST_DATA_VA, .value = seq },
+	};
+
+	ASSERT_EQ(0, guest_submit(g, c, 2, false)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, guest_wait_fence(g, seq)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, guest_wait_idle(g)) TH_LOG("%s", g->why);
+}
+
+/*
+ * The guest points PML4 entries 1..16 at one PDP table, its first 16
+ * entries at one PD, and 128 of that PD's entries at one page table that
+ * maps nothing: the walk of a save used to decode 16 * 16 * 128 page
+ * tables of 512 entries (16.8 million) under the device lock.  The walk
+ * now stops at twice what the guest's present pages can hold, the save
+ * fails with ELOOP and the reason (stop-copy and pre-copy alike), and the
+ * source, which nothing changed, runs on.
+ */
+TEST_F_TIMEOUT(bounds, aliased_tables, 300)
+{
+	struct vdev *src = &self->dev[0];
+	uint64_t root, before, spent, pages, invalid[512];
+	uint32_t st;
+	int fd, ret;
+	unsigned int i;
+
+	open_dev(_metadata, src, "intel-gen12");
+	ret = guest_init(&self->g, src);
+	self->have_guest = !ret || self->g.shadow;
+	ASSERT_EQ(0, ret) TH_LOG("%s", self->g.why);
+	ASSERT_EQ(0, guest_setup(&self->g)) TH_LOG("%s", self->g.why);
+	run_fence(_metadata, &self->g, 1);
+
+	root = (uint64_t)vdev_rd32(src, INTEL_PDP0_UDW) << 32 |
+	       vdev_rd32(src, INTEL_PDP0_LDW);
+	root &= ~(PAGE - 1);
+	ASSERT_NE(0, root);
+	/* R: present, every entry invalid (writable, not present). */
+	for (i = 0; i < 512; i++)
+		invalid[i] = htole64(GEN8_PAGE_RW);
+	ASSERT_EQ(0, vdev_vram_write(src, ALIAS_R, invalid, sizeof(invalid)));
+	put_entries(_metadata, src, ALIAS_Q, 0, 128,
+		    ALIAS_R | GEN8_PAGE_PRESENT | GEN8_PAGE_RW);
+	put_entries(_metadata, src, ALIAS_P, 0, 16,
+		    ALIAS_Q | GEN8_PAGE_PRESENT | GEN8_PAGE_RW);
+	put_entries(_metadata, src, root, 1, 16,
+		    ALIAS_P | GEN8_PAGE_PRESENT | GEN8_PAGE_RW);
+
+	/* Stop-copy: STOP -> STOP_COPY fails, the device stays in STOP. */
+	pages = stat_u64(src, "vram_pages");
+	ASSERT_NE(UINT64_MAX, pages);
+	before = work(src);
+	ASSERT_NE(UINT64_MAX, before) TH_LOG("no work line in stats");
+	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_STOP, NULL));
+	fd = -1;
+	ret = vdev_set_state(src, VFIO_DEVICE_STATE_STOP_COPY, &fd);
+	if (fd >= 0)
+		close(fd);
+	EXPECT_EQ(-ELOOP, ret);
+	spent = work(src) - before;
+	EXPECT_GE(1024 * (pages + 1) + 1024, spent)
+		TH_LOG("walking the tables of %llu pages cost %llu work",
+		       (unsigned long long)pages, (unsigned long long)spent);
+	EXPECT_TRUE(last_error_has(src, "page tables"));
+	EXPECT_EQ(0, vdev_get_state(src, &st));
+	EXPECT_EQ(VFIO_DEVICE_STATE_STOP, st);
+
+	/* The source runs on. */
+	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_RUNNING, NULL));
+	run_fence(_metadata, &self->g, 2);
+
+	/* Pre-copy: RUNNING -> PRE_COPY fails, the engine keeps running. */
+	before = work(src);
+	fd = -1;
+	ret = vdev_set_state(src, VFIO_DEVICE_STATE_PRE_COPY, &fd);
+	if (fd >= 0)
+		close(fd);
+	EXPECT_EQ(-ELOOP, ret);
+	spent = work(src) - before;
+	EXPECT_GE(1024 * (pages + 1) + 1024, spent);
+	EXPECT_EQ(0, vdev_get_state(src, &st));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, st);
+	run_fence(_metadata, &self->g, 3);
 }
 
 TEST_HARNESS_MAIN
