@@ -364,7 +364,8 @@ int ctxmig_pt_walk(struct ctxmig_gpu *gpu, const struct ctxmig_pt_walk_ops *ops,
 	if (root == U64_MAX)
 		return 0;
 	for (i = 0; i < m->nlevels; i++) {
-		w.tables[i] = kmalloc(table_bytes(&m->levels[i]), GFP_KERNEL);
+		w.tables[i] = kmalloc(table_bytes(&m->levels[i]),
+				      GFP_KERNEL_ACCOUNT);
 		if (!w.tables[i])
 			goto out;
 	}

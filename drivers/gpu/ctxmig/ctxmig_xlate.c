@@ -49,6 +49,12 @@ enum save_phase {
 #define ENGINE_BYTES	128
 #define SMALL_BYTES	64
 
+/*
+ * Make room for entry @n of an array that a stream or a guest sizes, up
+ * to @max entries, doubling it: charged to the memory cgroup of the
+ * process that asked (the VMM), as every allocation a stream or a guest
+ * causes is.
+ */
 static int grow(void **p, u32 *cap, u32 n, size_t elem, u32 max)
 {
 	u32 ncap;
@@ -59,7 +65,7 @@ static int grow(void **p, u32 *cap, u32 n, size_t elem, u32 max)
 	if (n >= max)
 		return -E2BIG;
 	ncap = min(max, *cap ? *cap * 2 : 64U);
-	np = kvmalloc(array_size(ncap, elem), GFP_KERNEL);
+	np = kvmalloc(array_size(ncap, elem), GFP_KERNEL_ACCOUNT);
 	if (!np)
 		return -ENOMEM;
 	if (*p)
@@ -371,7 +377,7 @@ static int save_start(struct ctxmig_save *s, struct ctxmig_gpu *gpu)
 	memset(s, 0, sizeof(*s));
 	s->gpu = gpu;
 	ctxmig_gpu_caps(gpu, &s->caps);
-	s->stage = kvmalloc(CTXMIG_IR_VRAM_CHUNK_MAX, GFP_KERNEL);
+	s->stage = kvmalloc(CTXMIG_IR_VRAM_CHUNK_MAX, GFP_KERNEL_ACCOUNT);
 	if (!s->stage)
 		return save_fail(s, -ENOMEM, "out of memory");
 	return 0;
