@@ -116,6 +116,7 @@ struct collect {
 	struct ctxmig_gpu *gpu;
 	u32 engine;
 	struct ctxmig_cmd_list *list;
+	u32 max;
 	char *reason;
 	size_t len;
 };
@@ -128,6 +129,8 @@ static int collect_add(struct collect *c, struct ctxmig_cmd *cmd, u32 level)
 		cmd->flags |= CTXMIG_CMD_IB_PRIVATE;
 		cmd->src = 0;
 	}
+	if (c->list->n >= c->max)
+		return -E2BIG;
 	return cmd_add(c->list, cmd);
 }
 
@@ -204,6 +207,7 @@ static int collect_open(struct collect *c, u32 k)
  * @gpu: device, engine stopped.
  * @engine: engine index.
  * @list: empty list to fill.
+ * @max: most commands to collect, at most CTXMIG_XLATE_MAX_CMDS.
  * @reason: where to say why it failed.
  * @len: size of @reason.
  *
@@ -214,16 +218,22 @@ static int collect_open(struct collect *c, u32 k)
  * left of a copy the engine started is the first command of the innermost
  * open buffer (or of the ring): an ordinary COPY from where it got to.
  *
+ * A guest may point many commands at one buffer and that buffer's
+ * commands at another: each command is decoded once for every time it is
+ * reached, at most @max in all.
+ *
+ * Context: may sleep.
  * Return: 0; -EILSEQ or the model's error for a command that cannot be
- * decoded; -ELOOP for nesting deeper than the IR allows; -E2BIG, -ENOMEM.
+ * decoded; -ELOOP for nesting deeper than the IR allows; -E2BIG for more
+ * than @max commands; -ENOMEM.
  */
 int ctxmig_pending_collect(struct ctxmig_gpu *gpu, u32 engine,
-			   struct ctxmig_cmd_list *list, char *reason,
+			   struct ctxmig_cmd_list *list, u32 max, char *reason,
 			   size_t len)
 {
 	struct ctxmig_engine *eng = &gpu->eng[engine];
 	struct collect c = {
-		.gpu = gpu, .engine = engine, .list = list,
+		.gpu = gpu, .engine = engine, .list = list, .max = max,
 		.reason = reason, .len = len,
 	};
 	u32 method[ARRAY_SIZE(eng->method)];
@@ -433,6 +443,7 @@ static int save_collect(struct ctxmig_save *s)
 		s->irq[e].enabled = eng->irq_enabled;
 		s->irq[e].pending = eng->irq_pending;
 		ret = ctxmig_pending_collect(gpu, e, &s->cmds[e],
+					     CTXMIG_XLATE_MAX_CMDS,
 					     s->error.reason,
 					     sizeof(s->error.reason));
 		if (ret)
@@ -1380,7 +1391,7 @@ static bool same_cmds(const struct ctxmig_cmd_list *a,
 /*
  * Same command format: the ring and buffers the guest wrote travelled as
  * VRAM data.  Point the engine at them and check they still say what the
- * stream says.
+ * stream says: decoding no more commands than the stream lists.
  */
 static bool apply_passthrough(struct ctxmig_restore *rs, u32 e)
 {
@@ -1416,7 +1427,7 @@ static bool apply_passthrough(struct ctxmig_restore *rs, u32 e)
 	if (i < l->n && l->cmds[i].op == CTXMIG_OP_COPY &&
 	    l->cmds[i].level == eng->depth) {
 		eng->copy = l->cmds[i];
-		ok = !ctxmig_pending_collect(gpu, e, &check, reason,
+		ok = !ctxmig_pending_collect(gpu, e, &check, l->n, reason,
 					     sizeof(reason)) &&
 		     same_cmds(&check, l);
 		ctxmig_cmd_list_free(&check);
@@ -1424,7 +1435,8 @@ static bool apply_passthrough(struct ctxmig_restore *rs, u32 e)
 			goto out;
 		memset(&eng->copy, 0, sizeof(eng->copy));
 	}
-	ok = !ctxmig_pending_collect(gpu, e, &check, reason, sizeof(reason)) &&
+	ok = !ctxmig_pending_collect(gpu, e, &check, l->n, reason,
+				     sizeof(reason)) &&
 	     same_cmds(&check, l);
 out:
 	if (!ok)

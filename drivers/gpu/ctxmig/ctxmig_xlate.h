@@ -180,7 +180,7 @@ ctxmig_restore_error(const struct ctxmig_restore *rs)
 int ctxmig_compat(const struct ctxmig_caps *src, const struct ctxmig_gpu *gpu,
 		  char *reason, size_t len);
 int ctxmig_pending_collect(struct ctxmig_gpu *gpu, u32 engine,
-			   struct ctxmig_cmd_list *list, char *reason,
+			   struct ctxmig_cmd_list *list, u32 max, char *reason,
 			   size_t len);
 void ctxmig_cmd_list_free(struct ctxmig_cmd_list *list);
 

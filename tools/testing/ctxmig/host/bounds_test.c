@@ -693,6 +693,71 @@ found:
 	}
 }
 
+/*
+ * Between models of one command format a restore checks that the guest's
+ * own ring and buffers, which travelled as VRAM, say what the stream's
+ * CMD records say.  Buffers rewritten to point many times at another
+ * buffer would make that check decode thousands of commands for each
+ * record; it decodes no more than the stream lists, then re-encodes.
+ */
+TEST(passthrough_check_decodes_what_the_stream_lists)
+{
+	const struct ctxmig_model *m = ctxmig_model_at(0);
+	const u64 b1_vram = GU_VRAM + (GU_BUF_VA - GU_VA);
+	const u64 b2_va = GU_BUF_VA + 0x40000;
+	struct ctxmig_cmd nops[256], ib, enc;
+	struct brestore *br = calloc(1, sizeof(*br));
+	struct ctxmig_gpu src, dst;
+	struct gu_stream st = {};
+	char why[CTXMIG_IR_REASON_LEN] = "";
+	u8 buf[4096], one[CTXMIG_CMD_MAX_BYTES];
+	u32 len = 0;
+	u64 work;
+	int n;
+
+	memset(nops, 0, sizeof(nops));
+	CHECK_EQ(gu_setup(&src, m, 64 << 20, 40), 0);
+	CHECK_EQ(gu_make_ib(&src, nops, ARRAY_SIZE(nops), 1, &ib), 0);
+	n = m->encode(&src, &ib, one, sizeof(one));
+	CHECK(n > 0, "%d", n);
+	CHECK_EQ(gu_ring_append(&src, one, n), 0);
+	CHECK(!gu_save(&src, &st, why), "%s", why);
+
+	CHECK_EQ(ctxmig_gpu_init(&dst, m, 64 << 20), 0);
+	ctxmig_gpu_set_va_bits(&dst, 40);
+	CHECK_EQ(ctxmig_restore_init(&br->rs, &dst), 0);
+	CHECK_EQ(ctxmig_restore_feed(&br->rs, st.buf, st.len), 0);
+	CHECK_EQ(br->rs.cmds[0].n, ARRAY_SIZE(nops) + 1);
+	/* The second buffer: the first one's bytes, somewhere else. */
+	CHECK_EQ(ctxmig_vram_read(&dst.vram, b1_vram, buf, ib.value), 0);
+	CHECK_EQ(ctxmig_vram_write(&dst.vram, b1_vram + (b2_va - GU_BUF_VA),
+				   buf, ib.value), 0);
+	/* The first one: as many buffer starts of the second as fit. */
+	enc = ib;
+	enc.src = b2_va;
+	enc.level = 1;
+	while ((n = m->encode(&dst, &enc, one, sizeof(one))) > 0 &&
+	       len + n <= ib.value) {
+		memcpy(buf + len, one, n);
+		len += n;
+	}
+	CHECK(len >= 16 * 16, "%u bytes of buffer starts", len);
+	CHECK_EQ(ctxmig_vram_write(&dst.vram, b1_vram, buf, len), 0);
+
+	work = ctxmig_gpu_work(&dst);
+	CHECK_EQ(ctxmig_restore_finish(&br->rs), 0);
+	work = ctxmig_gpu_work(&dst) - work;
+	CHECK(!br->rs.passthrough[0], "the rewritten buffers passed the check");
+	CHECK(work <= 4 * (ARRAY_SIZE(nops) + 1) + 4096,
+	      "checking %u commands cost %llu work",
+	      (unsigned)ARRAY_SIZE(nops) + 1, (unsigned long long)work);
+	ctxmig_restore_fini(&br->rs);
+	free(br);
+	gu_stream_free(&st);
+	ctxmig_gpu_fini(&src);
+	ctxmig_gpu_fini(&dst);
+}
+
 int main(void)
 {
 	return host_main("bounds_test");
