@@ -25,8 +25,16 @@ struct ctxmig_gpu;
 /* Bytes of a COPY executed per step: the engine can stop between steps. */
 #define CTXMIG_COPY_SLICE		(64 * 1024)
 
-/* Longest native command a model decodes, in bytes. */
+/* Longest native command a model decodes or encodes, in bytes. */
 #define CTXMIG_CMD_MAX_BYTES		64
+/*
+ * Every model's native copy command moves at least this many bytes, so
+ * that a COPY of n bytes encodes into at most n / CTXMIG_CMD_COPY_MIN + 1
+ * native commands (a restore sizes its re-encoded buffers by it).  The
+ * smallest is amd-gfx12's DMA_DATA, which carries what Mesa gives one
+ * from GFX11 on (32767 bytes, rounded down to 32-byte units).
+ */
+#define CTXMIG_CMD_COPY_MIN		(32767 & ~31)
 
 /* Deepest page-table hierarchy and widest entry of any model. */
 #define CTXMIG_PT_MAX_LEVELS		7
@@ -170,6 +178,19 @@ struct ctxmig_pt_level {
 };
 
 /**
+ * struct ctxmig_pt_plan - the table pages a page-table build will take
+ * @tables: table pages counted so far.
+ * @last: per level, the last table counted there, as the VA it covers
+ *	shifted right by its parent level's shift; U64_MAX before the
+ *	first.  Mappings come in ascending VA order, so a table already
+ *	counted can only be the last one of its level.
+ */
+struct ctxmig_pt_plan {
+	u64 tables;
+	u64 last[CTXMIG_PT_MAX_LEVELS];
+};
+
+/**
  * struct ctxmig_xlate - result of translating one GPU VA
  * @addr: VRAM offset or system address of the VA.
  * @flags: CTXMIG_MAP_* of the page.
@@ -301,7 +322,12 @@ struct ctxmig_model {
  * @irq: called when an enabled interrupt is raised, or NULL.
  * @irq_priv: passed to @irq.
  * @migrated: restores into this device, shown in the control page.
- * @bounce: one page of scratch for copies.
+ * @bounce: one page of scratch for copies and page-table builds.
+ * @work: work done on a guest's or a stream's behalf that is not a copy
+ *	of their bytes: page-table entries decoded by walks and leaves
+ *	written by builds, pending commands decoded for a save.  With
+ *	@vram.cleared it is what ctxmig_gpu_work() counts, so that a test
+ *	can hold that work against the size of what caused it.
  */
 struct ctxmig_gpu {
 	const struct ctxmig_model *model;
@@ -319,6 +345,7 @@ struct ctxmig_gpu {
 	void *irq_priv;
 	u32 migrated;
 	u8 *bounce;
+	u64 work;
 };
 
 #endif /* _CTXMIG_GPU_TYPES_H_ */

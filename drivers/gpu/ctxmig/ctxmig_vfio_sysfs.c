@@ -80,7 +80,7 @@ static ssize_t stats_show(struct device *dev, struct device_attribute *attr,
 		       "precopy_steps %llu\n"
 		       "precopy_us %llu\nstopcopy_us %llu\nrestore_us %llu\n"
 		       "migrated %u\ncommands %llu\ninterrupts %llu\n"
-		       "vram_pages %llu\nvram_dirty_pages %llu\n"
+		       "vram_pages %llu\nvram_dirty_pages %llu\nwork %llu\n"
 		       "engine %s\nlast_error %s\n",
 		       st->saves, st->save_errors, st->bytes_saved,
 		       st->restores, st->restore_errors, st->bytes_restored,
@@ -88,7 +88,7 @@ static ssize_t stats_show(struct device *dev, struct device_attribute *attr,
 		       st->precopy_ns / 1000, st->stopcopy_ns / 1000,
 		       st->restore_ns / 1000, vgpu->gpu.migrated,
 		       eng->executed, eng->irqs, vgpu->gpu.vram.present,
-		       vgpu->gpu.vram.dirty,
+		       vgpu->gpu.vram.dirty, ctxmig_gpu_work(&vgpu->gpu),
 		       eng->status == CTXMIG_ENG_ERROR ? eng->reason :
 		       eng->status == CTXMIG_ENG_BUSY ? "busy" : "idle",
 		       st->last_error[0] ? st->last_error : "none");

@@ -19,6 +19,7 @@
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/overflow.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
@@ -40,11 +41,20 @@ enum save_phase {
 	SAVE_DONE,
 };
 
+/* Re-encoded buffers start on this boundary in the reserved area. */
+#define IB_ALIGN	256
+
 /* Worst-case wire bytes of the fixed-size records. */
 #define DEVICE_BYTES	128
 #define ENGINE_BYTES	128
 #define SMALL_BYTES	64
 
+/*
+ * Make room for entry @n of an array that a stream or a guest sizes, up
+ * to @max entries, doubling it: charged to the memory cgroup of the
+ * process that asked (the VMM), as every allocation a stream or a guest
+ * causes is.
+ */
 static int grow(void **p, u32 *cap, u32 n, size_t elem, u32 max)
 {
 	u32 ncap;
@@ -55,7 +65,7 @@ static int grow(void **p, u32 *cap, u32 n, size_t elem, u32 max)
 	if (n >= max)
 		return -E2BIG;
 	ncap = min(max, *cap ? *cap * 2 : 64U);
-	np = kvmalloc(array_size(ncap, elem), GFP_KERNEL);
+	np = kvmalloc(array_size(ncap, elem), GFP_KERNEL_ACCOUNT);
 	if (!np)
 		return -ENOMEM;
 	if (*p)
@@ -106,6 +116,7 @@ struct collect {
 	struct ctxmig_gpu *gpu;
 	u32 engine;
 	struct ctxmig_cmd_list *list;
+	u32 max;
 	char *reason;
 	size_t len;
 };
@@ -118,6 +129,8 @@ static int collect_add(struct collect *c, struct ctxmig_cmd *cmd, u32 level)
 		cmd->flags |= CTXMIG_CMD_IB_PRIVATE;
 		cmd->src = 0;
 	}
+	if (c->list->n >= c->max)
+		return -E2BIG;
 	return cmd_add(c->list, cmd);
 }
 
@@ -130,13 +143,15 @@ static int collect_buffer(struct collect *c, u64 va, u32 size, u32 level)
 		struct ctxmig_cmd cmd;
 		u64 src;
 
+		c->gpu->work++;
+		cond_resched();
 		ret = ctxmig_gpu_fetch(c->gpu, c->engine, va + off, size - off,
 				       level, &cmd);
-		if (ret < 0) {
+		if (ret <= 0) {
 			scnprintf(c->reason, c->len,
 				  "pending command at 0x%llx cannot be decoded (%d)",
 				  (unsigned long long)(va + off), ret);
-			return ret == -ENODATA ? -EILSEQ : ret;
+			return ret == -ENODATA || !ret ? -EILSEQ : ret;
 		}
 		off += ret;
 		src = cmd.src;
@@ -195,6 +210,7 @@ static int collect_open(struct collect *c, u32 k)
  * @ib_va_base: if not NULL, set to the ring's &ctxmig_ring.ib_va_base as
  *	the engine will hold it once it has read the pending ring commands
  *	(ring entries may set it): the base the guest's next entries use.
+ * @max: most commands to collect, at most CTXMIG_XLATE_MAX_CMDS.
  * @reason: where to say why it failed.
  * @len: size of @reason.
  *
@@ -205,16 +221,22 @@ static int collect_open(struct collect *c, u32 k)
  * left of a copy the engine started is the first command of the innermost
  * open buffer (or of the ring): an ordinary COPY from where it got to.
  *
+ * A guest may point many commands at one buffer and that buffer's
+ * commands at another: each command is decoded once for every time it is
+ * reached, at most @max in all.
+ *
+ * Context: may sleep.
  * Return: 0; -EILSEQ or the model's error for a command that cannot be
- * decoded; -ELOOP for nesting deeper than the IR allows; -E2BIG, -ENOMEM.
+ * decoded; -ELOOP for nesting deeper than the IR allows; -E2BIG for more
+ * than @max commands; -ENOMEM.
  */
 int ctxmig_pending_collect(struct ctxmig_gpu *gpu, u32 engine,
 			   struct ctxmig_cmd_list *list, u64 *ib_va_base,
-			   char *reason, size_t len)
+			   u32 max, char *reason, size_t len)
 {
 	struct ctxmig_engine *eng = &gpu->eng[engine];
 	struct collect c = {
-		.gpu = gpu, .engine = engine, .list = list,
+		.gpu = gpu, .engine = engine, .list = list, .max = max,
 		.reason = reason, .len = len,
 	};
 	u32 method[ARRAY_SIZE(eng->method)];
@@ -234,12 +256,14 @@ int ctxmig_pending_collect(struct ctxmig_gpu *gpu, u32 engine,
 		struct ctxmig_cmd cmd;
 		u64 src;
 
+		gpu->work++;
+		cond_resched();
 		ret = ctxmig_gpu_fetch_ring(gpu, engine, &ring, pos, &cmd);
-		if (ret < 0) {
+		if (ret <= 0) {
 			scnprintf(reason, len,
 				  "pending ring command at offset 0x%x cannot be decoded (%d)",
 				  pos, ret);
-			if (ret == -ENODATA)
+			if (ret == -ENODATA || !ret)
 				ret = -EILSEQ;
 			break;
 		}
@@ -371,7 +395,7 @@ static int save_start(struct ctxmig_save *s, struct ctxmig_gpu *gpu)
 	memset(s, 0, sizeof(*s));
 	s->gpu = gpu;
 	ctxmig_gpu_caps(gpu, &s->caps);
-	s->stage = kvmalloc(CTXMIG_IR_VRAM_CHUNK_MAX, GFP_KERNEL);
+	s->stage = kvmalloc(CTXMIG_IR_VRAM_CHUNK_MAX, GFP_KERNEL_ACCOUNT);
 	if (!s->stage)
 		return save_fail(s, -ENOMEM, "out of memory");
 	return 0;
@@ -391,6 +415,10 @@ static int save_walk(struct ctxmig_save *s, bool mappings)
 
 	s->ntables = 0;
 	ret = ctxmig_pt_walk(s->gpu, mappings ? &full : &tables, s);
+	if (ret == -ELOOP)
+		return save_fail(s, ret,
+				 "page tables hold more entries than %llu pages of VRAM can: tables shared by many entries",
+				 (unsigned long long)s->gpu->vram.present);
 	if (ret)
 		return s->error.err ? s->error.err :
 		       save_fail(s, ret, "page tables cannot be walked (%d)",
@@ -424,6 +452,7 @@ static int save_collect(struct ctxmig_save *s)
 		s->irq[e].pending = eng->irq_pending;
 		ret = ctxmig_pending_collect(gpu, e, &s->cmds[e],
 					     &s->ring[e].ib_va_base,
+					     CTXMIG_XLATE_MAX_CMDS,
 					     s->error.reason,
 					     sizeof(s->error.reason));
 		if (ret)
@@ -613,6 +642,7 @@ static u32 save_gather(struct ctxmig_save *s, u64 *start, bool dirty,
 		const void *page = ctxmig_vram_next(vram, &pfn, dirty);
 		bool zero;
 
+		cond_resched();
 		if (page && pfn >= guest_pages && clean) {
 			/* ctxmig's own area is never sent: forget its writes. */
 			ctxmig_vram_clean(vram, pfn);
@@ -878,6 +908,123 @@ int ctxmig_compat(const struct ctxmig_caps *src, const struct ctxmig_gpu *gpu,
 	return 0;
 }
 
+/* The mapping of the reserved area at the top of the GPU VA space. */
+static void restore_window(const struct ctxmig_gpu *gpu,
+			   struct ctxmig_mapping *window)
+{
+	memset(window, 0, sizeof(*window));
+	window->va = gpu->window_va;
+	window->size = gpu->vram_size - gpu->guest_size;
+	window->addr = gpu->guest_size;
+	window->flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE | CTXMIG_MAP_EXEC;
+	window->page_shift = 21;
+}
+
+/* Nothing counted yet but the window's tables; the root comes with them. */
+static int restore_plan_init(struct ctxmig_restore *rs)
+{
+	const struct ctxmig_model *m = rs->gpu->model;
+	struct ctxmig_pt_plan window_plan;
+	struct ctxmig_mapping window;
+	int ret;
+
+	ctxmig_pt_plan_init(&rs->plan, true);
+	ctxmig_pt_plan_init(&rs->plan_large, true);
+	ctxmig_pt_plan_init(&window_plan, false);
+	restore_window(rs->gpu, &window);
+	ret = ctxmig_pt_plan_add(m, &window_plan, &window);
+	rs->window_tables = window_plan.tables;
+	rs->reencode = !rs->src_model ||
+		       rs->src_model->cmd_format != m->cmd_format;
+	/*
+	 * A ring too small for its commands: one buffer holds them all, with
+	 * the command that ends it and the one that runs it.
+	 */
+	rs->cmd_bytes = IB_ALIGN + 2 * CTXMIG_CMD_MAX_BYTES;
+	return ret;
+}
+
+/* Reserved-area bytes the stream so far takes, its tables built so. */
+static u64 restore_need(const struct ctxmig_restore *rs, bool large)
+{
+	u64 tables = (large ? rs->plan_large : rs->plan).tables +
+		     rs->window_tables;
+
+	return tables * CTXMIG_VRAM_PAGE_SIZE +
+	       (rs->reencode ? rs->cmd_bytes : 0);
+}
+
+/* Refuse the record that makes the stream need more than is reserved. */
+static int restore_check_room(struct ctxmig_ir_reader *r,
+			      const struct ctxmig_restore *rs)
+{
+	const struct ctxmig_gpu *gpu = rs->gpu;
+	u64 room = gpu->vram_size - gpu->guest_size;
+	u64 tables = min(rs->plan.tables, rs->plan_large.tables) +
+		     rs->window_tables;
+
+	if (min(restore_need(rs, false), restore_need(rs, true)) <= room)
+		return 0;
+	return ctxmig_ir_reader_fail(r, -ENOSPC,
+				     "page tables (%llu pages at the least) and %llu bytes of re-encoded commands do not fit in %s's reserved %llu MiB",
+				     (unsigned long long)tables,
+				     (unsigned long long)(rs->reencode ?
+							  rs->cmd_bytes : 0),
+				     gpu->model->name,
+				     (unsigned long long)(room >> 20));
+}
+
+/*
+ * The most reserved-area bytes re-encoding @cmd takes: its native form
+ * (a COPY one native command per CTXMIG_CMD_COPY_MIN bytes), and for an
+ * indirect buffer, or a ring command that a ring of buffers only must
+ * wrap, a buffer of its own (aligned, and closed by the model's end
+ * command) and the command that runs it.
+ */
+static u64 cmd_pool_bytes(const struct ctxmig_cmd *cmd)
+{
+	u64 n = 1;
+
+	if (cmd->op == CTXMIG_OP_COPY)
+		n = min_t(u64, cmd->value / CTXMIG_CMD_COPY_MIN + 1,
+			  U32_MAX / CTXMIG_CMD_MAX_BYTES);
+	n *= CTXMIG_CMD_MAX_BYTES;
+	if (cmd->op == CTXMIG_OP_IB || !cmd->level)
+		n += IB_ALIGN + 2 * CTXMIG_CMD_MAX_BYTES;
+	return n;
+}
+
+static int restore_plan_mapping(struct ctxmig_ir_reader *r,
+				struct ctxmig_restore *rs,
+				const struct ctxmig_mapping *map)
+{
+	const struct ctxmig_model *m = rs->gpu->model;
+	struct ctxmig_mapping large = *map;
+	int ret;
+
+	large.page_shift = CTXMIG_PT_LARGEST_PAGES;
+	ret = ctxmig_pt_plan_add(m, &rs->plan, map);
+	ret = ret ?: ctxmig_pt_plan_add(m, &rs->plan_large, &large);
+	if (ret)
+		return ctxmig_ir_reader_fail(r, ret,
+					     "%s cannot map VA 0x%llx (%llu bytes at 0x%llx)",
+					     m->name,
+					     (unsigned long long)map->va,
+					     (unsigned long long)map->size,
+					     (unsigned long long)map->addr);
+	return restore_check_room(r, rs);
+}
+
+static int restore_plan_cmd(struct ctxmig_ir_reader *r,
+			    struct ctxmig_restore *rs,
+			    const struct ctxmig_cmd *cmd)
+{
+	rs->cmd_bytes += cmd_pool_bytes(cmd);
+	if (cmd->flags & CTXMIG_CMD_IB_PRIVATE)
+		rs->reencode = true;
+	return restore_check_room(r, rs);
+}
+
 static int restore_preamble(struct ctxmig_ir_reader *r, void *priv,
 			    const struct ctxmig_caps *caps)
 {
@@ -893,6 +1040,11 @@ static int restore_preamble(struct ctxmig_ir_reader *r, void *priv,
 	rs->src_model = ctxmig_model_find(caps->model);
 	/* The stream replaces the device's state: start from nothing. */
 	ctxmig_gpu_reset(gpu);
+	ret = restore_plan_init(rs);
+	if (ret)
+		return ctxmig_ir_reader_fail(r, ret,
+					     "%s cannot map its reserved window",
+					     gpu->model->name);
 	return ctxmig_vram_clear(&gpu->vram, 0, gpu->vram_size);
 }
 
@@ -979,10 +1131,14 @@ static int restore_event(struct ctxmig_ir_reader *r, void *priv,
 		rs->irq[e] = ev->u.irq;
 		break;
 	case CTXMIG_IR_CMD:
+		ret = restore_plan_cmd(r, rs, &ev->u.cmd);
+		if (ret)
+			return ret;
 		ret = cmd_add(&rs->cmds[ev->u.cmd.engine], &ev->u.cmd);
 		break;
 	case CTXMIG_IR_MAPPING:
 		ret = restore_check_mapping(r, gpu, &ev->u.mapping);
+		ret = ret ?: restore_plan_mapping(r, rs, &ev->u.mapping);
 		if (ret)
 			return ret;
 		ret = map_add(&rs->maps, &ev->u.mapping);
@@ -1141,7 +1297,7 @@ static int encode_ib(struct ctxmig_restore *rs, const struct ctxmig_cmd *c,
 	ret = xbuf_end(gpu, &body);
 	if (ret)
 		goto out;
-	off = ctxmig_gpu_pool_alloc(gpu, ALIGN(body.len, 256), 256);
+	off = ctxmig_gpu_pool_alloc(gpu, ALIGN(body.len, IB_ALIGN), IB_ALIGN);
 	if (off == U64_MAX) {
 		ret = -ENOSPC;
 		goto out;
@@ -1199,6 +1355,7 @@ static int apply_translate(struct ctxmig_restore *rs, u32 e)
 	const struct ctxmig_model *m = gpu->model;
 	struct ctxmig_cmd_list *l = &rs->cmds[e];
 	struct ctxmig_ring ring = rs->ring[e];
+	u64 pool = gpu->pool_next;
 	struct xbuf out = {};
 	u32 first;
 	int ret;
@@ -1214,8 +1371,12 @@ static int apply_translate(struct ctxmig_restore *rs, u32 e)
 	}
 	ret = encode_list(rs, l->cmds, l->n, 0, &out, m->ib_levels);
 	if (!ret && out.len >= ring.size && !m->ring_ib_only) {
-		/* Too much for the ring: run it all from one buffer. */
+		/*
+		 * Too much for the ring: run it all from one buffer, in the
+		 * room the buffers of the first try took (nothing uses them).
+		 */
 		out.len = 0;
+		gpu->pool_next = pool;
 		ret = encode_ib(rs, l->cmds, l->n, 0, &out, m->ib_levels);
 	}
 	if (!ret && out.len >= ring.size)
@@ -1265,7 +1426,7 @@ static bool same_cmds(const struct ctxmig_cmd_list *a,
 /*
  * Same command format: the ring and buffers the guest wrote travelled as
  * VRAM data.  Point the engine at them and check they still say what the
- * stream says.
+ * stream says: decoding no more commands than the stream lists.
  */
 static bool apply_passthrough(struct ctxmig_restore *rs, u32 e)
 {
@@ -1301,7 +1462,7 @@ static bool apply_passthrough(struct ctxmig_restore *rs, u32 e)
 	if (i < l->n && l->cmds[i].op == CTXMIG_OP_COPY &&
 	    l->cmds[i].level == eng->depth) {
 		eng->copy = l->cmds[i];
-		ok = !ctxmig_pending_collect(gpu, e, &check, NULL, reason,
+		ok = !ctxmig_pending_collect(gpu, e, &check, NULL, l->n, reason,
 					     sizeof(reason)) &&
 		     same_cmds(&check, l);
 		ctxmig_cmd_list_free(&check);
@@ -1309,7 +1470,7 @@ static bool apply_passthrough(struct ctxmig_restore *rs, u32 e)
 			goto out;
 		memset(&eng->copy, 0, sizeof(eng->copy));
 	}
-	ok = !ctxmig_pending_collect(gpu, e, &check, NULL, reason,
+	ok = !ctxmig_pending_collect(gpu, e, &check, NULL, l->n, reason,
 				     sizeof(reason)) &&
 	     same_cmds(&check, l);
 out:
@@ -1323,21 +1484,21 @@ static int apply(struct ctxmig_restore *rs)
 {
 	struct ctxmig_gpu *gpu = rs->gpu;
 	const struct ctxmig_model *m = gpu->model;
-	struct ctxmig_mapping window = {
-		.va = gpu->window_va,
-		.size = gpu->vram_size - gpu->guest_size,
-		.addr = gpu->guest_size,
-		.flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE | CTXMIG_MAP_EXEC,
-		.page_shift = 21,
-	};
-	u64 reserved_mib = (gpu->vram_size - gpu->guest_size) >> 20;
+	u64 reserved = gpu->vram_size - gpu->guest_size;
+	u64 reserved_mib = reserved >> 20;
+	/* The guest's own page sizes, unless their tables do not fit. */
+	bool large = restore_need(rs, false) > reserved;
+	struct ctxmig_mapping window;
 	u32 i, e;
 	int ret;
 
+	restore_window(gpu, &window);
 	for (i = 0; i < rs->maps.n; i++) {
-		const struct ctxmig_mapping *map = &rs->maps.maps[i];
+		struct ctxmig_mapping map = rs->maps.maps[i];
 
-		ret = ctxmig_pt_map(gpu, map, ctxmig_pt_pool_alloc, gpu);
+		if (large)
+			map.page_shift = CTXMIG_PT_LARGEST_PAGES;
+		ret = ctxmig_pt_map(gpu, &map, ctxmig_pt_pool_alloc, gpu);
 		if (ret == -ENOSPC)
 			return apply_fail(rs, ret,
 					  "page tables for %u mappings do not fit in %s's reserved %llu MiB",
@@ -1346,10 +1507,10 @@ static int apply(struct ctxmig_restore *rs)
 		if (ret)
 			return apply_fail(rs, ret,
 					  "%s cannot map VA 0x%llx (%llu bytes at 0x%llx, flags 0x%x)",
-					  m->name, (unsigned long long)map->va,
-					  (unsigned long long)map->size,
-					  (unsigned long long)map->addr,
-					  map->flags);
+					  m->name, (unsigned long long)map.va,
+					  (unsigned long long)map.size,
+					  (unsigned long long)map.addr,
+					  map.flags);
 	}
 	ret = ctxmig_pt_map(gpu, &window, ctxmig_pt_pool_alloc, gpu);
 	if (ret)

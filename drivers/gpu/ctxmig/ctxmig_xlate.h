@@ -121,8 +121,21 @@ void ctxmig_save_fini(struct ctxmig_save *s);
  * @maps: the mappings.
  * @passthrough: per engine, whether the source's native command bytes were
  *	kept (same command format) instead of re-encoded.
+ * @plan: the table pages the mappings so far take in their own page sizes.
+ * @plan_large: the same in the target's largest pages, which the restore
+ *	builds when the tables in their own sizes do not fit.
+ * @window_tables: the table pages of the reserved area's window.
+ * @cmd_bytes: the most reserved-area bytes re-encoding the commands so far
+ *	takes.
+ * @reencode: the commands will be re-encoded (the source's command format
+ *	is another, or unknown, or a buffer was in its reserved area).
  * @records_by_type: records read, per type (low byte), for statistics.
  * @bytes_by_type: payload bytes read, per type (low byte).
+ *
+ * What the reserved area will hold is counted as the records arrive, so
+ * that a stream asking for more than it has is refused at the record that
+ * makes it too much, before anything is built (see "Work bounds" in
+ * Documentation/gpu/ctxmig/architecture.rst).
  */
 struct ctxmig_restore {
 	struct ctxmig_gpu *gpu;
@@ -137,6 +150,11 @@ struct ctxmig_restore {
 	struct ctxmig_cmd_list cmds[CTXMIG_GPU_ENGINES];
 	struct ctxmig_map_list maps;
 	bool passthrough[CTXMIG_GPU_ENGINES];
+	struct ctxmig_pt_plan plan;
+	struct ctxmig_pt_plan plan_large;
+	u64 window_tables;
+	u64 cmd_bytes;
+	bool reencode;
 	u64 records_by_type[256];
 	u64 bytes_by_type[256];
 };
@@ -163,7 +181,7 @@ int ctxmig_compat(const struct ctxmig_caps *src, const struct ctxmig_gpu *gpu,
 		  char *reason, size_t len);
 int ctxmig_pending_collect(struct ctxmig_gpu *gpu, u32 engine,
 			   struct ctxmig_cmd_list *list, u64 *ib_va_base,
-			   char *reason, size_t len);
+			   u32 max, char *reason, size_t len);
 void ctxmig_cmd_list_free(struct ctxmig_cmd_list *list);
 
 #endif /* _CTXMIG_XLATE_H_ */

@@ -6,6 +6,7 @@
  * kernel's own allocators, xarray and crc32c.
  */
 #include <kunit/test.h>
+#include <linux/sched.h>
 
 #include "ctxmig_diff.c"
 
@@ -37,6 +38,8 @@ static void kunit_chain(struct kunit *test,
 		KUNIT_EXPECT_EQ_MSG(test, diff_run(seed, chain, n, st, why, 256),
 				    0, "seed %llu %s -> %s: %s", seed,
 				    chain[0]->name, chain[1]->name, why);
+		/* Hundreds of migrations: a slow machine must not stall. */
+		cond_resched();
 	}
 }
 
