@@ -88,7 +88,10 @@ fi
 modver=$(modinfo -F vermagic "$ko" | cut -d' ' -f1)
 [ "$modver" = "$kver" ] || fail "ctxmig.ko is for $modver, the VM boots $kver"
 
-# 1. Debian's kernel image, unpacked into the cache once per version.
+# 1. Debian's kernel image, unpacked into the cache once per version (one
+# run unpacks it, others wait).
+exec 8>"$vmdir/.image.lock"
+flock 8
 if [ "$tier" = vm ] && [ ! -f "$imgroot/.ctxmig-unpacked" ]; then
 	pkg=linux-image-$kver-unsigned
 	echo "vm: fetching $pkg"
@@ -103,14 +106,18 @@ if [ "$tier" = vm ] && [ ! -f "$imgroot/.ctxmig-unpacked" ]; then
 	depmod -b "$imgroot" "$kver"
 	touch "$imgroot/.ctxmig-unpacked"
 fi
+flock -u 8
 if [ "$tier" = vm ]; then
 	bzimage=$imgroot/boot/vmlinuz-$kver
 	[ -f "$bzimage" ] || fail "no $bzimage in the image package"
 fi
 
 # 2. The initramfs: busybox, the modules in dependency order, the tests.
-stage=$(mktemp -d "$vmdir/stage.XXXXXX")
-[ "${VM_KEEP:-}" = 1 ] || trap 'rm -rf "$stage"' EXIT
+# Everything a run builds lives in its own directory, so that runs from
+# several checkouts can share the cache at the same time.
+work=$(mktemp -d "$vmdir/run.XXXXXX")
+[ "${VM_KEEP:-}" = 1 ] || trap 'rm -rf "$work"' EXIT
+stage=$work/stage
 mkdir -p "$stage"/{bin,dev,etc,proc,sys,tmp,modules,selftests}
 cp /bin/busybox "$stage/bin/busybox"
 [ "$tier" = vm ] || touch "$stage/etc/ctxmig-debug"
@@ -134,17 +141,18 @@ done | awk '!seen[$0]++' | while read -r path; do
 done
 cp "$ko" "$stage/modules/ctxmig.ko"
 
-# The kselftests, built statically in the kernel tree's selftests layout
-# so that "../kselftest_harness.h" resolves as it does in-tree.  The
+# The kselftests, built statically in a copy of the kernel tree's
+# selftests layout (this run's own) so that "../kselftest_harness.h"
+# resolves as it does in-tree.  The
 # programs of CTXMIG_GUEST_PROGS (selftests Makefile) also link guest.c and
 # the driver's GPU model sources, compiled through the host shim headers
 # as tools/testing/ctxmig/host.mk compiles them; the tests themselves see
 # only the uAPI headers.
 ksrc=$("$top/tools/testing/ctxmig/ksrc.sh")
-ksel=$ksrc/tools/testing/selftests
+ksel=$work/selftests
 selmk=$top/tools/testing/selftests/ctxmig/Makefile
-rm -rf "$ksel/ctxmig"
 mkdir -p "$ksel/ctxmig/obj"
+cp "$ksrc"/tools/testing/selftests/kselftest*.h "$ksel/"
 cp "$top"/tools/testing/selftests/ctxmig/*.[ch] "$ksel/ctxmig/"
 tests=$(sed -n 's/^TEST_GEN_PROGS *[:+]*= *//p' "$selmk")
 guest_progs=$(sed -n 's/^CTXMIG_GUEST_PROGS *[:+]*= *//p' "$selmk")
@@ -273,8 +281,7 @@ echo "CTXMIG-VM: done"
 poweroff -f
 INIT
 chmod +x "$stage/init"
-initrd=$vmdir/initramfs.gz
-[ "$tier" = vm ] || initrd=$vmdir/initramfs-$tier.gz
+initrd=$work/initramfs.gz
 (cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 >"$initrd"
 
 # 3. Boot.  TCG: there is no KVM here.  panic_on_warn plus panic=-1 and
@@ -348,7 +355,7 @@ if [ "$tier" = debug ]; then
 	# them into one and let kunit.py count the cases as the kunit tier
 	# does.
 	ksrc=${ksrc:-$("$top/tools/testing/ctxmig/ksrc.sh")}
-	kunit_ktap=$vmdir/kunit-$tier.ktap
+	kunit_ktap=$work/kunit-$tier.ktap
 	sed -n '/CTXMIG-VM: kunit begin/,/CTXMIG-VM: kunit end/p' "$log" |
 		tr -d '\r' | { grep -v '^CTXMIG-VM' || true; } | awk '
 		/^KTAP version/ { next }
