@@ -102,7 +102,7 @@ int gate_open(struct gate *g, int port, const char *dst)
 	struct sockaddr_in in = {
 		.sin_family = AF_INET,
 		.sin_port = htons(port),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+		.sin_addr.s_addr = htonl(INADDR_ANY),
 	};
 	int lfd, pipefd[2], one = 1, ret;
 

@@ -22,7 +22,8 @@ struct gate {
 };
 
 /*
- * Listen on 127.0.0.1:@port and relay one connection to @dst ("HOST:PORT",
+ * Listen on @port (every address of this host: its loopback and the
+ * hosts' private link) and relay one connection to @dst ("HOST:PORT",
  * IPv4), in a child process, the return path held.  0 or a negative
  * errno.
  */
