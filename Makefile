@@ -82,7 +82,7 @@ help:
 	@echo 'ctxmig targets:'
 	@echo '  make              build ctxmig.ko out of tree against Debian 6.12 headers (W=1)'
 	@echo '  make deps         install missing Debian packages (called by the others)'
-	@echo '  make check        all test tiers: host, kunit, vm, debug; ends "N passed, N failed"'
+	@echo '  make check        all test tiers: host, kunit, vm, debug, qemu; ends "N passed, N failed"'
 	@echo '  make check-host   host tier: codec, model, translator and differential migration tests (ASan+UBSan), bounded fuzz run'
 	@echo '  make check-kunit  KUnit tier: kunit.py (UML) from linux-source-6.12'
 	@echo '  make check-vm     VM tier: kselftests in QEMU on Debian'"'"'s 6.12 kernel'
