@@ -88,25 +88,12 @@ fi
 modver=$(modinfo -F vermagic "$ko" | cut -d' ' -f1)
 [ "$modver" = "$kver" ] || fail "ctxmig.ko is for $modver, the VM boots $kver"
 
-# 1. Debian's kernel image, unpacked into the cache once per version (one
-# run unpacks it, others wait).
-exec 8>"$vmdir/.image.lock"
-flock 8
-if [ "$tier" = vm ] && [ ! -f "$imgroot/.ctxmig-unpacked" ]; then
-	pkg=linux-image-$kver-unsigned
-	echo "vm: fetching $pkg"
-	rm -rf "$imgroot" "$vmdir/deb"
-	mkdir -p "$vmdir/deb"
-	(cd "$vmdir/deb" && apt-get download -q "$pkg" >/dev/null 2>&1) ||
-		(apt-get update -q >/dev/null 2>&1 &&
-		 cd "$vmdir/deb" && apt-get download -q "$pkg" >/dev/null 2>&1) ||
-		cannot_run "apt-get download $pkg failed"
-	dpkg -x "$vmdir"/deb/"$pkg"_*.deb "$imgroot"
-	rm -rf "$vmdir/deb"
-	depmod -b "$imgroot" "$kver"
-	touch "$imgroot/.ctxmig-unpacked"
+# 1. Debian's kernel image, unpacked into the cache once per version.
+. "$top/tools/testing/ctxmig/vm/lib.sh"
+if [ "$tier" = vm ]; then
+	kimage_unpack "$vmdir" "$kver" ||
+		cannot_run "apt-get download linux-image-$kver-unsigned failed"
 fi
-flock -u 8
 if [ "$tier" = vm ]; then
 	bzimage=$imgroot/boot/vmlinuz-$kver
 	[ -f "$bzimage" ] || fail "no $bzimage in the image package"
@@ -122,23 +109,8 @@ mkdir -p "$stage"/{bin,dev,etc,proc,sys,tmp,modules,selftests}
 cp /bin/busybox "$stage/bin/busybox"
 [ "$tier" = vm ] || touch "$stage/etc/ctxmig-debug"
 
-# modprobe resolves the order (hard dependencies and softdeps, such as
-# libcrc32c's crc32c) from the image's own modules.dep.
-: >"$stage/modules/order"
-for m in vfio vfio_iommu_type1 mdev crc32c_generic libcrc32c; do
-	modprobe -d "$imgroot" -S "$kver" --show-depends "$m" |
-		awk '$1 == "insmod" { print $2 }'
-done | awk '!seen[$0]++' | while read -r path; do
-	name=$(basename "$path")
-	name=${name%.xz}
-	name=${name%.zst}
-	case $path in
-	*.xz) xz -dc "$path" >"$stage/modules/$name" ;;
-	*.zst) zstd -qdc "$path" >"$stage/modules/$name" ;;
-	*) cp "$path" "$stage/modules/$name" ;;
-	esac
-	echo "$name" >>"$stage/modules/order"
-done
+kimage_modules "$imgroot" "$kver" "$stage/modules" \
+	vfio vfio_iommu_type1 mdev crc32c_generic libcrc32c
 cp "$ko" "$stage/modules/ctxmig.ko"
 
 # The kselftests, built statically in a copy of the kernel tree's
@@ -160,24 +132,10 @@ guest_cflags=(-static -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter
 	-Wno-sign-compare -Wno-missing-field-initializers
 	-I"$top/tools/testing/ctxmig/include" -I"$top/include/uapi"
 	-I"$top/drivers/gpu/ctxmig")
-guest_objs=()
 build_guest_objs() {
-	local src obj
 	[ ${#guest_objs[@]} -eq 0 ] || return 0
-	# The driver's pure logic, as host.mk's LOGIC_SRCS: every model
-	# without naming one.
-	for src in "$ksel/ctxmig/guest.c" \
-		$(ls "$top"/drivers/gpu/ctxmig/ctxmig_*.c |
-		  grep -v -e '/ctxmig_main\.c$' -e '/ctxmig_vfio[a-z_]*\.c$') \
-		"$top/tools/testing/ctxmig/crc32c.c" \
-		"$top/tools/testing/ctxmig/xarray.c"; do
-		obj=$ksel/ctxmig/obj/$(basename "${src%.c}").o
-		werror=()
-		[ "$src" != "$ksel/ctxmig/guest.c" ] || werror=(-Werror)
-		gcc "${guest_cflags[@]}" "${werror[@]}" -c -o "$obj" "$src" ||
-			fail "building $(basename "$src") for the selftests failed"
-		guest_objs+=("$obj")
-	done
+	guest_objs "$top" "$ksel/ctxmig/obj" ||
+		fail "building the guest library for the selftests failed"
 }
 # VM_DEMO=1: the VM runs the demo (make demo) instead of the tests.
 if [ "${VM_DEMO:-}" = 1 ]; then

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ctxmig kselftests: VFIO plumbing and the guest driver; see guest.h.
+ * ctxmig kselftests: the VFIO transport and plumbing, and the guest
+ * driver; see guest.h.
  *
  * Built with the host shim headers (tools/testing/ctxmig/include) and the
  * driver's model sources, as tools/testing/ctxmig/host.mk builds them.
@@ -62,6 +63,7 @@ static int write_attr(const char *path, const char *val)
 void vdev_init(struct vdev *d)
 {
 	memset(d, 0, sizeof(*d));
+	d->ops = &vdev_vfio_ops;
 	d->container = -1;
 	d->group = -1;
 	d->fd = -1;
@@ -178,6 +180,7 @@ void vdev_close(struct vdev *d)
 	d->fd = -1;
 	d->group = -1;
 	d->container = -1;
+	d->ndma = 0;
 }
 
 int vdev_remove(struct vdev *d)
@@ -308,19 +311,80 @@ int vdev_region_rw(struct vdev *d, uint64_t off, void *buf, size_t len,
 	return 0;
 }
 
+static int vfio_cfg_rw(struct vdev *d, uint32_t off, void *buf, size_t len,
+		       bool write)
+{
+	return vdev_region_rw(d, d->cfg_off + off, buf, len, write);
+}
+
+static int vfio_bar_rw(struct vdev *d, unsigned int bar, uint64_t off,
+		       void *buf, size_t len, bool write)
+{
+	uint64_t base = bar == 2 ? d->bar2_off : d->bar0_off;
+
+	return vdev_region_rw(d, base + off, buf, len, write);
+}
+
+/* System memory is the buffers of this process that vdev_map_dma() got. */
+static int vfio_sys_rw(struct vdev *d, uint64_t iova, void *buf, size_t len,
+		       bool write)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->ndma; i++) {
+		uint8_t *p = d->dma[i].vaddr;
+
+		if (iova < d->dma[i].iova ||
+		    iova - d->dma[i].iova > d->dma[i].size ||
+		    len > d->dma[i].size - (iova - d->dma[i].iova))
+			continue;
+		p += iova - d->dma[i].iova;
+		if (write)
+			memcpy(p, buf, len);
+		else
+			memcpy(buf, p, len);
+		return 0;
+	}
+	return -EFAULT;
+}
+
+const struct vdev_ops vdev_vfio_ops = {
+	.name = "vfio",
+	.cfg_rw = vfio_cfg_rw,
+	.bar_rw = vfio_bar_rw,
+	.sys_rw = vfio_sys_rw,
+};
+
+/* A device set up before its transport was chosen is on VFIO's. */
+static const struct vdev_ops *ops_of(const struct vdev *d)
+{
+	return d->ops ? d->ops : &vdev_vfio_ops;
+}
+
+int vdev_cfg_read(struct vdev *d, uint32_t off, void *buf, size_t len)
+{
+	return ops_of(d)->cfg_rw(d, off, buf, len, false);
+}
+
+int vdev_cfg_write(struct vdev *d, uint32_t off, const void *buf,
+		   size_t len)
+{
+	return ops_of(d)->cfg_rw(d, off, (void *)buf, len, true);
+}
+
 /* A failed read reads as all ones, as a PCI read of a dead device. */
 uint32_t vdev_rd32(struct vdev *d, uint32_t off)
 {
 	uint32_t v;
 
-	if (vdev_region_rw(d, d->bar0_off + off, &v, 4, false))
+	if (ops_of(d)->bar_rw(d, 0, off, &v, 4, false))
 		return ~0U;
 	return v;
 }
 
 int vdev_wr32(struct vdev *d, uint32_t off, uint32_t val)
 {
-	return vdev_region_rw(d, d->bar0_off + off, &val, 4, true);
+	return ops_of(d)->bar_rw(d, 0, off, &val, 4, true);
 }
 
 uint32_t vdev_ctl(struct vdev *d, uint32_t reg)
@@ -337,7 +401,7 @@ int vdev_vram_read(struct vdev *d, uint64_t off, void *buf, size_t len)
 {
 	if (off > d->bar2_size || len > d->bar2_size - off)
 		return -EINVAL;
-	return vdev_region_rw(d, d->bar2_off + off, buf, len, false);
+	return ops_of(d)->bar_rw(d, 2, off, buf, len, false);
 }
 
 int vdev_vram_write(struct vdev *d, uint64_t off, const void *buf,
@@ -345,7 +409,18 @@ int vdev_vram_write(struct vdev *d, uint64_t off, const void *buf,
 {
 	if (off > d->bar2_size || len > d->bar2_size - off)
 		return -EINVAL;
-	return vdev_region_rw(d, d->bar2_off + off, (void *)buf, len, true);
+	return ops_of(d)->bar_rw(d, 2, off, (void *)buf, len, true);
+}
+
+int vdev_sys_read(struct vdev *d, uint64_t iova, void *buf, size_t len)
+{
+	return ops_of(d)->sys_rw(d, iova, buf, len, false);
+}
+
+int vdev_sys_write(struct vdev *d, uint64_t iova, const void *buf,
+		   size_t len)
+{
+	return ops_of(d)->sys_rw(d, iova, (void *)buf, len, true);
 }
 
 void *vdev_vram_mmap(struct vdev *d, uint64_t off, size_t len)
@@ -371,7 +446,16 @@ int vdev_map_dma(struct vdev *d, void *vaddr, uint64_t iova, uint64_t size)
 		.size = size,
 	};
 
-	return ioctl(d->container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+	if (ioctl(d->container, VFIO_IOMMU_MAP_DMA, &map))
+		return -errno;
+	/* Past VDEV_DMA_MAX the device still reaches it, the guest not. */
+	if (d->ndma < VDEV_DMA_MAX) {
+		d->dma[d->ndma].vaddr = vaddr;
+		d->dma[d->ndma].iova = iova;
+		d->dma[d->ndma].size = size;
+		d->ndma++;
+	}
+	return 0;
 }
 
 int vdev_restore_stream(struct vdev *d, const uint8_t *stream, size_t len,
@@ -609,6 +693,8 @@ int vdev_write_stream(int fd, const uint8_t *buf, size_t len, size_t chunk)
 }
 
 /* --------------------------------------------------------------- guest */
+
+unsigned int guest_timeout_ms = GUEST_TIMEOUT_MS;
 
 __printf(3, 4)
 static int fail(struct guest *g, int err, const char *fmt, ...)
@@ -950,7 +1036,7 @@ static int write_va(struct guest *g, u64 va, const void *buf, u32 len)
 
 static int ring_space_wait(struct guest *g, u32 len, struct ctxmig_ring *ring)
 {
-	u64 deadline = now_ms() + GUEST_TIMEOUT_MS;
+	u64 deadline = now_ms() + guest_timeout_ms;
 
 	for (;;) {
 		sync_regs(g);
@@ -1210,7 +1296,7 @@ static int engine_error(struct guest *g)
 
 int guest_wait_fence(struct guest *g, uint64_t seq)
 {
-	u64 deadline = now_ms() + GUEST_TIMEOUT_MS;
+	u64 deadline = now_ms() + guest_timeout_ms;
 
 	for (;;) {
 		u32 st = vdev_ctl(g->dev, CTXMIG_CTL_ENG_STATUS);
@@ -1224,7 +1310,7 @@ int guest_wait_fence(struct guest *g, uint64_t seq)
 				    "%s: fence %llu after %u ms, waiting for %llu (status %u)",
 				    g->model->name,
 				    (unsigned long long)guest_fence(g),
-				    GUEST_TIMEOUT_MS, (unsigned long long)seq,
+				    guest_timeout_ms, (unsigned long long)seq,
 				    st);
 		usleep(200);
 	}
@@ -1232,7 +1318,7 @@ int guest_wait_fence(struct guest *g, uint64_t seq)
 
 int guest_wait_idle(struct guest *g)
 {
-	u64 deadline = now_ms() + GUEST_TIMEOUT_MS;
+	u64 deadline = now_ms() + guest_timeout_ms;
 
 	for (;;) {
 		u32 st = vdev_ctl(g->dev, CTXMIG_CTL_ENG_STATUS);
@@ -1247,7 +1333,7 @@ int guest_wait_idle(struct guest *g)
 		if (now_ms() > deadline)
 			return fail(g, -ETIMEDOUT,
 				    "%s: not idle after %u ms (status %u head 0x%x tail 0x%x)",
-				    g->model->name, GUEST_TIMEOUT_MS, st,
+				    g->model->name, guest_timeout_ms, st,
 				    ring.head, ring.tail);
 		usleep(200);
 	}
