@@ -102,8 +102,15 @@ fi
 # 2. The initramfs: busybox, the modules in dependency order, the tests.
 # Everything a run builds lives in its own directory, so that runs from
 # several checkouts can share the cache at the same time.
+# The console goes to the run's own file first and is copied to $log (the
+# last run's, for the user) as the run ends.
 work=$(mktemp -d "$vmdir/run.XXXXXX")
-[ "${VM_KEEP:-}" = 1 ] || trap 'rm -rf "$work"' EXIT
+console=$work/console.log
+if [ "${VM_KEEP:-}" = 1 ]; then
+	trap 'cp -f "$console" "$log" 2>/dev/null' EXIT
+else
+	trap 'cp -f "$console" "$log" 2>/dev/null; rm -rf "$work"' EXIT
+fi
 stage=$work/stage
 mkdir -p "$stage"/{bin,dev,etc,proc,sys,tmp,modules,selftests}
 cp /bin/busybox "$stage/bin/busybox"
@@ -251,14 +258,14 @@ timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
 	-machine q35 -cpu max -smp "$cpus" -m "$mem" -accel tcg \
 	-kernel "$bzimage" -initrd "$initrd" \
 	-append "$append" \
-	-display none -serial "file:$log" -monitor none -no-reboot </dev/null
+	-display none -serial "file:$console" -monitor none -no-reboot </dev/null
 qrc=$?
 set -e
 echo "$tier: qemu exited $qrc after $(( $(date +%s) - start ))s"
 
 # 4. Results.  (grep -v fails when the VM died before the KTAP began;
 # the checks below report that.)
-sed -n '/CTXMIG-VM: ktap begin/,/CTXMIG-VM: ktap end/p' "$log" |
+sed -n '/CTXMIG-VM: ktap begin/,/CTXMIG-VM: ktap end/p' "$console" |
 	{ grep -v '^CTXMIG-VM' || true; } | tr -d '\r'
 bad=0
 if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
@@ -270,25 +277,25 @@ problem='Oops|BUG:|WARNING:|Kernel panic|Call Trace|general protection|KASAN|UBS
 # first, or "INFO:"), lockdep turning itself off after any earlier report,
 # RCU stalls, kmemleak, or kmemleak disabling itself.
 [ "$tier" = vm ] || problem="$problem|INFO:|possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|sleeping function called from invalid context|turning off the locking correctness validator|unreferenced object|kmemleak: .*(disabled|failed)"
-if grep -qE "$problem" "$log"; then
+if grep -qE "$problem" "$console"; then
 	echo "$tier: kernel reported a problem:" >&2
-	grep -E -A20 "$problem" "$log" | head -n 60 >&2
+	grep -E -A20 "$problem" "$console" | head -n 60 >&2
 	bad=1
 fi
-grep -q 'CTXMIG-VM: insmod .* failed' "$log" && {
-	grep 'CTXMIG-VM: insmod' "$log" >&2
+grep -q 'CTXMIG-VM: insmod .* failed' "$console" && {
+	grep 'CTXMIG-VM: insmod' "$console" >&2
 	bad=1
 }
-grep -q 'CTXMIG-VM: ctxmig unloaded' "$log" || {
+grep -q 'CTXMIG-VM: ctxmig unloaded' "$console" || {
 	echo "$tier: ctxmig did not unload" >&2
 	bad=1
 }
-vcpus=$(sed -n 's/^CTXMIG-VM: cpus \([0-9]*\).*/\1/p' "$log" | head -n1)
+vcpus=$(sed -n 's/^CTXMIG-VM: cpus \([0-9]*\).*/\1/p' "$console" | head -n1)
 [ "${vcpus:-0}" -eq "$cpus" ] || {
 	echo "$tier: the kernel saw ${vcpus:-no} of the VM's $cpus CPUs" >&2
 	bad=1
 }
-grep -q 'CTXMIG-VM: done' "$log" || {
+grep -q 'CTXMIG-VM: done' "$console" || {
 	echo "$tier: the VM did not reach the end of its script" >&2
 	bad=1
 }
@@ -297,15 +304,15 @@ kpassed=0
 kfailed=0
 kskipped=0
 if [ "$tier" = debug ]; then
-	grep -q 'KernelAddressSanitizer initialized' "$log" || {
+	grep -q 'KernelAddressSanitizer initialized' "$console" || {
 		echo "$tier: KASAN did not initialise" >&2
 		bad=1
 	}
-	grep -qE '^CTXMIG-VM: lockdep +debug_locks: +1' "$log" || {
-		echo "$tier: lockdep is off at the end ($(grep 'CTXMIG-VM: lockdep' "$log"))" >&2
+	grep -qE '^CTXMIG-VM: lockdep +debug_locks: +1' "$console" || {
+		echo "$tier: lockdep is off at the end ($(grep 'CTXMIG-VM: lockdep' "$console"))" >&2
 		bad=1
 	}
-	grep -q 'CTXMIG-VM: kmemleak scanned' "$log" || {
+	grep -q 'CTXMIG-VM: kmemleak scanned' "$console" || {
 		echo "$tier: the kmemleak scan did not run" >&2
 		bad=1
 	}
@@ -314,7 +321,7 @@ if [ "$tier" = debug ]; then
 	# does.
 	ksrc=${ksrc:-$("$top/tools/testing/ctxmig/ksrc.sh")}
 	kunit_ktap=$work/kunit-$tier.ktap
-	sed -n '/CTXMIG-VM: kunit begin/,/CTXMIG-VM: kunit end/p' "$log" |
+	sed -n '/CTXMIG-VM: kunit begin/,/CTXMIG-VM: kunit end/p' "$console" |
 		tr -d '\r' | { grep -v '^CTXMIG-VM' || true; } | awk '
 		/^KTAP version/ { next }
 		/^1\.\.1$/ { next }
@@ -336,11 +343,11 @@ if [ "$tier" = debug ]; then
 		echo "$tier: no KUnit results from ctxmig.ko (see $kunit_ktap)" >&2
 		kfailed=$((kfailed + 1))
 	fi
-	sed -n '/CTXMIG-VM: kmemleak begin/,/CTXMIG-VM: kmemleak end/p' "$log" |
+	sed -n '/CTXMIG-VM: kmemleak begin/,/CTXMIG-VM: kmemleak end/p' "$console" |
 		tr -d '\r'
 fi
 
-ktap=$(sed -n '/CTXMIG-VM: ktap begin/,/CTXMIG-VM: ktap end/p' "$log" | tr -d '\r')
+ktap=$(sed -n '/CTXMIG-VM: ktap begin/,/CTXMIG-VM: ktap end/p' "$console" | tr -d '\r')
 # Top-level KTAP results of each selftest program ("ok N name",
 # "not ok N name", "ok N name # SKIP reason").
 passed=$(grep -cE '^ok [0-9]+ ' <<<"$ktap" | tr -d ' ' || true)
