@@ -182,17 +182,17 @@ static void ctxmig_config_init(struct ctxmig_vgpu *vgpu)
 	u8 *c = vgpu->config;
 
 	memset(c, 0, sizeof(vgpu->config));
-	put_unaligned_le16(vgpu->model->pci_vendor, c + PCI_VENDOR_ID);
-	put_unaligned_le16(vgpu->model->pci_device, c + PCI_DEVICE_ID);
+	put_unaligned_le16(CTXMIG_PCI_VENDOR_ID, c + PCI_VENDOR_ID);
+	put_unaligned_le16(CTXMIG_PCI_DEVICE_ID, c + PCI_DEVICE_ID);
 	put_unaligned_le16(PCI_COMMAND_MEMORY, c + PCI_COMMAND);
-	c[PCI_REVISION_ID] = 1;
+	c[PCI_REVISION_ID] = CTXMIG_PCI_REVISION;
 	c[PCI_CLASS_DEVICE] = 0x80;	/* other */
 	c[PCI_CLASS_DEVICE + 1] = PCI_BASE_CLASS_DISPLAY;
 	put_unaligned_le32(PCI_BASE_ADDRESS_SPACE_MEMORY, c + PCI_BASE_ADDRESS_0);
 	put_unaligned_le32(PCI_BASE_ADDRESS_MEM_TYPE_64 |
 			   PCI_BASE_ADDRESS_MEM_PREFETCH, c + PCI_BASE_ADDRESS_2);
-	put_unaligned_le16(vgpu->model->pci_vendor, c + PCI_SUBSYSTEM_VENDOR_ID);
-	put_unaligned_le16(vgpu->model->pci_device, c + PCI_SUBSYSTEM_ID);
+	put_unaligned_le16(CTXMIG_PCI_VENDOR_ID, c + PCI_SUBSYSTEM_VENDOR_ID);
+	put_unaligned_le16(CTXMIG_PCI_DEVICE_ID, c + PCI_SUBSYSTEM_ID);
 	c[PCI_INTERRUPT_PIN] = 1;
 	vgpu->bar_mask[VFIO_PCI_BAR0_REGION_INDEX] =
 		~((u64)vgpu->model->mmio_size - 1);

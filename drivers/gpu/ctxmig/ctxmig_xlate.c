@@ -573,8 +573,9 @@ static void save_identity(const struct ctxmig_gpu *gpu,
 			  struct ctxmig_identity *id)
 {
 	memset(id, 0, sizeof(*id));
-	id->pci_vendor = gpu->model->pci_vendor;
-	id->pci_device = gpu->model->pci_device;
+	id->pci_vendor = CTXMIG_PCI_VENDOR_ID;
+	id->pci_device = CTXMIG_PCI_DEVICE_ID;
+	id->revision = CTXMIG_PCI_REVISION;
 	id->model = gpu->model->id;
 	strscpy(id->name, gpu->model->name, sizeof(id->name));
 }
