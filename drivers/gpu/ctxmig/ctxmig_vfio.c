@@ -4,8 +4,9 @@
  * vfio_device with an emulated IOMMU presenting a PCI device (config
  * space, BAR0 = the model's registers, BAR2 = its VRAM, INTx and MSI),
  * migrated through the VFIO migration uAPI v2 with the IR as the data_fd
- * stream.  This file has the device; ctxmig_vfio_mig.c the migration
- * files and state machine (after samples/vfio-mdev/mtty.c),
+ * stream.  This file has the device; ctxmig_vfio_pci.c its PCI function
+ * (config space, BAR decoding, interrupts, DMA), ctxmig_vfio_mig.c the
+ * migration files and state machine (after samples/vfio-mdev/mtty.c),
  * ctxmig_vfio_sysfs.c the debug controls, ctxmig_vfio_types.h the types.
  *
  * Locking, outermost first (Documentation/gpu/ctxmig/architecture.rst):
@@ -21,20 +22,16 @@
 
 #include <linux/anon_inodes.h>
 #include <linux/device.h>
-#include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/delay.h>
 #include <linux/mdev.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/pci_ids.h>
-#include <linux/pci_regs.h>
 #include <linux/ktime.h>
 #include <linux/log2.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
-#include <linux/unaligned.h>
 #include <linux/vfio.h>
 #include <linux/workqueue.h>
 
@@ -139,6 +136,8 @@ void ctxmig_engine_start(struct ctxmig_vgpu *vgpu)
 {
 	mutex_lock(&vgpu->gpu_lock);
 	vgpu->running = true;
+	/* An interrupt left pending (a restore's) is signalled now. */
+	ctxmig_pci_intx_update(vgpu);
 	mutex_unlock(&vgpu->gpu_lock);
 	queue_work(system_unbound_wq, &vgpu->run_work);
 }
@@ -152,87 +151,9 @@ void ctxmig_engine_stop(struct ctxmig_vgpu *vgpu)
 	flush_work(&vgpu->run_work);
 }
 
-/* Called by the engine under gpu_lock when an enabled interrupt fires. */
-static void ctxmig_irq(void *priv, u32 engine, u32 sources)
-{
-	struct ctxmig_vgpu *vgpu = priv;
-
-	if (vgpu->msi)
-		eventfd_signal(vgpu->msi);
-	else if (vgpu->intx && !vgpu->intx_masked)
-		eventfd_signal(vgpu->intx);
-}
-
-/* System memory the GPU maps is the guest's, reached through the IOMMU. */
-static int ctxmig_sys_rw(void *priv, u64 addr, void *buf, u32 len, bool write)
-{
-	struct ctxmig_vgpu *vgpu = priv;
-
-	return vfio_dma_rw(&vgpu->vdev, addr, buf, len, write);
-}
-
 static const struct ctxmig_sysmem_ops ctxmig_sysmem = {
-	.rw = ctxmig_sys_rw,
+	.rw = ctxmig_pci_dma_rw,
 };
-
-/* ------------------------------------------------------- config space */
-
-static void ctxmig_config_init(struct ctxmig_vgpu *vgpu)
-{
-	u8 *c = vgpu->config;
-
-	memset(c, 0, sizeof(vgpu->config));
-	put_unaligned_le16(CTXMIG_PCI_VENDOR_ID, c + PCI_VENDOR_ID);
-	put_unaligned_le16(CTXMIG_PCI_DEVICE_ID, c + PCI_DEVICE_ID);
-	put_unaligned_le16(PCI_COMMAND_MEMORY, c + PCI_COMMAND);
-	c[PCI_REVISION_ID] = CTXMIG_PCI_REVISION;
-	c[PCI_CLASS_DEVICE] = 0x80;	/* other */
-	c[PCI_CLASS_DEVICE + 1] = PCI_BASE_CLASS_DISPLAY;
-	put_unaligned_le32(PCI_BASE_ADDRESS_SPACE_MEMORY, c + PCI_BASE_ADDRESS_0);
-	put_unaligned_le32(PCI_BASE_ADDRESS_MEM_TYPE_64 |
-			   PCI_BASE_ADDRESS_MEM_PREFETCH, c + PCI_BASE_ADDRESS_2);
-	put_unaligned_le16(CTXMIG_PCI_VENDOR_ID, c + PCI_SUBSYSTEM_VENDOR_ID);
-	put_unaligned_le16(CTXMIG_PCI_DEVICE_ID, c + PCI_SUBSYSTEM_ID);
-	c[PCI_INTERRUPT_PIN] = 1;
-	vgpu->bar_mask[VFIO_PCI_BAR0_REGION_INDEX] =
-		~((u64)vgpu->model->mmio_size - 1);
-	vgpu->bar_mask[VFIO_PCI_BAR2_REGION_INDEX] = ~(vgpu->gpu.vram_size - 1);
-}
-
-static void ctxmig_config_write(struct ctxmig_vgpu *vgpu, u32 off, u32 val,
-				u32 len)
-{
-	u8 *c = vgpu->config;
-	u32 flags;
-
-	switch (off) {
-	case PCI_COMMAND:
-		if (len >= 2)
-			put_unaligned_le16(val, c + off);
-		break;
-	case PCI_BASE_ADDRESS_0:
-		if (len == 4)
-			put_unaligned_le32((val & vgpu->bar_mask[0]) |
-					   PCI_BASE_ADDRESS_SPACE_MEMORY, c + off);
-		break;
-	case PCI_BASE_ADDRESS_2:
-		flags = PCI_BASE_ADDRESS_MEM_TYPE_64 |
-			PCI_BASE_ADDRESS_MEM_PREFETCH;
-		if (len == 4)
-			put_unaligned_le32((val & lower_32_bits(vgpu->bar_mask[2]) &
-					    PCI_BASE_ADDRESS_MEM_MASK) | flags,
-					   c + off);
-		break;
-	case PCI_BASE_ADDRESS_3:
-		if (len == 4)
-			put_unaligned_le32(val & upper_32_bits(vgpu->bar_mask[2]),
-					   c + off);
-		break;
-	case PCI_INTERRUPT_LINE:
-		c[off] = val;
-		break;
-	}
-}
 
 /* ------------------------------------------------------------ regions */
 
@@ -257,42 +178,18 @@ static ssize_t ctxmig_access(struct ctxmig_vgpu *vgpu, u8 *buf, size_t count,
 	u64 off = pos & CTXMIG_OFFSET_MASK;
 	u64 size = ctxmig_region_size(vgpu, index);
 	bool kick = false;
-	__le32 val = 0;
 	int ret = 0;
 
 	if (off >= size || count > size - off)
 		return -EINVAL;
 
 	mutex_lock(&vgpu->gpu_lock);
-	switch (index) {
-	case VFIO_PCI_CONFIG_REGION_INDEX:
-		if (write) {
-			memcpy(&val, buf, count);
-			ctxmig_config_write(vgpu, off, le32_to_cpu(val), count);
-		} else {
-			memcpy(buf, vgpu->config + off, count);
-		}
-		break;
-	case VFIO_PCI_BAR0_REGION_INDEX:
-		if (count != 4 || off % 4) {
-			ret = -EINVAL;
-			break;
-		}
-		if (write) {
-			ctxmig_gpu_mmio_write(&vgpu->gpu, off,
-					      get_unaligned_le32(buf));
-			kick = vgpu->running;
-		} else {
-			put_unaligned_le32(ctxmig_gpu_mmio_read(&vgpu->gpu, off),
-					   buf);
-		}
-		break;
-	case VFIO_PCI_BAR2_REGION_INDEX:
-		ret = write ? ctxmig_vram_write(&vgpu->gpu.vram, off, buf, count) :
-			      ctxmig_vram_read(&vgpu->gpu.vram, off, buf, count);
-		break;
-	default:
-		ret = -EINVAL;
+	if (index == VFIO_PCI_CONFIG_REGION_INDEX) {
+		ctxmig_pci_config_rw(vgpu, off, buf, count, write);
+	} else {
+		ret = ctxmig_pci_bar_rw(vgpu, index, off, buf, count, write);
+		kick = write && !ret && index == VFIO_PCI_BAR0_REGION_INDEX &&
+		       vgpu->running;
 	}
 	mutex_unlock(&vgpu->gpu_lock);
 	if (kick)
@@ -443,72 +340,6 @@ static void ctxmig_reset(struct ctxmig_vgpu *vgpu)
 	ctxmig_state_mutex_unlock(vgpu);
 }
 
-static void ctxmig_irq_put(struct eventfd_ctx **ctx)
-{
-	if (*ctx)
-		eventfd_ctx_put(*ctx);
-	*ctx = NULL;
-}
-
-static int ctxmig_set_irqs(struct ctxmig_vgpu *vgpu, u32 flags, u32 index,
-			   u32 start, u32 count, void *data)
-{
-	u32 action = flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
-	struct eventfd_ctx **ctx;
-	int ret = 0;
-
-	if (index == VFIO_PCI_INTX_IRQ_INDEX)
-		ctx = &vgpu->intx;
-	else if (index == VFIO_PCI_MSI_IRQ_INDEX)
-		ctx = &vgpu->msi;
-	else
-		return -EINVAL;
-
-	mutex_lock(&vgpu->gpu_lock);
-	switch (action) {
-	case VFIO_IRQ_SET_ACTION_MASK:
-	case VFIO_IRQ_SET_ACTION_UNMASK:
-		if (index != VFIO_PCI_INTX_IRQ_INDEX ||
-		    !(flags & VFIO_IRQ_SET_DATA_NONE)) {
-			ret = -EINVAL;
-			break;
-		}
-		vgpu->intx_masked = action == VFIO_IRQ_SET_ACTION_MASK;
-		break;
-	case VFIO_IRQ_SET_ACTION_TRIGGER:
-		if (!count && (flags & VFIO_IRQ_SET_DATA_NONE)) {
-			ctxmig_irq_put(ctx);
-			break;
-		}
-		if (start || count != 1) {
-			ret = -EINVAL;
-			break;
-		}
-		if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
-			int fd = *(int *)data;
-
-			ctxmig_irq_put(ctx);
-			if (fd >= 0) {
-				struct eventfd_ctx *evt = eventfd_ctx_fdget(fd);
-
-				if (IS_ERR(evt))
-					ret = PTR_ERR(evt);
-				else
-					*ctx = evt;
-			}
-		} else if (*ctx) {
-			/* DATA_NONE or a true DATA_BOOL: fire it now. */
-			if ((flags & VFIO_IRQ_SET_DATA_NONE) || *(u8 *)data)
-				eventfd_signal(*ctx);
-		}
-		break;
-	default:
-		ret = -EINVAL;
-	}
-	mutex_unlock(&vgpu->gpu_lock);
-	return ret;
-}
-
 static long ctxmig_ioctl(struct vfio_device *vdev, unsigned int cmd,
 			 unsigned long arg)
 {
@@ -546,51 +377,10 @@ static long ctxmig_ioctl(struct vfio_device *vdev, unsigned int cmd,
 			info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
 		return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
 	}
-	case VFIO_DEVICE_GET_IRQ_INFO: {
-		struct vfio_irq_info info;
-
-		minsz = offsetofend(struct vfio_irq_info, count);
-		if (copy_from_user(&info, uarg, minsz))
-			return -EFAULT;
-		if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
-			return -EINVAL;
-		info.flags = 0;
-		info.count = 0;
-		if (info.index == VFIO_PCI_INTX_IRQ_INDEX) {
-			info.flags = VFIO_IRQ_INFO_EVENTFD |
-				     VFIO_IRQ_INFO_MASKABLE;
-			info.count = 1;
-		} else if (info.index == VFIO_PCI_MSI_IRQ_INDEX) {
-			info.flags = VFIO_IRQ_INFO_EVENTFD |
-				     VFIO_IRQ_INFO_NORESIZE;
-			info.count = 1;
-		}
-		return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
-	}
-	case VFIO_DEVICE_SET_IRQS: {
-		struct vfio_irq_set hdr;
-		size_t data_size = 0;
-		u8 *data = NULL;
-		int ret;
-
-		minsz = offsetofend(struct vfio_irq_set, count);
-		if (copy_from_user(&hdr, uarg, minsz))
-			return -EFAULT;
-		ret = vfio_set_irqs_validate_and_prepare(&hdr, VFIO_PCI_NUM_IRQS,
-							 VFIO_PCI_NUM_IRQS,
-							 &data_size);
-		if (ret)
-			return ret;
-		if (data_size) {
-			data = memdup_user(uarg + minsz, data_size);
-			if (IS_ERR(data))
-				return PTR_ERR(data);
-		}
-		ret = ctxmig_set_irqs(vgpu, hdr.flags, hdr.index, hdr.start,
-				      hdr.count, data);
-		kfree(data);
-		return ret;
-	}
+	case VFIO_DEVICE_GET_IRQ_INFO:
+		return ctxmig_pci_get_irq_info(vgpu, uarg);
+	case VFIO_DEVICE_SET_IRQS:
+		return ctxmig_pci_set_irqs(vgpu, uarg);
 	case VFIO_DEVICE_RESET:
 		ctxmig_reset(vgpu);
 		return 0;
@@ -630,7 +420,7 @@ int ctxmig_vgpu_configure(struct ctxmig_vgpu *vgpu, u64 vram_size, u8 va_bits)
 		if (!ret && va_bits)
 			ret = ctxmig_gpu_set_va_bits(gpu, va_bits);
 		if (!ret)
-			ctxmig_config_init(vgpu);
+			ctxmig_pci_config_init(vgpu);
 	}
 	mutex_unlock(&vgpu->gpu_lock);
 	return ret;
@@ -642,6 +432,8 @@ static int ctxmig_open_device(struct vfio_device *vdev)
 
 	mutex_lock(&vgpu->gpu_lock);
 	vgpu->open = true;
+	/* As vfio-pci builds its virtual config space at each open. */
+	ctxmig_pci_reset(vgpu);
 	mutex_unlock(&vgpu->gpu_lock);
 	return 0;
 }
@@ -672,7 +464,7 @@ static int ctxmig_init_dev(struct vfio_device *vdev)
 		goto err_gpu;
 	vgpu->gpu.sys = &ctxmig_sysmem;
 	vgpu->gpu.sys_priv = vgpu;
-	vgpu->gpu.irq = ctxmig_irq;
+	vgpu->gpu.irq = ctxmig_pci_irq;
 	vgpu->gpu.irq_priv = vgpu;
 	vgpu->gpu.vram.wprotect = ctxmig_bar2_wprotect;
 	vgpu->gpu.vram.wprotect_priv = vgpu;
@@ -680,7 +472,7 @@ static int ctxmig_init_dev(struct vfio_device *vdev)
 	mutex_init(&vgpu->state_mutex);
 	mutex_init(&vgpu->reset_mutex);
 	INIT_WORK(&vgpu->run_work, ctxmig_run_work);
-	ctxmig_config_init(vgpu);
+	ctxmig_pci_init(vgpu);
 	vgpu->running = true;
 	vgpu->state = VFIO_DEVICE_STATE_RUNNING;
 	vdev->migration_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
@@ -699,6 +491,7 @@ static void ctxmig_release_dev(struct vfio_device *vdev)
 {
 	struct ctxmig_vgpu *vgpu = to_vgpu(vdev);
 
+	ctxmig_pci_fini(vgpu);
 	ctxmig_gpu_fini(&vgpu->gpu);
 	mutex_destroy(&vgpu->reset_mutex);
 	mutex_destroy(&vgpu->state_mutex);
@@ -713,9 +506,8 @@ static void ctxmig_close_device(struct vfio_device *vdev)
 	mutex_lock(&vgpu->state_mutex);
 	ctxmig_disable_files(vgpu);
 	ctxmig_state_mutex_unlock(vgpu);
+	ctxmig_pci_close(vgpu);
 	mutex_lock(&vgpu->gpu_lock);
-	ctxmig_irq_put(&vgpu->intx);
-	ctxmig_irq_put(&vgpu->msi);
 	/* A mapping holds the device file: none is left on the last close. */
 	ctxmig_vram_set_mapped(&vgpu->gpu.vram, false);
 	vgpu->open = false;

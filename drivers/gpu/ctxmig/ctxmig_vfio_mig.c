@@ -427,6 +427,7 @@ again:
 		ctxmig_disable_files(vgpu);
 		mutex_lock(&vgpu->gpu_lock);
 		ctxmig_gpu_reset(&vgpu->gpu);
+		ctxmig_pci_reset(vgpu);
 		mutex_unlock(&vgpu->gpu_lock);
 		vgpu->state = VFIO_DEVICE_STATE_RUNNING;
 		ctxmig_engine_start(vgpu);

@@ -9,6 +9,7 @@
 #define _CTXMIG_VFIO_TYPES_H_
 
 #include <linux/mutex.h>
+#include <linux/pci_regs.h>
 #include <linux/types.h>
 #include <linux/vfio.h>
 #include <linux/workqueue.h>
@@ -17,10 +18,42 @@
 #include "ctxmig_ir_types.h"
 #include "ctxmig_xlate.h"
 
-#define CTXMIG_CONFIG_SIZE	256
+#define CTXMIG_CONFIG_SIZE	PCI_CFG_SPACE_SIZE
 
 struct eventfd_ctx;
 struct ctxmig_vgpu;
+struct virqfd;
+
+/**
+ * struct ctxmig_pci - the PCI function a vGPU presents (ctxmig_vfio_pci.c)
+ * @config: config space as the user reads it, but for the status
+ *	register's interrupt bit, which follows the INTx line.
+ * @wmask: per config byte, the bits a write changes.
+ * @igate: serialises SET_IRQS and teardown, which may wait for the
+ *	INTx unmask eventfd's work; taken before gpu_lock.
+ * @irq_type: the VFIO interrupt index delivering interrupts
+ *	(VFIO_PCI_INTX_IRQ_INDEX or VFIO_PCI_MSI_IRQ_INDEX), or
+ *	VFIO_PCI_NUM_IRQS for none, as vfio-pci keeps it.
+ * @intx: INTx trigger, while @irq_type is INTx.
+ * @intx_masked: INTx masked: set when it fires, cleared by an unmask.
+ * @intx_unmask: the eventfd whose signal unmasks INTx (QEMU's resample
+ *	path), or NULL.
+ * @msi: MSI trigger, while @irq_type is MSI.
+ * @err: error trigger (VFIO_PCI_ERR_IRQ_INDEX), or NULL.
+ *
+ * Everything but @igate and @intx_unmask is guarded by gpu_lock.
+ */
+struct ctxmig_pci {
+	u8 config[CTXMIG_CONFIG_SIZE];
+	u8 wmask[CTXMIG_CONFIG_SIZE];
+	struct mutex igate;		/* SET_IRQS, before gpu_lock */
+	u32 irq_type;
+	struct eventfd_ctx *intx;
+	bool intx_masked;
+	struct virqfd *intx_unmask;
+	struct eventfd_ctx *msi;
+	struct eventfd_ctx *err;
+};
 
 /* Fault injection points, written by name to the fail_at attribute. */
 enum ctxmig_fail_at {
@@ -112,11 +145,7 @@ struct ctxmig_migf {
  * @gpu_lock: guards @gpu, @running and the interrupt triggers.
  * @run_work: executes commands while @running.
  * @running: the migration state lets the engine execute.
- * @config: PCI config space.
- * @bar_mask: size masks of BAR0 and BAR2, for sizing writes.
- * @intx: INTx trigger, or NULL.
- * @msi: MSI trigger, or NULL.
- * @intx_masked: INTx masked by the user.
+ * @pci: its PCI function: config space and interrupts.
  * @open: a user has the device open (under @gpu_lock): its VRAM size and
  *	VA width are fixed until the last close.
  * @state: VFIO migration state.
@@ -138,11 +167,7 @@ struct ctxmig_vgpu {
 	struct mutex gpu_lock;		/* the device, innermost */
 	struct work_struct run_work;
 	bool running;
-	u8 config[CTXMIG_CONFIG_SIZE];
-	u64 bar_mask[VFIO_PCI_NUM_REGIONS];
-	struct eventfd_ctx *intx;
-	struct eventfd_ctx *msi;
-	bool intx_masked;
+	struct ctxmig_pci pci;
 	bool open;
 	enum vfio_device_mig_state state;
 	struct mutex state_mutex;	/* migration state and files */

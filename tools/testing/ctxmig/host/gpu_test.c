@@ -793,6 +793,34 @@ TEST(one_identity_for_every_model)
 	}
 }
 
+/* A BAR0 write of some bytes of a register changes those bytes only. */
+TEST(bar0_byte_enables)
+{
+	const struct ctxmig_model *m = ctxmig_model_at(0);
+	u32 ctl = m->mmio_size - CTXMIG_CTL_SIZE;
+	struct ctxmig_gpu gpu;
+
+	CHECK_EQ(gu_setup(&gpu, m, 16 << 20, 40), 0);
+	ctxmig_gpu_mmio_write(&gpu, 0x100, 0x11223344);
+	ctxmig_gpu_mmio_write_mask(&gpu, 0x100, 0xaabbccdd, 0x00ff0000);
+	CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, 0x100), 0x11bb3344);
+	ctxmig_gpu_mmio_write_mask(&gpu, ctl + CTXMIG_CTL_IRQ_ENABLE,
+				   CTXMIG_IRQ_ALL, 0xff);
+	CHECK_EQ(gpu.eng[0].irq_enabled, CTXMIG_IRQ_ALL);
+	ctxmig_gpu_mmio_write_mask(&gpu, ctl + CTXMIG_CTL_IRQ_ENABLE, 0,
+				   0xffff0000);
+	CHECK_EQ(gpu.eng[0].irq_enabled, CTXMIG_IRQ_ALL);
+	/* Write 1 to clear, but only in the bytes written. */
+	gpu.eng[0].irq_pending = CTXMIG_IRQ_ALL;
+	ctxmig_gpu_mmio_write_mask(&gpu, ctl + CTXMIG_CTL_IRQ_STATUS,
+				   U32_MAX, 0xff00);
+	CHECK_EQ(gpu.eng[0].irq_pending, CTXMIG_IRQ_ALL);
+	ctxmig_gpu_mmio_write_mask(&gpu, ctl + CTXMIG_CTL_IRQ_STATUS,
+				   CTXMIG_IRQ_FENCE, 0xff);
+	CHECK_EQ(gpu.eng[0].irq_pending, CTXMIG_IRQ_ERROR);
+	ctxmig_gpu_fini(&gpu);
+}
+
 int main(void)
 {
 	return host_main("gpu_test");

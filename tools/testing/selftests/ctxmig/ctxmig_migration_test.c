@@ -88,11 +88,6 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int dev_reset(struct vdev *d)
-{
-	return ioctl(d->fd, VFIO_DEVICE_RESET) ? -errno : 0;
-}
-
 /* The device's migration state, or ~0 if it cannot be read. */
 static uint32_t dev_state(struct vdev *d)
 {
@@ -436,7 +431,7 @@ static bool arc_back_to_running(struct __test_metadata *_metadata,
 		EXPECT_NE(0, vdev_set_state(d, VFIO_DEVICE_STATE_RUNNING, NULL))
 			TH_LOG("%s: ERROR -> RUNNING without a reset", pair);
 		EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, dev_state(d));
-		EXPECT_EQ(0, dev_reset(d));
+		EXPECT_EQ(0, vdev_reset(d));
 		EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(d))
 			TH_LOG("%s: not RUNNING after the reset", pair);
 		return true;
@@ -654,7 +649,7 @@ TEST_F_TIMEOUT(migration, precopy_converges, 300)
 	ASSERT_LE(0, *rfd);
 	EXPECT_NE(0, precopy_info(*rfd, &ini, &dirty));
 	close_fd(rfd);
-	ASSERT_EQ(0, dev_reset(dst));
+	ASSERT_EQ(0, vdev_reset(dst));
 	ASSERT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(dst));
 
 	/* The real thing: the initial pass. */
@@ -1025,7 +1020,7 @@ TEST_F_TIMEOUT(migration, datafd_closed_mid_transfer, 180)
 	EXPECT_NE(0, vdev_set_state(dst, VFIO_DEVICE_STATE_STOP, NULL));
 	EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, dev_state(dst));
 	EXPECT_NE(0, vdev_set_state(dst, VFIO_DEVICE_STATE_RUNNING, NULL));
-	ASSERT_EQ(0, dev_reset(dst));
+	ASSERT_EQ(0, vdev_reset(dst));
 	ASSERT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(dst));
 	EXPECT_EQ(0, vdev_ctl(dst, GUEST_CTL_MIGRATED));
 
@@ -1083,7 +1078,7 @@ TEST_F_TIMEOUT(migration, reset_mid_migration, 180)
 	ASSERT_LE(0, *fd);
 	ASSERT_LT(0, stream_read(&part, *fd, self->s.len / 2));
 	stream_free(&part);
-	ASSERT_EQ(0, dev_reset(src));
+	ASSERT_EQ(0, vdev_reset(src));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(src));
 	expect_dead_fd(_metadata, *fd, true, "saving fd after a reset");
 	close_fd(fd);
@@ -1095,7 +1090,7 @@ TEST_F_TIMEOUT(migration, reset_mid_migration, 180)
 	ASSERT_EQ(0, vdev_set_state(dst, VFIO_DEVICE_STATE_RESUMING, fd));
 	ASSERT_LE(0, *fd);
 	ASSERT_EQ(0, vdev_write_stream(*fd, self->s.p, self->s.len / 2, 0));
-	ASSERT_EQ(0, dev_reset(dst));
+	ASSERT_EQ(0, vdev_reset(dst));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(dst));
 	expect_dead_fd(_metadata, *fd, false, "resuming fd after a reset");
 	close_fd(fd);
@@ -1249,7 +1244,7 @@ static bool refused(struct __test_metadata *_metadata, struct vdev *d,
 		EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, st)
 			TH_LOG("%s: %s after the refusal", what, state_name(st));
 	}
-	EXPECT_EQ(0, dev_reset(d));
+	EXPECT_EQ(0, vdev_reset(d));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(d));
 	return ret != 0;
 }

@@ -8,17 +8,42 @@
  *                          differ): 1af4:10f0, a display controller; the
  *                          model only in the control page and the IR's
  *                          DEVICE record
+ *  pci.config_walk         the header as a VMM walks it: reset values
+ *                          (memory space and bus mastering off), the
+ *                          capability list and its MSI capability; a
+ *                          write changes writable bits only
+ *  pci.bar_sizing          32-bit BAR0, 64-bit prefetchable BAR2, sized
+ *                          by writing all ones as firmware does, in
+ *                          dwords or in smaller pieces
+ *  pci.byte_and_word       config space and BAR0 in 1, 2 and 4 bytes
+ *  pci.memory_and_master   the BARs fail while memory space is off; DMA
+ *                          and MSI wait for bus mastering
+ *  pci.intx                auto-masked when it fires, latched while
+ *                          masked, unmasked directly and through an
+ *                          eventfd, the INTx disable bit, the status
+ *                          bit; INTx and MSI are not both in use
+ *  pci.msi                 the MSI capability's registers; an MSI enabled
+ *                          there replaces INTx; MSI delivered
+ *  pci.err_irq             the error interrupt index
+ *  pci.reset               VFIO_DEVICE_RESET: config space and the INTx
+ *                          mask back to their reset values
  *
- * Run after vfio, vfio_iommu_type1, mdev and ctxmig are loaded.
+ * Run after vfio, vfio_iommu_type1, mdev and ctxmig are loaded.  Waits
+ * poll with timeouts (the VM runs under TCG), never sleep a fixed time;
+ * what must not happen is checked once the device is known to be done
+ * (an interrupt is raised before the fence that asked for it is seen).
  */
 #define _GNU_SOURCE
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include <linux/ctxmig.h>
 #include <linux/pci_regs.h>
@@ -31,6 +56,11 @@
 #define PCI_DEVICE	0x10f0
 #define PCI_CLASS	0x038000	/* display controller, other */
 #define CFG_SIZE	256
+#define BAR0_SIZE	(64 * 1024)
+/* The command register bits that can be set. */
+#define COMMAND_RW	(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | \
+			 PCI_COMMAND_PARITY | PCI_COMMAND_SERR | \
+			 PCI_COMMAND_INTX_DISABLE)
 
 static const struct {
 	const char *name;
@@ -69,6 +99,131 @@ static void cfg_dump(struct vdev *d, uint8_t *cfg)
 		v = htole32(cfg_rd(d, off, 4));
 		memcpy(cfg + off, &v, 4);
 	}
+}
+
+/* The offset of capability @id in the list, or 0; walked as a VMM does. */
+static uint32_t cfg_find_cap(struct vdev *d, uint8_t id)
+{
+	uint32_t pos, n;
+
+	if (!(cfg_rd(d, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
+		return 0;
+	pos = cfg_rd(d, PCI_CAPABILITY_LIST, 1) & ~3U;
+	for (n = 0; pos >= 0x40 && n < 48; n++) {
+		if (cfg_rd(d, pos + PCI_CAP_LIST_ID, 1) == id)
+			return pos;
+		pos = cfg_rd(d, pos + PCI_CAP_LIST_NEXT, 1) & ~3U;
+	}
+	return 0;
+}
+
+static int set_irq(struct vdev *d, uint32_t index, uint32_t flags,
+		   uint32_t count, const void *data, size_t size)
+{
+	uint64_t buf[(sizeof(struct vfio_irq_set) + 8 + 7) / 8] = {};
+	struct vfio_irq_set *set = (void *)buf;
+
+	set->argsz = sizeof(*set) + size;
+	set->flags = flags;
+	set->index = index;
+	set->count = count;
+	memcpy(set->data, data, size);
+	return ioctl(d->fd, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
+}
+
+/* A new eventfd as @index's trigger (or its unmask eventfd, @action). */
+static int set_eventfd(struct vdev *d, uint32_t index, uint32_t action,
+		       int *efd)
+{
+	int32_t fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = set_irq(d, index, VFIO_IRQ_SET_DATA_EVENTFD | action, 1, &fd,
+		      sizeof(fd));
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	*efd = fd;
+	return 0;
+}
+
+/* What an eventfd was signalled since last read: 0 if not at all. */
+static uint64_t efd_take(int efd)
+{
+	uint64_t v;
+
+	return read(efd, &v, sizeof(v)) == sizeof(v) ? v : 0;
+}
+
+/* A device with its guest driver, its ring and an interrupt enabled. */
+struct dev {
+	struct vdev d;
+	struct guest g;
+	bool have_guest;
+	uint64_t seq;
+};
+
+static int dev_new(struct dev *x, const char *model)
+{
+	int ret;
+
+	memset(x, 0, sizeof(*x));
+	ret = vdev_track_new(&x->d, model);
+	if (ret)
+		return ret;
+	ret = guest_init(&x->g, &x->d);
+	x->have_guest = !ret || x->g.shadow;
+	ret = ret ?: guest_setup(&x->g);
+	ret = ret ?: vdev_ctl_wr(&x->d, GUEST_CTL_IRQ_ENABLE, CTXMIG_IRQ_FENCE);
+	return ret;
+}
+
+static void dev_free(struct dev *x)
+{
+	if (x->have_guest)
+		guest_fini(&x->g);
+	x->have_guest = false;
+	vdev_track_remove(&x->d);
+}
+
+/* A fence with an interrupt, seen done: the interrupt was raised. */
+static int dev_fence_irq(struct dev *x)
+{
+	struct guest_cmd c = {
+		.op = CTXMIG_OP_FENCE, .dst = GUEST_DATA_VA,
+		.value = ++x->seq, .flags = CTXMIG_CMD_IRQ,
+	};
+	int ret = guest_submit(&x->g, &c, 1, false);
+
+	return ret ?: guest_wait_fence(&x->g, x->seq);
+}
+
+/* After a reset: the guest driver starts over on the reset engine. */
+static int dev_restart(struct dev *x)
+{
+	int ret;
+
+	if (x->have_guest)
+		guest_fini(&x->g);
+	x->seq = 0;
+	ret = guest_init(&x->g, &x->d);
+	x->have_guest = !ret || x->g.shadow;
+	ret = ret ?: guest_setup(&x->g);
+	return ret ?: vdev_ctl_wr(&x->d, GUEST_CTL_IRQ_ENABLE,
+				  CTXMIG_IRQ_FENCE);
+}
+
+static int dev_ack(struct dev *x)
+{
+	return vdev_ctl_wr(&x->d, GUEST_CTL_IRQ_STATUS, CTXMIG_IRQ_ALL);
+}
+
+static bool intx_status(struct dev *x)
+{
+	return cfg_rd(&x->d, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT;
 }
 
 /* ------------------------------------------------------------ identity */
@@ -163,6 +318,472 @@ TEST(identity_every_type)
 			TH_LOG("%s and %s size their BARs differently",
 			       types[0].name, types[i].name);
 	}
+}
+
+/* ------------------------------------------------------------ PCI */
+
+FIXTURE(pci) {
+	struct dev x;
+	int efd[3];
+	uint8_t *sys;
+	size_t sys_len;
+};
+
+FIXTURE_SETUP(pci)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(self->efd); i++)
+		self->efd[i] = -1;
+	ret = dev_new(&self->x, "amd-gfx9");
+	ASSERT_EQ(0, ret) TH_LOG("%s", self->x.g.why);
+}
+
+FIXTURE_TEARDOWN(pci)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(self->efd); i++)
+		if (self->efd[i] >= 0)
+			close(self->efd[i]);
+	dev_free(&self->x);
+	if (self->sys)
+		munmap(self->sys, self->sys_len);
+}
+
+/*
+ * System memory for the GPU: @len bytes of 0x5a at IOVA @iova, GPU VA
+ * @va; *@sys gets it (unmapped by the caller, also on failure).
+ */
+static void dev_sysmem(struct __test_metadata *_metadata, struct dev *x,
+		       uint8_t **sys, uint64_t iova, uint64_t va, size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	*sys = p;
+	memset(p, 0x5a, len);
+	ASSERT_EQ(0, vdev_map_dma(&x->d, p, iova, len));
+	ASSERT_EQ(0, guest_map_sysmem(&x->g, va, iova, len))
+		TH_LOG("%s", x->g.why);
+}
+
+TEST_F(pci, config_walk)
+{
+	struct vdev *d = &self->x.d;
+	uint32_t msi, flags;
+
+	/* A reset gives the power-on values, as an open does. */
+	ASSERT_EQ(0, ioctl(d->fd, VFIO_DEVICE_RESET));
+	EXPECT_EQ(PCI_VENDOR | PCI_DEVICE << 16, cfg_rd(d, PCI_VENDOR_ID, 4));
+	EXPECT_EQ(0, cfg_rd(d, PCI_COMMAND, 2));
+	EXPECT_EQ(PCI_STATUS_CAP_LIST, cfg_rd(d, PCI_STATUS, 2));
+	EXPECT_EQ(PCI_CLASS, cfg_rd(d, PCI_CLASS_REVISION, 4) >> 8);
+	EXPECT_NE(0, cfg_rd(d, PCI_REVISION_ID, 1));
+	EXPECT_EQ(PCI_HEADER_TYPE_NORMAL, cfg_rd(d, PCI_HEADER_TYPE, 1));
+	EXPECT_EQ(PCI_BASE_ADDRESS_SPACE_MEMORY | PCI_BASE_ADDRESS_MEM_TYPE_32,
+		  cfg_rd(d, PCI_BASE_ADDRESS_0, 4) & 0xf);
+	EXPECT_EQ(PCI_BASE_ADDRESS_MEM_TYPE_64 | PCI_BASE_ADDRESS_MEM_PREFETCH,
+		  cfg_rd(d, PCI_BASE_ADDRESS_2, 4) & 0xf);
+	EXPECT_EQ(0, cfg_rd(d, PCI_BASE_ADDRESS_1, 4));
+	EXPECT_EQ(0, cfg_rd(d, PCI_BASE_ADDRESS_4, 4));
+	EXPECT_EQ(0, cfg_rd(d, PCI_BASE_ADDRESS_5, 4));
+	EXPECT_EQ(0, cfg_rd(d, PCI_ROM_ADDRESS, 4));
+	EXPECT_EQ(PCI_VENDOR | PCI_DEVICE << 16,
+		  cfg_rd(d, PCI_SUBSYSTEM_VENDOR_ID, 4));
+	EXPECT_EQ(1, cfg_rd(d, PCI_INTERRUPT_PIN, 1));
+
+	/* The capability list: MSI, one vector, a 64-bit address. */
+	msi = cfg_find_cap(d, PCI_CAP_ID_MSI);
+	ASSERT_NE(0, msi) TH_LOG("no MSI capability in the list");
+	flags = cfg_rd(d, msi + PCI_MSI_FLAGS, 2);
+	EXPECT_TRUE(flags & PCI_MSI_FLAGS_64BIT);
+	EXPECT_EQ(0, flags & (PCI_MSI_FLAGS_QMASK | PCI_MSI_FLAGS_ENABLE |
+			      PCI_MSI_FLAGS_MASKBIT));
+
+	/* Read-only registers stay; the command register takes its bits. */
+	ASSERT_EQ(0, cfg_wr(d, PCI_VENDOR_ID, ~0U, 4));
+	EXPECT_EQ(PCI_VENDOR | PCI_DEVICE << 16, cfg_rd(d, PCI_VENDOR_ID, 4));
+	ASSERT_EQ(0, cfg_wr(d, PCI_CLASS_REVISION, 0, 4));
+	EXPECT_EQ(PCI_CLASS, cfg_rd(d, PCI_CLASS_REVISION, 4) >> 8);
+	ASSERT_EQ(0, cfg_wr(d, PCI_CAPABILITY_LIST, 0, 1));
+	EXPECT_NE(0, cfg_rd(d, PCI_CAPABILITY_LIST, 1));
+	ASSERT_EQ(0, cfg_wr(d, PCI_INTERRUPT_PIN, 4, 1));
+	EXPECT_EQ(1, cfg_rd(d, PCI_INTERRUPT_PIN, 1));
+	ASSERT_EQ(0, cfg_wr(d, PCI_STATUS, 0xffff, 2));
+	EXPECT_EQ(PCI_STATUS_CAP_LIST, cfg_rd(d, PCI_STATUS, 2));
+	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, 0xffff, 2));
+	EXPECT_EQ(COMMAND_RW, cfg_rd(d, PCI_COMMAND, 2));
+	ASSERT_EQ(0, cfg_wr(d, PCI_INTERRUPT_LINE, 0x0b, 1));
+	EXPECT_EQ(0x0b, cfg_rd(d, PCI_INTERRUPT_LINE, 1));
+	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, 0, 2));
+}
+
+TEST_F(pci, bar_sizing)
+{
+	struct vdev *d = &self->x.d;
+	uint64_t bar2;
+
+	ASSERT_EQ(0, cfg_wr(d, PCI_BASE_ADDRESS_0, ~0U, 4));
+	EXPECT_EQ(~(uint32_t)(BAR0_SIZE - 1), cfg_rd(d, PCI_BASE_ADDRESS_0, 4));
+	EXPECT_EQ(BAR0_SIZE, d->bar0_size);
+
+	ASSERT_EQ(0, cfg_wr(d, PCI_BASE_ADDRESS_2, ~0U, 4));
+	ASSERT_EQ(0, cfg_wr(d, PCI_BASE_ADDRESS_3, ~0U, 4));
+	bar2 = (uint64_t)cfg_rd(d, PCI_BASE_ADDRESS_3, 4) << 32 |
+	       cfg_rd(d, PCI_BASE_ADDRESS_2, 4);
+	EXPECT_EQ(PCI_BASE_ADDRESS_MEM_TYPE_64 | PCI_BASE_ADDRESS_MEM_PREFETCH,
+		  bar2 & 0xf);
+	EXPECT_EQ(d->bar2_size, ~(bar2 & ~0xfULL) + 1);
+
+	/* Unimplemented BARs size to nothing. */
+	ASSERT_EQ(0, cfg_wr(d, PCI_BASE_ADDRESS_1, ~0U, 4));
+	ASSERT_EQ(0, cfg_wr(d, PCI_BASE_ADDRESS_4, ~0U, 4));
+	ASSERT_EQ(0, cfg_wr(d, PCI_ROM_ADDRESS, ~0U, 4));
+	EXPECT_EQ(0, cfg_rd(d, PCI_BASE_ADDRESS_1, 4));
+	EXPECT_EQ(0, cfg_rd(d, PCI_BASE_ADDRESS_4, 4));
+	EXPECT_EQ(0, cfg_rd(d, PCI_ROM_ADDRESS, 4));
+
+	/* Written a word at a time, as a byte-enabled cycle can. */
+	ASSERT_EQ(0, cfg_wr(d, PCI_BASE_ADDRESS_0, 0, 4));
+	ASSERT_EQ(0, cfg_wr(d, PCI_BASE_ADDRESS_0 + 2, 0xffff, 2));
+	EXPECT_EQ(0xffff0000, cfg_rd(d, PCI_BASE_ADDRESS_0, 4));
+	ASSERT_EQ(0, cfg_wr(d, PCI_BASE_ADDRESS_0, 0xffff, 2));
+	EXPECT_EQ(~(uint32_t)(BAR0_SIZE - 1), cfg_rd(d, PCI_BASE_ADDRESS_0, 4));
+	ASSERT_EQ(0, cfg_wr(d, PCI_BASE_ADDRESS_3 + 3, 0x12, 1));
+	EXPECT_EQ(0x12, cfg_rd(d, PCI_BASE_ADDRESS_3 + 3, 1));
+
+	/* An address is kept, as programmed. */
+	ASSERT_EQ(0, cfg_wr(d, PCI_BASE_ADDRESS_0, 0xfebf0000, 4));
+	ASSERT_EQ(0, cfg_wr(d, PCI_BASE_ADDRESS_2, 0, 4));
+	ASSERT_EQ(0, cfg_wr(d, PCI_BASE_ADDRESS_3, 0x80, 4));
+	EXPECT_EQ(0xfebf0000, cfg_rd(d, PCI_BASE_ADDRESS_0, 4));
+	EXPECT_EQ(0x8000000000ULL | 0xc,
+		  (uint64_t)cfg_rd(d, PCI_BASE_ADDRESS_3, 4) << 32 |
+		  cfg_rd(d, PCI_BASE_ADDRESS_2, 4));
+}
+
+TEST_F(pci, byte_and_word)
+{
+	struct vdev *d = &self->x.d;
+	uint32_t en = d->ctl + GUEST_CTL_IRQ_ENABLE;
+	uint8_t b[4];
+	uint16_t w;
+
+	/* Config space. */
+	EXPECT_EQ(PCI_VENDOR & 0xff, cfg_rd(d, 0, 1));
+	EXPECT_EQ(PCI_VENDOR >> 8, cfg_rd(d, 1, 1));
+	EXPECT_EQ(PCI_DEVICE, cfg_rd(d, 2, 2));
+	EXPECT_EQ(PCI_DEVICE >> 8, cfg_rd(d, 3, 1));
+	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, 0, 2));
+	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND + 1, PCI_COMMAND_INTX_DISABLE >> 8, 1));
+	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, PCI_COMMAND_MEMORY, 1));
+	EXPECT_EQ(PCI_COMMAND_MEMORY | PCI_COMMAND_INTX_DISABLE,
+		  cfg_rd(d, PCI_COMMAND, 2));
+	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, PCI_COMMAND_MEMORY |
+			    PCI_COMMAND_MASTER, 2));
+
+	/* BAR0: the control page's magic by bytes and words. */
+	ASSERT_EQ(0, vdev_region_rw(d, d->bar0_off + d->ctl, b, 1, false));
+	ASSERT_EQ(0, vdev_region_rw(d, d->bar0_off + d->ctl + 1, b + 1, 1,
+				    false));
+	ASSERT_EQ(0, vdev_region_rw(d, d->bar0_off + d->ctl + 2, &w, 2, false));
+	EXPECT_EQ(GUEST_CTL_MAGIC_VALUE & 0xff, b[0]);
+	EXPECT_EQ((GUEST_CTL_MAGIC_VALUE >> 8) & 0xff, b[1]);
+	EXPECT_EQ(GUEST_CTL_MAGIC_VALUE >> 16, le16toh(w));
+
+	/* A byte or a word writes only its bytes of the register. */
+	ASSERT_EQ(0, vdev_wr32(d, en, 0));
+	b[0] = CTXMIG_IRQ_ALL;
+	ASSERT_EQ(0, vdev_region_rw(d, d->bar0_off + en, b, 1, true));
+	EXPECT_EQ(CTXMIG_IRQ_ALL, vdev_rd32(d, en));
+	w = 0;
+	ASSERT_EQ(0, vdev_region_rw(d, d->bar0_off + en + 2, &w, 2, true));
+	EXPECT_EQ(CTXMIG_IRQ_ALL, vdev_rd32(d, en));
+	w = htole16(CTXMIG_IRQ_FENCE);
+	ASSERT_EQ(0, vdev_region_rw(d, d->bar0_off + en, &w, 2, true));
+	EXPECT_EQ(CTXMIG_IRQ_FENCE, vdev_rd32(d, en));
+	ASSERT_EQ(0, vdev_region_rw(d, d->bar0_off + en, b, 1, false));
+	EXPECT_EQ(CTXMIG_IRQ_FENCE, b[0]);
+
+	/* Write-1-to-clear: only a byte written clears its bits. */
+	ASSERT_EQ(0, dev_fence_irq(&self->x)) TH_LOG("%s", self->x.g.why);
+	ASSERT_EQ(CTXMIG_IRQ_FENCE,
+		  vdev_ctl(d, GUEST_CTL_IRQ_STATUS) & CTXMIG_IRQ_FENCE);
+	b[0] = 0xff;
+	ASSERT_EQ(0, vdev_region_rw(d, d->bar0_off + d->ctl +
+				    GUEST_CTL_IRQ_STATUS + 1, b, 1, true));
+	EXPECT_EQ(CTXMIG_IRQ_FENCE,
+		  vdev_ctl(d, GUEST_CTL_IRQ_STATUS) & CTXMIG_IRQ_FENCE);
+	ASSERT_EQ(0, vdev_region_rw(d, d->bar0_off + d->ctl +
+				    GUEST_CTL_IRQ_STATUS, b, 1, true));
+	EXPECT_EQ(0, vdev_ctl(d, GUEST_CTL_IRQ_STATUS));
+}
+
+TEST_F(pci, memory_and_master)
+{
+	const uint64_t iova = 0x40000000ULL, va = 0x20000000ULL;
+	struct vdev *d = &self->x.d;
+	struct guest_cmd c = {
+		.op = CTXMIG_OP_WRITE32, .dst = va + 0x100, .value = 0x600df00d,
+	};
+	uint32_t v = 0;
+	int efd;
+
+	self->sys_len = 0x10000;
+	dev_sysmem(_metadata, &self->x, &self->sys, iova, va, self->sys_len);
+	ASSERT_EQ(0, vdev_msi_eventfd(d, &efd));
+	self->efd[0] = efd;
+
+	/* Memory space off: BAR accesses fail as vfio-pci's do. */
+	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, PCI_COMMAND_MASTER, 2));
+	EXPECT_EQ(-EIO, vdev_region_rw(d, d->bar0_off + d->ctl, &v, 4, false));
+	EXPECT_EQ(-EIO, vdev_region_rw(d, d->bar0_off + d->ctl, &v, 4, true));
+	EXPECT_EQ(-EIO, vdev_region_rw(d, d->bar2_off, &v, 4, false));
+	EXPECT_EQ(-EIO, vdev_region_rw(d, d->bar2_off, &v, 4, true));
+	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, PCI_COMMAND_MEMORY |
+			    PCI_COMMAND_MASTER, 2));
+	EXPECT_EQ(GUEST_CTL_MAGIC_VALUE, vdev_ctl(d, GUEST_CTL_MAGIC));
+
+	/* Bus mastering off: no MSI, and a DMA faults the engine. */
+	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, PCI_COMMAND_MEMORY, 2));
+	ASSERT_EQ(0, dev_fence_irq(&self->x)) TH_LOG("%s", self->x.g.why);
+	EXPECT_EQ(0, efd_take(efd)) TH_LOG("an MSI without bus mastering");
+	ASSERT_EQ(0, guest_submit(&self->x.g, &c, 1, false));
+	EXPECT_NE(0, guest_wait_idle(&self->x.g));
+	EXPECT_EQ(GUEST_ENG_ERROR, vdev_ctl(d, GUEST_CTL_ENG_STATUS));
+	memcpy(&v, self->sys + 0x100, 4);
+	EXPECT_EQ(0x5a5a5a5a, v);
+
+	/* Reset, then with bus mastering: both work. */
+	ASSERT_EQ(0, vdev_reset(d));
+	ASSERT_EQ(0, dev_restart(&self->x)) TH_LOG("%s", self->x.g.why);
+	ASSERT_EQ(0, guest_map_sysmem(&self->x.g, va, iova, 0x10000));
+	ASSERT_EQ(0, guest_submit(&self->x.g, &c, 1, false));
+	ASSERT_EQ(0, dev_fence_irq(&self->x)) TH_LOG("%s", self->x.g.why);
+	EXPECT_LT(0, vdev_eventfd_wait(efd, GUEST_TIMEOUT_MS));
+	memcpy(&v, self->sys + 0x100, 4);
+	EXPECT_EQ(0x600df00d, v);
+}
+
+TEST_F(pci, intx)
+{
+	struct dev *x = &self->x;
+	struct vdev *d = &x->d;
+	int efd, unmask, msi;
+
+	ASSERT_EQ(0, set_eventfd(d, VFIO_PCI_INTX_IRQ_INDEX,
+				 VFIO_IRQ_SET_ACTION_TRIGGER, &efd));
+	self->efd[0] = efd;
+	EXPECT_FALSE(intx_status(x));
+
+	/* It fires once, and is masked. */
+	ASSERT_EQ(0, dev_fence_irq(x)) TH_LOG("%s", x->g.why);
+	EXPECT_EQ(1, efd_take(efd));
+	EXPECT_TRUE(intx_status(x));
+	ASSERT_EQ(0, dev_fence_irq(x)) TH_LOG("%s", x->g.why);
+	EXPECT_EQ(0, efd_take(efd)) TH_LOG("fired while masked");
+
+	/* Raised while masked: delivered on unmask. */
+	ASSERT_EQ(0, dev_ack(x));
+	EXPECT_FALSE(intx_status(x));
+	ASSERT_EQ(0, dev_fence_irq(x)) TH_LOG("%s", x->g.why);
+	EXPECT_EQ(0, efd_take(efd));
+	ASSERT_EQ(0, set_irq(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
+			     VFIO_IRQ_SET_ACTION_UNMASK, 1, NULL, 0));
+	EXPECT_EQ(1, efd_take(efd)) TH_LOG("the latched interrupt was lost");
+
+	/* Acknowledged, then unmasked: nothing until the next one. */
+	ASSERT_EQ(0, dev_ack(x));
+	ASSERT_EQ(0, set_irq(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
+			     VFIO_IRQ_SET_ACTION_UNMASK, 1, NULL, 0));
+	EXPECT_EQ(0, efd_take(efd));
+	ASSERT_EQ(0, dev_fence_irq(x)) TH_LOG("%s", x->g.why);
+	EXPECT_EQ(1, efd_take(efd));
+
+	/* The command register's INTx disable holds the line back. */
+	ASSERT_EQ(0, dev_ack(x));
+	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, PCI_COMMAND_MEMORY |
+			    PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE, 2));
+	ASSERT_EQ(0, set_irq(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
+			     VFIO_IRQ_SET_ACTION_UNMASK, 1, NULL, 0));
+	ASSERT_EQ(0, dev_fence_irq(x)) TH_LOG("%s", x->g.why);
+	EXPECT_EQ(0, efd_take(efd)) TH_LOG("fired with INTx disabled");
+	EXPECT_TRUE(intx_status(x));
+	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, PCI_COMMAND_MEMORY |
+			    PCI_COMMAND_MASTER, 2));
+	EXPECT_EQ(1, efd_take(efd));
+
+	/* QEMU's resample path: unmasked by an eventfd, fires again. */
+	ASSERT_EQ(0, set_eventfd(d, VFIO_PCI_INTX_IRQ_INDEX,
+				 VFIO_IRQ_SET_ACTION_UNMASK, &unmask));
+	self->efd[1] = unmask;
+	ASSERT_EQ(8, write(unmask, &(uint64_t){ 1 }, 8));
+	EXPECT_EQ(1, vdev_eventfd_wait(efd, GUEST_TIMEOUT_MS))
+		TH_LOG("no INTx after the unmask eventfd, the line still up");
+	ASSERT_EQ(0, dev_ack(x));
+	ASSERT_EQ(8, write(unmask, &(uint64_t){ 1 }, 8));
+	/* Raised until it fires: the unmask eventfd's work is asynchronous. */
+	ASSERT_EQ(0, dev_fence_irq(x)) TH_LOG("%s", x->g.why);
+	EXPECT_EQ(1, vdev_eventfd_wait(efd, GUEST_TIMEOUT_MS));
+	ASSERT_EQ(0, set_irq(d, VFIO_PCI_INTX_IRQ_INDEX,
+			     VFIO_IRQ_SET_DATA_EVENTFD |
+			     VFIO_IRQ_SET_ACTION_UNMASK, 1, &(int32_t){ -1 }, 4));
+
+	/* MASK masks. */
+	ASSERT_EQ(0, dev_ack(x));
+	ASSERT_EQ(0, set_irq(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
+			     VFIO_IRQ_SET_ACTION_UNMASK, 1, NULL, 0));
+	ASSERT_EQ(0, set_irq(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
+			     VFIO_IRQ_SET_ACTION_MASK, 1, NULL, 0));
+	ASSERT_EQ(0, dev_fence_irq(x)) TH_LOG("%s", x->g.why);
+	EXPECT_EQ(0, efd_take(efd)) TH_LOG("fired while masked");
+	ASSERT_EQ(0, set_irq(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
+			     VFIO_IRQ_SET_ACTION_UNMASK, 1, NULL, 0));
+	EXPECT_EQ(1, efd_take(efd));
+
+	/* INTx and MSI are never both in use, as with vfio-pci. */
+	EXPECT_EQ(-EINVAL, set_eventfd(d, VFIO_PCI_MSI_IRQ_INDEX,
+				       VFIO_IRQ_SET_ACTION_TRIGGER, &msi));
+	EXPECT_EQ(0, vdev_irq_disable(d, VFIO_PCI_INTX_IRQ_INDEX));
+	ASSERT_EQ(0, set_eventfd(d, VFIO_PCI_MSI_IRQ_INDEX,
+				 VFIO_IRQ_SET_ACTION_TRIGGER, &msi));
+	self->efd[2] = msi;
+	EXPECT_EQ(-EINVAL, set_irq(d, VFIO_PCI_INTX_IRQ_INDEX,
+				   VFIO_IRQ_SET_DATA_NONE |
+				   VFIO_IRQ_SET_ACTION_UNMASK, 1, NULL, 0));
+}
+
+TEST_F(pci, msi)
+{
+	struct dev *x = &self->x;
+	struct vdev *d = &x->d;
+	uint32_t msi = cfg_find_cap(d, PCI_CAP_ID_MSI);
+	int intx, efd;
+
+	ASSERT_NE(0, msi);
+	/* Its registers, as the specification has them for one vector. */
+	ASSERT_EQ(0, cfg_wr(d, msi + PCI_MSI_ADDRESS_LO, 0xfee00fff, 4));
+	ASSERT_EQ(0, cfg_wr(d, msi + PCI_MSI_ADDRESS_HI, 0x1, 4));
+	ASSERT_EQ(0, cfg_wr(d, msi + PCI_MSI_DATA_64, 0xffff4041, 4));
+	EXPECT_EQ(0xfee00ffc, cfg_rd(d, msi + PCI_MSI_ADDRESS_LO, 4));
+	EXPECT_EQ(0x1, cfg_rd(d, msi + PCI_MSI_ADDRESS_HI, 4));
+	EXPECT_EQ(0x4041, cfg_rd(d, msi + PCI_MSI_DATA_64, 4));
+	ASSERT_EQ(0, cfg_wr(d, msi, 0xffffffff, 4));
+	EXPECT_EQ(PCI_CAP_ID_MSI, cfg_rd(d, msi + PCI_CAP_LIST_ID, 1));
+	EXPECT_EQ(PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_ENABLE,
+		  cfg_rd(d, msi + PCI_MSI_FLAGS, 2));
+
+	/* Enabled in the capability, MSI replaces INTx. */
+	ASSERT_EQ(0, set_eventfd(d, VFIO_PCI_INTX_IRQ_INDEX,
+				 VFIO_IRQ_SET_ACTION_TRIGGER, &intx));
+	self->efd[0] = intx;
+	ASSERT_EQ(0, dev_fence_irq(x)) TH_LOG("%s", x->g.why);
+	EXPECT_EQ(0, efd_take(intx)) TH_LOG("INTx with MSI enabled");
+	ASSERT_EQ(0, cfg_wr(d, msi + PCI_MSI_FLAGS, 0, 2));
+	EXPECT_EQ(1, efd_take(intx)) TH_LOG("INTx once MSI is off again");
+
+	/* The VMM's MSI route delivers it. */
+	ASSERT_EQ(0, vdev_irq_disable(d, VFIO_PCI_INTX_IRQ_INDEX));
+	ASSERT_EQ(0, dev_ack(x));
+	ASSERT_EQ(0, set_eventfd(d, VFIO_PCI_MSI_IRQ_INDEX,
+				 VFIO_IRQ_SET_ACTION_TRIGGER, &efd));
+	self->efd[1] = efd;
+	ASSERT_EQ(0, cfg_wr(d, msi + PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE, 2));
+	ASSERT_EQ(0, dev_fence_irq(x)) TH_LOG("%s", x->g.why);
+	EXPECT_EQ(1, efd_take(efd));
+	/* Edge-triggered: each fence interrupt is a message. */
+	ASSERT_EQ(0, dev_fence_irq(x)) TH_LOG("%s", x->g.why);
+	EXPECT_EQ(1, efd_take(efd));
+	/* The loopback test of the trigger. */
+	ASSERT_EQ(0, set_irq(d, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
+			     VFIO_IRQ_SET_ACTION_TRIGGER, 1, NULL, 0));
+	EXPECT_EQ(1, efd_take(efd));
+	EXPECT_EQ(-ENOTTY, set_irq(d, VFIO_PCI_MSI_IRQ_INDEX,
+				   VFIO_IRQ_SET_DATA_NONE |
+				   VFIO_IRQ_SET_ACTION_MASK, 1, NULL, 0));
+}
+
+TEST_F(pci, err_irq)
+{
+	struct vfio_irq_info ii = {
+		.argsz = sizeof(ii), .index = VFIO_PCI_ERR_IRQ_INDEX,
+	};
+	struct vdev *d = &self->x.d;
+	int efd;
+
+	ASSERT_EQ(0, ioctl(d->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii));
+	EXPECT_EQ(1, ii.count);
+	EXPECT_TRUE(ii.flags & VFIO_IRQ_INFO_EVENTFD);
+
+	EXPECT_EQ(-EINVAL, set_irq(d, VFIO_PCI_ERR_IRQ_INDEX,
+				   VFIO_IRQ_SET_DATA_NONE |
+				   VFIO_IRQ_SET_ACTION_TRIGGER, 1, NULL, 0));
+	ASSERT_EQ(0, set_eventfd(d, VFIO_PCI_ERR_IRQ_INDEX,
+				 VFIO_IRQ_SET_ACTION_TRIGGER, &efd));
+	self->efd[0] = efd;
+	/* Nothing signals it but a loopback test: ctxmig has no AER. */
+	EXPECT_EQ(0, efd_take(efd));
+	ASSERT_EQ(0, set_irq(d, VFIO_PCI_ERR_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
+			     VFIO_IRQ_SET_ACTION_TRIGGER, 1, NULL, 0));
+	EXPECT_EQ(1, efd_take(efd));
+	ASSERT_EQ(0, set_irq(d, VFIO_PCI_ERR_IRQ_INDEX, VFIO_IRQ_SET_DATA_BOOL |
+			     VFIO_IRQ_SET_ACTION_TRIGGER, 1, &(uint8_t){ 0 }, 1));
+	EXPECT_EQ(0, efd_take(efd));
+	EXPECT_EQ(-ENOTTY, set_irq(d, VFIO_PCI_ERR_IRQ_INDEX,
+				   VFIO_IRQ_SET_DATA_NONE |
+				   VFIO_IRQ_SET_ACTION_UNMASK, 1, NULL, 0));
+	/* Taken away; then there is none to test. */
+	ASSERT_EQ(0, set_irq(d, VFIO_PCI_ERR_IRQ_INDEX,
+			     VFIO_IRQ_SET_DATA_EVENTFD |
+			     VFIO_IRQ_SET_ACTION_TRIGGER, 1, &(int32_t){ -1 }, 4));
+	EXPECT_EQ(-EINVAL, set_irq(d, VFIO_PCI_ERR_IRQ_INDEX,
+				   VFIO_IRQ_SET_DATA_NONE |
+				   VFIO_IRQ_SET_ACTION_TRIGGER, 1, NULL, 0));
+}
+
+TEST_F(pci, reset)
+{
+	struct dev *x = &self->x;
+	struct vdev *d = &x->d;
+	uint8_t power_on[CFG_SIZE], now[CFG_SIZE];
+	uint32_t msi = cfg_find_cap(d, PCI_CAP_ID_MSI);
+	unsigned int off;
+	int efd;
+
+	ASSERT_NE(0, msi);
+	ASSERT_EQ(0, ioctl(d->fd, VFIO_DEVICE_RESET));
+	cfg_dump(d, power_on);
+
+	/* Everything a guest programs, and INTx fired and masked. */
+	ASSERT_EQ(0, cfg_wr(d, PCI_BASE_ADDRESS_0, 0xfebf0000, 4));
+	ASSERT_EQ(0, cfg_wr(d, PCI_BASE_ADDRESS_3, 0x80, 4));
+	ASSERT_EQ(0, cfg_wr(d, PCI_INTERRUPT_LINE, 0x0b, 1));
+	ASSERT_EQ(0, cfg_wr(d, msi + PCI_MSI_ADDRESS_LO, 0xfee00000, 4));
+	ASSERT_EQ(0, cfg_wr(d, msi + PCI_MSI_DATA_64, 0x4041, 2));
+	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, PCI_COMMAND_MEMORY |
+			    PCI_COMMAND_MASTER, 2));
+	ASSERT_EQ(0, set_eventfd(d, VFIO_PCI_INTX_IRQ_INDEX,
+				 VFIO_IRQ_SET_ACTION_TRIGGER, &efd));
+	self->efd[0] = efd;
+	ASSERT_EQ(0, dev_restart(x)) TH_LOG("%s", x->g.why);
+	ASSERT_EQ(0, dev_fence_irq(x)) TH_LOG("%s", x->g.why);
+	EXPECT_EQ(1, efd_take(efd));
+
+	ASSERT_EQ(0, ioctl(d->fd, VFIO_DEVICE_RESET));
+	cfg_dump(d, now);
+	for (off = 0; off < CFG_SIZE; off++)
+		EXPECT_EQ(power_on[off], now[off])
+			TH_LOG("config 0x%02x after the reset", off);
+
+	/* INTx is no longer masked: a new interrupt fires without UNMASK. */
+	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, PCI_COMMAND_MEMORY |
+			    PCI_COMMAND_MASTER, 2));
+	ASSERT_EQ(0, dev_restart(x)) TH_LOG("%s", x->g.why);
+	ASSERT_EQ(0, dev_fence_irq(x)) TH_LOG("%s", x->g.why);
+	EXPECT_EQ(1, efd_take(efd)) TH_LOG("INTx still masked after a reset");
 }
 
 int main(int argc, char **argv)

@@ -800,8 +800,7 @@ static void refuse(struct __test_metadata *_metadata, struct vdev *d,
 		TH_LOG("%s stream: state %u after the refusal (write: %d)",
 		       what, state, werr);
 	/* Only a reset leaves ERROR. */
-	ASSERT_EQ(0, ioctl(d->fd, VFIO_DEVICE_RESET))
-		TH_LOG("reset: %s", strerror(errno));
+	ASSERT_EQ(0, vdev_reset(d));
 	ASSERT_EQ(0, vdev_get_state(d, &state));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, state);
 	EXPECT_EQ(0, vdev_ctl(d, GUEST_CTL_MIGRATED));
@@ -971,7 +970,7 @@ TEST_F(sysfs_controls, all)
 	ASSERT_EQ(0, ctl_read(&m->dst, "stats", buf, sizeof(buf)));
 	EXPECT_NE(NULL, strstr(buf, "fault injected at restore_finish"))
 		TH_LOG("%s", buf);
-	ASSERT_EQ(0, ioctl(m->dst.fd, VFIO_DEVICE_RESET));
+	ASSERT_EQ(0, vdev_reset(&m->dst));
 	ASSERT_EQ(0, ctl_read(&m->dst, "fail_at", buf, sizeof(buf)));
 	EXPECT_STREQ("none", buf);
 
@@ -1073,7 +1072,7 @@ TEST_F(instance_settings, vram_and_va_bits)
 	ret = vdev_restore_stream(&m->dst, m->stream, m->stream_len, 4093, &werr);
 	EXPECT_TRUE(ret == -ERANGE || werr == -ERANGE)
 		TH_LOG("restore into 39 bits: %d, writes %d", ret, werr);
-	ASSERT_EQ(0, ioctl(m->dst.fd, VFIO_DEVICE_RESET));
+	ASSERT_EQ(0, vdev_reset(&m->dst));
 
 	/* Given 40 bits and the source's VRAM size, it takes the stream. */
 	vdev_close(&m->dst);

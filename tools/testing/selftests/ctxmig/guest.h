@@ -5,8 +5,9 @@
  *
  * VFIO part (struct vdev): create and remove an mdev instance through
  * sysfs, open it with the classic container flow (/dev/vfio/vfio, the
- * group, VFIO_TYPE1v2_IOMMU or VFIO_TYPE1_IOMMU, VFIO_GROUP_GET_DEVICE_FD),
- * 32-bit BAR0 register access, BAR2 (VRAM) access of any size, the
+ * group, VFIO_TYPE1v2_IOMMU or VFIO_TYPE1_IOMMU, VFIO_GROUP_GET_DEVICE_FD)
+ * and enable its memory space and bus mastering, as a guest's driver
+ * would (again after a reset), 32-bit BAR0 register access, BAR2 (VRAM) access of any size, the
  * migration state machine (VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE) and an
  * MSI eventfd.
  *
@@ -185,7 +186,7 @@ int vdev_restore_stream(struct vdev *d, const uint8_t *stream, size_t len,
 /* Write @len bytes to a data_fd in pieces of @chunk bytes. */
 int vdev_write_stream(int fd, const uint8_t *buf, size_t len, size_t chunk);
 
-/* VFIO_DEVICE_RESET. */
+/* VFIO_DEVICE_RESET, then memory space and bus mastering enabled again. */
 int vdev_reset(struct vdev *d);
 /* Write @val to the instance's sysfs debug control ctxmig/@attr. */
 int vdev_attr_write(struct vdev *d, const char *attr, const char *val);
