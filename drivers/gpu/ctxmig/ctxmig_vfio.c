@@ -5,9 +5,10 @@
  * space, BAR0 = the model's registers, BAR2 = its VRAM, INTx and MSI),
  * migrated through the VFIO migration uAPI v2 with the IR as the data_fd
  * stream.  This file has the device; ctxmig_vfio_pci.c its PCI function
- * (config space, BAR decoding, interrupts, DMA), ctxmig_vfio_mig.c the
- * migration files and state machine (after samples/vfio-mdev/mtty.c),
- * ctxmig_vfio_sysfs.c the debug controls, ctxmig_vfio_types.h the types.
+ * (config space, BAR decoding, interrupts, DMA), ctxmig_vfio_dirty.c the
+ * DMA logging, ctxmig_vfio_mig.c the migration files and state machine
+ * (after samples/vfio-mdev/mtty.c), ctxmig_vfio_sysfs.c the debug
+ * controls, ctxmig_vfio_types.h the types.
  *
  * Locking, outermost first (Documentation/gpu/ctxmig/architecture.rst):
  *   state_mutex  migration state, the saving/resuming files, reset

@@ -11,6 +11,7 @@
 #ifdef CTXMIG_VFIO
 struct attribute_group;
 struct ctxmig_vgpu;
+struct vfio_device;
 struct vfio_migration_ops;
 
 int ctxmig_vfio_init(void);
@@ -44,6 +45,12 @@ void ctxmig_pci_irq(void *priv, u32 engine, u32 sources);
 int ctxmig_pci_dma_rw(void *priv, u64 addr, void *buf, u32 len, bool write);
 long ctxmig_pci_get_irq_info(struct ctxmig_vgpu *vgpu, void __user *uarg);
 long ctxmig_pci_set_irqs(struct ctxmig_vgpu *vgpu, void __user *uarg);
+
+/* ctxmig_vfio_dirty.c: DMA logging. */
+void ctxmig_dma_log_init(struct ctxmig_vgpu *vgpu);
+void ctxmig_dma_log_fini(struct ctxmig_vgpu *vgpu);
+int ctxmig_dma_log_stop(struct vfio_device *vdev);
+void ctxmig_dma_log_write(struct ctxmig_vgpu *vgpu, u64 iova, u32 len);
 #else
 static inline int ctxmig_vfio_init(void)
 {

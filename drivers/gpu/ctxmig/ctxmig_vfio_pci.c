@@ -191,17 +191,22 @@ void ctxmig_pci_irq(void *priv, u32 engine, u32 sources)
  * @write: to guest memory.
  *
  * Through the emulated IOMMU, which also marks the pages dirty in the
- * container's own dirty tracking.
+ * container's own dirty tracking; writes are logged for DMA logging too.
  *
  * Return: 0, -EIO while bus mastering is off, or vfio_dma_rw()'s error.
  */
 int ctxmig_pci_dma_rw(void *priv, u64 addr, void *buf, u32 len, bool write)
 {
 	struct ctxmig_vgpu *vgpu = priv;
+	int ret;
 
 	if (!(cfg_command(vgpu) & PCI_COMMAND_MASTER))
 		return -EIO;
-	return vfio_dma_rw(&vgpu->vdev, addr, buf, len, write);
+	ret = vfio_dma_rw(&vgpu->vdev, addr, buf, len, write);
+	/* Logged after the write: the VMM never reads a page too early. */
+	if (write)
+		ctxmig_dma_log_write(vgpu, addr, len);
+	return ret;
 }
 
 /**
@@ -593,13 +598,15 @@ void ctxmig_pci_init(struct ctxmig_vgpu *vgpu)
 	mutex_init(&vgpu->pci.igate);
 	vgpu->pci.irq_type = VFIO_PCI_NUM_IRQS;
 	ctxmig_pci_config_init(vgpu);
+	ctxmig_dma_log_init(vgpu);
 }
 
 /**
  * ctxmig_pci_close() - the user closed the device
  * @vgpu: the vGPU, no lock held.
  *
- * Interrupts are no longer delivered, their eventfds are let go.
+ * Interrupts are no longer delivered, their eventfds are let go, DMA
+ * logging stops.
  */
 void ctxmig_pci_close(struct ctxmig_vgpu *vgpu)
 {
@@ -615,6 +622,7 @@ void ctxmig_pci_close(struct ctxmig_vgpu *vgpu)
 	pci->intx_masked = false;
 	mutex_unlock(&vgpu->gpu_lock);
 	mutex_unlock(&pci->igate);
+	ctxmig_dma_log_stop(&vgpu->vdev);
 }
 
 /**
@@ -623,5 +631,6 @@ void ctxmig_pci_close(struct ctxmig_vgpu *vgpu)
  */
 void ctxmig_pci_fini(struct ctxmig_vgpu *vgpu)
 {
+	ctxmig_dma_log_fini(vgpu);
 	mutex_destroy(&vgpu->pci.igate);
 }

@@ -55,6 +55,34 @@ struct ctxmig_pci {
 	struct eventfd_ctx *err;
 };
 
+/**
+ * struct ctxmig_dma_range - one IOVA range whose DMA writes are logged
+ * @start: first IOVA, aligned to the log's page size.
+ * @pages: pages of the log's page size it covers.
+ * @first: index of its first page in &ctxmig_dma_log.bitmap.
+ */
+struct ctxmig_dma_range {
+	u64 start;
+	u64 pages;
+	u64 first;
+};
+
+/**
+ * struct ctxmig_dma_log - DMA logging (ctxmig_vfio_dirty.c)
+ * @lock: guards the rest; taken inside gpu_lock by the DMA path.
+ * @ranges: the ranges logged, by ascending IOVA, or NULL when off.
+ * @nranges: entries of @ranges.
+ * @page_shift: log2 of the page size pages are logged in.
+ * @bitmap: one bit per page of every range, set by a DMA write.
+ */
+struct ctxmig_dma_log {
+	struct mutex lock;		/* inside gpu_lock */
+	struct ctxmig_dma_range *ranges;
+	u32 nranges;
+	u8 page_shift;
+	unsigned long *bitmap;
+};
+
 /* Fault injection points, written by name to the fail_at attribute. */
 enum ctxmig_fail_at {
 	CTXMIG_FAIL_NONE,
@@ -146,6 +174,7 @@ struct ctxmig_migf {
  * @run_work: executes commands while @running.
  * @running: the migration state lets the engine execute.
  * @pci: its PCI function: config space and interrupts.
+ * @dma_log: the VMM's log of the guest pages the device wrote.
  * @open: a user has the device open (under @gpu_lock): its VRAM size and
  *	VA width are fixed until the last close.
  * @state: VFIO migration state.
@@ -168,6 +197,7 @@ struct ctxmig_vgpu {
 	struct work_struct run_work;
 	bool running;
 	struct ctxmig_pci pci;
+	struct ctxmig_dma_log dma_log;
 	bool open;
 	enum vfio_device_mig_state state;
 	struct mutex state_mutex;	/* migration state and files */

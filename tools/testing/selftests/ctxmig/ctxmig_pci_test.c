@@ -27,6 +27,9 @@
  *  pci.err_irq             the error interrupt index
  *  pci.reset               VFIO_DEVICE_RESET: config space and the INTx
  *                          mask back to their reset values
+ *  pci.dma_logging         offered exactly when the kernel can report it;
+ *                          then start, report and stop with the pages the
+ *                          GPU wrote into system memory
  *
  * Run after vfio, vfio_iommu_type1, mdev and ctxmig are loaded.  Waits
  * poll with timeouts (the VM runs under TCG), never sleep a fixed time;
@@ -784,6 +787,171 @@ TEST_F(pci, reset)
 	ASSERT_EQ(0, dev_restart(x)) TH_LOG("%s", x->g.why);
 	ASSERT_EQ(0, dev_fence_irq(x)) TH_LOG("%s", x->g.why);
 	EXPECT_EQ(1, efd_take(efd)) TH_LOG("INTx still masked after a reset");
+}
+
+/* ------------------------------------------------------- DMA logging */
+
+struct dma_logging_range {
+	uint64_t iova, length;
+};
+
+static int log_start(struct vdev *d, const struct dma_logging_range *r,
+		     unsigned int n, uint64_t *page_size, bool probe)
+{
+	uint64_t buf[(sizeof(struct vfio_device_feature) +
+		      sizeof(struct vfio_device_feature_dma_logging_control) +
+		      7) / 8] = {};
+	struct vfio_device_feature *f = (void *)buf;
+	struct vfio_device_feature_dma_logging_control *c = (void *)f->data;
+	struct vfio_device_feature_dma_logging_range ranges[4];
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		ranges[i].iova = r[i].iova;
+		ranges[i].length = r[i].length;
+	}
+	f->argsz = sizeof(buf);
+	f->flags = VFIO_DEVICE_FEATURE_DMA_LOGGING_START |
+		   (probe ? VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET :
+			    VFIO_DEVICE_FEATURE_SET);
+	c->page_size = page_size ? *page_size : 4096;
+	c->num_ranges = n;
+	c->ranges = (uintptr_t)ranges;
+	if (ioctl(d->fd, VFIO_DEVICE_FEATURE, f))
+		return -errno;
+	if (page_size)
+		*page_size = c->page_size;
+	return 0;
+}
+
+static int log_stop(struct vdev *d)
+{
+	struct vfio_device_feature f = {
+		.argsz = sizeof(f),
+		.flags = VFIO_DEVICE_FEATURE_SET |
+			 VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP,
+	};
+
+	return ioctl(d->fd, VFIO_DEVICE_FEATURE, &f) ? -errno : 0;
+}
+
+/* The pages of [@iova, @iova + @len) written since, 4 KiB a bit. */
+static int log_report(struct vdev *d, uint64_t iova, uint64_t len,
+		      uint64_t *bitmap)
+{
+	uint64_t buf[(sizeof(struct vfio_device_feature) +
+		      sizeof(struct vfio_device_feature_dma_logging_report) +
+		      7) / 8] = {};
+	struct vfio_device_feature *f = (void *)buf;
+	struct vfio_device_feature_dma_logging_report *r = (void *)f->data;
+
+	f->argsz = sizeof(buf);
+	f->flags = VFIO_DEVICE_FEATURE_GET |
+		   VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT;
+	r->iova = iova;
+	r->length = len;
+	r->page_size = 4096;
+	r->bitmap = (uintptr_t)bitmap;
+	memset(bitmap, 0, (len / 4096 + 63) / 64 * 8);
+	return ioctl(d->fd, VFIO_DEVICE_FEATURE, f) ? -errno : 0;
+}
+
+/*
+ * The VFIO core reports DMA logging through its iova_bitmap helpers,
+ * which a kernel has with CONFIG_IOMMUFD_DRIVER; they are in its symbols.
+ */
+static bool kernel_reports_dma_logging(void)
+{
+	char line[256];
+	bool found = false;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, " iova_bitmap_set\n") ||
+			strstr(line, " iova_bitmap_set\t");
+	fclose(f);
+	return found;
+}
+
+TEST_F(pci, dma_logging)
+{
+	const uint64_t iova = 0x40000000ULL, va = 0x20000000ULL;
+	const uint64_t len = 0x10000;
+	struct dma_logging_range r = { iova, len };
+	struct vdev *d = &self->x.d;
+	struct guest *g = &self->x.g;
+	struct guest_cmd c[3] = {};
+	uint64_t bitmap[4], page_size = 4096;
+	bool can = kernel_reports_dma_logging();
+	int ret;
+
+	/* Offered exactly where the kernel can hand the log over. */
+	ret = log_start(d, &r, 1, NULL, true);
+	ASSERT_EQ(can ? 0 : -ENOTTY, ret)
+		TH_LOG("DMA logging %s, the kernel %s report it",
+		       ret ? "not offered" : "offered",
+		       can ? "can" : "cannot");
+	if (!can)
+		SKIP(return, "this kernel cannot report DMA logging (no CONFIG_IOMMUFD_DRIVER)");
+
+	self->sys_len = len;
+	dev_sysmem(_metadata, &self->x, &self->sys, iova, va, len);
+	EXPECT_EQ(-EINVAL, log_report(d, iova, len, bitmap));
+	page_size = 512;
+	EXPECT_EQ(-EINVAL, log_start(d, &r, 1, &page_size, false));
+	page_size = 4096;
+	ASSERT_EQ(0, log_start(d, &r, 1, &page_size, false));
+	EXPECT_EQ(4096, page_size);
+	EXPECT_EQ(-EBUSY, log_start(d, &r, 1, &page_size, false));
+
+	/* The GPU writes pages 1 and 5, and copies VRAM over 12 and 13. */
+	c[0].op = CTXMIG_OP_WRITE32;
+	c[0].dst = va + 0x1000;
+	c[0].value = 1;
+	c[1].op = CTXMIG_OP_WRITE64;
+	c[1].dst = va + 0x5ff8;
+	c[1].value = 5;
+	c[2].op = CTXMIG_OP_COPY;
+	c[2].src = GUEST_DATA_VA;
+	c[2].dst = va + 0xc800;
+	c[2].value = 0x1000;
+	ASSERT_EQ(0, guest_submit(g, c, 3, false)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, dev_fence_irq(&self->x)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, log_report(d, iova, len, bitmap));
+	EXPECT_EQ(1ULL << 1 | 1ULL << 5 | 1ULL << 12 | 1ULL << 13, bitmap[0]);
+	/* Reported pages are clean until written again. */
+	ASSERT_EQ(0, log_report(d, iova, len, bitmap));
+	EXPECT_EQ(0, bitmap[0]);
+	/* Read from, not written: not logged. */
+	c[0].op = CTXMIG_OP_COPY;
+	c[0].src = va + 0x3000;
+	c[0].dst = GUEST_DATA_VA + 0x2000;
+	c[0].value = 0x1000;
+	c[1].op = CTXMIG_OP_WRITE32;
+	c[1].dst = va + 0xf000;
+	c[1].value = 15;
+	ASSERT_EQ(0, guest_submit(g, c, 2, false)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, dev_fence_irq(&self->x)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, log_report(d, iova + 0x8000, len - 0x8000, bitmap));
+	EXPECT_EQ(1ULL << 7, bitmap[0]);
+	ASSERT_EQ(0, log_report(d, iova, len, bitmap));
+	EXPECT_EQ(0, bitmap[0]);
+	EXPECT_EQ(0, log_stop(d));
+	EXPECT_EQ(-EINVAL, log_report(d, iova, len, bitmap));
+	EXPECT_EQ(0, log_stop(d));
+
+	/* Wide ranges are logged in larger pages; too wide is refused. */
+	r.iova = 0;
+	r.length = 1ULL << 47;
+	page_size = 4096;
+	ASSERT_EQ(0, log_start(d, &r, 1, &page_size, false));
+	EXPECT_LE(1ULL << 23, page_size);
+	EXPECT_EQ(0, log_stop(d));
+	r.length = 1ULL << 62;
+	page_size = 4096;
+	EXPECT_EQ(-E2BIG, log_start(d, &r, 1, &page_size, false));
 }
 
 int main(int argc, char **argv)
