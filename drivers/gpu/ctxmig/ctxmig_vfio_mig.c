@@ -627,16 +627,37 @@ static int ctxmig_get_state(struct vfio_device *vdev,
 	return 0;
 }
 
-/* An upper bound: every present guest page plus the records around them. */
+/*
+ * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: what stop-copy will read
+ * (ctxmig_save_estimate()).  During pre-copy that is what it adds to
+ * PRECOPY_INFO's initial and dirty bytes: QEMU adds the three up against
+ * its downtime budget.
+ */
 static int ctxmig_get_data_size(struct vfio_device *vdev,
 				unsigned long *stop_copy_length)
 {
 	struct ctxmig_vgpu *vgpu = to_vgpu(vdev);
+	struct ctxmig_migf *migf;
+	u64 bytes;
 
-	mutex_lock(&vgpu->gpu_lock);
-	*stop_copy_length = vgpu->gpu.vram.present *
-			    (CTXMIG_VRAM_PAGE_SIZE + 24) + (64 << 10);
-	mutex_unlock(&vgpu->gpu_lock);
+	mutex_lock(&vgpu->state_mutex);
+	migf = vgpu->saving;
+	if (migf) {
+		mutex_lock(&migf->lock);
+		mutex_lock(&vgpu->gpu_lock);
+		bytes = ctxmig_save_estimate(&migf->save, &vgpu->gpu);
+		mutex_unlock(&vgpu->gpu_lock);
+		/* Bytes encoded and not read: PRECOPY_INFO has them. */
+		if (migf->stop_copy || !migf->save.precopy)
+			bytes += migf_buffered(migf);
+		mutex_unlock(&migf->lock);
+	} else {
+		mutex_lock(&vgpu->gpu_lock);
+		bytes = ctxmig_save_estimate(NULL, &vgpu->gpu);
+		mutex_unlock(&vgpu->gpu_lock);
+	}
+	ctxmig_state_mutex_unlock(vgpu);
+	*stop_copy_length = bytes;
 	return 0;
 }
 

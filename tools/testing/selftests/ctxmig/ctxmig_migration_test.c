@@ -709,13 +709,15 @@ static void poke(uint8_t *map, uint8_t *want, size_t at, uint8_t val)
  * written after pre-copy sent it is dirty again (the mapping was
  * write-protected when it was sent), and the target ends up with the
  * last bytes.  The device is idle, so the dirty bytes are exactly the
- * pages written.
+ * pages written, each in a VRAM record of its own.
  */
 TEST_F_TIMEOUT(migration, precopy_tracks_mmap_writes, 180)
 {
 	struct vdev *src = &self->dev[0], *dst = &self->dev[1];
 	int *pfd = &self->fd[0], *fd = &self->fd[1];
 	const size_t page = 4096, len = 16 * page;
+	const size_t rec = page + sizeof(struct ctxmig_ir_rec) +
+			   sizeof(struct ctxmig_ir_vram);
 	const uint64_t at = GUEST_DATA_VRAM;
 	uint64_t ini = 0, dirty = 0, i;
 	uint8_t *want, *map, *got;
@@ -749,13 +751,13 @@ TEST_F_TIMEOUT(migration, precopy_tracks_mmap_writes, 180)
 				     &want[5 * page + 100], 1));
 	ASSERT_EQ(0, precopy_info(*pfd, &ini, &dirty));
 	EXPECT_EQ(0, ini);
-	EXPECT_EQ(3 * page, dirty);
+	EXPECT_EQ(3 * rec, dirty);
 	precopy_drain(_metadata, *pfd, &self->s, "first dirty pass");
 
 	/* Sent again, so write-protected again: the next write is seen. */
 	poke(map, want, 3 * page + 6, 0xc3);
 	ASSERT_EQ(0, precopy_info(*pfd, &ini, &dirty));
-	EXPECT_EQ(page, dirty);
+	EXPECT_EQ(rec, dirty);
 	precopy_drain(_metadata, *pfd, &self->s, "second dirty pass");
 
 	/* Written and never sent in pre-copy: stop-copy carries it. */

@@ -30,6 +30,10 @@
  *  pci.dma_logging         offered exactly when the kernel can report it;
  *                          then start, report and stop with the pages the
  *                          GPU wrote into system memory
+ *  estimate.*.accuracy     MIG_DATA_SIZE, PRECOPY_INFO's initial and dirty
+ *                          bytes against the bytes then read, for sparse
+ *                          VRAM, zero pages, page tables, pending
+ *                          commands and pages dirtied in pre-copy
  *
  * Run after vfio, vfio_iommu_type1, mdev and ctxmig are loaded.  Waits
  * poll with timeouts (the VM runs under TCG), never sleep a fixed time;
@@ -54,6 +58,14 @@
 
 #include "../kselftest_harness.h"
 #include "guest.h"
+
+/* Linux 6.2 uAPI; Debian 12's userspace headers are 6.1. */
+#ifndef VFIO_DEVICE_FEATURE_MIG_DATA_SIZE
+#define VFIO_DEVICE_FEATURE_MIG_DATA_SIZE 9
+struct vfio_device_feature_mig_data_size {
+	__aligned_u64 stop_copy_length;
+};
+#endif
 
 #define PCI_VENDOR	0x1af4
 #define PCI_DEVICE	0x10f0
@@ -159,6 +171,77 @@ static uint64_t efd_take(int efd)
 	uint64_t v;
 
 	return read(efd, &v, sizeof(v)) == sizeof(v) ? v : 0;
+}
+
+static int64_t mig_data_size(struct vdev *d)
+{
+	uint64_t buf[(sizeof(struct vfio_device_feature) +
+		      sizeof(struct vfio_device_feature_mig_data_size) + 7) / 8] = {};
+	struct vfio_device_feature *f = (void *)buf;
+	struct vfio_device_feature_mig_data_size *m = (void *)f->data;
+
+	f->argsz = sizeof(buf);
+	f->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE;
+	if (ioctl(d->fd, VFIO_DEVICE_FEATURE, f))
+		return -errno;
+	return m->stop_copy_length;
+}
+
+static int precopy_info(int fd, uint64_t *initial, uint64_t *dirty)
+{
+	struct vfio_precopy_info info = { .argsz = sizeof(info) };
+
+	if (ioctl(fd, VFIO_MIG_GET_PRECOPY_INFO, &info))
+		return -errno;
+	*initial = info.initial_bytes;
+	*dirty = info.dirty_bytes;
+	return 0;
+}
+
+/* Read a pre-copy fd to its temporary end (ENOMSG); bytes read or -errno. */
+static int64_t drain_precopy(int fd)
+{
+	static uint8_t buf[1 << 16];
+	int64_t total = 0;
+
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == ENOMSG ? total : -errno;
+		if (!n)
+			return -ENODATA;	/* not an end pre-copy has */
+		total += n;
+	}
+}
+
+/* Read a stop-copy fd to its end; bytes read or -errno. */
+static int64_t drain_stop_copy(int fd)
+{
+	static uint8_t buf[1 << 16];
+	int64_t total = 0;
+
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			return total;
+		total += n;
+	}
+}
+
+/* An estimate within 10% and 4 KiB of what was then read. */
+static bool close_to(int64_t estimate, int64_t actual)
+{
+	int64_t diff = estimate > actual ? estimate - actual : actual - estimate;
+
+	return estimate >= 0 && actual >= 0 && diff <= actual / 10 + 4096;
 }
 
 /* A device with its guest driver, its ring and an interrupt enabled. */
@@ -952,6 +1035,141 @@ TEST_F(pci, dma_logging)
 	r.length = 1ULL << 62;
 	page_size = 4096;
 	EXPECT_EQ(-E2BIG, log_start(d, &r, 1, &page_size, false));
+}
+
+/* ----------------------------------------------------------- estimates */
+
+FIXTURE(estimate) {
+	struct dev x;
+};
+
+FIXTURE_VARIANT(estimate) {
+	const char *model;
+};
+
+FIXTURE_VARIANT_ADD(estimate, amd_gfx9) { .model = "amd-gfx9" };
+FIXTURE_VARIANT_ADD(estimate, amd_gfx12) { .model = "amd-gfx12" };
+FIXTURE_VARIANT_ADD(estimate, intel_gen12) { .model = "intel-gen12" };
+FIXTURE_VARIANT_ADD(estimate, nv_ampere) { .model = "nv-ampere" };
+FIXTURE_VARIANT_ADD(estimate, nv_hopper) { .model = "nv-hopper" };
+
+FIXTURE_SETUP(estimate)
+{
+	int ret = dev_new(&self->x, variant->model);
+
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", variant->model, self->x.g.why);
+}
+
+FIXTURE_TEARDOWN(estimate)
+{
+	vdev_attr_write(&self->x.d, "throttle", "0");
+	dev_free(&self->x);
+}
+
+/* @n pages from VRAM offset @off, each of random bytes or all zero. */
+static int write_pages(struct vdev *d, uint64_t off, unsigned int n,
+		       bool zero, uint64_t seed)
+{
+	uint64_t page[4096 / 8];
+	unsigned int i, j;
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i++) {
+		for (j = 0; j < ARRAY_SIZE(page); j++)
+			page[j] = zero ? 0 : (seed + i) * 0x9e3779b97f4a7c15ULL +
+					     j * 0xbf58476d1ce4e5b9ULL;
+		ret = vdev_vram_write(d, off + i * 4096ULL, page, sizeof(page));
+	}
+	return ret;
+}
+
+/* NOPs the engine, one step per 10 ms, is still on when the test reads. */
+static int submit_nops(struct dev *x, unsigned int n)
+{
+	struct guest_cmd c[64] = {};
+	unsigned int done;
+	int ret;
+
+	ret = vdev_attr_write(&x->d, "throttle", "1");
+	for (done = 0; !ret && done < n; done += 64)
+		ret = guest_submit(&x->g, c, n - done < 64 ? n - done : 64,
+				   true);
+	return ret;
+}
+
+#define MIB(n)	((uint64_t)(n) << 20)
+
+TEST_F_TIMEOUT(estimate, accuracy, 120)
+{
+	struct vdev *d = &self->x.d;
+	int64_t est, got, stop_est;
+	uint64_t initial = 0, dirty = 0;
+	int fd;
+
+	/*
+	 * Page tables (guest_setup()), sparse data pages over the VRAM, a
+	 * run of zero pages, a run of data, commands pending.
+	 */
+	ASSERT_EQ(0, write_pages(d, MIB(40), 1, false, 1));
+	ASSERT_EQ(0, write_pages(d, MIB(97), 3, false, 2));
+	ASSERT_EQ(0, write_pages(d, MIB(200), 1, false, 3));
+	ASSERT_EQ(0, write_pages(d, MIB(48), 96, true, 0));
+	ASSERT_EQ(0, write_pages(d, MIB(64), 40, false, 4));
+	ASSERT_EQ(0, submit_nops(&self->x, 1024)) TH_LOG("%s", self->x.g.why);
+
+	/* A stop-copy save: the whole stream, asked for in RUNNING... */
+	est = mig_data_size(d);
+	ASSERT_EQ(0, vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL));
+	/* ... and in STOP, with the commands pending for certain. */
+	stop_est = mig_data_size(d);
+	ASSERT_EQ(0, vdev_set_state(d, VFIO_DEVICE_STATE_STOP_COPY, &fd));
+	got = drain_stop_copy(fd);
+	close(fd);
+	EXPECT_TRUE(close_to(est, got))
+		TH_LOG("MIG_DATA_SIZE in RUNNING %lld, stop-copy read %lld",
+		       (long long)est, (long long)got);
+	EXPECT_TRUE(close_to(stop_est, got))
+		TH_LOG("MIG_DATA_SIZE in STOP %lld, stop-copy read %lld",
+		       (long long)stop_est, (long long)got);
+	ASSERT_EQ(0, vdev_set_state(d, VFIO_DEVICE_STATE_RUNNING, NULL));
+
+	/* Pre-copy: the first part, without zero pages or page tables. */
+	ASSERT_EQ(0, vdev_set_state(d, VFIO_DEVICE_STATE_PRE_COPY, &fd));
+	ASSERT_EQ(0, precopy_info(fd, &initial, &dirty));
+	got = drain_precopy(fd);
+	EXPECT_TRUE(close_to(initial + dirty, got))
+		TH_LOG("initial %llu + dirty %llu, pre-copy read %lld",
+		       (unsigned long long)initial, (unsigned long long)dirty,
+		       (long long)got);
+	ASSERT_EQ(0, precopy_info(fd, &initial, &dirty));
+	EXPECT_EQ(0, initial);
+	EXPECT_EQ(0, dirty);
+
+	/* Pages written since: new data, and data overwritten with zeros. */
+	ASSERT_EQ(0, write_pages(d, MIB(64), 8, false, 5));
+	ASSERT_EQ(0, write_pages(d, MIB(66), 24, false, 6));
+	ASSERT_EQ(0, write_pages(d, MIB(64) + 8 * 4096, 16, true, 0));
+	ASSERT_EQ(0, precopy_info(fd, &initial, &dirty));
+	EXPECT_EQ(0, initial);
+	got = drain_precopy(fd);
+	EXPECT_TRUE(close_to(dirty, got))
+		TH_LOG("dirty %llu, pre-copy read %lld",
+		       (unsigned long long)dirty, (long long)got);
+
+	/* What stop-copy adds to what is left of pre-copy, as QEMU adds. */
+	ASSERT_EQ(0, write_pages(d, MIB(100), 4, false, 7));
+	ASSERT_EQ(0, precopy_info(fd, &initial, &dirty));
+	est = mig_data_size(d);
+	ASSERT_EQ(0, vdev_set_state(d, VFIO_DEVICE_STATE_STOP_COPY, NULL));
+	got = drain_stop_copy(fd);
+	close(fd);
+	EXPECT_TRUE(close_to(est + initial + dirty, got))
+		TH_LOG("MIG_DATA_SIZE %lld + initial %llu + dirty %llu, stop-copy read %lld",
+		       (long long)est, (unsigned long long)initial,
+		       (unsigned long long)dirty, (long long)got);
+	ASSERT_EQ(0, vdev_set_state(d, VFIO_DEVICE_STATE_RUNNING, NULL));
+	ASSERT_EQ(0, vdev_attr_write(d, "throttle", "0"));
+	ASSERT_EQ(0, guest_wait_idle(&self->x.g)) TH_LOG("%s", self->x.g.why);
 }
 
 int main(int argc, char **argv)
