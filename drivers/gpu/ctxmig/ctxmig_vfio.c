@@ -124,6 +124,9 @@ static void ctxmig_run_work(struct work_struct *work)
 			 CTXMIG_RUN_BATCH;
 		n = vgpu->running ? ctxmig_gpu_run(&vgpu->gpu, 0, budget) : 0;
 		mutex_unlock(&vgpu->gpu_lock);
+		/* Commands may have written VRAM: pre-copy has more to send. */
+		if (n > 0)
+			ctxmig_mig_kick(vgpu);
 		if (n < 0)
 			dev_dbg(vgpu->vdev.dev, "engine error: %s\n",
 				vgpu->gpu.eng[0].reason);
@@ -195,6 +198,8 @@ static ssize_t ctxmig_access(struct ctxmig_vgpu *vgpu, u8 *buf, size_t count,
 	mutex_unlock(&vgpu->gpu_lock);
 	if (kick)
 		queue_work(system_unbound_wq, &vgpu->run_work);
+	if (write && !ret && index == VFIO_PCI_BAR2_REGION_INDEX)
+		ctxmig_mig_kick(vgpu);
 	return ret ?: count;
 }
 
@@ -275,6 +280,7 @@ static vm_fault_t ctxmig_bar2_pfn_mkwrite(struct vm_fault *vmf)
 	struct ctxmig_vgpu *vgpu = vmf->vma->vm_private_data;
 
 	ctxmig_vram_mark(&vgpu->gpu.vram, vmf->pgoff - CTXMIG_BAR2_PGOFF);
+	ctxmig_mig_kick(vgpu);
 	return 0;
 }
 
@@ -472,6 +478,7 @@ static int ctxmig_init_dev(struct vfio_device *vdev)
 	mutex_init(&vgpu->gpu_lock);
 	mutex_init(&vgpu->state_mutex);
 	mutex_init(&vgpu->reset_mutex);
+	spin_lock_init(&vgpu->saving_lock);
 	INIT_WORK(&vgpu->run_work, ctxmig_run_work);
 	ctxmig_pci_init(vgpu);
 	vgpu->running = true;

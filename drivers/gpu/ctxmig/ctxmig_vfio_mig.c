@@ -26,12 +26,33 @@
 
 /* ---------------------------------------------------- migration files */
 
+/**
+ * ctxmig_mig_kick() - the device wrote something pre-copy may send
+ * @vgpu: the vGPU; any context that may take a spinlock.
+ *
+ * Wakes whoever polls the saving file.
+ */
+void ctxmig_mig_kick(struct ctxmig_vgpu *vgpu)
+{
+	spin_lock(&vgpu->saving_lock);
+	if (vgpu->saving_wait)
+		wake_up_interruptible(vgpu->saving_wait);
+	spin_unlock(&vgpu->saving_lock);
+}
+
 static void ctxmig_migf_disable(struct ctxmig_migf *migf)
 {
 	mutex_lock(&migf->lock);
 	if (!migf->disabled) {
 		migf->disabled = true;
 		if (migf->saving) {
+			struct ctxmig_vgpu *vgpu = migf->vgpu;
+
+			spin_lock(&vgpu->saving_lock);
+			if (vgpu->saving_wait == &migf->poll_wait)
+				vgpu->saving_wait = NULL;
+			spin_unlock(&vgpu->saving_lock);
+			wake_up_interruptible_all(&migf->poll_wait);
 			ctxmig_save_fini(&migf->save);
 			ctxmig_ir_writer_fini(&migf->w);
 		} else if (migf->rs) {
@@ -281,9 +302,41 @@ static long ctxmig_precopy_ioctl(struct file *filp, unsigned int cmd,
 	return ret;
 }
 
+/*
+ * Readable while the stream has bytes to give: always in stop-copy (where
+ * the end of the stream reads as 0), in pre-copy while the first pass is
+ * under way or the device wrote pages since they were read (vfio.h: the
+ * temporary end of a pre-copy stream, when read() fails with ENOMSG, is
+ * not readable).  A file that failed or whose session ended is readable,
+ * for read() to say so, and hung up.
+ */
+static __poll_t ctxmig_save_poll(struct file *filp,
+				 struct poll_table_struct *wait)
+{
+	struct ctxmig_migf *migf = filp->private_data;
+	__poll_t mask = 0;
+
+	poll_wait(filp, &migf->poll_wait, wait);
+	mutex_lock(&migf->lock);
+	if (migf->disabled || migf->err) {
+		mask = EPOLLIN | EPOLLRDNORM | EPOLLERR | EPOLLRDHUP;
+	} else if (migf->done || migf->stop_copy || !migf->save.precopy ||
+		   migf_buffered(migf)) {
+		mask = EPOLLIN | EPOLLRDNORM;
+	} else {
+		mutex_lock(&migf->vgpu->gpu_lock);
+		if (ctxmig_save_precopy_pending(&migf->save))
+			mask = EPOLLIN | EPOLLRDNORM;
+		mutex_unlock(&migf->vgpu->gpu_lock);
+	}
+	mutex_unlock(&migf->lock);
+	return mask;
+}
+
 static const struct file_operations ctxmig_save_fops = {
 	.owner = THIS_MODULE,
 	.read = ctxmig_save_read,
+	.poll = ctxmig_save_poll,
 	.unlocked_ioctl = ctxmig_precopy_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.release = ctxmig_migf_release,
@@ -347,6 +400,7 @@ static struct ctxmig_migf *ctxmig_migf_new(struct ctxmig_vgpu *vgpu,
 	if (!migf)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&migf->lock);
+	init_waitqueue_head(&migf->poll_wait);
 	migf->vgpu = vgpu;
 	migf->saving = saving;
 	if (saving) {
@@ -396,6 +450,11 @@ static struct ctxmig_migf *ctxmig_migf_new(struct ctxmig_vgpu *vgpu,
 		goto err_rs;
 	}
 	stream_open(migf->filp->f_inode, migf->filp);
+	if (saving) {
+		spin_lock(&vgpu->saving_lock);
+		vgpu->saving_wait = &migf->poll_wait;
+		spin_unlock(&vgpu->saving_lock);
+	}
 	return migf;
 
 err_rs:
@@ -517,6 +576,8 @@ static struct file *ctxmig_step_state(struct ctxmig_vgpu *vgpu,
 			migf->err = ret;
 		}
 		mutex_unlock(&migf->lock);
+		/* The rest of the stream is there to read. */
+		wake_up_interruptible_all(&migf->poll_wait);
 		return ret ? ERR_PTR(ret) : NULL;
 	}
 	if (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&

@@ -12,6 +12,7 @@
 #include <linux/pci_regs.h>
 #include <linux/types.h>
 #include <linux/vfio.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "ctxmig_gpu_types.h"
@@ -148,6 +149,8 @@ struct ctxmig_vgpu_stats {
  * @w: saving: the writer the translator fills.
  * @rs: resuming: the translator.
  * @bounce: resuming: user bytes on their way to the reader.
+ * @poll_wait: saving: poll()ers, woken when the device has written
+ *	something pre-copy sends, and when the file ends.
  */
 struct ctxmig_migf {
 	struct file *filp;
@@ -163,6 +166,7 @@ struct ctxmig_migf {
 	struct ctxmig_ir_writer w;
 	struct ctxmig_restore *rs;
 	u8 *bounce;
+	wait_queue_head_t poll_wait;
 };
 
 /**
@@ -175,6 +179,9 @@ struct ctxmig_migf {
  * @running: the migration state lets the engine execute.
  * @pci: its PCI function: config space and interrupts.
  * @dma_log: the VMM's log of the guest pages the device wrote.
+ * @saving_wait: poll()ers of the saving file, while one exists (under
+ *	@saving_lock, so that a page fault can wake them).
+ * @saving_lock: guards @saving_wait.
  * @open: a user has the device open (under @gpu_lock): its VRAM size and
  *	VA width are fixed until the last close.
  * @state: VFIO migration state.
@@ -198,6 +205,8 @@ struct ctxmig_vgpu {
 	bool running;
 	struct ctxmig_pci pci;
 	struct ctxmig_dma_log dma_log;
+	wait_queue_head_t *saving_wait;
+	spinlock_t saving_lock;		/* saving_wait */
 	bool open;
 	enum vfio_device_mig_state state;
 	struct mutex state_mutex;	/* migration state and files */

@@ -34,6 +34,10 @@
  *                          bytes against the bytes then read, for sparse
  *                          VRAM, zero pages, page tables, pending
  *                          commands and pages dirtied in pre-copy
+ *  estimate.*.poll         poll() on the saving file: readable when bytes
+ *                          are ready, not at pre-copy's temporary end,
+ *                          woken by a write through BAR2, a mapping or
+ *                          the engine
  *
  * Run after vfio, vfio_iommu_type1, mdev and ctxmig are loaded.  Waits
  * poll with timeouts (the VM runs under TCG), never sleep a fixed time;
@@ -44,6 +48,8 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +248,13 @@ static bool close_to(int64_t estimate, int64_t actual)
 	int64_t diff = estimate > actual ? estimate - actual : actual - estimate;
 
 	return estimate >= 0 && actual >= 0 && diff <= actual / 10 + 4096;
+}
+
+static bool readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
 /* A device with its guest driver, its ring and an interrupt enabled. */
@@ -1041,6 +1054,8 @@ TEST_F(pci, dma_logging)
 
 FIXTURE(estimate) {
 	struct dev x;
+	uint8_t *map;
+	size_t map_len;
 };
 
 FIXTURE_VARIANT(estimate) {
@@ -1062,6 +1077,8 @@ FIXTURE_SETUP(estimate)
 
 FIXTURE_TEARDOWN(estimate)
 {
+	if (self->map)
+		munmap(self->map, self->map_len);
 	vdev_attr_write(&self->x.d, "throttle", "0");
 	dev_free(&self->x);
 }
@@ -1170,6 +1187,95 @@ TEST_F_TIMEOUT(estimate, accuracy, 120)
 	ASSERT_EQ(0, vdev_set_state(d, VFIO_DEVICE_STATE_RUNNING, NULL));
 	ASSERT_EQ(0, vdev_attr_write(d, "throttle", "0"));
 	ASSERT_EQ(0, guest_wait_idle(&self->x.g)) TH_LOG("%s", self->x.g.why);
+}
+
+struct waiter {
+	int fd;
+	int ret;
+};
+
+static void *wait_readable(void *arg)
+{
+	struct waiter *w = arg;
+	struct pollfd p = { .fd = w->fd, .events = POLLIN };
+
+	w->ret = poll(&p, 1, GUEST_TIMEOUT_MS);
+	if (w->ret == 1 && !(p.revents & POLLIN))
+		w->ret = -1;
+	return NULL;
+}
+
+/* How a poll test writes something pre-copy sends. */
+enum poll_write { BY_BAR2, BY_MAPPING, BY_ENGINE };
+
+static int poll_write(struct dev *x, uint8_t *map, enum poll_write how)
+{
+	struct guest_cmd c = {
+		.op = CTXMIG_OP_WRITE32, .dst = GUEST_DATA_VA + 0x3000,
+		.value = 0x1234,
+	};
+
+	switch (how) {
+	case BY_BAR2:
+		return write_pages(&x->d, MIB(80), 1, false, 8);
+	case BY_MAPPING:
+		map[100] = 0x77;
+		return 0;
+	case BY_ENGINE:
+		return guest_submit(&x->g, &c, 1, false);
+	}
+	return -EINVAL;
+}
+
+/* Poll @fd from another thread while a write happens; true if readable. */
+static bool woken_by(int fd, struct dev *x, uint8_t *map, enum poll_write how)
+{
+	struct waiter w = { .fd = fd };
+	pthread_t t;
+	int ret;
+
+	if (pthread_create(&t, NULL, wait_readable, &w))
+		return false;
+	ret = poll_write(x, map, how);
+	pthread_join(t, NULL);
+	return !ret && w.ret == 1;
+}
+
+TEST_F_TIMEOUT(estimate, poll, 60)
+{
+	struct vdev *d = &self->x.d;
+	int fd;
+
+	ASSERT_EQ(0, write_pages(d, MIB(40), 4, false, 1));
+	self->map_len = 4096;
+	self->map = vdev_vram_mmap(d, MIB(81), self->map_len);
+	ASSERT_NE(NULL, self->map);
+	self->map[0] = 1;
+
+	ASSERT_EQ(0, vdev_set_state(d, VFIO_DEVICE_STATE_PRE_COPY, &fd));
+	EXPECT_TRUE(readable(fd)) TH_LOG("the first part is there to read");
+	ASSERT_LE(0, drain_precopy(fd));
+	EXPECT_FALSE(readable(fd)) TH_LOG("readable at the temporary end");
+
+	/* A write through BAR2, a mapping, the engine: readable again. */
+	EXPECT_TRUE(woken_by(fd, &self->x, self->map, BY_BAR2));
+	ASSERT_LE(0, drain_precopy(fd));
+	EXPECT_FALSE(readable(fd));
+	EXPECT_TRUE(woken_by(fd, &self->x, self->map, BY_MAPPING));
+	ASSERT_LE(0, drain_precopy(fd));
+	EXPECT_FALSE(readable(fd));
+	EXPECT_TRUE(woken_by(fd, &self->x, self->map, BY_ENGINE));
+	ASSERT_EQ(0, guest_wait_idle(&self->x.g)) TH_LOG("%s", self->x.g.why);
+	ASSERT_LE(0, drain_precopy(fd));
+	EXPECT_FALSE(readable(fd));
+
+	/* Stop-copy: readable to the end, and at the end. */
+	ASSERT_EQ(0, vdev_set_state(d, VFIO_DEVICE_STATE_STOP_COPY, NULL));
+	EXPECT_TRUE(readable(fd));
+	ASSERT_LT(0, drain_stop_copy(fd));
+	EXPECT_TRUE(readable(fd));
+	close(fd);
+	ASSERT_EQ(0, vdev_set_state(d, VFIO_DEVICE_STATE_RUNNING, NULL));
 }
 
 int main(int argc, char **argv)
