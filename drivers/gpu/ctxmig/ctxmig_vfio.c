@@ -15,9 +15,15 @@
  *   migf->lock   one migration file's writer or reader
  *   gpu_lock     the device: registers, VRAM, engine, interrupt triggers
  * The engine runs from a work item holding gpu_lock per batch of
- * commands; stopping clears @running under gpu_lock and flushes the work,
- * so the engine always stops at a command boundary, or between two
- * CTXMIG_COPY_SLICE steps of a long copy (ctxmig_exec.c).
+ * commands, only while the device is open and RUNNING or PRE_COPY
+ * (ctxmig_engine_sync()); stopping clears @running under gpu_lock and
+ * flushes the work, so the engine always stops at a command boundary, or
+ * between two CTXMIG_COPY_SLICE steps of a long copy (ctxmig_exec.c).
+ *
+ * Every open starts a new session: RUNNING, no migration file, the device
+ * reset, its VRAM empty, no eventfd; close_device() stops the engine and
+ * ends the session the same way, so that nothing runs, reaches the
+ * user's memory or signals once the user's access to them is gone.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -25,11 +31,16 @@
 #include <linux/device.h>
 #include <linux/file.h>
 #include <linux/delay.h>
+#include <linux/eventfd.h>
 #include <linux/mdev.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/ktime.h>
 #include <linux/log2.h>
+#include <linux/memcontrol.h>
+#include <linux/overflow.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
@@ -49,6 +60,8 @@
 #define CTXMIG_OFFSET_SHIFT	40
 #define CTXMIG_OFFSET_MASK	(BIT_ULL(CTXMIG_OFFSET_SHIFT) - 1)
 #define CTXMIG_RUN_BATCH	256
+/* VRAM emptied per gpu_lock hold when a session ends. */
+#define CTXMIG_EMPTY_STEP	(256ULL << 20)
 
 static unsigned int vram_mib = 256;
 module_param(vram_mib, uint, 0444);
@@ -113,16 +126,19 @@ static void ctxmig_run_work(struct work_struct *work)
 {
 	struct ctxmig_vgpu *vgpu = container_of(work, struct ctxmig_vgpu,
 						run_work);
-	int n;
-
+	struct mem_cgroup *old;
 	u32 budget;
+	int n;
 
 	do {
 		mutex_lock(&vgpu->gpu_lock);
 		budget = vgpu->throttle ?
 			 min_t(u32, vgpu->throttle, CTXMIG_RUN_BATCH) :
 			 CTXMIG_RUN_BATCH;
+		/* VRAM the engine allocates is charged as the user's writes are. */
+		old = set_active_memcg(vgpu->memcg);
 		n = vgpu->running ? ctxmig_gpu_run(&vgpu->gpu, 0, budget) : 0;
+		set_active_memcg(old);
 		mutex_unlock(&vgpu->gpu_lock);
 		/* Commands may have written VRAM: pre-copy has more to send. */
 		if (n > 0)
@@ -136,23 +152,48 @@ static void ctxmig_run_work(struct work_struct *work)
 	} while (n == budget);
 }
 
-void ctxmig_engine_start(struct ctxmig_vgpu *vgpu)
-{
-	mutex_lock(&vgpu->gpu_lock);
-	vgpu->running = true;
-	/* An interrupt left pending (a restore's) is signalled now. */
-	ctxmig_pci_intx_update(vgpu);
-	mutex_unlock(&vgpu->gpu_lock);
-	queue_work(system_unbound_wq, &vgpu->run_work);
-}
-
-/* Stop at a step boundary: the engine does nothing once this returns. */
+/**
+ * ctxmig_engine_stop() - stop the engine at a step boundary
+ * @vgpu: the vGPU.
+ *
+ * The engine does nothing (no DMA, no interrupt) once this returns, until
+ * ctxmig_engine_sync() lets it run again.
+ */
 void ctxmig_engine_stop(struct ctxmig_vgpu *vgpu)
 {
 	mutex_lock(&vgpu->gpu_lock);
 	vgpu->running = false;
 	mutex_unlock(&vgpu->gpu_lock);
 	flush_work(&vgpu->run_work);
+}
+
+/**
+ * ctxmig_engine_sync() - run or stop the engine as the migration state says
+ * @vgpu: the vGPU, state_mutex held.
+ *
+ * The engine executes only while the device is open and RUNNING or
+ * PRE_COPY.  In RUNNING_P2P and PRE_COPY_P2P it is quiesced as in STOP
+ * (it cannot tell a peer's BAR from RAM behind an IOVA, so it initiates no
+ * DMA at all, and raises no interrupt); BAR0 writes are stored meanwhile
+ * and take effect when it runs again, or the commands they expose are
+ * saved.  An INTx line left up meanwhile (or by a restore) is signalled
+ * when it runs again.  Stopping returns once the engine is idle.
+ */
+void ctxmig_engine_sync(struct ctxmig_vgpu *vgpu)
+{
+	bool run = vgpu->state == VFIO_DEVICE_STATE_RUNNING ||
+		   vgpu->state == VFIO_DEVICE_STATE_PRE_COPY;
+
+	lockdep_assert_held(&vgpu->state_mutex);
+	if (!run) {
+		ctxmig_engine_stop(vgpu);
+		return;
+	}
+	mutex_lock(&vgpu->gpu_lock);
+	vgpu->running = vgpu->open;
+	ctxmig_pci_intx_update(vgpu);
+	mutex_unlock(&vgpu->gpu_lock);
+	queue_work(system_unbound_wq, &vgpu->run_work);
 }
 
 static const struct ctxmig_sysmem_ops ctxmig_sysmem = {
@@ -174,7 +215,7 @@ static u64 ctxmig_region_size(struct ctxmig_vgpu *vgpu, u32 index)
 	return 0;
 }
 
-/* One access of at most 4 bytes (config, BAR0) or a page (BAR2). */
+/* One access of at most 4 bytes (config, BAR0) or inside a page (BAR2). */
 static ssize_t ctxmig_access(struct ctxmig_vgpu *vgpu, u8 *buf, size_t count,
 			     loff_t pos, bool write)
 {
@@ -216,10 +257,17 @@ static ssize_t ctxmig_rw(struct ctxmig_vgpu *vgpu, char __user *ubuf,
 		return -ENOMEM;
 	while (count) {
 		size_t n = index == VFIO_PCI_BAR2_REGION_INDEX ?
-			   min_t(size_t, count, PAGE_SIZE) :
+			   min_t(size_t, count,
+				 PAGE_SIZE - (*ppos & ~PAGE_MASK)) :
 			   (count >= 4 && !(*ppos % 4)) ? 4 :
 			   (count >= 2 && !(*ppos % 2)) ? 2 : 1;
 
+		/* As long as the region: yield, and let a killed user go. */
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
 		if (write && copy_from_user(buf, ubuf, n)) {
 			ret = -EFAULT;
 			break;
@@ -265,9 +313,13 @@ static ssize_t ctxmig_rw(struct ctxmig_vgpu *vgpu, char __user *ubuf,
 static vm_fault_t ctxmig_bar2_fault(struct vm_fault *vmf)
 {
 	struct ctxmig_vgpu *vgpu = vmf->vma->vm_private_data;
-	void *page = ctxmig_vram_get(&vgpu->gpu.vram,
-				     vmf->pgoff - CTXMIG_BAR2_PGOFF);
+	u64 pfn = vmf->pgoff - CTXMIG_BAR2_PGOFF;
+	void *page;
 
+	/* Only the guest's part can be mapped; nothing else is there. */
+	if (pfn >= READ_ONCE(vgpu->gpu.guest_size) >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+	page = ctxmig_vram_get(&vgpu->gpu.vram, pfn);
 	if (!page)
 		return VM_FAULT_OOM;
 	/* Read-only (write notify): a write comes back to pfn_mkwrite. */
@@ -299,10 +351,15 @@ static void ctxmig_bar2_wprotect(void *priv, u64 pfn, u64 npages)
 			    npages << PAGE_SHIFT, true);
 }
 
+/*
+ * Only the guest's part of BAR2, [0, guest_size), may be mapped (the
+ * region's sparse mmap capability says so): ctxmig's reserved area above
+ * it is read through the region, never written by the guest.
+ */
 static int ctxmig_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 {
 	struct ctxmig_vgpu *vgpu = to_vgpu(vdev);
-	u64 pages = vgpu->gpu.vram_size >> PAGE_SHIFT;
+	u64 pages = READ_ONCE(vgpu->gpu.guest_size) >> PAGE_SHIFT;
 	u64 first = vma->vm_pgoff - CTXMIG_BAR2_PGOFF;
 
 	if (!CTXMIG_BAR2_MMAP ||
@@ -347,6 +404,60 @@ static void ctxmig_reset(struct ctxmig_vgpu *vgpu)
 	ctxmig_state_mutex_unlock(vgpu);
 }
 
+/*
+ * BAR2 is mappable only in its guest part: a sparse mmap capability with
+ * the one area [0, guest_size), as vfio-pci and nvgrace-gpu describe
+ * theirs.
+ */
+static int ctxmig_region_info(struct ctxmig_vgpu *vgpu,
+			      struct vfio_region_info __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
+	struct vfio_info_cap caps = { .buf = NULL, .size = 0 };
+	struct vfio_region_info info;
+	int ret;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_REGIONS)
+		return -EINVAL;
+	info.offset = (u64)info.index << CTXMIG_OFFSET_SHIFT;
+	info.size = ctxmig_region_size(vgpu, info.index);
+	info.flags = info.size ? VFIO_REGION_INFO_FLAG_READ |
+				 VFIO_REGION_INFO_FLAG_WRITE : 0;
+	info.cap_offset = 0;
+	if (info.index == VFIO_PCI_BAR2_REGION_INDEX && CTXMIG_BAR2_MMAP) {
+		DEFINE_RAW_FLEX(struct vfio_region_info_cap_sparse_mmap, sparse,
+				areas, 1);
+
+		info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
+		sparse->header.id = VFIO_REGION_INFO_CAP_SPARSE_MMAP;
+		sparse->header.version = 1;
+		sparse->nr_areas = 1;
+		sparse->areas[0].offset = 0;
+		sparse->areas[0].size = READ_ONCE(vgpu->gpu.guest_size);
+		ret = vfio_info_add_capability(&caps, &sparse->header,
+					       struct_size(sparse, areas, 1));
+		if (ret)
+			return ret;
+	}
+	if (caps.size) {
+		info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
+		if (info.argsz < sizeof(info) + caps.size) {
+			info.argsz = sizeof(info) + caps.size;
+		} else {
+			vfio_info_cap_shift(&caps, sizeof(info));
+			if (copy_to_user(arg + 1, caps.buf, caps.size)) {
+				kfree(caps.buf);
+				return -EFAULT;
+			}
+			info.cap_offset = sizeof(info);
+		}
+		kfree(caps.buf);
+	}
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
 static long ctxmig_ioctl(struct vfio_device *vdev, unsigned int cmd,
 			 unsigned long arg)
 {
@@ -368,22 +479,8 @@ static long ctxmig_ioctl(struct vfio_device *vdev, unsigned int cmd,
 		info.num_irqs = VFIO_PCI_NUM_IRQS;
 		return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
 	}
-	case VFIO_DEVICE_GET_REGION_INFO: {
-		struct vfio_region_info info;
-
-		minsz = offsetofend(struct vfio_region_info, offset);
-		if (copy_from_user(&info, uarg, minsz))
-			return -EFAULT;
-		if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_REGIONS)
-			return -EINVAL;
-		info.offset = (u64)info.index << CTXMIG_OFFSET_SHIFT;
-		info.size = ctxmig_region_size(vgpu, info.index);
-		info.flags = info.size ? VFIO_REGION_INFO_FLAG_READ |
-					 VFIO_REGION_INFO_FLAG_WRITE : 0;
-		if (info.index == VFIO_PCI_BAR2_REGION_INDEX && CTXMIG_BAR2_MMAP)
-			info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
-		return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
-	}
+	case VFIO_DEVICE_GET_REGION_INFO:
+		return ctxmig_region_info(vgpu, uarg);
 	case VFIO_DEVICE_GET_IRQ_INFO:
 		return ctxmig_pci_get_irq_info(vgpu, uarg);
 	case VFIO_DEVICE_SET_IRQS:
@@ -433,15 +530,59 @@ int ctxmig_vgpu_configure(struct ctxmig_vgpu *vgpu, u64 vram_size, u8 va_bits)
 	return ret;
 }
 
+/*
+ * End whatever session the device had: the engine stopped, no migration
+ * file, RUNNING, no eventfd, the device reset, its config space as new
+ * and its VRAM empty (and freed: a VMM never sees what the one before
+ * wrote).  state_mutex held; no mapping of BAR2 may exist (each holds the
+ * device file open, so none does on the first open or the last close).
+ */
+static void ctxmig_session_end(struct ctxmig_vgpu *vgpu)
+{
+	u64 off;
+
+	lockdep_assert_held(&vgpu->state_mutex);
+	ctxmig_engine_stop(vgpu);
+	ctxmig_disable_files(vgpu);
+	vgpu->state = VFIO_DEVICE_STATE_RUNNING;
+	ctxmig_pci_close(vgpu);
+	mutex_lock(&vgpu->gpu_lock);
+	ctxmig_vram_set_mapped(&vgpu->gpu.vram, false);
+	ctxmig_gpu_reset(&vgpu->gpu);
+	vgpu->gpu.migrated = 0;
+	/* As vfio-pci builds its virtual config space at each open. */
+	ctxmig_pci_reset(vgpu);
+	mutex_unlock(&vgpu->gpu_lock);
+	/* A sparse VRAM of up to 64 GiB: a bounded part per lock hold. */
+	for (off = 0;; off += CTXMIG_EMPTY_STEP) {
+		mutex_lock(&vgpu->gpu_lock);
+		if (off >= vgpu->gpu.vram_size) {
+			mutex_unlock(&vgpu->gpu_lock);
+			break;
+		}
+		ctxmig_vram_clear(&vgpu->gpu.vram, off,
+				  min(vgpu->gpu.vram_size - off,
+				      CTXMIG_EMPTY_STEP));
+		mutex_unlock(&vgpu->gpu_lock);
+		cond_resched();
+	}
+}
+
+/* vfio.h: a device is RUNNING when opened; nothing of a session before. */
 static int ctxmig_open_device(struct vfio_device *vdev)
 {
 	struct ctxmig_vgpu *vgpu = to_vgpu(vdev);
 
+	mutex_lock(&vgpu->state_mutex);
 	mutex_lock(&vgpu->gpu_lock);
 	vgpu->open = true;
-	/* As vfio-pci builds its virtual config space at each open. */
-	ctxmig_pci_reset(vgpu);
 	mutex_unlock(&vgpu->gpu_lock);
+	ctxmig_session_end(vgpu);
+	mutex_lock(&vgpu->gpu_lock);
+	vgpu->memcg = get_mem_cgroup_from_mm(current->mm);
+	mutex_unlock(&vgpu->gpu_lock);
+	ctxmig_engine_sync(vgpu);
+	ctxmig_state_mutex_unlock(vgpu);
 	return 0;
 }
 
@@ -481,7 +622,6 @@ static int ctxmig_init_dev(struct vfio_device *vdev)
 	spin_lock_init(&vgpu->saving_lock);
 	INIT_WORK(&vgpu->run_work, ctxmig_run_work);
 	ctxmig_pci_init(vgpu);
-	vgpu->running = true;
 	vgpu->state = VFIO_DEVICE_STATE_RUNNING;
 	vdev->migration_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
 				VFIO_MIGRATION_PRE_COPY;
@@ -507,18 +647,45 @@ static void ctxmig_release_dev(struct vfio_device *vdev)
 	atomic_inc(&ctxmig_parent.avail);
 }
 
+/*
+ * After this returns VFIO unbinds the user's IOMMU (vfio_dma_rw() would
+ * touch freed state) and the user's eventfds may go: the engine is
+ * stopped first, and no work item, DMA or signal comes after.
+ */
 static void ctxmig_close_device(struct vfio_device *vdev)
 {
 	struct ctxmig_vgpu *vgpu = to_vgpu(vdev);
 
 	mutex_lock(&vgpu->state_mutex);
-	ctxmig_disable_files(vgpu);
-	ctxmig_state_mutex_unlock(vgpu);
-	ctxmig_pci_close(vgpu);
+	ctxmig_session_end(vgpu);
 	mutex_lock(&vgpu->gpu_lock);
-	/* A mapping holds the device file: none is left on the last close. */
-	ctxmig_vram_set_mapped(&vgpu->gpu.vram, false);
+	mem_cgroup_put(vgpu->memcg);
+	vgpu->memcg = NULL;
 	vgpu->open = false;
+	mutex_unlock(&vgpu->gpu_lock);
+	ctxmig_state_mutex_unlock(vgpu);
+}
+
+/*
+ * The mdev is being removed while a user has it open (or BAR2 mapped):
+ * ask the user to let it go, as vfio-pci's request does.  The core calls
+ * this again every ten seconds until the device is closed.
+ */
+static void ctxmig_request(struct vfio_device *vdev, unsigned int count)
+{
+	struct ctxmig_vgpu *vgpu = to_vgpu(vdev);
+
+	mutex_lock(&vgpu->gpu_lock);
+	if (vgpu->pci.req) {
+		if (!(count % 10))
+			dev_notice_ratelimited(vdev->dev,
+					       "relaying device request to user (#%u)\n",
+					       count);
+		eventfd_signal(vgpu->pci.req);
+	} else if (!count) {
+		dev_warn(vdev->dev,
+			 "no device request channel registered, blocked until released by user\n");
+	}
 	mutex_unlock(&vgpu->gpu_lock);
 }
 
@@ -531,6 +698,7 @@ static const struct vfio_device_ops ctxmig_dev_ops = {
 	.write = ctxmig_write,
 	.mmap = ctxmig_mmap,
 	.ioctl = ctxmig_ioctl,
+	.request = ctxmig_request,
 	.bind_iommufd = vfio_iommufd_emulated_bind,
 	.unbind_iommufd = vfio_iommufd_emulated_unbind,
 	.attach_ioas = vfio_iommufd_emulated_attach_ioas,

@@ -18,8 +18,8 @@ int ctxmig_vfio_init(void);
 void ctxmig_vfio_exit(void);
 
 /* ctxmig_vfio.c, ctxmig_vfio_mig.c and ctxmig_vfio_sysfs.c share these. */
-void ctxmig_engine_start(struct ctxmig_vgpu *vgpu);
 void ctxmig_engine_stop(struct ctxmig_vgpu *vgpu);
+void ctxmig_engine_sync(struct ctxmig_vgpu *vgpu);
 int ctxmig_vgpu_configure(struct ctxmig_vgpu *vgpu, u64 vram_size, u8 va_bits);
 bool ctxmig_fail(struct ctxmig_vgpu *vgpu, u32 at);
 void ctxmig_note_error(struct ctxmig_vgpu *vgpu, int err, const char *what,

@@ -12,6 +12,7 @@
 #include <linux/file.h>
 #include <linux/ktime.h>
 #include <linux/pagemap.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
@@ -23,6 +24,14 @@
 #include "ctxmig_xlate.h"
 
 #define CTXMIG_MIGF_CHUNK	(64 * 1024)
+
+/*
+ * Pre-copy rounds one read() may run that send nothing.  Pages that are
+ * written again and again but never sent (page tables: the stop-copy part
+ * has the mappings instead) keep the dirty count up without giving a
+ * byte; the read then ends as at the temporary end of the stream.
+ */
+#define CTXMIG_READ_EMPTY_ROUNDS	2
 
 /* ---------------------------------------------------- migration files */
 
@@ -173,10 +182,21 @@ out:
 	return ret;
 }
 
+/*
+ * A read() copies what the writer holds and produces more while the
+ * reader has room.  Its work is bounded by the bytes it returns plus
+ * CTXMIG_READ_EMPTY_ROUNDS rounds that found nothing to send (each a pass
+ * over the pages written since the last one); it yields between steps and
+ * a fatal signal ends it.  In pre-copy, a read that produced nothing
+ * returns -ENOMSG, the temporary end of stream of vfio.h (QEMU then asks
+ * again later; it fails the migration on any other error), never in
+ * STOP_COPY.
+ */
 static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
 				size_t len, loff_t *pos)
 {
 	struct ctxmig_migf *migf = filp->private_data;
+	unsigned int empty = 0;
 	ssize_t done = 0;
 	int ret = 0;
 
@@ -213,6 +233,11 @@ static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
 		}
 		if (migf->idle && done)
 			break;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
 		sent = ctxmig_save_read_pages(migf, buf, len);
 		if (sent < 0) {
 			migf->err = sent;
@@ -228,6 +253,8 @@ static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
 		if (migf_buffered(migf))
 			continue;	/* pages that went through the writer */
 		mutex_lock(&migf->vgpu->gpu_lock);
+		if (migf->save.precopy && !migf->stop_copy)
+			migf->vgpu->stats.precopy_steps++;
 		if (ctxmig_fail(migf->vgpu, CTXMIG_FAIL_SAVE_STEP))
 			ret = ctxmig_ir_set_error(&migf->save.error, -EIO,
 						  "fault injected at save_step");
@@ -248,12 +275,15 @@ static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
 		} else {
 			migf->done = ret == CTXMIG_SAVE_DONE;
 			migf->idle = ret == CTXMIG_SAVE_IDLE;
+			ret = 0;
 			/* Pre-copy with nothing to send: a temporary end. */
-			if (migf->idle && !done && !migf_buffered(migf)) {
-				ret = -ENOMSG;
+			if (migf->save.precopy && !migf->stop_copy &&
+			    !migf_buffered(migf) &&
+			    (migf->idle || ++empty >= CTXMIG_READ_EMPTY_ROUNDS)) {
+				if (!done)
+					ret = -ENOMSG;
 				break;
 			}
-			ret = 0;
 		}
 	}
 out:
@@ -281,9 +311,11 @@ static long ctxmig_precopy_ioctl(struct file *filp, unsigned int cmd,
 
 	mutex_lock(&migf->lock);
 	vgpu = migf->vgpu;
-	if (migf->disabled || !migf->save.precopy || migf->stop_copy) {
+	if (migf->disabled || migf->err || !migf->save.precopy ||
+	    migf->stop_copy) {
+		ret = migf->disabled ? -ENODEV : migf->err ?: -EINVAL;
 		mutex_unlock(&migf->lock);
-		return migf->disabled ? -ENODEV : -EINVAL;
+		return ret;
 	}
 	mutex_lock(&vgpu->gpu_lock);
 	ctxmig_save_precopy_info(&migf->save, &initial, &dirty);
@@ -359,6 +391,11 @@ static ssize_t ctxmig_resume_write(struct file *filp, const char __user *buf,
 	while (len) {
 		size_t n = min_t(size_t, len, CTXMIG_MIGF_CHUNK);
 
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
 		if (copy_from_user(migf->bounce, buf, n)) {
 			ret = -EFAULT;
 			break;
@@ -489,16 +526,16 @@ again:
 		ctxmig_pci_reset(vgpu);
 		mutex_unlock(&vgpu->gpu_lock);
 		vgpu->state = VFIO_DEVICE_STATE_RUNNING;
-		ctxmig_engine_start(vgpu);
+		ctxmig_engine_sync(vgpu);
 		goto again;
 	}
 	mutex_unlock(&vgpu->state_mutex);
 	mutex_unlock(&vgpu->reset_mutex);
 }
 
-static int ctxmig_load(struct ctxmig_vgpu *vgpu)
+/* RESUMING -> STOP: check and apply the stream written to @migf. */
+static int ctxmig_load(struct ctxmig_vgpu *vgpu, struct ctxmig_migf *migf)
 {
-	struct ctxmig_migf *migf = vgpu->resuming;
 	int ret;
 
 	mutex_lock(&migf->lock);
@@ -530,13 +567,65 @@ static int ctxmig_load(struct ctxmig_vgpu *vgpu)
 	return ret;
 }
 
+/*
+ * PRE_COPY_P2P -> STOP_COPY: the engine is quiesced already; what only a
+ * stopped device gives (registers, pending commands, mappings) is taken
+ * and the same stream goes on.  If the device cannot be saved (its guest
+ * can make it so: a command that does not decode, a mapping into ctxmig's
+ * reserved area, too many commands) the stream has failed for good, its
+ * reads return the error, and the device stays in PRE_COPY_P2P.
+ */
+static int ctxmig_save_stop_copy(struct ctxmig_vgpu *vgpu,
+				 struct ctxmig_migf *migf)
+{
+	int ret;
+
+	mutex_lock(&migf->lock);
+	ret = migf->err;
+	if (!ret) {
+		mutex_lock(&vgpu->gpu_lock);
+		vgpu->stats.t_stopcopy = ktime_get_ns();
+		vgpu->stats.precopy_ns = vgpu->stats.t_stopcopy -
+					 vgpu->stats.t_precopy;
+		if (ctxmig_fail(vgpu, CTXMIG_FAIL_SAVE_STOP))
+			ret = ctxmig_ir_set_error(&migf->save.error, -EIO,
+						  "fault injected at save_stop");
+		else
+			ret = ctxmig_save_stop(&migf->save);
+		if (ret) {
+			ctxmig_note_error(vgpu, ret, "cannot save",
+					  migf->save.error.reason);
+			vgpu->stats.save_errors++;
+		}
+		mutex_unlock(&vgpu->gpu_lock);
+		migf->err = ret;
+	}
+	if (!ret) {
+		migf->idle = false;
+		migf->stop_copy = true;
+	}
+	mutex_unlock(&migf->lock);
+	/* The rest of the stream, or the error, is there to read. */
+	wake_up_interruptible_all(&migf->poll_wait);
+	return ret;
+}
+
+/*
+ * One arc; vfio_mig_get_next_state() composes the others of them.  No
+ * arc starts or stops the engine: ctxmig_set_state() makes it match each
+ * state reached (ctxmig_engine_sync()).  An arc that fails changes
+ * nothing, so the device stays in the state it was in, behaving as that
+ * state says; only RESUMING -> STOP, which may have half applied a
+ * stream, fails into ERROR.
+ */
 static struct file *ctxmig_step_state(struct ctxmig_vgpu *vgpu,
 				      enum vfio_device_mig_state new)
 {
 	enum vfio_device_mig_state cur = vgpu->state;
 	struct ctxmig_migf *migf;
+	int ret;
 
-	/* The engine runs in RUNNING and RUNNING_P2P (it does no P2P). */
+	/* Into and out of P2P, and STOP: the engine stops or goes on. */
 	if ((cur == VFIO_DEVICE_STATE_RUNNING &&
 	     new == VFIO_DEVICE_STATE_RUNNING_P2P) ||
 	    (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
@@ -544,61 +633,33 @@ static struct file *ctxmig_step_state(struct ctxmig_vgpu *vgpu,
 	    (cur == VFIO_DEVICE_STATE_PRE_COPY &&
 	     new == VFIO_DEVICE_STATE_PRE_COPY_P2P) ||
 	    (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
-	     new == VFIO_DEVICE_STATE_PRE_COPY))
+	     new == VFIO_DEVICE_STATE_PRE_COPY) ||
+	    (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
+	     new == VFIO_DEVICE_STATE_STOP) ||
+	    (cur == VFIO_DEVICE_STATE_STOP &&
+	     new == VFIO_DEVICE_STATE_RUNNING_P2P))
 		return NULL;
-	/* Pre-copy abandoned: the source carries on, nothing lost. */
+	/* A save ends: pre-copy abandoned (the source carries on) or over. */
 	if ((cur == VFIO_DEVICE_STATE_PRE_COPY &&
 	     new == VFIO_DEVICE_STATE_RUNNING) ||
 	    (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
-	     new == VFIO_DEVICE_STATE_RUNNING_P2P)) {
+	     new == VFIO_DEVICE_STATE_RUNNING_P2P) ||
+	    (cur == VFIO_DEVICE_STATE_STOP_COPY &&
+	     new == VFIO_DEVICE_STATE_STOP)) {
 		ctxmig_disable_files(vgpu);
 		return NULL;
 	}
 	/* Pre-copy ends: the same fd goes on with the stop-copy part. */
 	if (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
 	    new == VFIO_DEVICE_STATE_STOP_COPY) {
-		int ret;
-
-		ctxmig_engine_stop(vgpu);
-		migf = vgpu->saving;
-		mutex_lock(&migf->lock);
-		mutex_lock(&vgpu->gpu_lock);
-		vgpu->stats.t_stopcopy = ktime_get_ns();
-		vgpu->stats.precopy_ns = vgpu->stats.t_stopcopy -
-					 vgpu->stats.t_precopy;
-		ret = ctxmig_save_stop(&migf->save);
-		mutex_unlock(&vgpu->gpu_lock);
-		migf->idle = false;
-		migf->stop_copy = true;
-		if (ret) {
-			dev_warn(vgpu->vdev.dev, "cannot save: %s\n",
-				 migf->save.error.reason);
-			migf->err = ret;
-		}
-		mutex_unlock(&migf->lock);
-		/* The rest of the stream is there to read. */
-		wake_up_interruptible_all(&migf->poll_wait);
+		ret = vgpu->saving ? ctxmig_save_stop_copy(vgpu, vgpu->saving) :
+				     -EINVAL;
 		return ret ? ERR_PTR(ret) : NULL;
-	}
-	if (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
-	    new == VFIO_DEVICE_STATE_STOP) {
-		ctxmig_engine_stop(vgpu);
-		return NULL;
-	}
-	if (cur == VFIO_DEVICE_STATE_STOP &&
-	    new == VFIO_DEVICE_STATE_RUNNING_P2P) {
-		ctxmig_engine_start(vgpu);
-		return NULL;
-	}
-	if (cur == VFIO_DEVICE_STATE_STOP_COPY &&
-	    new == VFIO_DEVICE_STATE_STOP) {
-		ctxmig_disable_files(vgpu);
-		return NULL;
 	}
 	if (cur == VFIO_DEVICE_STATE_RESUMING &&
 	    new == VFIO_DEVICE_STATE_STOP) {
-		int ret = ctxmig_load(vgpu);
-
+		ret = vgpu->resuming ? ctxmig_load(vgpu, vgpu->resuming) :
+				       -EINVAL;
 		if (ret) {
 			/* Half restored: only a reset leaves this. */
 			vgpu->state = VFIO_DEVICE_STATE_ERROR;
@@ -643,6 +704,12 @@ static struct file *ctxmig_step_state(struct ctxmig_vgpu *vgpu,
 	return ERR_PTR(-EINVAL);
 }
 
+/*
+ * The core hands the final state; the walk is ours, one arc at a time.
+ * If an arc fails the device is in the last state the walk reached (the
+ * one before the failed arc; ERROR after a failed RESUMING -> STOP), as
+ * vfio.h allows: "any step along the path".
+ */
 static struct file *ctxmig_set_state(struct vfio_device *vdev,
 				     enum vfio_device_mig_state new_state)
 {
@@ -656,6 +723,7 @@ static struct file *ctxmig_set_state(struct vfio_device *vdev,
 		ret = ERR_PTR(-EINVAL);
 	while (!IS_ERR(ret) && vgpu->state != new_state) {
 		enum vfio_device_mig_state next;
+		bool injected;
 		int rc = vfio_mig_get_next_state(vdev, vgpu->state, new_state,
 						 &next);
 
@@ -663,10 +731,20 @@ static struct file *ctxmig_set_state(struct vfio_device *vdev,
 			ret = ERR_PTR(rc);
 			break;
 		}
+		mutex_lock(&vgpu->gpu_lock);
+		injected = ctxmig_fail(vgpu, CTXMIG_FAIL_ARC);
+		if (injected)
+			ctxmig_note_error(vgpu, -EIO, "arc", "fault injected");
+		mutex_unlock(&vgpu->gpu_lock);
+		if (injected) {
+			ret = ERR_PTR(-EIO);
+			break;
+		}
 		ret = ctxmig_step_state(vgpu, next);
 		if (IS_ERR(ret))
 			break;
 		vgpu->state = next;
+		ctxmig_engine_sync(vgpu);
 		if (WARN_ON(ret && new_state != next)) {
 			fput(ret);
 			ret = ERR_PTR(-EINVAL);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ctxmig VFIO glue: the PCI function a vGPU presents.  Config space, the
- * memory and bus-master enables, INTx, MSI and the error interrupt, and
- * the DMA the GPU does into the guest's memory.
+ * memory and bus-master enables, INTx, MSI, the error and request
+ * interrupts, and the DMA the GPU does into the guest's memory.
  *
  * The function is a conventional PCI display controller: one identity for
  * every model (CTXMIG_PCI_*), BAR0 a 32-bit BAR of the model's registers
@@ -22,7 +22,9 @@
  * still up then signals again.  The command register's INTx disable bit
  * keeps the line from being signalled, the status register's interrupt
  * bit shows it, and an enabled MSI capability replaces it.  MSI is a
- * memory write: it needs bus mastering, as any DMA does.
+ * memory write: it needs bus mastering, as any DMA does.  The error and
+ * request eventfds only the user (a loopback test) and the request op
+ * (ctxmig_vfio.c, when the mdev is being removed) signal.
  *
  * Accesses to BAR0 and BAR2 while memory space is disabled fail with
  * -EIO, as vfio-pci's do.  Everything here runs under gpu_lock but the
@@ -232,7 +234,8 @@ bool ctxmig_pci_mem_enabled(const struct ctxmig_vgpu *vgpu)
  * A BAR0 access of less than a dword reads or writes only its bytes of
  * the register, as the byte enables of a bus cycle would.
  *
- * Return: 0, -EIO while memory space is disabled (as vfio-pci), -EINVAL.
+ * Return: 0, -EIO while memory space is disabled (as vfio-pci), -EPERM for
+ * a write into BAR2's reserved area, -EINVAL.
  */
 int ctxmig_pci_bar_rw(struct ctxmig_vgpu *vgpu, u32 index, u64 off, u8 *buf,
 		      u32 len, bool write)
@@ -242,9 +245,12 @@ int ctxmig_pci_bar_rw(struct ctxmig_vgpu *vgpu, u32 index, u64 off, u8 *buf,
 
 	if (!ctxmig_pci_mem_enabled(vgpu))
 		return -EIO;
+	if (index == VFIO_PCI_BAR2_REGION_INDEX && !write)
+		return ctxmig_vram_read(&vgpu->gpu.vram, off, buf, len);
+	/* ctxmig's reserved area: the guest may read it, not write it. */
 	if (index == VFIO_PCI_BAR2_REGION_INDEX)
-		return write ? ctxmig_vram_write(&vgpu->gpu.vram, off, buf, len) :
-			       ctxmig_vram_read(&vgpu->gpu.vram, off, buf, len);
+		return off + len > vgpu->gpu.guest_size ? -EPERM :
+		       ctxmig_vram_write(&vgpu->gpu.vram, off, buf, len);
 	if (index != VFIO_PCI_BAR0_REGION_INDEX ||
 	    (len != 1 && len != 2 && len != 4) || off % len)
 		return -EINVAL;
@@ -317,6 +323,7 @@ static u32 ctxmig_pci_irq_count(u32 index)
 	case VFIO_PCI_INTX_IRQ_INDEX:
 	case VFIO_PCI_MSI_IRQ_INDEX:
 	case VFIO_PCI_ERR_IRQ_INDEX:
+	case VFIO_PCI_REQ_IRQ_INDEX:
 		return 1;
 	}
 	return 0;
@@ -579,6 +586,10 @@ long ctxmig_pci_set_irqs(struct ctxmig_vgpu *vgpu, void __user *uarg)
 		ret = ctxmig_pci_set_single(vgpu, &pci->err, action, hdr.flags,
 					    hdr.count, data);
 		break;
+	case VFIO_PCI_REQ_IRQ_INDEX:
+		ret = ctxmig_pci_set_single(vgpu, &pci->req, action, hdr.flags,
+					    hdr.count, data);
+		break;
 	default:
 		ret = -ENOTTY;
 	}
@@ -602,11 +613,11 @@ void ctxmig_pci_init(struct ctxmig_vgpu *vgpu)
 }
 
 /**
- * ctxmig_pci_close() - the user closed the device
- * @vgpu: the vGPU, no lock held.
+ * ctxmig_pci_close() - a session ends (the device is opened or closed)
+ * @vgpu: the vGPU, its engine stopped; gpu_lock not held.
  *
- * Interrupts are no longer delivered, their eventfds are let go, DMA
- * logging stops.
+ * Interrupts are no longer delivered, their eventfds (INTx and its unmask
+ * eventfd, MSI, error, request) are let go, DMA logging stops.
  */
 void ctxmig_pci_close(struct ctxmig_vgpu *vgpu)
 {
@@ -618,6 +629,7 @@ void ctxmig_pci_close(struct ctxmig_vgpu *vgpu)
 	ctxmig_pci_eventfd_set(&pci->intx, -1);
 	ctxmig_pci_eventfd_set(&pci->msi, -1);
 	ctxmig_pci_eventfd_set(&pci->err, -1);
+	ctxmig_pci_eventfd_set(&pci->req, -1);
 	pci->irq_type = VFIO_PCI_NUM_IRQS;
 	pci->intx_masked = false;
 	mutex_unlock(&vgpu->gpu_lock);

@@ -23,6 +23,8 @@ static const char *const ctxmig_fail_names[CTXMIG_FAIL_MAX] = {
 	[CTXMIG_FAIL_SAVE_STEP] = "save_step",
 	[CTXMIG_FAIL_RESTORE_FEED] = "restore_feed",
 	[CTXMIG_FAIL_RESTORE_FINISH] = "restore_finish",
+	[CTXMIG_FAIL_SAVE_STOP] = "save_stop",
+	[CTXMIG_FAIL_ARC] = "arc",
 };
 
 static struct ctxmig_vgpu *dev_to_vgpu(struct device *dev)
@@ -75,12 +77,14 @@ static ssize_t stats_show(struct device *dev, struct device_attribute *attr,
 	n = sysfs_emit(buf,
 		       "saves %llu\nsave_errors %llu\nbytes_saved %llu\n"
 		       "restores %llu\nrestore_errors %llu\nbytes_restored %llu\n"
+		       "precopy_steps %llu\n"
 		       "precopy_us %llu\nstopcopy_us %llu\nrestore_us %llu\n"
 		       "migrated %u\ncommands %llu\ninterrupts %llu\n"
 		       "vram_pages %llu\nvram_dirty_pages %llu\n"
 		       "engine %s\nlast_error %s\n",
 		       st->saves, st->save_errors, st->bytes_saved,
 		       st->restores, st->restore_errors, st->bytes_restored,
+		       st->precopy_steps,
 		       st->precopy_ns / 1000, st->stopcopy_ns / 1000,
 		       st->restore_ns / 1000, vgpu->gpu.migrated,
 		       eng->executed, eng->irqs, vgpu->gpu.vram.present,

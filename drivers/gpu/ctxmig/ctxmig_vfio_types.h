@@ -22,6 +22,7 @@
 #define CTXMIG_CONFIG_SIZE	PCI_CFG_SPACE_SIZE
 
 struct eventfd_ctx;
+struct mem_cgroup;
 struct ctxmig_vgpu;
 struct virqfd;
 
@@ -41,6 +42,8 @@ struct virqfd;
  *	path), or NULL.
  * @msi: MSI trigger, while @irq_type is MSI.
  * @err: error trigger (VFIO_PCI_ERR_IRQ_INDEX), or NULL.
+ * @req: device request trigger (VFIO_PCI_REQ_IRQ_INDEX), signalled when
+ *	the mdev is being removed, or NULL.
  *
  * Everything but @igate and @intx_unmask is guarded by gpu_lock.
  */
@@ -54,6 +57,7 @@ struct ctxmig_pci {
 	struct virqfd *intx_unmask;
 	struct eventfd_ctx *msi;
 	struct eventfd_ctx *err;
+	struct eventfd_ctx *req;
 };
 
 /**
@@ -84,13 +88,19 @@ struct ctxmig_dma_log {
 	unsigned long *bitmap;
 };
 
-/* Fault injection points, written by name to the fail_at attribute. */
+/*
+ * Fault injection points, written by name to the fail_at attribute:
+ * CTXMIG_FAIL_ARC fails the next step of a migration state change before
+ * it acts, the others the named stage of a save or restore.
+ */
 enum ctxmig_fail_at {
 	CTXMIG_FAIL_NONE,
 	CTXMIG_FAIL_SAVE_INIT,
 	CTXMIG_FAIL_SAVE_STEP,
 	CTXMIG_FAIL_RESTORE_FEED,
 	CTXMIG_FAIL_RESTORE_FINISH,
+	CTXMIG_FAIL_SAVE_STOP,
+	CTXMIG_FAIL_ARC,
 	CTXMIG_FAIL_MAX,
 };
 
@@ -102,6 +112,9 @@ enum ctxmig_fail_at {
  * @restore_errors: restores that failed.
  * @bytes_saved: stream bytes of saves, all of them.
  * @bytes_restored: stream bytes of restores.
+ * @precopy_steps: translator steps run by pre-copy reads (the work a read
+ *	does besides copying: each fills the writer, or is a pass over the
+ *	pages written since the last one that found nothing to send).
  * @precopy_ns: time in pre-copy of the last save.
  * @stopcopy_ns: time from stop-copy to the end of the last save.
  * @restore_ns: time from RESUMING to the end of the last restore.
@@ -121,6 +134,7 @@ struct ctxmig_vgpu_stats {
 	u64 restore_errors;
 	u64 bytes_saved;
 	u64 bytes_restored;
+	u64 precopy_steps;
 	u64 precopy_ns;
 	u64 stopcopy_ns;
 	u64 restore_ns;
@@ -144,7 +158,8 @@ struct ctxmig_vgpu_stats {
  * @done: saving: the END record was produced.
  * @idle: saving in pre-copy: nothing to send until the device writes.
  * @stop_copy: saving: pre-copy ended, the stream goes on in STOP_COPY.
- * @err: saving: the error that stopped producing the stream.
+ * @err: saving: the error that stopped producing the stream (a failed
+ *	PRE_COPY_P2P -> STOP_COPY too); every later read() returns it.
  * @save: saving: the translator.
  * @w: saving: the writer the translator fills.
  * @rs: resuming: the translator.
@@ -174,16 +189,19 @@ struct ctxmig_migf {
  * @vdev: the VFIO device.
  * @model: what it emulates.
  * @gpu: the emulated GPU.
- * @gpu_lock: guards @gpu, @running and the interrupt triggers.
+ * @gpu_lock: guards @gpu, @running, @memcg and the interrupt triggers.
  * @run_work: executes commands while @running.
- * @running: the migration state lets the engine execute.
+ * @running: the device is open and its migration state lets the engine
+ *	execute (RUNNING, PRE_COPY; see ctxmig_engine_sync()).
+ * @memcg: the opener's memory cgroup, which the engine's allocations are
+ *	charged to, or NULL (under @gpu_lock).
  * @pci: its PCI function: config space and interrupts.
  * @dma_log: the VMM's log of the guest pages the device wrote.
  * @saving_wait: poll()ers of the saving file, while one exists (under
  *	@saving_lock, so that a page fault can wake them).
  * @saving_lock: guards @saving_wait.
- * @open: a user has the device open (under @gpu_lock): its VRAM size and
- *	VA width are fixed until the last close.
+ * @open: a user has the device open, or is opening or closing it (under
+ *	@gpu_lock): its VRAM size and VA width are fixed until the last close.
  * @state: VFIO migration state.
  * @state_mutex: guards @state, @saving, @resuming.
  * @reset_mutex: with @deferred_reset, mtty's deferred reset.
@@ -203,6 +221,7 @@ struct ctxmig_vgpu {
 	struct mutex gpu_lock;		/* the device, innermost */
 	struct work_struct run_work;
 	bool running;
+	struct mem_cgroup *memcg;
 	struct ctxmig_pci pci;
 	struct ctxmig_dma_log dma_log;
 	wait_queue_head_t *saving_wait;

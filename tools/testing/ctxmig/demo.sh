@@ -13,6 +13,8 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 cache=${CTXMIG_CACHE:-$HOME/.cache/ctxmig}
 cd "$top"
+# The first command a newcomer runs: nothing in the cache exists yet.
+mkdir -p "$cache/logs"
 
 step() { echo; echo "==> [$(date +%H:%M:%S)] $*"; }
 t0=$(date +%s)

@@ -15,8 +15,10 @@
  * every data mapping, the system memory and the fence state must equal
  * the reference.
  *
- * Included, not linked: both harnesses #include this file.
+ * Included, not linked: both harnesses #include this file.  In the
+ * kernel a run is long (KASAN under TCG: seconds), so its loops yield.
  */
+#include <linux/sched.h>
 
 #define DIFF_VRAM		(32ULL << 20)
 #define DIFF_VA_BITS		40
@@ -296,6 +298,7 @@ static int diff_fill(struct diff_rng *r, struct diff_dev *d,
 
 		if (m->flags & CTXMIG_MAP_SYSMEM)
 			continue;
+		cond_resched();
 		/* A few pages of each: VRAM stays sparse. */
 		for (p = 0; p < pages; p++) {
 			u64 off = diff_below(r, m->size >> 12) << 12;
@@ -727,6 +730,7 @@ static int diff_run(u64 seed, const struct ctxmig_model *const *chain, u32 n,
 
 	/* The reference: every batch, run to the end, no migration. */
 	for (b = 0, start = 0; !ret && b < DIFF_BATCHES; b++) {
+		cond_resched();
 		ret = diff_submit(ref, wl->cmds + start,
 				  wl->batch_end[b] - start);
 		ret = ret ?: diff_drain(ref);
@@ -748,9 +752,10 @@ static int diff_run(u64 seed, const struct ctxmig_model *const *chain, u32 n,
 		for (k = 0; !ret && k < moves && hop < n; k++) {
 			struct ctxmig_engine *eng = &dev->gpu.eng[0];
 			struct ctxmig_ring ring;
-			int ran = ctxmig_gpu_run(&dev->gpu, 0,
-						 diff_below(&rng, 24));
+			int ran;
 
+			cond_resched();
+			ran = ctxmig_gpu_run(&dev->gpu, 0, diff_below(&rng, 24));
 			if (ran < 0) {
 				ret = ran;
 				break;

@@ -33,6 +33,7 @@ static void kunit_chain(struct kunit *test,
 	for (i = 0; i < runs; i++) {
 		u64 seed = seed0 * 1000003 + i;
 
+		cond_resched();
 		KUNIT_EXPECT_EQ_MSG(test, diff_run(seed, chain, n, st, why, 256),
 				    0, "seed %llu %s -> %s: %s", seed,
 				    chain[0]->name, chain[1]->name, why);

@@ -38,6 +38,9 @@ log=$cache/logs/vm-console.log
 tier=vm
 mem=${VM_MEM:-1024}
 tscale=${VM_TIMEOUT_SCALE:-1}
+# The VM gets both of CI's cores; its kernel must see them all (a kernel
+# that sees one is starved by any long loop: it is checked below).
+cpus=2
 append="console=ttyS0 panic=-1 oops=panic loglevel=4 quiet"
 if [ "${VM_KERNEL:-}" = debug ]; then
 	tier=debug
@@ -223,6 +226,7 @@ for m in $(cat /modules/order) ctxmig.ko; do
 	insmod /modules/$m || echo "CTXMIG-VM: insmod $m failed"
 done
 echo "CTXMIG-VM: modules loaded"
+echo "CTXMIG-VM: cpus $(grep -c ^processor /proc/cpuinfo)"
 if [ -n "$debug" ]; then
 	# ctxmig's KUnit suites ran when it was loaded.
 	echo "CTXMIG-VM: kunit begin"
@@ -263,8 +267,8 @@ if [ -n "$debug" ]; then
 	echo "CTXMIG-VM: lockdep $(grep debug_locks: /proc/lockdep_stats)"
 fi
 echo "CTXMIG-VM: done"
-# Without ACPI the debug kernel cannot power off; QEMU's -no-reboot ends
-# on the reboot.
+# The debug kernel has no ACPI power-off ("Power off not available"):
+# QEMU's -no-reboot ends on the reboot.
 [ -z "$debug" ] || reboot -f
 poweroff -f
 INIT
@@ -279,7 +283,7 @@ echo "$tier: booting $kver under qemu (TCG, ${mem} MiB), timeout ${timeout_s}s; 
 start=$(date +%s)
 set +e
 timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
-	-machine q35 -cpu max -smp 2 -m "$mem" -accel tcg \
+	-machine q35 -cpu max -smp "$cpus" -m "$mem" -accel tcg \
 	-kernel "$bzimage" -initrd "$initrd" \
 	-append "$append" \
 	-display none -serial "file:$log" -monitor none -no-reboot </dev/null
@@ -312,6 +316,11 @@ grep -q 'CTXMIG-VM: insmod .* failed' "$log" && {
 }
 grep -q 'CTXMIG-VM: ctxmig unloaded' "$log" || {
 	echo "$tier: ctxmig did not unload" >&2
+	bad=1
+}
+vcpus=$(sed -n 's/^CTXMIG-VM: cpus \([0-9]*\).*/\1/p' "$log" | head -n1)
+[ "${vcpus:-0}" -eq "$cpus" ] || {
+	echo "$tier: the kernel saw ${vcpus:-no} of the VM's $cpus CPUs" >&2
 	bad=1
 }
 grep -q 'CTXMIG-VM: done' "$log" || {

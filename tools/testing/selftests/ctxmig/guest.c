@@ -1185,3 +1185,26 @@ int guest_fork(struct guest *to, const struct guest *from, struct vdev *dev)
 	to->why[0] = '\0';
 	return guest_recover(to);
 }
+
+uint64_t guest_pt_root(const struct guest *g)
+{
+	return g->shadow ? g->model->pt_root(g->shadow) : UINT64_MAX;
+}
+
+int guest_map_vram(struct guest *g, uint64_t va, uint64_t vram,
+		   uint64_t size)
+{
+	const struct ctxmig_mapping map = {
+		.va = va, .size = size, .addr = vram, .page_shift = 12,
+		.flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE,
+	};
+	int ret;
+
+	ret = ctxmig_pt_map(g->shadow, &map, guest_pt_alloc, g);
+	if (ret)
+		return fail(g, ret, "%s: mapping VRAM 0x%llx at 0x%llx: %d",
+			    g->model->name, (unsigned long long)vram,
+			    (unsigned long long)va, ret);
+	ret = push_vram(g);
+	return ret ?: push_regs(g);
+}

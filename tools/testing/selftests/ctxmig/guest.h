@@ -253,5 +253,13 @@ uint64_t guest_fence(struct guest *g);
 const char *guest_model_name(const struct guest *g);
 /* The VRAM offset of a guest VA, or UINT64_MAX if unmapped. */
 uint64_t guest_va_to_vram(const struct guest *g, uint64_t va);
+/* The VRAM offset of the root page table, or UINT64_MAX if paging is off. */
+uint64_t guest_pt_root(const struct guest *g);
+/*
+ * Map GPU VA @va to @size bytes of VRAM at @vram, wherever that is (a
+ * test of what a device does with a mapping it cannot migrate), pushed.
+ */
+int guest_map_vram(struct guest *g, uint64_t va, uint64_t vram,
+		   uint64_t size);
 
 #endif /* _CTXMIG_SELFTEST_GUEST_H */
