@@ -13,7 +13,11 @@
  * Locking, outermost first (Documentation/gpu/ctxmig/architecture.rst):
  *   state_mutex  migration state, the saving/resuming files, reset
  *   migf->lock   one migration file's writer or reader
- *   gpu_lock     the device: registers, VRAM, engine, interrupt triggers
+ *   pci.igate    SET_IRQS and the interrupts' teardown
+ *   gpu_lock     the device: registers, VRAM, engine, config space,
+ *                interrupt triggers
+ *   inside it: pci.mem_lock (memory space against BAR2 faults) and
+ *   dma_log.lock (the DMA log), never one inside the other.
  * The engine runs from a work item holding gpu_lock per batch of
  * commands, only while the device is open and RUNNING or PRE_COPY
  * (ctxmig_engine_sync()); stopping clears @running under gpu_lock and
@@ -304,6 +308,11 @@ static ssize_t ctxmig_rw(struct ctxmig_vgpu *vgpu, char __user *ubuf,
  * which may fault on the VMM's memory under mmap_lock.  What a fault
  * changes (the page array, its counters and dirty marks) is guarded by
  * the xarray's own lock instead.
+ *
+ * As with vfio-pci, BAR2 is mapped only while the function decodes it:
+ * turning memory space off (a config write, a reset) zaps every mapping
+ * under &ctxmig_pci.mem_lock, and a fault, which holds that lock for
+ * reading, gives SIGBUS while it is off.
  */
 /* VRAM pages are mapped one to one: only where they are CPU pages. */
 #define CTXMIG_BAR2_MMAP	(PAGE_SIZE == CTXMIG_VRAM_PAGE_SIZE)
@@ -314,17 +323,25 @@ static vm_fault_t ctxmig_bar2_fault(struct vm_fault *vmf)
 {
 	struct ctxmig_vgpu *vgpu = vmf->vma->vm_private_data;
 	u64 pfn = vmf->pgoff - CTXMIG_BAR2_PGOFF;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
 	void *page;
 
+	down_read(&vgpu->pci.mem_lock);
 	/* Only the guest's part can be mapped; nothing else is there. */
-	if (pfn >= READ_ONCE(vgpu->gpu.guest_size) >> PAGE_SHIFT)
-		return VM_FAULT_SIGBUS;
+	if (pfn >= READ_ONCE(vgpu->gpu.guest_size) >> PAGE_SHIFT ||
+	    !ctxmig_pci_mem_enabled(vgpu))
+		goto out;
 	page = ctxmig_vram_get(&vgpu->gpu.vram, pfn);
-	if (!page)
-		return VM_FAULT_OOM;
+	if (!page) {
+		ret = VM_FAULT_OOM;
+		goto out;
+	}
 	/* Read-only (write notify): a write comes back to pfn_mkwrite. */
-	return vmf_insert_pfn(vmf->vma, vmf->address,
-			      page_to_pfn(virt_to_page(page)));
+	ret = vmf_insert_pfn(vmf->vma, vmf->address,
+			     page_to_pfn(virt_to_page(page)));
+out:
+	up_read(&vgpu->pci.mem_lock);
+	return ret;
 }
 
 static vm_fault_t ctxmig_bar2_pfn_mkwrite(struct vm_fault *vmf)
@@ -349,6 +366,19 @@ static void ctxmig_bar2_wprotect(void *priv, u64 pfn, u64 npages)
 	unmap_mapping_range(vgpu->vdev.inode->i_mapping,
 			    (CTXMIG_BAR2_PGOFF + pfn) << PAGE_SHIFT,
 			    npages << PAGE_SHIFT, true);
+}
+
+/**
+ * ctxmig_bar2_zap() - take BAR2 out of every mapping of it
+ * @vgpu: the vGPU, &ctxmig_pci.mem_lock held for writing.
+ *
+ * The next access through a mapping faults, and maps the page again only
+ * if memory space is on by then.
+ */
+void ctxmig_bar2_zap(struct ctxmig_vgpu *vgpu)
+{
+	lockdep_assert_held_write(&vgpu->pci.mem_lock);
+	ctxmig_bar2_wprotect(vgpu, 0, vgpu->gpu.vram_size >> PAGE_SHIFT);
 }
 
 /*

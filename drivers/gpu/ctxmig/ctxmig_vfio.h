@@ -27,6 +27,7 @@ void ctxmig_note_error(struct ctxmig_vgpu *vgpu, int err, const char *what,
 void ctxmig_disable_files(struct ctxmig_vgpu *vgpu);
 void ctxmig_state_mutex_unlock(struct ctxmig_vgpu *vgpu);
 void ctxmig_mig_kick(struct ctxmig_vgpu *vgpu);
+void ctxmig_bar2_zap(struct ctxmig_vgpu *vgpu);
 extern const struct vfio_migration_ops ctxmig_migration_ops;
 extern const struct attribute_group *ctxmig_vgpu_groups[];
 

@@ -27,9 +27,12 @@
  * (ctxmig_vfio.c, when the mdev is being removed) signal.
  *
  * Accesses to BAR0 and BAR2 while memory space is disabled fail with
- * -EIO, as vfio-pci's do.  Everything here runs under gpu_lock but the
- * SET_IRQS bookkeeping that may wait for the INTx unmask eventfd's work,
- * which runs under &ctxmig_pci.igate.
+ * -EIO, as vfio-pci's do, and BAR2's mappings go with it: turning memory
+ * space off (a config write, a reset) zaps them under
+ * &ctxmig_pci.mem_lock, and a fault while it is off is SIGBUS
+ * (ctxmig_vfio.c).  Everything here runs under gpu_lock but the SET_IRQS
+ * bookkeeping that may wait for the INTx unmask eventfd's work, which
+ * runs under &ctxmig_pci.igate.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -213,7 +216,7 @@ int ctxmig_pci_dma_rw(void *priv, u64 addr, void *buf, u32 len, bool write)
 
 /**
  * ctxmig_pci_mem_enabled() - does the function decode its BARs
- * @vgpu: the vGPU, gpu_lock held.
+ * @vgpu: the vGPU, gpu_lock or &ctxmig_pci.mem_lock held.
  *
  * Return: whether the command register's memory space bit is set.
  */
@@ -269,6 +272,23 @@ int ctxmig_pci_bar_rw(struct ctxmig_vgpu *vgpu, u32 index, u64 off, u8 *buf,
 	return 0;
 }
 
+/*
+ * Around a change of the command register (gpu_lock held): no BAR2 fault
+ * meanwhile, and BAR2's mappings zapped if memory space went off.
+ */
+static bool ctxmig_pci_mem_begin(struct ctxmig_vgpu *vgpu)
+{
+	down_write(&vgpu->pci.mem_lock);
+	return ctxmig_pci_mem_enabled(vgpu);
+}
+
+static void ctxmig_pci_mem_end(struct ctxmig_vgpu *vgpu, bool was_on)
+{
+	if (was_on && !ctxmig_pci_mem_enabled(vgpu))
+		ctxmig_bar2_zap(vgpu);
+	up_write(&vgpu->pci.mem_lock);
+}
+
 /**
  * ctxmig_pci_config_rw() - one access to config space
  * @vgpu: the vGPU, gpu_lock held.
@@ -277,13 +297,16 @@ int ctxmig_pci_bar_rw(struct ctxmig_vgpu *vgpu, u32 index, u64 off, u8 *buf,
  * @len: 1 to 4 bytes, inside config space and one dword.
  * @write: a write.
  *
- * A write changes the writable bits of the bytes written; a read of the
- * status register shows the INTx line.
+ * A write changes the writable bits of the bytes written (one that turns
+ * memory space off takes BAR2's mappings away); a read of the status
+ * register shows the INTx line.
  */
 void ctxmig_pci_config_rw(struct ctxmig_vgpu *vgpu, u32 off, u8 *buf,
 			  u32 len, bool write)
 {
 	struct ctxmig_pci *pci = &vgpu->pci;
+	bool command = off <= PCI_COMMAND && off + len > PCI_COMMAND;
+	bool was_on = false;
 	u32 i;
 
 	if (!write) {
@@ -293,9 +316,13 @@ void ctxmig_pci_config_rw(struct ctxmig_vgpu *vgpu, u32 off, u8 *buf,
 			buf[PCI_STATUS - off] |= PCI_STATUS_INTERRUPT;
 		return;
 	}
+	if (command)
+		was_on = ctxmig_pci_mem_begin(vgpu);
 	for (i = 0; i < len; i++)
 		pci->config[off + i] = (pci->config[off + i] & ~pci->wmask[off + i]) |
 				       (buf[i] & pci->wmask[off + i]);
+	if (command)
+		ctxmig_pci_mem_end(vgpu, was_on);
 	/* INTx disable, or the MSI enable, may have let the line through. */
 	ctxmig_pci_intx_update(vgpu);
 }
@@ -305,12 +332,16 @@ void ctxmig_pci_config_rw(struct ctxmig_vgpu *vgpu, u32 off, u8 *buf,
  * @vgpu: the vGPU, gpu_lock held.
  *
  * Config space returns to its power-on values (a function-level reset
- * keeps nothing this function has: it has no sticky bits) and INTx is
- * unmasked.  The interrupt eventfds stay, as with vfio-pci.
+ * keeps nothing this function has: it has no sticky bits), so memory
+ * space is off and BAR2's mappings go, and INTx is unmasked.  The
+ * interrupt eventfds stay, as with vfio-pci.
  */
 void ctxmig_pci_reset(struct ctxmig_vgpu *vgpu)
 {
+	bool was_on = ctxmig_pci_mem_begin(vgpu);
+
 	ctxmig_pci_config_init(vgpu);
+	ctxmig_pci_mem_end(vgpu, was_on);
 	vgpu->pci.intx_masked = false;
 	ctxmig_pci_intx_update(vgpu);
 }
@@ -607,6 +638,7 @@ long ctxmig_pci_set_irqs(struct ctxmig_vgpu *vgpu, void __user *uarg)
 void ctxmig_pci_init(struct ctxmig_vgpu *vgpu)
 {
 	mutex_init(&vgpu->pci.igate);
+	init_rwsem(&vgpu->pci.mem_lock);
 	vgpu->pci.irq_type = VFIO_PCI_NUM_IRQS;
 	ctxmig_pci_config_init(vgpu);
 	ctxmig_dma_log_init(vgpu);

@@ -10,6 +10,7 @@
 
 #include <linux/mutex.h>
 #include <linux/pci_regs.h>
+#include <linux/rwsem.h>
 #include <linux/types.h>
 #include <linux/vfio.h>
 #include <linux/wait.h>
@@ -33,6 +34,10 @@ struct virqfd;
  * @wmask: per config byte, the bits a write changes.
  * @igate: serialises SET_IRQS and teardown, which may wait for the
  *	INTx unmask eventfd's work; taken before gpu_lock.
+ * @mem_lock: the command register's memory space bit against BAR2 page
+ *	faults: held for writing (inside gpu_lock) to change it, and to
+ *	zap BAR2's mappings when it goes off; for reading by a fault, which
+ *	cannot take gpu_lock.
  * @irq_type: the VFIO interrupt index delivering interrupts
  *	(VFIO_PCI_INTX_IRQ_INDEX or VFIO_PCI_MSI_IRQ_INDEX), or
  *	VFIO_PCI_NUM_IRQS for none, as vfio-pci keeps it.
@@ -45,12 +50,14 @@ struct virqfd;
  * @req: device request trigger (VFIO_PCI_REQ_IRQ_INDEX), signalled when
  *	the mdev is being removed, or NULL.
  *
- * Everything but @igate and @intx_unmask is guarded by gpu_lock.
+ * Everything but @igate, @mem_lock and @intx_unmask is guarded by
+ * gpu_lock.
  */
 struct ctxmig_pci {
 	u8 config[CTXMIG_CONFIG_SIZE];
 	u8 wmask[CTXMIG_CONFIG_SIZE];
 	struct mutex igate;		/* SET_IRQS, before gpu_lock */
+	struct rw_semaphore mem_lock;	/* memory space vs BAR2 faults */
 	u32 irq_type;
 	struct eventfd_ctx *intx;
 	bool intx_masked;

@@ -18,6 +18,10 @@
  *  pci.byte_and_word       config space and BAR0 in 1, 2 and 4 bytes
  *  pci.memory_and_master   the BARs fail while memory space is off; DMA
  *                          and MSI wait for bus mastering
+ *  pci.bar2_mmap_memory_off
+ *                          memory space off (or a reset) takes a BAR2
+ *                          mapping away: an access is SIGBUS until it is
+ *                          on again, with the same bytes
  *  pci.intx                auto-masked when it fires, latched while
  *                          masked, unmasked directly and through an
  *                          eventfd, the INTx disable bit, the status
@@ -50,6 +54,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +62,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include <linux/ctxmig.h>
 #include <linux/pci_regs.h>
@@ -665,6 +671,67 @@ TEST_F(pci, memory_and_master)
 	EXPECT_LT(0, vdev_eventfd_wait(efd, GUEST_TIMEOUT_MS));
 	memcpy(&v, self->sys + 0x100, 4);
 	EXPECT_EQ(0x600df00d, v);
+}
+
+/*
+ * Touch *@p in a child (read, or write @val): 0 if the access worked and
+ * a read saw @val, -SIGBUS if it was killed by SIGBUS, 1 otherwise.
+ */
+static int touch(uint32_t *p, bool write, uint32_t val)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return 1;
+	if (!pid) {
+		if (write)
+			__atomic_store_n(p, val, __ATOMIC_RELAXED);
+		_exit(write || __atomic_load_n(p, __ATOMIC_RELAXED) == val ?
+		      0 : 1);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return 1;
+	if (WIFSIGNALED(status))
+		return WTERMSIG(status) == SIGBUS ? -SIGBUS : 1;
+	return WEXITSTATUS(status) ? 1 : 0;
+}
+
+TEST_F(pci, bar2_mmap_memory_off)
+{
+	const uint32_t val = 0x600dcafe;
+	struct vdev *d = &self->x.d;
+	uint32_t *map;
+
+	map = vdev_vram_mmap(d, 0, 2 * 4096);
+	ASSERT_NE(NULL, map);
+	map[0] = val;
+	ASSERT_EQ(0, touch(map, false, val));
+
+	/*
+	 * Memory space off: the mapping is gone and a fault is SIGBUS, as
+	 * with vfio-pci, for a page mapped before and for one never mapped.
+	 */
+	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, PCI_COMMAND_MASTER, 2));
+	EXPECT_EQ(-SIGBUS, touch(map, false, val));
+	EXPECT_EQ(-SIGBUS, touch(map, true, 0xbad));
+	EXPECT_EQ(-SIGBUS, touch(map + 1024, false, 0));
+
+	/* On again: the same bytes, through the same mapping. */
+	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, PCI_COMMAND_MEMORY |
+			    PCI_COMMAND_MASTER, 2));
+	EXPECT_EQ(val, map[0]);
+	EXPECT_EQ(0, touch(map + 1024, true, 1));
+
+	/* A reset turns memory space off too; VRAM survives it. */
+	ASSERT_EQ(0, ioctl(d->fd, VFIO_DEVICE_RESET));
+	EXPECT_EQ(0, cfg_rd(d, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY);
+	EXPECT_EQ(-SIGBUS, touch(map, false, val));
+	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, PCI_COMMAND_MEMORY |
+			    PCI_COMMAND_MASTER, 2));
+	EXPECT_EQ(val, map[0]);
+	EXPECT_EQ(1, map[1024]);
+	munmap(map, 2 * 4096);
 }
 
 TEST_F(pci, intx)
