@@ -17,8 +17,9 @@
  * helpers, which it has only when built with CONFIG_IOMMUFD_DRIVER; a
  * kernel without them (Debian 12's 6.12 kernel is one) fails every
  * report, so the logging is offered only to a kernel that can report it.
- * Without it a VMM relies on the container's own dirty tracking, which
- * vfio_dma_rw() feeds as well.
+ * Without it the VFIO core refuses the DMA logging features with ENOTTY
+ * and a VMM relies on the container's own dirty tracking
+ * (VFIO_IOMMU_DIRTY_PAGES), which vfio_dma_rw() feeds as well.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -33,7 +33,11 @@
  *                          mask back to their reset values
  *  pci.dma_logging         offered exactly when the kernel can report it;
  *                          then start, report and stop with the pages the
- *                          GPU wrote into system memory
+ *                          GPU wrote into system memory; where it cannot
+ *                          (Debian's kernel), refused with ENOTTY; either
+ *                          way the type1 container's dirty bitmap, a
+ *                          VMM's fallback, has exactly the pages the GPU
+ *                          wrote
  *  estimate.*.accuracy     MIG_DATA_SIZE, PRECOPY_INFO's initial and dirty
  *                          bytes against the bytes then read, for sparse
  *                          VRAM, zero pages, page tables, pending
@@ -1038,38 +1042,12 @@ static bool kernel_reports_dma_logging(void)
 	return found;
 }
 
-TEST_F(pci, dma_logging)
+/* The GPU writes pages 1 and 5 of @va and copies VRAM over 12 and 13. */
+static void gpu_write_1_5_12_13(struct __test_metadata *_metadata,
+				struct dev *x, uint64_t va)
 {
-	const uint64_t iova = 0x40000000ULL, va = 0x20000000ULL;
-	const uint64_t len = 0x10000;
-	struct dma_logging_range r = { iova, len };
-	struct vdev *d = &self->x.d;
-	struct guest *g = &self->x.g;
 	struct guest_cmd c[3] = {};
-	uint64_t bitmap[4], page_size = 4096;
-	bool can = kernel_reports_dma_logging();
-	int ret;
 
-	/* Offered exactly where the kernel can hand the log over. */
-	ret = log_start(d, &r, 1, NULL, true);
-	ASSERT_EQ(can ? 0 : -ENOTTY, ret)
-		TH_LOG("DMA logging %s, the kernel %s report it",
-		       ret ? "not offered" : "offered",
-		       can ? "can" : "cannot");
-	if (!can)
-		SKIP(return, "this kernel cannot report DMA logging (no CONFIG_IOMMUFD_DRIVER)");
-
-	self->sys_len = len;
-	dev_sysmem(_metadata, &self->x, &self->sys, iova, va, len);
-	EXPECT_EQ(-EINVAL, log_report(d, iova, len, bitmap));
-	page_size = 512;
-	EXPECT_EQ(-EINVAL, log_start(d, &r, 1, &page_size, false));
-	page_size = 4096;
-	ASSERT_EQ(0, log_start(d, &r, 1, &page_size, false));
-	EXPECT_EQ(4096, page_size);
-	EXPECT_EQ(-EBUSY, log_start(d, &r, 1, &page_size, false));
-
-	/* The GPU writes pages 1 and 5, and copies VRAM over 12 and 13. */
 	c[0].op = CTXMIG_OP_WRITE32;
 	c[0].dst = va + 0x1000;
 	c[0].value = 1;
@@ -1080,14 +1058,16 @@ TEST_F(pci, dma_logging)
 	c[2].src = GUEST_DATA_VA;
 	c[2].dst = va + 0xc800;
 	c[2].value = 0x1000;
-	ASSERT_EQ(0, guest_submit(g, c, 3, false)) TH_LOG("%s", g->why);
-	ASSERT_EQ(0, dev_fence_irq(&self->x)) TH_LOG("%s", g->why);
-	ASSERT_EQ(0, log_report(d, iova, len, bitmap));
-	EXPECT_EQ(1ULL << 1 | 1ULL << 5 | 1ULL << 12 | 1ULL << 13, bitmap[0]);
-	/* Reported pages are clean until written again. */
-	ASSERT_EQ(0, log_report(d, iova, len, bitmap));
-	EXPECT_EQ(0, bitmap[0]);
-	/* Read from, not written: not logged. */
+	ASSERT_EQ(0, guest_submit(&x->g, c, 3, false)) TH_LOG("%s", x->g.why);
+	ASSERT_EQ(0, dev_fence_irq(x)) TH_LOG("%s", x->g.why);
+}
+
+/* The GPU reads page 3 of @va (into VRAM) and writes page 15. */
+static void gpu_read_3_write_15(struct __test_metadata *_metadata,
+				struct dev *x, uint64_t va)
+{
+	struct guest_cmd c[2] = {};
+
 	c[0].op = CTXMIG_OP_COPY;
 	c[0].src = va + 0x3000;
 	c[0].dst = GUEST_DATA_VA + 0x2000;
@@ -1095,8 +1075,122 @@ TEST_F(pci, dma_logging)
 	c[1].op = CTXMIG_OP_WRITE32;
 	c[1].dst = va + 0xf000;
 	c[1].value = 15;
-	ASSERT_EQ(0, guest_submit(g, c, 2, false)) TH_LOG("%s", g->why);
-	ASSERT_EQ(0, dev_fence_irq(&self->x)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, guest_submit(&x->g, c, 2, false)) TH_LOG("%s", x->g.why);
+	ASSERT_EQ(0, dev_fence_irq(x)) TH_LOG("%s", x->g.why);
+}
+
+/* VFIO_IOMMU_DIRTY_PAGES, START or STOP, on the type1 container. */
+static int container_dirty(struct vdev *d, uint32_t flag)
+{
+	struct vfio_iommu_type1_dirty_bitmap db = {
+		.argsz = sizeof(db), .flags = flag,
+	};
+
+	return ioctl(d->container, VFIO_IOMMU_DIRTY_PAGES, &db) ? -errno : 0;
+}
+
+/* The container's dirty bitmap of [@iova, @iova + @len), 4 KiB a bit. */
+static int container_bitmap(struct vdev *d, uint64_t iova, uint64_t len,
+			    uint64_t *bitmap)
+{
+	uint64_t buf[(sizeof(struct vfio_iommu_type1_dirty_bitmap) +
+		      sizeof(struct vfio_iommu_type1_dirty_bitmap_get) +
+		      7) / 8] = {};
+	struct vfio_iommu_type1_dirty_bitmap *db = (void *)buf;
+	struct vfio_iommu_type1_dirty_bitmap_get *g = (void *)db->data;
+
+	db->argsz = sizeof(buf);
+	db->flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+	g->iova = iova;
+	g->size = len;
+	g->bitmap.pgsize = 4096;
+	g->bitmap.size = (len / 4096 + 63) / 64 * 8;
+	g->bitmap.data = (void *)bitmap;
+	memset(bitmap, 0, g->bitmap.size);
+	return ioctl(d->container, VFIO_IOMMU_DIRTY_PAGES, db) ? -errno : 0;
+}
+
+/*
+ * What a VMM tracks the GPU's writes with where the device offers no DMA
+ * logging (QEMU's enable-migration=on): the type1 container's dirty
+ * bitmap, which vfio_dma_rw() marks.  [@iova, @iova + @len) is mapped at
+ * GPU VA @va.
+ */
+static void container_tracks_gpu_writes(struct __test_metadata *_metadata,
+					struct dev *x, uint64_t iova,
+					uint64_t va, uint64_t len)
+{
+	struct vdev *d = &x->d;
+	uint64_t bitmap[4];
+
+	EXPECT_EQ(-EINVAL, container_bitmap(d, iova, len, bitmap));
+	ASSERT_EQ(0, container_dirty(d, VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+	ASSERT_EQ(0, container_bitmap(d, iova, len, bitmap));
+	EXPECT_EQ(0, bitmap[0]) TH_LOG("dirty before the GPU wrote");
+
+	gpu_write_1_5_12_13(_metadata, x, va);
+	ASSERT_EQ(0, container_bitmap(d, iova, len, bitmap));
+	EXPECT_EQ(1ULL << 1 | 1ULL << 5 | 1ULL << 12 | 1ULL << 13, bitmap[0]);
+	/* Reported pages are clean until written again. */
+	ASSERT_EQ(0, container_bitmap(d, iova, len, bitmap));
+	EXPECT_EQ(0, bitmap[0]);
+	/* Read from, not written: not dirty. */
+	gpu_read_3_write_15(_metadata, x, va);
+	ASSERT_EQ(0, container_bitmap(d, iova, len, bitmap));
+	EXPECT_EQ(1ULL << 15, bitmap[0]);
+
+	EXPECT_EQ(0, container_dirty(d, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
+	EXPECT_EQ(-EINVAL, container_bitmap(d, iova, len, bitmap));
+}
+
+TEST_F(pci, dma_logging)
+{
+	const uint64_t iova = 0x40000000ULL, va = 0x20000000ULL;
+	const uint64_t len = 0x10000;
+	struct dma_logging_range r = { iova, len };
+	struct vdev *d = &self->x.d;
+	uint64_t bitmap[4], page_size = 4096;
+	bool can = kernel_reports_dma_logging();
+	int ret;
+
+	/* Offered exactly where the kernel can hand the log over. */
+	ret = log_start(d, &r, 1, NULL, true);
+	ASSERT_EQ(can ? 0 : -ENOTTY, ret)
+		TH_LOG("DMA logging %s, the kernel %s report it",
+		       ret ? "not offered" : "offered",
+		       can ? "can" : "cannot");
+	self->sys_len = len;
+	dev_sysmem(_metadata, &self->x, &self->sys, iova, va, len);
+	if (!can) {
+		/*
+		 * Not offered (the VFIO core refuses each feature with
+		 * ENOTTY for a device without log ops): the VMM falls back
+		 * on the container's dirty tracking, which sees every page
+		 * the GPU writes.
+		 */
+		EXPECT_EQ(-ENOTTY, log_start(d, &r, 1, &page_size, false));
+		EXPECT_EQ(-ENOTTY, log_report(d, iova, len, bitmap));
+		EXPECT_EQ(-ENOTTY, log_stop(d));
+		container_tracks_gpu_writes(_metadata, &self->x, iova, va, len);
+		return;
+	}
+
+	EXPECT_EQ(-EINVAL, log_report(d, iova, len, bitmap));
+	page_size = 512;
+	EXPECT_EQ(-EINVAL, log_start(d, &r, 1, &page_size, false));
+	page_size = 4096;
+	ASSERT_EQ(0, log_start(d, &r, 1, &page_size, false));
+	EXPECT_EQ(4096, page_size);
+	EXPECT_EQ(-EBUSY, log_start(d, &r, 1, &page_size, false));
+
+	gpu_write_1_5_12_13(_metadata, &self->x, va);
+	ASSERT_EQ(0, log_report(d, iova, len, bitmap));
+	EXPECT_EQ(1ULL << 1 | 1ULL << 5 | 1ULL << 12 | 1ULL << 13, bitmap[0]);
+	/* Reported pages are clean until written again. */
+	ASSERT_EQ(0, log_report(d, iova, len, bitmap));
+	EXPECT_EQ(0, bitmap[0]);
+	/* Read from, not written: not logged. */
+	gpu_read_3_write_15(_metadata, &self->x, va);
 	ASSERT_EQ(0, log_report(d, iova + 0x8000, len - 0x8000, bitmap));
 	EXPECT_EQ(1ULL << 7, bitmap[0]);
 	ASSERT_EQ(0, log_report(d, iova, len, bitmap));
@@ -1115,6 +1209,9 @@ TEST_F(pci, dma_logging)
 	r.length = 1ULL << 62;
 	page_size = 4096;
 	EXPECT_EQ(-E2BIG, log_start(d, &r, 1, &page_size, false));
+
+	/* The container's dirty tracking works beside it. */
+	container_tracks_gpu_writes(_metadata, &self->x, iova, va, len);
 }
 
 /* ----------------------------------------------------------- estimates */
