@@ -767,10 +767,10 @@ static int ctxmig_get_state(struct vfio_device *vdev,
 }
 
 /*
- * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: what stop-copy will read
- * (ctxmig_save_estimate()).  During pre-copy that is what it adds to
- * PRECOPY_INFO's initial and dirty bytes: QEMU adds the three up against
- * its downtime budget.
+ * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: what is left to read of the stream,
+ * if the device stopped now (ctxmig_save_estimate() and the bytes encoded
+ * and not read).  During pre-copy that includes PRECOPY_INFO's initial
+ * and dirty bytes: QEMU 10 weighs it alone against its downtime budget.
  */
 static int ctxmig_get_data_size(struct vfio_device *vdev,
 				unsigned long *stop_copy_length)
@@ -786,9 +786,7 @@ static int ctxmig_get_data_size(struct vfio_device *vdev,
 		mutex_lock(&vgpu->gpu_lock);
 		bytes = ctxmig_save_estimate(&migf->save, &vgpu->gpu);
 		mutex_unlock(&vgpu->gpu_lock);
-		/* Bytes encoded and not read: PRECOPY_INFO has them. */
-		if (migf->stop_copy || !migf->save.precopy)
-			bytes += migf_buffered(migf);
+		bytes += migf_buffered(migf);
 		mutex_unlock(&migf->lock);
 	} else {
 		mutex_lock(&vgpu->gpu_lock);
