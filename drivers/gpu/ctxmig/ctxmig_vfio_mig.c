@@ -99,20 +99,6 @@ static int ctxmig_migf_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
-/* A save reached END: statistics and the stream's metadata. */
-static void ctxmig_stats_saved(struct ctxmig_migf *migf)
-{
-	struct ctxmig_vgpu_stats *st = &migf->vgpu->stats;
-
-	st->saves++;
-	st->bytes_saved += migf->w.offset;
-	st->stopcopy_ns = ktime_get_ns() - st->t_stopcopy;
-	st->ir_saved = true;
-	st->ir_caps = migf->save.caps;
-	memcpy(st->ir_records, migf->w.records_by_type, sizeof(st->ir_records));
-	memcpy(st->ir_bytes, migf->w.bytes_by_type, sizeof(st->ir_bytes));
-}
-
 /* Stream bytes encoded and not yet read. */
 static u32 migf_buffered(struct ctxmig_migf *migf)
 {
@@ -120,6 +106,23 @@ static u32 migf_buffered(struct ctxmig_migf *migf)
 
 	ctxmig_ir_peek(&migf->w, &n);
 	return n;
+}
+
+/*
+ * A save reached END: statistics and the stream's metadata.  The stream
+ * is what was read and what the writer still holds (END at least).
+ */
+static void ctxmig_stats_saved(struct ctxmig_migf *migf)
+{
+	struct ctxmig_vgpu_stats *st = &migf->vgpu->stats;
+
+	st->saves++;
+	st->bytes_saved += migf->w.offset + migf_buffered(migf);
+	st->stopcopy_ns = ktime_get_ns() - st->t_stopcopy;
+	st->ir_saved = true;
+	st->ir_caps = migf->save.caps;
+	memcpy(st->ir_records, migf->w.records_by_type, sizeof(st->ir_records));
+	memcpy(st->ir_bytes, migf->w.bytes_by_type, sizeof(st->ir_bytes));
 }
 
 /*
