@@ -50,7 +50,7 @@ echo
 echo "==> done in $(( $(date +%s) - t0 )) s"
 if [ "$rc" -ne 0 ] || ! grep -q '^verdict: PASS' "$log"; then
 	echo "    demo FAILED; the whole output: $log, the hosts' consoles:"
-	echo "    $cache/logs/qemu-host-a.log and $cache/logs/qemu-host-b.log"
+	echo "    $cache/logs/demo-host-a.log and $cache/logs/demo-host-b.log"
 	tail -n 30 "$log" | sed 's/^/    /'
 	exit 1
 fi

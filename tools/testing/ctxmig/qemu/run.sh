@@ -134,8 +134,19 @@ else
 fi
 
 # 2. The initramfs both hosts boot: busybox, the modules, the payload.
+# Everything a run makes lives in its own directory, the hosts' consoles
+# too, so that runs from several checkouts can share the cache at the
+# same time; the consoles are copied to $logs/$tier-host-{a,b}.log (the
+# last run's, for the user) as the run ends.
 stage=$(mktemp -d "$cache/qemu/stage.XXXXXX")
-[ "${QEMU_KEEP:-}" = 1 ] || trap 'rm -rf "$stage"' EXIT
+con_a=$stage/host-a.log
+con_b=$stage/host-b.log
+keep_consoles() {
+	cp -f "$con_a" "$logs/$tier-host-a.log" 2>/dev/null || true
+	cp -f "$con_b" "$logs/$tier-host-b.log" 2>/dev/null || true
+	[ "${QEMU_KEEP:-}" = 1 ] || rm -rf "$stage"
+}
+trap keep_consoles EXIT
 root=$stage/root
 mkdir -p "$root"/{bin,dev,proc,sys,modules,payload} "$stage/obj"
 cp /bin/busybox "$root/bin/busybox"
@@ -186,8 +197,6 @@ tbuild=$(( $(date +%s) - t0 ))
 
 # 3. Boot host B, then host A; their link is a unix socket here.
 link=$stage/link.sock
-con_a=$logs/qemu-host-a.log
-con_b=$logs/qemu-host-b.log
 outer() {
 	local role=$1 mac=$2 server=$3 console=$4
 	timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
@@ -201,7 +210,7 @@ outer() {
 		</dev/null
 }
 echo "$tier: booting hosts A and B ($kver, QEMU $(qemu-system-x86_64 --version | head -n1 | awk '{print $4}') outside, $(sed -n 's/^qemu-system-x86 //p' "$img.manifest") inside)"
-echo "$tier: consoles: $con_a $con_b; timeout ${timeout_s}s"
+echo "$tier: consoles (when the run ends): $logs/$tier-host-a.log $logs/$tier-host-b.log; timeout ${timeout_s}s"
 start=$(date +%s)
 set +e
 outer b 52:54:00:c7:00:02 on "$con_b" &
