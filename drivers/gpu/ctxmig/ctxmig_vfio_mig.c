@@ -101,15 +101,29 @@ static u32 migf_buffered(struct ctxmig_migf *migf)
 	return n;
 }
 
+/* The reader's buffer of a data_fd read. */
+struct ctxmig_reader_buf {
+	char __user *buf;
+};
+
+/* Record bytes to the reader of a saving file; page faults are disabled. */
+static int ctxmig_copy_to_reader(void *ctx, u32 at, const void *src, u32 len)
+{
+	struct ctxmig_reader_buf *rb = ctx;
+
+	return __copy_to_user_inatomic(rb->buf + at, src, len) ? -EFAULT : 0;
+}
+
 /*
  * Send the next VRAM record of a stopped device straight from its pages
  * to the reader: one copy, where the writer path makes three (staging
- * buffer, writer buffer, user).  gpu_lock keeps the pages and their bytes
- * still from the copy to the CRC; no page fault may be taken under it (a
- * fault on the reader's buffer could need the lock, were that buffer
- * mapped from a vGPU), so the buffer is faulted in first and copied to
- * with faults disabled.  If that copy fails after all, the same pages go
- * through the writer, one record each.
+ * buffer, writer buffer, user), and the CRC of each page right after its
+ * copy (ctxmig_ir_send_vram_pages()).  gpu_lock keeps the pages and their
+ * bytes still from the copy to the CRC; no page fault may be taken under
+ * it (a fault on the reader's buffer could need the lock, were that
+ * buffer mapped from a vGPU), so the buffer is faulted in first and
+ * copied to with faults disabled.  If that copy fails after all, the same
+ * pages go through the writer, one record each.
  *
  * Return: bytes sent, 0 when the writer path is to run instead, or a
  * negative errno.
@@ -119,9 +133,8 @@ static ssize_t ctxmig_save_read_pages(struct ctxmig_migf *migf,
 {
 	const size_t max = CTXMIG_IR_VRAM_HDR_BYTES + CTXMIG_IR_VRAM_CHUNK_MAX;
 	const void *pages[CTXMIG_IR_VRAM_CHUNK_MAX / CTXMIG_VRAM_PAGE_SIZE];
+	struct ctxmig_reader_buf rb = { .buf = buf };
 	struct ctxmig_vgpu *vgpu = migf->vgpu;
-	u8 hdr[CTXMIG_IR_VRAM_HDR_BYTES];
-	unsigned long left;
 	ssize_t ret = 0;
 	u64 off;
 	u32 n, i;
@@ -133,19 +146,12 @@ static ssize_t ctxmig_save_read_pages(struct ctxmig_migf *migf,
 	n = ctxmig_save_vram_pages(&migf->save, &off, pages);
 	if (!n)
 		goto out;
-	ctxmig_ir_vram_hdr(hdr, off, n * CTXMIG_VRAM_PAGE_SIZE);
 	pagefault_disable();
-	left = __copy_to_user_inatomic(buf, hdr, sizeof(hdr));
-	for (i = 0; i < n && !left; i++)
-		left = __copy_to_user_inatomic(buf + sizeof(hdr) +
-					       i * CTXMIG_VRAM_PAGE_SIZE,
-					       pages[i], CTXMIG_VRAM_PAGE_SIZE);
+	ret = ctxmig_ir_send_vram_pages(&migf->w, off, pages, n,
+					ctxmig_copy_to_reader, &rb);
 	pagefault_enable();
-	if (!left) {
-		ret = ctxmig_ir_put_vram_pages(&migf->w, off, pages, n);
-		if (!ret)
-			ret = sizeof(hdr) + n * CTXMIG_VRAM_PAGE_SIZE;
-	} else {
+	if (ret == -EFAULT) {
+		ret = 0;
 		for (i = 0; i < n && !ret; i++)
 			ret = ctxmig_ir_put_vram(&migf->w,
 						 off + i * CTXMIG_VRAM_PAGE_SIZE,
