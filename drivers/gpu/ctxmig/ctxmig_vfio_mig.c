@@ -167,6 +167,20 @@ out:
 	return ret;
 }
 
+/* The driver's time in a read() since @t0, by the phase it served. */
+static void ctxmig_time_read(struct ctxmig_migf *migf, u64 t0)
+{
+	struct ctxmig_vgpu_stats *st = &migf->vgpu->stats;
+	u64 ns = ktime_get_ns() - t0;
+
+	mutex_lock(&migf->vgpu->gpu_lock);
+	if (migf->save.precopy && !migf->stop_copy)
+		st->precopy_read_ns += ns;
+	else
+		st->stop_read_ns += ns;
+	mutex_unlock(&migf->vgpu->gpu_lock);
+}
+
 /*
  * A read() copies what the writer holds and produces more while the
  * reader has room.  Its work is bounded by the bytes it returns plus
@@ -184,6 +198,7 @@ static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
 	unsigned int empty = 0;
 	ssize_t done = 0;
 	int ret = 0;
+	u64 t0;
 
 	if (pos)
 		return -ESPIPE;
@@ -192,6 +207,7 @@ static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
 		ret = -ENODEV;
 		goto out;
 	}
+	t0 = ktime_get_ns();
 	while (len && !ret) {
 		const void *p;
 		ssize_t sent;
@@ -271,6 +287,7 @@ static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
 			}
 		}
 	}
+	ctxmig_time_read(migf, t0);
 out:
 	mutex_unlock(&migf->lock);
 	return done ? done : ret;
@@ -333,6 +350,7 @@ static ssize_t ctxmig_resume_write(struct file *filp, const char __user *buf,
 	struct ctxmig_migf *migf = filp->private_data;
 	ssize_t done = 0;
 	int ret = 0;
+	u64 t0;
 
 	if (pos)
 		return -ESPIPE;
@@ -341,6 +359,7 @@ static ssize_t ctxmig_resume_write(struct file *filp, const char __user *buf,
 		ret = -ENODEV;
 		goto out;
 	}
+	t0 = ktime_get_ns();
 	while (len) {
 		size_t n = min_t(size_t, len, CTXMIG_MIGF_CHUNK);
 
@@ -369,6 +388,9 @@ static ssize_t ctxmig_resume_write(struct file *filp, const char __user *buf,
 		len -= n;
 		done += n;
 	}
+	mutex_lock(&migf->vgpu->gpu_lock);
+	migf->vgpu->stats.write_ns += ktime_get_ns() - t0;
+	mutex_unlock(&migf->vgpu->gpu_lock);
 out:
 	mutex_unlock(&migf->lock);
 	return done ? done : ret;
@@ -483,14 +505,17 @@ again:
 static int ctxmig_load(struct ctxmig_vgpu *vgpu, struct ctxmig_migf *migf)
 {
 	int ret;
+	u64 t0;
 
 	mutex_lock(&migf->lock);
 	mutex_lock(&vgpu->gpu_lock);
+	t0 = ktime_get_ns();
 	if (ctxmig_fail(vgpu, CTXMIG_FAIL_RESTORE_FINISH))
 		ret = ctxmig_ir_reader_fail(&migf->rs->reader, -EIO,
 					    "fault injected at restore_finish");
 	else
 		ret = ctxmig_restore_finish(migf->rs);
+	vgpu->stats.restore_finish_ns = ktime_get_ns() - t0;
 	if (ret) {
 		ctxmig_note_error(vgpu, ret, "restore failed",
 				  ctxmig_restore_error(migf->rs)->reason);
@@ -538,6 +563,8 @@ static int ctxmig_save_stop_copy(struct ctxmig_vgpu *vgpu,
 						  "fault injected at save_stop");
 		else
 			ret = ctxmig_save_stop(&migf->save);
+		vgpu->stats.save_stop_ns = ktime_get_ns() -
+					   vgpu->stats.t_stopcopy;
 		if (ret) {
 			ctxmig_note_error(vgpu, ret, "cannot save",
 					  migf->save.error.reason);
@@ -632,6 +659,13 @@ static struct file *ctxmig_step_state(struct ctxmig_vgpu *vgpu,
 			vgpu->stats.t_stopcopy = ktime_get_ns();
 		if (saving && !precopy)
 			vgpu->stats.precopy_ns = 0;
+		if (saving) {
+			vgpu->stats.save_stop_ns = 0;
+			vgpu->stats.precopy_read_ns = 0;
+			vgpu->stats.stop_read_ns = 0;
+		} else {
+			vgpu->stats.write_ns = 0;
+		}
 		mutex_unlock(&vgpu->gpu_lock);
 		migf = ctxmig_migf_new(vgpu, saving, precopy);
 		if (IS_ERR(migf))
