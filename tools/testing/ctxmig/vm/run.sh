@@ -17,7 +17,10 @@
 # VM_BENCH=1 runs the benchmark (tools/testing/ctxmig/bench/vm_bench.c)
 # instead, with VM_BENCH_ARGS in its /vm_bench.args,
 # VM_MEM (MiB of guest RAM, default 1024, 2048 for the debug kernel),
-# VM_KEEP=1 keeps the staging directory.  VM_TIMEOUT_SCALE multiplies the
+# VM_QEMU_ARGS (more qemu-system-x86_64 arguments, e.g. "-icount
+# shift=0,sleep=off": guest time counts instructions, see
+# Documentation/gpu/ctxmig/performance.rst), VM_KEEP=1 keeps the staging
+# directory.  VM_TIMEOUT_SCALE multiplies the
 # kselftest harness's per-test timeouts (default 1, 4 for the debug kernel).
 #
 # VM_KERNEL=debug (tools/testing/ctxmig/debug.sh builds it first): boot the
@@ -116,9 +119,12 @@ cp /bin/busybox "$stage/bin/busybox"
 [ "$tier" = vm ] || touch "$stage/etc/ctxmig-debug"
 
 # modprobe resolves the order (hard dependencies and softdeps, such as
-# libcrc32c's crc32c) from the image's own modules.dep.
+# libcrc32c's crc32c) from the image's own modules.dep.  The benchmark
+# also hashes from user space (AF_ALG: algif_hash).
 : >"$stage/modules/order"
-for m in vfio vfio_iommu_type1 mdev crc32c_generic libcrc32c; do
+mods="vfio vfio_iommu_type1 mdev crc32c_generic libcrc32c"
+[ "${VM_BENCH:-}" != 1 ] || mods="$mods algif_hash"
+for m in $mods; do
 	modprobe -d "$imgroot" -S "$kver" --show-depends "$m" |
 		awk '$1 == "insmod" { print $2 }'
 done | awk '!seen[$0]++' | while read -r path; do
@@ -286,7 +292,8 @@ timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
 	-machine q35 -cpu max -smp "$cpus" -m "$mem" -accel tcg \
 	-kernel "$bzimage" -initrd "$initrd" \
 	-append "$append" \
-	-display none -serial "file:$log" -monitor none -no-reboot </dev/null
+	-display none -serial "file:$log" -monitor none -no-reboot \
+	${VM_QEMU_ARGS:-} </dev/null
 qrc=$?
 set -e
 echo "$tier: qemu exited $qrc after $(( $(date +%s) - start ))s"
