@@ -41,7 +41,6 @@
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/string.h>
-#include <limits.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -418,9 +417,9 @@ int main(void)
 	/*
 	 * Freed VRAM pages stay in the process for the next run, as freed
 	 * pages stay in the kernel's free lists: a restore then allocates
-	 * without page faults, as the driver's does.
+	 * without page faults, as the driver's does.  (-1: never trim.)
 	 */
-	mallopt(M_TRIM_THRESHOLD, INT_MAX);
+	mallopt(M_TRIM_THRESHOLD, -1);
 	bytes = max_t(u64, bytes - bytes % CHUNK, CHUNK);
 	npages = bytes / PAGE;
 	/* Twice the data: the guest's part (below the reserved area) holds it. */
