@@ -23,6 +23,7 @@ HOST_BUILD := $(CTXMIG_CACHE)/host-build
 HOST := tools/testing/ctxmig
 
 .PHONY: all modules deps check check-host check-kunit check-vm check-debug \
+	check-qemu \
 	fuzz bench \
 	demo dump checkpatch sparse clean help
 
@@ -34,7 +35,7 @@ deps:
 modules: deps
 	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_CTXMIG=m CONFIG_CTXMIG_VFIO=y W=1 modules
 
-# The four test tiers.  Each prints "<tier>: N passed, N failed[, N skipped]";
+# The test tiers.  Each prints "<tier>: N passed, N failed[, N skipped]";
 # check.sh runs them all and sums.
 check: deps
 	@$(HOST)/check.sh
@@ -50,6 +51,9 @@ check-vm: modules
 
 check-debug: deps
 	@$(HOST)/debug.sh
+
+check-qemu: modules
+	@$(HOST)/qemu/run.sh
 
 fuzz: deps
 	@$(MAKE) -s -f $(HOST)/host.mk OUT=$(HOST_BUILD) fuzz
@@ -78,11 +82,12 @@ help:
 	@echo 'ctxmig targets:'
 	@echo '  make              build ctxmig.ko out of tree against Debian 6.12 headers (W=1)'
 	@echo '  make deps         install missing Debian packages (called by the others)'
-	@echo '  make check        all test tiers: host, kunit, vm, debug; ends "N passed, N failed"'
+	@echo '  make check        all test tiers: host, kunit, vm, debug, qemu; ends "N passed, N failed"'
 	@echo '  make check-host   host tier: codec, model, translator and differential migration tests (ASan+UBSan), bounded fuzz run'
 	@echo '  make check-kunit  KUnit tier: kunit.py (UML) from linux-source-6.12'
 	@echo '  make check-vm     VM tier: kselftests in QEMU on Debian'"'"'s 6.12 kernel'
 	@echo '  make check-debug  debug tier: kselftests and KUnit in QEMU on a KASAN+lockdep+kmemleak 6.12 kernel'
+	@echo '  make check-qemu   qemu tier: QEMU 10 live-migrates a vGPU between two VM hosts (QEMU_PAIRS=all: every pair)'
 	@echo '  make fuzz         libFuzzer on the IR reader, then on the restore path, FUZZ_SECONDS=$(FUZZ_SECONDS) each'
 	@echo '  make bench        host save/restore paths, codec and translator, then data_fd, sparse and'
 	@echo '                    pre-copy in the VM, each against its baseline (copy + CRC32C for the data'

@@ -283,6 +283,7 @@ static void record_fields(struct fields *f, const struct ctxmig_ir_event *ev)
 		field_u64(f, "size", ev->u.ring.size);
 		field_u64(f, "head", ev->u.ring.head);
 		field_u64(f, "tail", ev->u.ring.tail);
+		field_hex(f, "ib_va_base", ev->u.ring.ib_va_base);
 		break;
 	case CTXMIG_IR_ENG_FENCE:
 		field_u64(f, "emitted", ev->u.fence.emitted);

@@ -214,17 +214,43 @@ static u64 addr64(const void *buf, u32 i)
 	return ctxmig_dw_get(buf, i) | (u64)ctxmig_dw_get(buf, i + 1) << 32;
 }
 
-static int decode_write_data(const void *buf, u32 count,
-			     struct ctxmig_cmd *cmd)
+/*
+ * A register write from the ring: emit_vm_flush() writes the VM context's
+ * page table base (gmc_v9_0_emit_flush_gpu_tlb(),
+ * gmc_v12_0_emit_flush_gpu_tlb(), through gfx_v9_0_ring_emit_wreg() and
+ * gfx_v12_0_ring_emit_wreg()).  Writing the base it already holds (a TLB
+ * flush of the current page tables) is a NOP here: there is no TLB.  A
+ * write that would switch the page tables, or to any other register, is
+ * not in the subset: the IR carries one address space per device.
+ */
+static int decode_write_reg(struct ctxmig_gpu *gpu, const void *buf, u32 count,
+			    struct ctxmig_cmd *cmd)
+{
+	const struct ctxmig_amd_gen *g = gen(gpu);
+	u32 reg = ctxmig_dw_get(buf, 2) * 4;
+
+	if (count != 3 || ctxmig_dw_get(buf, 3))
+		return -EOPNOTSUPP;
+	if ((reg != g->vm_pt_base_lo && reg != g->vm_pt_base_hi) ||
+	    ctxmig_dw_get(buf, 4) != *ctxmig_reg(gpu, reg))
+		return -EOPNOTSUPP;
+	cmd->op = CTXMIG_OP_NOP;
+	return 0;
+}
+
+static int decode_write_data(struct ctxmig_gpu *gpu, const void *buf,
+			     u32 count, struct ctxmig_cmd *cmd)
 {
 	u32 ctrl = ctxmig_dw_get(buf, 1);
 	u32 sel = FIELD_GET(AMD_WD_DST_SEL, ctrl);
 
 	if (count < 3)
 		return -EINVAL;
+	if (sel == AMD_WD_DST_REG)
+		return decode_write_reg(gpu, buf, count, cmd);
 	if (sel != AMD_WD_DST_MEM_SYNC && sel != AMD_WD_DST_TC_L2 &&
 	    sel != AMD_WD_DST_MEM_ASYNC)
-		return -EOPNOTSUPP;	/* register and GDS writes */
+		return -EOPNOTSUPP;	/* GDS writes */
 	cmd->dst = addr64(buf, 2);
 	if (cmd->dst & 3)
 		return -EINVAL;
@@ -268,14 +294,49 @@ static int decode_release_mem(const void *buf, u32 count,
 	return cmd->dst & 3 ? -EINVAL : 0;
 }
 
+/*
+ * WAIT_REG_MEM, write then wait, on a VM invalidation engine's request and
+ * acknowledge registers: the TLB invalidation of emit_vm_flush()
+ * (gfx_v9_0_ring_emit_reg_write_reg_wait(),
+ * gfx_v12_0_ring_emit_reg_write_reg_wait()).  With no TLB it completes at
+ * once: a NOP.  Other waits (on memory, on other registers) are not in
+ * the subset: nothing here would ever change what they wait for.
+ */
+static int decode_wait_reg_mem(struct ctxmig_gpu *gpu, const void *buf,
+			       u32 count, struct ctxmig_cmd *cmd)
+{
+	const struct ctxmig_amd_gen *g = gen(gpu);
+	u32 ctl = ctxmig_dw_get(buf, 1);
+	u32 req = ctxmig_dw_get(buf, 2) * 4, ack = ctxmig_dw_get(buf, 3) * 4;
+	u32 eng = (req - g->vm_inv_req) / 4;
+
+	if (count != 5)
+		return -EINVAL;
+	if (FIELD_GET(AMD_WRM_MEM_SPACE, ctl) != AMD_WRM_SPACE_REG ||
+	    FIELD_GET(AMD_WRM_OPERATION, ctl) != AMD_WRM_OP_WRITE_WAIT ||
+	    FIELD_GET(AMD_WRM_FUNCTION, ctl) != AMD_WRM_FUNC_EQUAL ||
+	    req < g->vm_inv_req || eng >= AMD_VM_INV_ENGS ||
+	    ack != g->vm_inv_ack + eng * 4)
+		return -EOPNOTSUPP;
+	cmd->op = CTXMIG_OP_NOP;
+	return 0;
+}
+
+/* A DMA_DATA source or destination select that names a memory address. */
+static bool dma_sel_addr(u32 sel)
+{
+	return sel == AMD_DMA_SEL_ADDR || sel == AMD_DMA_SEL_L2;
+}
+
 static int decode_dma_data(const void *buf, u32 count, struct ctxmig_cmd *cmd)
 {
 	u32 dw1 = ctxmig_dw_get(buf, 1);
 
 	if (count != 5)
 		return -EINVAL;
-	if (FIELD_GET(AMD_DMA_SRC_SEL, dw1) || FIELD_GET(AMD_DMA_DST_SEL, dw1))
-		return -EOPNOTSUPP;	/* immediate data, GDS, L2 */
+	if (!dma_sel_addr(FIELD_GET(AMD_DMA_SRC_SEL, dw1)) ||
+	    !dma_sel_addr(FIELD_GET(AMD_DMA_DST_SEL, dw1)))
+		return -EOPNOTSUPP;	/* immediate data, GDS */
 	cmd->op = CTXMIG_OP_COPY;
 	cmd->src = addr64(buf, 2);
 	cmd->dst = addr64(buf, 4);
@@ -321,7 +382,15 @@ int ctxmig_amd_decode(struct ctxmig_gpu *gpu, u32 engine, const void *buf,
 		return -ENODATA;
 	switch (FIELD_GET(AMD_PM4_OPCODE, h)) {
 	case AMD_PKT3_WRITE_DATA:
-		ret = decode_write_data(buf, count, cmd);
+		ret = decode_write_data(gpu, buf, count, cmd);
+		break;
+	case AMD_PKT3_WAIT_REG_MEM:
+		ret = decode_wait_reg_mem(gpu, buf, count, cmd);
+		break;
+	case AMD_PKT3_PFP_SYNC_ME:
+		/* The prefetch parser waits for the micro engine: a NOP. */
+		cmd->op = CTXMIG_OP_NOP;
+		ret = count ? -EINVAL : 0;
 		break;
 	case AMD_PKT3_RELEASE_MEM:
 		ret = decode_release_mem(buf, count, cmd);
@@ -344,9 +413,12 @@ static u32 encode_release_mem(u32 *dw, const struct ctxmig_cmd *cmd,
 	dw[0] = pkt3(AMD_PKT3_RELEASE_MEM, 6);
 	dw[1] = FIELD_PREP(AMD_RM_EVENT_TYPE, AMD_RM_EVENT_TS) |
 		FIELD_PREP(AMD_RM_EVENT_INDEX, AMD_RM_EVENT_INDEX_EOP);
-	dw[2] = FIELD_PREP(AMD_RM_DATA_SEL, data_sel) |
-		FIELD_PREP(AMD_RM_INT_SEL, cmd->flags & CTXMIG_CMD_IRQ ?
-			   AMD_RM_INT_AFTER_WRITE : 0);
+	/* With data, interrupt once it is written; without, interrupt only. */
+	dw[2] = FIELD_PREP(AMD_RM_DATA_SEL, data_sel);
+	if (cmd->flags & CTXMIG_CMD_IRQ)
+		dw[2] |= FIELD_PREP(AMD_RM_INT_SEL,
+				    data_sel == AMD_RM_DATA_NONE ?
+				    AMD_RM_INT_ONLY : AMD_RM_INT_AFTER_WRITE);
 	dw[3] = lower_32_bits(cmd->dst);
 	dw[4] = upper_32_bits(cmd->dst);
 	dw[5] = lower_32_bits(cmd->value);
@@ -392,7 +464,7 @@ int ctxmig_amd_encode(const struct ctxmig_gpu *gpu,
 			break;
 		case CTXMIG_OP_COPY: {
 			u32 bytes = min_t(u64, cmd->value - done,
-					  AMD_DMA_MAX_BYTES);
+					  gen(gpu)->dma_max);
 
 			dw[0] = pkt3(AMD_PKT3_DMA_DATA, 5);
 			dw[1] = AMD_DMA_CP_SYNC;

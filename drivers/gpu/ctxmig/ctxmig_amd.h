@@ -4,9 +4,10 @@
  * type-3 packets, the CP_RB0 ring, GPUVM's 4-level shape).  Each
  * generation supplies its register offsets and its entry layout.
  *
- * Sources: drivers/gpu/drm/amd/amdgpu/soc15d.h (packets),
+ * Sources: drivers/gpu/drm/amd/amdgpu/soc15d.h and nvd.h (packets),
  * amdgpu_vm.h (PTE/PDE bits), asic_reg/gc/gc_9_0_offset.h and
- * gc_12_0_0_offset.h (registers).
+ * gc_12_0_0_offset.h (registers); Mesa's radeonsi si_cp_dma.c (CP DMA
+ * limits).
  */
 #ifndef _CTXMIG_AMD_H_
 #define _CTXMIG_AMD_H_
@@ -24,17 +25,30 @@
 
 #define AMD_PKT3_NOP		0x10
 #define AMD_PKT3_WRITE_DATA	0x37
+#define AMD_PKT3_WAIT_REG_MEM	0x3c
 #define AMD_PKT3_INDIRECT_BUFFER 0x3f
+#define AMD_PKT3_PFP_SYNC_ME	0x42
 #define AMD_PKT3_RELEASE_MEM	0x49
 #define AMD_PKT3_DMA_DATA	0x50
 
 /* WRITE_DATA control dword. */
 #define AMD_WD_DST_SEL		GENMASK(11, 8)
+#define AMD_WD_DST_REG		0
 #define AMD_WD_DST_MEM_SYNC	1
 #define AMD_WD_DST_TC_L2	2
 #define AMD_WD_DST_MEM_ASYNC	5
 #define AMD_WD_WR_ONE_ADDR	BIT(16)
 #define AMD_WD_WR_CONFIRM	BIT(20)
+
+/* WAIT_REG_MEM control dword. */
+#define AMD_WRM_FUNCTION	GENMASK(2, 0)
+#define AMD_WRM_FUNC_EQUAL	3
+#define AMD_WRM_MEM_SPACE	GENMASK(5, 4)
+#define AMD_WRM_SPACE_REG	0
+#define AMD_WRM_OPERATION	GENMASK(7, 6)
+#define AMD_WRM_OP_WRITE_WAIT	1	/* wr_wait_wr_reg */
+/* VM invalidation engines per hub (AMDGPU_VMHUB_INV_ENG_BITMAP, 17 bits). */
+#define AMD_VM_INV_ENGS		18
 
 /* RELEASE_MEM. */
 #define AMD_RM_EVENT_TYPE	GENMASK(5, 0)
@@ -42,7 +56,8 @@
 #define AMD_RM_EVENT_TS		0x14	/* CACHE_FLUSH_AND_INV_TS_EVENT */
 #define AMD_RM_EVENT_INDEX_EOP	5
 #define AMD_RM_INT_SEL		GENMASK(26, 24)
-#define AMD_RM_INT_AFTER_WRITE	2
+#define AMD_RM_INT_ONLY		1	/* interrupt only (DATA_SEL 0) */
+#define AMD_RM_INT_AFTER_WRITE	2	/* when the data write is confirmed */
 #define AMD_RM_DATA_SEL		GENMASK(31, 29)
 #define AMD_RM_DATA_NONE	0
 #define AMD_RM_DATA_32		1
@@ -51,10 +66,15 @@
 /* DMA_DATA. */
 #define AMD_DMA_DST_SEL		GENMASK(21, 20)
 #define AMD_DMA_SRC_SEL		GENMASK(30, 29)
+#define AMD_DMA_SEL_ADDR	0	/* address using SAS / DAS */
+#define AMD_DMA_SEL_L2		3	/* address using L2 */
 #define AMD_DMA_CP_SYNC		BIT(31)
-#define AMD_DMA_BYTE_COUNT	GENMASK(20, 0)
-/* Longest copy one DMA_DATA carries, kept whole pages. */
-#define AMD_DMA_MAX_BYTES	0x1ff000U
+#define AMD_DMA_RAW_WAIT	BIT(30)	/* in the COMMAND dword */
+/*
+ * BYTE_COUNT: 25:0 in nvd.h (GFX10 on) and in Mesa's sid.h for GFX9
+ * (S_415_BYTE_COUNT_GFX9); soc15d.h's comment still gives GFX7's 20:0.
+ */
+#define AMD_DMA_BYTE_COUNT	GENMASK(25, 0)
 
 /* INDIRECT_BUFFER. */
 #define AMD_IB_SIZE		GENMASK(19, 0)
@@ -80,8 +100,12 @@
  * @vm_cntl: VM_CONTEXT0_CNTL (GCVM_ on GFX12).
  * @vm_pt_base_lo: VM_CONTEXT0_PAGE_TABLE_BASE_ADDR_LO32.
  * @vm_pt_base_hi: VM_CONTEXT0_PAGE_TABLE_BASE_ADDR_HI32.
+ * @vm_inv_req: VM_INVALIDATE_ENG0_REQ (GCVM_ on GFX12); engine n's is
+ *	n registers on.
+ * @vm_inv_ack: VM_INVALIDATE_ENG0_ACK.
  * @mtype_shift: PTE MTYPE field position (2 bits).
  * @pde_pte: the bit that makes a PDE act as a PTE (a 2 MiB page).
+ * @dma_max: most bytes one DMA_DATA the encoder writes carries.
  */
 struct ctxmig_amd_gen {
 	u32 rb0_base;
@@ -94,8 +118,11 @@ struct ctxmig_amd_gen {
 	u32 vm_cntl;
 	u32 vm_pt_base_lo;
 	u32 vm_pt_base_hi;
+	u32 vm_inv_req;
+	u32 vm_inv_ack;
 	u8 mtype_shift;
 	u64 pde_pte;
+	u32 dma_max;
 };
 
 extern const struct ctxmig_pt_level ctxmig_amd_levels[4];
@@ -121,7 +148,7 @@ int ctxmig_amd_encode(const struct ctxmig_gpu *gpu,
 #define CTXMIG_AMD_MODEL_OPS					\
 	.features = CTXMIG_FEAT_ALL,				\
 	.va_bits = 48,						\
-	.mmio_size = 64 * 1024,					\
+	.mmio_size = CTXMIG_PCI_BAR0_SIZE,		\
 	.ring_align = 256,					\
 	.ring_min = 256,					\
 	.ring_max = 8 << 20,					\

@@ -2,8 +2,7 @@
 /*
  * ctxmig AMD GFX12 style model: the GFX9 engine one generation on.  CP_RB0
  * and GCVM registers at their gc_12_0_0_offset.h offsets behind GC
- * segment 0 (dword 0x1260, as on GFX11; GFX12's own value is not public),
- * GFX12 PTEs: MTYPE in 55:54, PDE-as-PTE bit 63.
+ * segment 0, GFX12 PTEs: MTYPE in 55:54, PDE-as-PTE bit 63.
  */
 #include <linux/kernel.h>
 
@@ -11,6 +10,12 @@
 #include "ctxmig_gpu.h"
 #include "ctxmig_model.h"
 
+/*
+ * GC segment 0.  amdgpu reads GFX11 and GFX12 register bases from the IP
+ * discovery table at run time (amdgpu_discovery_reg_base_init()); no
+ * header of the 6.12 tree gives them.  0x1260 is GC_BASE segment 0 of the
+ * GFX10.x headers (navi10_ip_offset.h and its siblings): ctxmig's choice.
+ */
 #define GFX12_GC_BASE	0x1260
 
 static const struct ctxmig_amd_gen gfx12 = {
@@ -24,16 +29,22 @@ static const struct ctxmig_amd_gen gfx12 = {
 	.vm_cntl	= AMD_REG(GFX12_GC_BASE, 0x1624),	/* GCVM_CONTEXT0_CNTL */
 	.vm_pt_base_lo	= AMD_REG(GFX12_GC_BASE, 0x168f),
 	.vm_pt_base_hi	= AMD_REG(GFX12_GC_BASE, 0x1690),
+	.vm_inv_req	= AMD_REG(GFX12_GC_BASE, 0x1647),	/* GCVM_INVALIDATE_ENG0_REQ */
+	.vm_inv_ack	= AMD_REG(GFX12_GC_BASE, 0x1659),
 	.mtype_shift	= 54,
 	.pde_pte	= BIT_ULL(63),
+	/*
+	 * Mesa's cp_dma_max_byte_count() (radeonsi si_cp_dma.c) allows 32767
+	 * bytes per DMA_DATA from GFX11 on, rounded down to
+	 * SI_CPDMA_ALIGNMENT (32).
+	 */
+	.dma_max	= 32767 & ~31,
 };
 
 const struct ctxmig_model ctxmig_amd_gfx12_model = {
 	.id = CTXMIG_MODEL_AMD_GFX12,
 	.name = "amd-gfx12",
 	.desc = "AMD GFX12 style: PM4, CP_RB0, GPUVM with GFX12 entries",
-	.pci_vendor = 0x1af4,
-	.pci_device = 0x10f2,
 	.data = &gfx12,
 	CTXMIG_AMD_MODEL_OPS,
 };

@@ -23,16 +23,18 @@ static const struct ctxmig_amd_gen gfx9 = {
 	.vm_cntl	= AMD_REG(GFX9_GC_BASE, 0x0880),	/* VM_CONTEXT0_CNTL */
 	.vm_pt_base_lo	= AMD_REG(GFX9_GC_BASE, 0x08eb),
 	.vm_pt_base_hi	= AMD_REG(GFX9_GC_BASE, 0x08ec),
+	.vm_inv_req	= AMD_REG(GFX9_GC_BASE, 0x08a3),	/* VM_INVALIDATE_ENG0_REQ */
+	.vm_inv_ack	= AMD_REG(GFX9_GC_BASE, 0x08b5),
 	.mtype_shift	= 57,
 	.pde_pte	= BIT_ULL(54),
+	/* Whole pages below 2 MiB per DMA_DATA. */
+	.dma_max	= 0x1ff000,
 };
 
 const struct ctxmig_model ctxmig_amd_gfx9_model = {
 	.id = CTXMIG_MODEL_AMD_GFX9,
 	.name = "amd-gfx9",
 	.desc = "AMD GFX9 (Vega) style: PM4, CP_RB0, GPUVM 4-level",
-	.pci_vendor = 0x1af4,	/* see Documentation/gpu/ctxmig/models.rst */
-	.pci_device = 0x10f1,
 	.data = &gfx9,
 	CTXMIG_AMD_MODEL_OPS,
 };

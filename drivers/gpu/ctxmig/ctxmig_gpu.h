@@ -32,8 +32,26 @@ void ctxmig_gpu_fini(struct ctxmig_gpu *gpu);
 void ctxmig_gpu_reset(struct ctxmig_gpu *gpu);
 void ctxmig_gpu_caps(const struct ctxmig_gpu *gpu, struct ctxmig_caps *caps);
 
+/**
+ * ctxmig_gpu_work() - work done so far on inputs' behalf
+ * @gpu: device.
+ *
+ * Pages visited by VRAM clears, page-table entries decoded and written,
+ * pending commands decoded: the units in which
+ * Documentation/gpu/ctxmig/architecture.rst bounds what a stream or a guest
+ * may cost.  It only grows (a change of VRAM size starts it again).
+ *
+ * Return: the count.
+ */
+static inline u64 ctxmig_gpu_work(const struct ctxmig_gpu *gpu)
+{
+	return gpu->work + gpu->vram.cleared;
+}
+
 u32 ctxmig_gpu_mmio_read(struct ctxmig_gpu *gpu, u32 offset);
 void ctxmig_gpu_mmio_write(struct ctxmig_gpu *gpu, u32 offset, u32 value);
+void ctxmig_gpu_mmio_write_mask(struct ctxmig_gpu *gpu, u32 offset, u32 value,
+				u32 mask);
 
 /**
  * ctxmig_reg() - a model's register, by byte offset in BAR0
@@ -98,6 +116,22 @@ static inline int ctxmig_dw_emit(void *buf, u32 room, u32 *out, const u32 *dw,
 	return 0;
 }
 
+/**
+ * ctxmig_gpu_encode_end() - end an indirect buffer's encoded commands
+ * @gpu: device.
+ * @buf: where the buffer's commands end.
+ * @room: bytes @buf holds.
+ *
+ * Return: bytes written (0 for models whose buffers end at their length),
+ * or -ENOSPC.
+ */
+static inline int ctxmig_gpu_encode_end(const struct ctxmig_gpu *gpu,
+					void *buf, u32 room)
+{
+	return gpu->model->encode_end ? gpu->model->encode_end(gpu, buf, room) :
+					0;
+}
+
 u64 ctxmig_gpu_pool_alloc(struct ctxmig_gpu *gpu, u64 size, u64 align);
 u64 ctxmig_gpu_window_va(const struct ctxmig_gpu *gpu, u64 vram_offset);
 
@@ -137,12 +171,22 @@ struct ctxmig_pt_walk_ops {
  */
 typedef u64 (*ctxmig_pt_alloc_t)(void *priv, u32 bytes);
 
+/*
+ * A &ctxmig_mapping.page_shift no model has: ctxmig_pt_map() and
+ * ctxmig_pt_plan_add() then use the largest pages the model has.
+ */
+#define CTXMIG_PT_LARGEST_PAGES		63
+
 int ctxmig_pt_translate(struct ctxmig_gpu *gpu, u64 va, struct ctxmig_xlate *x);
 int ctxmig_pt_walk(struct ctxmig_gpu *gpu, const struct ctxmig_pt_walk_ops *ops,
 		   void *priv);
 int ctxmig_pt_map(struct ctxmig_gpu *gpu, const struct ctxmig_mapping *map,
 		  ctxmig_pt_alloc_t alloc, void *alloc_priv);
 u64 ctxmig_pt_pool_alloc(void *gpu, u32 bytes);
+void ctxmig_pt_plan_init(struct ctxmig_pt_plan *plan, bool root);
+int ctxmig_pt_plan_add(const struct ctxmig_model *m,
+		       struct ctxmig_pt_plan *plan,
+		       const struct ctxmig_mapping *map);
 
 /* Command execution: ctxmig_exec.c. */
 int ctxmig_gpu_run(struct ctxmig_gpu *gpu, u32 engine, u32 budget);

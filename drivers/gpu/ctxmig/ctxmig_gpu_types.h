@@ -25,8 +25,16 @@ struct ctxmig_gpu;
 /* Bytes of a COPY executed per step: the engine can stop between steps. */
 #define CTXMIG_COPY_SLICE		(64 * 1024)
 
-/* Longest native command a model decodes, in bytes. */
+/* Longest native command a model decodes or encodes, in bytes. */
 #define CTXMIG_CMD_MAX_BYTES		64
+/*
+ * Every model's native copy command moves at least this many bytes, so
+ * that a COPY of n bytes encodes into at most n / CTXMIG_CMD_COPY_MIN + 1
+ * native commands (a restore sizes its re-encoded buffers by it).  The
+ * smallest is amd-gfx12's DMA_DATA, which carries what Mesa gives one
+ * from GFX11 on (32767 bytes, rounded down to 32-byte units).
+ */
+#define CTXMIG_CMD_COPY_MIN		(32767 & ~31)
 
 /* Deepest page-table hierarchy and widest entry of any model. */
 #define CTXMIG_PT_MAX_LEVELS		7
@@ -54,6 +62,24 @@ struct ctxmig_gpu;
 #define CTXMIG_CTL_FAULT_VA_HI		0x02c
 #define CTXMIG_CTL_VA_BITS		0x030	/* RO guest VA width */
 #define CTXMIG_CTL_MAGIC_VALUE		0x474d5843
+
+/*
+ * The PCI identity of every vGPU, whatever its model.  A VMM compares a
+ * device's read-only config bytes (IDs, revision, class...) on both sides
+ * of a migration and refuses a difference (QEMU: "Bad config data"), so
+ * the model cannot be told there: a guest reads it from the control page
+ * (CTXMIG_CTL_MODEL) and learns of a change from CTXMIG_CTL_MIGRATED.
+ *
+ * 1af4:10f0 lies in 1af4:10f0-10ff, the range QEMU's
+ * docs/specs/pci-ids.rst leaves "available for experimental usage
+ * without registration".  An ID of ctxmig's own is needed before an
+ * upstream merge or shipping.
+ */
+#define CTXMIG_PCI_VENDOR_ID		0x1af4
+#define CTXMIG_PCI_DEVICE_ID		0x10f0
+#define CTXMIG_PCI_REVISION		1
+/* BAR0 of every model, control page included: part of the identity. */
+#define CTXMIG_PCI_BAR0_SIZE		(64 * 1024)
 
 /**
  * enum ctxmig_eng_status - what an engine is doing
@@ -140,6 +166,12 @@ struct ctxmig_pte {
 #define CTXMIG_PTE_INVALID	0
 #define CTXMIG_PTE_TABLE	1
 #define CTXMIG_PTE_LEAF		2
+/*
+ * Invalid, and the smaller pages under it are not looked at: a big-page
+ * entry of a dual level that tells the MMU to ignore the small-page
+ * table's entries for its range (NVIDIA's "no valid 4 KiB page" marks).
+ */
+#define CTXMIG_PTE_STOP		3
 
 /**
  * struct ctxmig_pt_level - shape of one level of a model's page tables
@@ -148,8 +180,10 @@ struct ctxmig_pte {
  * @entry_size: bytes per entry, 8 or 16.
  * @leaf: a leaf (page) may be placed at this level.
  * @nsubs: entries holding two table pointers (NVIDIA dual PD0) have 2:
- *	sub-entry 0 is the big-page table, 1 the small-page table, and a
- *	small-page translation wins where both exist.
+ *	sub-entry 0 is the big-page table, 1 the small-page table.  Where
+ *	both exist the big-page entry decides: a page there is the
+ *	translation, CTXMIG_PTE_STOP means none, anything else lets the
+ *	small-page entries decide.
  * @child: level index each sub-entry's table belongs to, -1 if none.
  */
 struct ctxmig_pt_level {
@@ -159,6 +193,19 @@ struct ctxmig_pt_level {
 	bool leaf;
 	u8 nsubs;
 	s8 child[CTXMIG_PT_MAX_SUBS];
+};
+
+/**
+ * struct ctxmig_pt_plan - the table pages a page-table build will take
+ * @tables: table pages counted so far.
+ * @last: per level, the last table counted there, as the VA it covers
+ *	shifted right by its parent level's shift; U64_MAX before the
+ *	first.  Mappings come in ascending VA order, so a table already
+ *	counted can only be the last one of its level.
+ */
+struct ctxmig_pt_plan {
+	u64 tables;
+	u64 last[CTXMIG_PT_MAX_LEVELS];
 };
 
 /**
@@ -190,12 +237,10 @@ struct ctxmig_sysmem_ops {
  * @id: &enum ctxmig_model_id.
  * @name: short name, also the mdev type name.
  * @desc: one line for humans.
- * @pci_vendor: PCI vendor ID the vGPU presents.
- * @pci_device: PCI device ID the vGPU presents.
  * @features: CTXMIG_FEAT_* the model supports.
  * @va_bits: width of its GPU virtual address space.
- * @mmio_size: BAR0 bytes, a power of two; ctxmig's control page is the
- *	last CTXMIG_CTL_SIZE bytes.
+ * @mmio_size: BAR0 bytes, CTXMIG_PCI_BAR0_SIZE (every vGPU presents the
+ *	same BAR0); ctxmig's control page is the last CTXMIG_CTL_SIZE bytes.
  * @ring_align: required alignment of the ring's GPU VA.
  * @ring_min: smallest ring in bytes.
  * @ring_max: largest ring in bytes (all sizes are powers of two).
@@ -227,13 +272,15 @@ struct ctxmig_sysmem_ops {
  * @encode: encode @cmd at @level into @buf of @room bytes; returns bytes
  *	written, -ENOSPC if it does not fit, -EOPNOTSUPP if the model cannot
  *	express it.
+ * @encode_end: encode what ends the commands of an indirect buffer (Intel:
+ *	MI_BATCH_BUFFER_END, the batch's length is where it is) into @buf of
+ *	@room bytes; returns bytes written or -ENOSPC.  NULL where a buffer
+ *	ends at the length its IB command gives.
  */
 struct ctxmig_model {
 	u32 id;
 	const char *name;
 	const char *desc;
-	u16 pci_vendor;
-	u16 pci_device;
 	u32 features;
 	u8 va_bits;
 	u32 mmio_size;
@@ -264,6 +311,7 @@ struct ctxmig_model {
 		      u32 len, u32 level, struct ctxmig_cmd *cmd);
 	int (*encode)(const struct ctxmig_gpu *gpu, const struct ctxmig_cmd *cmd,
 		      void *buf, u32 room);
+	int (*encode_end)(const struct ctxmig_gpu *gpu, void *buf, u32 room);
 };
 
 /**
@@ -288,7 +336,12 @@ struct ctxmig_model {
  * @irq: called when an enabled interrupt is raised, or NULL.
  * @irq_priv: passed to @irq.
  * @migrated: restores into this device, shown in the control page.
- * @bounce: one page of scratch for copies.
+ * @bounce: one page of scratch for copies and page-table builds.
+ * @work: work done on a guest's or a stream's behalf that is not a copy
+ *	of their bytes: page-table entries decoded by walks and leaves
+ *	written by builds, pending commands decoded for a save.  With
+ *	@vram.cleared it is what ctxmig_gpu_work() counts, so that a test
+ *	can hold that work against the size of what caused it.
  */
 struct ctxmig_gpu {
 	const struct ctxmig_model *model;
@@ -306,6 +359,7 @@ struct ctxmig_gpu {
 	void *irq_priv;
 	u32 migrated;
 	u8 *bounce;
+	u64 work;
 };
 
 #endif /* _CTXMIG_GPU_TYPES_H_ */

@@ -6,8 +6,10 @@
  * what is approximated: Documentation/gpu/ctxmig/models/intel-gen12.rst.
  *
  * One address space (the PPGTT) translates everything the engine touches:
- * the ring, batch buffers and every command's addresses.  Nothing is
- * reached through the GGTT: commands that select it are refused.
+ * the ring, batch buffers and every command's addresses.  There is no
+ * GGTT of its own: an address a command gives in the GGTT (the
+ * breadcrumb's PIPE_CONTROL, xe's emit_pipe_imm_ggtt()) is translated
+ * through the PPGTT too.
  */
 #include <linux/bitfield.h>
 #include <linux/errno.h>
@@ -227,8 +229,7 @@ static int decode_sdi(u32 h, const void *buf, u32 len, struct ctxmig_cmd *cmd)
 		return -EINVAL;
 	if (n * 4 > len)
 		return -ENODATA;
-	if (h & MI_USE_GGTT)
-		return -EOPNOTSUPP;
+	/* MI_USE_GGTT: the GGTT is the PPGTT here. */
 	lo = ctxmig_dw_get(buf, 1);
 	if (lo & 3 || ((h & MI_SDI_STORE_QWORD) && (lo & 7)))
 		return -EINVAL;
@@ -244,12 +245,29 @@ static int decode_sdi(u32 h, const void *buf, u32 len, struct ctxmig_cmd *cmd)
 	return n * 4;
 }
 
+/*
+ * A flush's interrupt: its own notify bit, or the MI_USER_INTERRUPT right
+ * after it (i915's and xe's breadcrumbs), which then belongs to it.
+ * Returns the dwords the command takes.
+ */
+static u32 take_interrupt(bool notify, const void *buf, u32 len, u32 n,
+			  struct ctxmig_cmd *cmd)
+{
+	if (notify) {
+		cmd->flags |= CTXMIG_CMD_IRQ;
+	} else if (len >= (n + 1) * 4 &&
+		   ctxmig_dw_get(buf, n) == MI_USER_INTERRUPT) {
+		cmd->flags |= CTXMIG_CMD_IRQ;
+		n++;
+	}
+	return n;
+}
+
 static int decode_flush_dw(u32 h, const void *buf, u32 len,
 			   struct ctxmig_cmd *cmd)
 {
 	u32 n = FIELD_GET(MI_FLUSH_DW_LEN_DW, h) + 2;
 	u32 op = FIELD_GET(MI_FLUSH_DW_OP_MASK, h);
-	u32 lo;
 
 	switch (op) {
 	case MI_FLUSH_DW_OP_NONE:
@@ -270,9 +288,9 @@ static int decode_flush_dw(u32 h, const void *buf, u32 len,
 	if (n * 4 > len)
 		return -ENODATA;
 	if (cmd->op == CTXMIG_OP_FENCE) {
-		lo = ctxmig_dw_get(buf, 1);
-		if ((h & MI_FLUSH_DW_STORE_INDEX) || (lo & MI_FLUSH_DW_USE_GTT))
-			return -EOPNOTSUPP;	/* status page, GGTT */
+		if (h & MI_FLUSH_DW_STORE_INDEX)
+			return -EOPNOTSUPP;	/* the status page */
+		/* MI_FLUSH_DW_USE_GTT: the GGTT is the PPGTT here. */
 		cmd->dst = intel_addr(buf, 1, GENMASK(31, 3));
 		if (n == 4) {
 			cmd->value = ctxmig_dw_get(buf, 3);
@@ -281,15 +299,49 @@ static int decode_flush_dw(u32 h, const void *buf, u32 len,
 			cmd->flags |= CTXMIG_CMD_FENCE64;
 		}
 	}
-	if (h & MI_FLUSH_DW_NOTIFY) {
-		cmd->flags |= CTXMIG_CMD_IRQ;
-	} else if (len >= (n + 1) * 4 &&
-		   ctxmig_dw_get(buf, n) == MI_USER_INTERRUPT) {
-		/* i915's breadcrumb: the flush, then a user interrupt. */
-		cmd->flags |= CTXMIG_CMD_IRQ;
-		n++;
+	return take_interrupt(h & MI_FLUSH_DW_NOTIFY, buf, len, n, cmd) * 4;
+}
+
+/*
+ * PIPE_CONTROL, six dwords from Gen8 on: the flags in DW1 (flushes and
+ * invalidations done at once here), a post-sync write of the qword in
+ * DW4/DW5 at the address in DW2/DW3.  The RCS breadcrumb of i915
+ * (gen12_emit_ggtt_write_rcs()) and xe (emit_pipe_imm_ggtt()), a GGTT
+ * address followed by MI_USER_INTERRUPT, is one FENCE + IRQ; a
+ * PIPE_CONTROL without post-sync is a flush, a NOP.
+ */
+static int decode_pipe_control(u32 h, const void *buf, u32 len,
+			       struct ctxmig_cmd *cmd)
+{
+	u32 n = FIELD_GET(XE_INSTR_LEN_MASK, h) + 2;
+	u32 flags, lo;
+
+	if (n != 6)
+		return -EINVAL;
+	if (len < n * 4)
+		return -ENODATA;
+	flags = ctxmig_dw_get(buf, 1);
+	if (flags & (PIPE_CONTROL_STORE_DATA_INDEX | PIPE_CONTROL_MMIO_WRITE))
+		return -EOPNOTSUPP;	/* the status page, a register */
+	switch (FIELD_GET(PIPE_CONTROL_POST_SYNC_OP_MASK, flags)) {
+	case PIPE_CONTROL_POST_SYNC_NONE:
+		cmd->op = CTXMIG_OP_NOP;
+		break;
+	case PIPE_CONTROL_POST_SYNC_QW:
+		/* PIPE_CONTROL_GLOBAL_GTT_IVB: the GGTT is the PPGTT here. */
+		lo = ctxmig_dw_get(buf, 2);
+		if (lo & 7)
+			return -EINVAL;	/* a qword write */
+		cmd->op = CTXMIG_OP_FENCE;
+		cmd->flags |= CTXMIG_CMD_FENCE64;
+		cmd->dst = intel_addr(buf, 2, U32_MAX);
+		cmd->value = intel_qword(buf, 4);
+		break;
+	default:
+		return -EOPNOTSUPP;	/* depth count, timestamp */
 	}
-	return n * 4;
+	return take_interrupt(flags & PIPE_CONTROL_NOTIFY, buf, len, n, cmd) *
+	       4;
 }
 
 static int decode_copy_mem_mem(u32 h, const void *buf, u32 len,
@@ -300,8 +352,7 @@ static int decode_copy_mem_mem(u32 h, const void *buf, u32 len,
 		return -EINVAL;
 	if (len < 20)
 		return -ENODATA;
-	if (h & (MI_COPY_MEM_MEM_SRC_GGTT | MI_COPY_MEM_MEM_DST_GGTT))
-		return -EOPNOTSUPP;
+	/* MI_COPY_MEM_MEM_*_GGTT: the GGTT is the PPGTT here. */
 	if ((ctxmig_dw_get(buf, 1) | ctxmig_dw_get(buf, 3)) & 3)
 		return -EINVAL;
 	cmd->op = CTXMIG_OP_COPY;
@@ -311,37 +362,103 @@ static int decode_copy_mem_mem(u32 h, const void *buf, u32 len,
 	return 20;
 }
 
-/* MI_NOOP | MI_NOOP_WRITE_ID: a batch length, when a batch start follows. */
-static int decode_noop_id(u32 h, const void *buf, u32 len,
-			  struct ctxmig_cmd *cmd)
+/*
+ * Dwords of the command at @h for a batch's parse, as i915's command
+ * parser steps over commands (i915_cmd_parser.c, find_cmd() with
+ * gen7_render_get_cmd_length_mask() and gen9_blt_get_cmd_length_mask()):
+ * MI commands below opcode 0x10 are one dword, the others' length is in
+ * 5:0; render commands' in 7:0 (15:0 for media); blitter commands' in
+ * 7:0; lengths count from 2.  0 for a client the parser does not know.
+ */
+static u32 intel_cmd_dwords(u32 h)
 {
-	u32 bb;
-
-	if (len < 8)
-		return -ENODATA;	/* the batch start may follow */
-	bb = ctxmig_dw_get(buf, 1);
-	if ((bb & (XE_INSTR_CMD_TYPE | MI_OPCODE)) != MI_BATCH_BUFFER_START) {
-		cmd->op = CTXMIG_OP_NOP;
-		return 4;
+	switch (FIELD_GET(XE_INSTR_CMD_TYPE, h)) {
+	case XE_INSTR_MI:
+		if (FIELD_GET(MI_OPCODE, h) < CTXMIG_INTEL_MI_ONE_DWORD)
+			return 1;
+		return (h & 0x3f) + 2;
+	case XE_INSTR_GFXPIPE:
+		if (FIELD_GET(INSTR_SUBCLIENT_MASK, h) == INSTR_MEDIA_SUBCLIENT)
+			return (h & 0xffff) + 2;
+		return (h & 0xff) + 2;
+	case XE_INSTR_GSC:
+		return (h & 0xff) + 2;
+	default:
+		return 0;
 	}
-	if (FIELD_GET(XE_INSTR_LEN_MASK, bb) != 1)
-		return -EINVAL;
-	if (!(bb & MI_BATCH_PPGTT_HSW))
-		return -EOPNOTSUPP;	/* a GGTT batch */
-	if (len < 16)
-		return -ENODATA;
-	cmd->op = CTXMIG_OP_IB;
-	cmd->src = intel_addr(buf, 2, GENMASK(31, 2));
-	cmd->value = (u64)FIELD_GET(CTXMIG_INTEL_IB_DWORDS, h) * 4;
-	return cmd->value ? 16 : -EINVAL;
 }
 
-static int decode_mi(u32 h, const void *buf, u32 len, struct ctxmig_cmd *cmd)
+/*
+ * The bytes of the batch at @va, up to and including its
+ * MI_BATCH_BUFFER_END: what hardware executes of it.  Found as
+ * intel_engine_cmd_parser() finds it, stepping over whole commands, no
+ * further than CTXMIG_INTEL_BATCH_MAX: a batch without its end within
+ * that, or with a command the parser does not know, is -EINVAL.
+ */
+static int intel_batch_len(struct ctxmig_gpu *gpu, u64 va, u64 *bytes)
+{
+	u32 chunk[64], have = 0, at = 0;
+	u64 off = 0;	/* of chunk[0] in the batch */
+	int ret;
+
+	for (;;) {
+		u32 h, n;
+
+		if (at >= have) {
+			/* Refill from the next command on, within its page. */
+			off += at * 4;
+			if (off >= CTXMIG_INTEL_BATCH_MAX)
+				return -EINVAL;
+			have = min_t(u64, ARRAY_SIZE(chunk),
+				     (CTXMIG_INTEL_BATCH_MAX - off) / 4);
+			have = min_t(u32, have, (CTXMIG_VRAM_PAGE_SIZE -
+					((va + off) &
+					 (CTXMIG_VRAM_PAGE_SIZE - 1))) / 4);
+			ret = ctxmig_gpu_access(gpu, va + off, chunk, have * 4,
+						false);
+			if (ret)
+				return ret;
+			at = 0;
+		}
+		h = ctxmig_dw_get(chunk, at);
+		if (h == MI_BATCH_BUFFER_END) {
+			*bytes = off + (at + 1) * 4;
+			return 0;
+		}
+		n = intel_cmd_dwords(h);
+		if (!n)
+			return -EINVAL;
+		at += n;
+	}
+}
+
+/*
+ * MI_BATCH_BUFFER_START as the Gen8+ drivers write it, three dwords (xe's
+ * emit_bb_start(), i915's gen8_emit_bb_start()): a batch of the length
+ * its MI_BATCH_BUFFER_END gives.  Whether the address is in the PPGTT
+ * (bit 8) or the GGTT, it is translated through the PPGTT here.
+ */
+static int decode_bb_start(struct ctxmig_gpu *gpu, u32 h, const void *buf,
+			   u32 len, struct ctxmig_cmd *cmd)
+{
+	int ret;
+
+	if (FIELD_GET(XE_INSTR_LEN_MASK, h) != 1)
+		return -EINVAL;
+	if (len < 12)
+		return -ENODATA;
+	cmd->op = CTXMIG_OP_IB;
+	cmd->src = intel_addr(buf, 1, GENMASK(31, 2));
+	ret = intel_batch_len(gpu, cmd->src, &cmd->value);
+	return ret ?: 12;
+}
+
+static int decode_mi(struct ctxmig_gpu *gpu, u32 h, const void *buf, u32 len,
+		     struct ctxmig_cmd *cmd)
 {
 	switch (h & MI_OPCODE) {
 	case MI_NOOP:
-		if (h & MI_NOOP_WRITE_ID)
-			return decode_noop_id(h, buf, len, cmd);
+		/* An identification number write (bit 22) changes nothing. */
 		cmd->op = CTXMIG_OP_NOP;
 		return 4;
 	case MI_USER_INTERRUPT:
@@ -349,6 +466,7 @@ static int decode_mi(u32 h, const void *buf, u32 len, struct ctxmig_cmd *cmd)
 		cmd->flags |= CTXMIG_CMD_IRQ;
 		return 4;
 	case MI_ARB_CHECK:
+	case MI_ARB_ON_OFF:
 	case MI_BATCH_BUFFER_END:
 		/* No preemption; a batch ends at its length. */
 		cmd->op = CTXMIG_OP_NOP;
@@ -360,7 +478,7 @@ static int decode_mi(u32 h, const void *buf, u32 len, struct ctxmig_cmd *cmd)
 	case MI_COPY_MEM_MEM & MI_OPCODE:
 		return decode_copy_mem_mem(h, buf, len, cmd);
 	case MI_BATCH_BUFFER_START:
-		return -EOPNOTSUPP;	/* a batch without a length */
+		return decode_bb_start(gpu, h, buf, len, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -378,7 +496,8 @@ static int decode_mem_copy(u32 h, const void *buf, u32 len,
 	if (h & (MEM_COPY_PAGE_COPY_MODE | MEM_COPY_MATRIX_COPY))
 		return -EOPNOTSUPP;	/* page and matrix copies */
 	width = ctxmig_dw_get(buf, 1);
-	if (width & ~CTXMIG_INTEL_MEM_COPY_WIDTH)
+	if (width & ~CTXMIG_INTEL_MEM_COPY_WIDTH ||
+	    width >= CTXMIG_INTEL_MEM_COPY_MAX)
 		return -EINVAL;
 	cmd->op = CTXMIG_OP_COPY;
 	cmd->value = (u64)width + 1;
@@ -396,9 +515,12 @@ static int intel_decode(struct ctxmig_gpu *gpu, u32 engine, const void *buf,
 		return -ENODATA;
 	h = ctxmig_dw_get(buf, 0);
 	if (FIELD_GET(XE_INSTR_CMD_TYPE, h) == XE_INSTR_MI)
-		return decode_mi(h, buf, len, cmd);
+		return decode_mi(gpu, h, buf, len, cmd);
 	if ((h & MEM_COPY_CMD_MASK) == MEM_COPY_CMD)
 		return decode_mem_copy(h, buf, len, cmd);
+	if ((h & GFX_OP_PIPE_CONTROL_MASK) == (GFX_OP_PIPE_CONTROL(2) &
+					       GFX_OP_PIPE_CONTROL_MASK))
+		return decode_pipe_control(h, buf, len, cmd);
 	return -EILSEQ;	/* 3D, media and other blitter commands */
 }
 
@@ -416,12 +538,15 @@ static int encode_one(const struct ctxmig_cmd *cmd, u64 done, u32 *dw)
 		}
 		/*
 		 * A flush that notifies, not MI_USER_INTERRUPT: a flush
-		 * before it would take the interrupt as its own.
+		 * before it would take the interrupt as its own.  The Gen8+
+		 * four-dword form, as gen8_emit_flush_xcs() (i915) and
+		 * emit_flush_dw() (xe) write it, without a post-sync write.
 		 */
-		dw[0] = MI_FLUSH_DW | MI_FLUSH_DW_BASE_LEN | MI_FLUSH_DW_NOTIFY;
+		dw[0] = MI_FLUSH_DW | MI_FLUSH_IMM_DW | MI_FLUSH_DW_NOTIFY;
 		dw[1] = 0;
 		dw[2] = 0;
-		return 3;
+		dw[3] = 0;
+		return 4;
 	case CTXMIG_OP_WRITE32:
 		if (cmd->dst & 3 || cmd->dst >> 48)
 			return -EOPNOTSUPP;
@@ -484,15 +609,15 @@ static int encode_one(const struct ctxmig_cmd *cmd, u64 done, u32 *dw)
 		dw[9] = 0;
 		return MEM_COPY_CMD_LEN_DW;
 	case CTXMIG_OP_IB:
+		/* The batch ends with its MI_BATCH_BUFFER_END: encode_end. */
 		if (cmd->dst || !cmd->value || !IS_ALIGNED(cmd->value, 4) ||
-		    cmd->value / 4 > CTXMIG_INTEL_IB_DWORDS ||
+		    cmd->value > CTXMIG_INTEL_BATCH_MAX ||
 		    cmd->src & 3 || cmd->src >> 48)
 			return -EOPNOTSUPP;
-		dw[0] = MI_NOOP | MI_NOOP_WRITE_ID | (u32)(cmd->value / 4);
-		dw[1] = MI_BATCH_BUFFER_START_GEN8 | MI_BATCH_PPGTT_HSW;
-		dw[2] = lower_32_bits(cmd->src);
-		dw[3] = upper_32_bits(cmd->src);
-		return 4;
+		dw[0] = MI_BATCH_BUFFER_START_GEN8 | MI_BATCH_PPGTT_HSW;
+		dw[1] = lower_32_bits(cmd->src);
+		dw[2] = upper_32_bits(cmd->src);
+		return 3;
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -517,15 +642,22 @@ static int intel_encode(const struct ctxmig_gpu *gpu,
 	return out * 4;
 }
 
+/* A batch ends with MI_BATCH_BUFFER_END (i915_cmd_parser.c looks for it). */
+static int intel_encode_end(const struct ctxmig_gpu *gpu, void *buf, u32 room)
+{
+	static const u32 end = MI_BATCH_BUFFER_END;
+	u32 out = 0;
+
+	return ctxmig_dw_emit(buf, room, &out, &end, 1) ?: 4;
+}
+
 const struct ctxmig_model ctxmig_intel_gen12_model = {
 	.id = CTXMIG_MODEL_INTEL_GEN12,
 	.name = "intel-gen12",
 	.desc = "Intel Gen12 style: MI commands, RCS ring, 4-level PPGTT",
-	.pci_vendor = 0x1af4,	/* see Documentation/gpu/ctxmig/models/ */
-	.pci_device = 0x10f3,
 	.features = CTXMIG_FEAT_ALL,
 	.va_bits = 48,
-	.mmio_size = 64 * 1024,
+	.mmio_size = CTXMIG_PCI_BAR0_SIZE,
 	.ring_align = 4096,
 	.ring_min = 4096,
 	.ring_max = 2 << 20,
@@ -545,4 +677,5 @@ const struct ctxmig_model ctxmig_intel_gen12_model = {
 	.pte_encode = intel_pte_encode,
 	.decode = intel_decode,
 	.encode = intel_encode,
+	.encode_end = intel_encode_end,
 };

@@ -25,7 +25,11 @@
 #define XE_INSTR_CMD_TYPE		GENMASK(31, 29)
 #define   XE_INSTR_MI			0x0
 #define   XE_INSTR_GSC			0x2	/* also the 2D/BLT client */
+#define   XE_INSTR_GFXPIPE		0x3
 #define XE_INSTR_LEN_MASK		GENMASK(7, 0)	/* total dwords - 2 */
+/* intel_gpu_commands.h: the media subclient of the render client. */
+#define INSTR_SUBCLIENT_MASK		GENMASK(28, 27)
+#define   INSTR_MEDIA_SUBCLIENT		0x2
 
 /* MI commands: MI_INSTR(op, flags) = op << 23 | flags (intel_gpu_commands.h). */
 #define MI_OPCODE			GENMASK(28, 23)	/* xe_mi_commands.h */
@@ -33,18 +37,13 @@
 #define MI_GLOBAL_GTT			BIT(22)
 
 #define MI_NOOP				MI_INSTR(0, 0)
-/*
- * MI_NOOP with "identification number write": bits 21:0 are latched into
- * the engine's NOPID register.  Old i915_reg.h (before the 6.12 tree's
- * intel_gpu_commands.h) defined MI_NOOP_WRITE_ID (1<<22) and
- * MI_NOOP_ID_MASK ((1<<22) - 1).  ctxmig uses the number as the length of
- * the batch that follows (see CTXMIG_INTEL_IB_DWORDS).
- */
-#define   MI_NOOP_WRITE_ID		BIT(22)
-#define   MI_NOOP_ID_MASK		GENMASK(21, 0)
 #define MI_USER_INTERRUPT		MI_INSTR(0x02, 0)
 #define MI_ARB_CHECK			MI_INSTR(0x05, 0)	/* xe_mi_commands.h */
+#define MI_ARB_ON_OFF			MI_INSTR(0x08, 0)
+#define   MI_ARB_ENABLE			BIT(0)
 #define MI_BATCH_BUFFER_END		MI_INSTR(0x0a, 0)
+/* MI opcodes below this are one dword (i915_cmd_parser.c: fixed length). */
+#define CTXMIG_INTEL_MI_ONE_DWORD	0x10
 
 #define MI_STORE_DATA_IMM		MI_INSTR(0x20, 0)
 #define   MI_USE_GGTT			BIT(22)	/* MI_SDI_GGTT in xe */
@@ -66,7 +65,7 @@
 #define   MI_FLUSH_IMM_DW		(4 - 2)	/* store form: 4 dwords */
 #define   MI_FLUSH_IMM_QW		(5 - 2)	/* qword store: 5 dwords */
 #define   MI_FLUSH_DW_USE_GTT		BIT(2)	/* in the address dword */
-/* The i915 base form: header, address low, address high. */
+/* The Gen6 base form: header, address low, address high. */
 #define MI_FLUSH_DW_BASE_LEN		(3 - 2)
 
 #define MI_COPY_MEM_MEM			MI_INSTR(0x2e, 5 - 2)	/* 0x17000003 */
@@ -76,6 +75,20 @@
 #define MI_BATCH_BUFFER_START		MI_INSTR(0x31, 0)
 #define MI_BATCH_BUFFER_START_GEN8	MI_INSTR(0x31, 1)	/* 0x18800001 */
 #define   MI_BATCH_PPGTT_HSW		BIT(8)
+
+/* PIPE_CONTROL (intel_gpu_commands.h), the render pipe's flush and write. */
+#define GFX_OP_PIPE_CONTROL(len)	(3U << 29 | 3 << 27 | 2 << 24 | ((len) - 2))
+#define   GFX_OP_PIPE_CONTROL_MASK	GENMASK(31, 16)
+#define   PIPE_CONTROL_GLOBAL_GTT_IVB	BIT(24)
+#define   PIPE_CONTROL_MMIO_WRITE	BIT(23)
+#define   PIPE_CONTROL_STORE_DATA_INDEX	BIT(21)
+#define   PIPE_CONTROL_POST_SYNC_OP_MASK GENMASK(15, 14)
+#define   PIPE_CONTROL_POST_SYNC_NONE	0
+#define   PIPE_CONTROL_POST_SYNC_QW	1	/* PIPE_CONTROL_QW_WRITE >> 14 */
+#define   PIPE_CONTROL_QW_WRITE		BIT(14)
+#define   PIPE_CONTROL_NOTIFY		BIT(8)
+#define   PIPE_CONTROL_CS_STALL		BIT(20)
+#define   PIPE_CONTROL_FLUSH_ENABLE	BIT(7)
 
 /*
  * MEM_COPY: the Xe-HPC/Xe2 copy-engine linear copy (2D client, opcode
@@ -92,12 +105,20 @@
 #define   MEM_COPY_CMD_LEN_DW		10
 #define   MEM_COPY_PAGE_COPY_MODE	BIT(19)	/* width in 256-byte pages */
 #define   MEM_COPY_MATRIX_COPY		BIT(17)	/* as PVC_MEM_SET_MATRIX */
-/* Linear byte mode width (bytes - 1): ctxmig takes bits 17:0. */
+/*
+ * Linear byte mode width (bytes - 1) in bits 17:0, as IGT's
+ * emit_blt_mem_copy() fills it; at most 0x3ffff bytes per command before
+ * Xe2 (IGT's xe_copy_basic.c, "18-bit limit on gfx_ver < 20").
+ */
 #define CTXMIG_INTEL_MEM_COPY_WIDTH	GENMASK(17, 0)
-#define CTXMIG_INTEL_MEM_COPY_MAX	BIT(18)	/* 256 KiB per command */
+#define CTXMIG_INTEL_MEM_COPY_MAX	0x3ffffU
 
-/* ctxmig: the batch length carried by the MI_NOOP before a batch start. */
-#define CTXMIG_INTEL_IB_DWORDS		MI_NOOP_ID_MASK
+/*
+ * The longest batch the engine looks for its MI_BATCH_BUFFER_END in; a
+ * batch without one within it is an illegal command (ctxmig's bound: the
+ * kernel's parser takes the length from the execbuf).
+ */
+#define CTXMIG_INTEL_BATCH_MAX		BIT(20)
 
 /* Graphics addresses in commands: 48 bits, bits 47:32 in the high dword. */
 #define CTXMIG_INTEL_ADDR_HI		GENMASK(15, 0)

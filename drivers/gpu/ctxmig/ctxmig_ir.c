@@ -354,6 +354,7 @@ int ctxmig_ir_put_engine(struct ctxmig_ir_writer *w,
 		.size = cpu_to_le32(ring->size),
 		.head = cpu_to_le32(ring->head),
 		.tail = cpu_to_le32(ring->tail),
+		.ib_va_base = cpu_to_le64(ring->ib_va_base),
 	};
 	int err;
 

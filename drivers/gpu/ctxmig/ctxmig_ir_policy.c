@@ -136,6 +136,8 @@ static int decode_ring(struct ctxmig_ir_reader *r, const void *payload,
 	ring->size = le32_to_cpu(in->size);
 	ring->head = le32_to_cpu(in->head);
 	ring->tail = le32_to_cpu(in->tail);
+	/* Version 1.1's field; a 1.0 record ends before it. */
+	ring->ib_va_base = len >= sizeof(*in) ? le64_to_cpu(in->ib_va_base) : 0;
 
 	if (in->reserved)
 		return fail(r, -EINVAL, "reserved field not zero");
@@ -160,6 +162,9 @@ static int decode_ring(struct ctxmig_ir_reader *r, const void *payload,
 	    !va_range_ok(&r->caps, ring->base, ring->size))
 		return fail(r, -ERANGE, "ring at 0x%llx is misaligned or outside the VA space",
 			    (unsigned long long)ring->base);
+	if (!va_range_ok(&r->caps, ring->ib_va_base, 1))
+		return fail(r, -ERANGE, "ring entries' VA base 0x%llx outside the VA space",
+			    (unsigned long long)ring->ib_va_base);
 	r->engines_seen |= BIT(ring->engine);
 	return 0;
 }
@@ -516,7 +521,9 @@ static const struct ctxmig_ir_policy ctxmig_ir_policy[256] = {
 	[CTXMIG_IR_ENG_RING] = {
 		.name = "ENG_RING", .parent = CTXMIG_IR_ENGINE,
 		.flags = CTXMIG_IR_F_CRITICAL, .max_count = 1,
-		FIXED(struct ctxmig_ir_eng_ring), .decode = decode_ring,
+		/* 1.0 ended before ib_va_base. */
+		.min_len = offsetof(struct ctxmig_ir_eng_ring, ib_va_base),
+		.max_len = CTXMIG_IR_FIXED_MAX, .decode = decode_ring,
 	},
 	[CTXMIG_IR_ENG_FENCE] = {
 		.name = "ENG_FENCE", .parent = CTXMIG_IR_ENGINE,

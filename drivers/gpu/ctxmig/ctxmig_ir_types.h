@@ -62,6 +62,7 @@ struct ctxmig_ring {
 	u32 size;
 	u32 head;
 	u32 tail;
+	u64 ib_va_base;
 };
 
 /** struct ctxmig_fence - CPU-endian &struct ctxmig_ir_eng_fence */

@@ -28,11 +28,30 @@ static const struct ctxmig_nv_gen *gen(const struct ctxmig_gpu *gpu)
 
 /* ---------------------------------------------------------------- ring */
 
+/* GP_BASE_HI's OFFSET field: GPFIFO VA bits 32 and up. */
+static u32 nv_gp_hi_mask(const struct ctxmig_nv_gen *g)
+{
+	return GENMASK(g->gp_hi_bits - 1, 0);
+}
+
+static u32 nv_limit2_mask(const struct ctxmig_nv_gen *g)
+{
+	return GENMASK(NV_GP_LIMIT2_BITS - 1, 0) << g->limit2_shift;
+}
+
+/* Set LIMIT2, leaving the rest of its register alone. */
+static void nv_set_limit2(struct ctxmig_gpu *gpu, u32 limit2)
+{
+	const struct ctxmig_nv_gen *g = gen(gpu);
+	u32 *reg = ctxmig_reg(gpu, g->limit2_reg);
+
+	*reg = (*reg & ~nv_limit2_mask(g)) | limit2 << g->limit2_shift;
+}
+
 void ctxmig_nv_reset(struct ctxmig_gpu *gpu)
 {
 	/* A 4 KiB GPFIFO, the channel disabled, no page directory. */
-	*ctxmig_reg(gpu, NV_PBDMA_GP_BASE_HI) =
-		FIELD_PREP(NV_GP_BASE_HI_LIMIT2, ilog2(4096 / NV_GP_ENTRY_SIZE));
+	nv_set_limit2(gpu, ilog2(4096 / NV_GP_ENTRY_SIZE));
 	*ctxmig_reg(gpu, NV_RAMIN_PDB_LO) =
 		FIELD_PREP(NV_PDB_TARGET, NV_PDB_TARGET_INVALID);
 }
@@ -40,8 +59,10 @@ void ctxmig_nv_reset(struct ctxmig_gpu *gpu)
 void ctxmig_nv_ring_get(struct ctxmig_gpu *gpu, u32 engine,
 			struct ctxmig_ring *ring)
 {
-	u32 hi = *ctxmig_reg(gpu, NV_PBDMA_GP_BASE_HI);
-	u32 limit2 = FIELD_GET(NV_GP_BASE_HI_LIMIT2, hi);
+	const struct ctxmig_nv_gen *g = gen(gpu);
+	u32 hi = *ctxmig_reg(gpu, NV_PBDMA_GP_BASE_HI) & nv_gp_hi_mask(g);
+	u32 limit2 = (*ctxmig_reg(gpu, g->limit2_reg) & nv_limit2_mask(g)) >>
+		     g->limit2_shift;
 
 	memset(ring, 0, sizeof(*ring));
 	ring->engine = engine;
@@ -49,8 +70,11 @@ void ctxmig_nv_ring_get(struct ctxmig_gpu *gpu, u32 engine,
 	ring->size = NV_GP_ENTRY_SIZE <<
 		     min_t(u32, limit2,
 			   ilog2(gpu->model->ring_max / NV_GP_ENTRY_SIZE));
-	ring->base = (u64)FIELD_GET(NV_GP_BASE_HI_OFFSET, hi) << 32 |
+	ring->base = (u64)hi << 32 |
 		     (*ctxmig_reg(gpu, NV_PBDMA_GP_BASE) & ~7U);
+	if (g->ext_base_latched)
+		ring->ib_va_base = (u64)gpu->eng[engine].method[NV_M_GP_EXT_BASE]
+				   << 40;
 	ring->head = (*ctxmig_reg(gpu, NV_PBDMA_GP_GET) * NV_GP_ENTRY_SIZE) &
 		     (ring->size - 1);
 	ring->tail = (*ctxmig_reg(gpu, NV_PBDMA_GP_PUT) * NV_GP_ENTRY_SIZE) &
@@ -62,18 +86,25 @@ void ctxmig_nv_ring_get(struct ctxmig_gpu *gpu, u32 engine,
 int ctxmig_nv_ring_set(struct ctxmig_gpu *gpu, u32 engine,
 		       const struct ctxmig_ring *ring)
 {
+	const struct ctxmig_nv_gen *g = gen(gpu);
 	const struct ctxmig_model *m = gpu->model;
 
 	if (!is_power_of_2(ring->size) || ring->size < m->ring_min ||
 	    ring->size > m->ring_max || !IS_ALIGNED(ring->base, m->ring_align) ||
-	    ring->base >> 40 || !IS_ALIGNED(ring->head, NV_GP_ENTRY_SIZE) ||
+	    ring->base >> (32 + g->gp_hi_bits) ||
+	    !IS_ALIGNED(ring->head, NV_GP_ENTRY_SIZE) ||
 	    !IS_ALIGNED(ring->tail, NV_GP_ENTRY_SIZE))
 		return -EINVAL;
+	/* Only a channel that keeps an extended base takes one. */
+	if (g->ext_base_latched) {
+		if (ring->ib_va_base & ~(NV_GP_ENTRY0_EXT_BASE_VA))
+			return -EINVAL;
+		gpu->eng[engine].method[NV_M_GP_EXT_BASE] =
+			ring->ib_va_base >> 40;
+	}
 	*ctxmig_reg(gpu, NV_PBDMA_GP_BASE) = lower_32_bits(ring->base);
-	*ctxmig_reg(gpu, NV_PBDMA_GP_BASE_HI) =
-		FIELD_PREP(NV_GP_BASE_HI_OFFSET, upper_32_bits(ring->base)) |
-		FIELD_PREP(NV_GP_BASE_HI_LIMIT2,
-			   ilog2(ring->size / NV_GP_ENTRY_SIZE));
+	*ctxmig_reg(gpu, NV_PBDMA_GP_BASE_HI) = upper_32_bits(ring->base);
+	nv_set_limit2(gpu, ilog2(ring->size / NV_GP_ENTRY_SIZE));
 	*ctxmig_reg(gpu, NV_PBDMA_GP_GET) = ring->head / NV_GP_ENTRY_SIZE;
 	*ctxmig_reg(gpu, NV_PBDMA_GP_PUT) = ring->tail / NV_GP_ENTRY_SIZE;
 	*ctxmig_reg(gpu, NV_CCSR_CHANNEL) =
@@ -172,7 +203,11 @@ void ctxmig_nv_pte_decode(const struct ctxmig_gpu *gpu, u32 level, u32 sub,
 	const struct ctxmig_nv_gen *g = gen(gpu);
 
 	memset(pte, 0, sizeof(*pte));
-	if (level > g->pd0) {
+	if (level == g->pd0 + 1 && !(raw[0] & NV_PTE_VALID) &&
+	    (raw[0] & g->pte_no_small)) {
+		/* A big-page PTE that hides the 4 KiB PTEs under it. */
+		pte->kind = CTXMIG_PTE_STOP;
+	} else if (level > g->pd0) {
 		nv_leaf_decode(g, raw[0], pte);
 	} else if (level < g->pd0) {
 		/* No huge pages above PD0. */
@@ -267,11 +302,28 @@ int ctxmig_nv_pte_encode(const struct ctxmig_gpu *gpu, u32 level, u32 sub,
 
 /* ------------------------------------------------------------- GPFIFO */
 
-static int nv_decode_gp(const void *buf, u32 len, u32 *st,
-			struct ctxmig_cmd *cmd)
+/* A GP entry that starts a pushbuffer (not a control entry). */
+static bool nv_gp_is_buffer(u32 e1)
 {
-	u32 e0, e1, n1;
-	int ret;
+	return FIELD_GET(NV_GP_ENTRY1_LENGTH, e1) &&
+	       !(e1 & NV_GP_ENTRY1_LEVEL);
+}
+
+/* The pushbuffer of a GP entry, VA 39:0 from the entry, above from @ext. */
+static void nv_gp_buffer(u32 e0, u32 e1, u64 ext, struct ctxmig_cmd *cmd)
+{
+	cmd->op = CTXMIG_OP_IB;
+	cmd->src = ext << 40 |
+		   (u64)FIELD_GET(NV_GP_ENTRY1_GET_HI, e1) << 32 |
+		   (e0 & NV_GP_ENTRY0_GET);
+	cmd->value = (u64)FIELD_GET(NV_GP_ENTRY1_LENGTH, e1) * 4;
+}
+
+static int nv_decode_gp(const struct ctxmig_nv_gen *g, const void *buf,
+			u32 len, u32 *st, struct ctxmig_cmd *cmd)
+{
+	u64 ext = g->ext_base_latched ? st[NV_M_GP_EXT_BASE] : 0;
+	u32 e0, e1;
 
 	if (len < NV_GP_ENTRY_SIZE)
 		return -ENODATA;
@@ -280,10 +332,7 @@ static int nv_decode_gp(const void *buf, u32 len, u32 *st,
 	if (FIELD_GET(NV_GP_ENTRY1_LENGTH, e1)) {
 		if (e1 & NV_GP_ENTRY1_LEVEL)
 			return -EOPNOTSUPP;	/* subroutines */
-		cmd->op = CTXMIG_OP_IB;
-		cmd->src = (u64)FIELD_GET(NV_GP_ENTRY1_GET_HI, e1) << 32 |
-			   (e0 & NV_GP_ENTRY0_GET);
-		cmd->value = (u64)FIELD_GET(NV_GP_ENTRY1_LENGTH, e1) * 4;
+		nv_gp_buffer(e0, e1, ext, cmd);
 		return NV_GP_ENTRY_SIZE;
 	}
 	switch (FIELD_GET(NV_GP_ENTRY1_OPCODE, e1)) {
@@ -291,25 +340,28 @@ static int nv_decode_gp(const void *buf, u32 len, u32 *st,
 		cmd->op = CTXMIG_OP_NOP;
 		return NV_GP_ENTRY_SIZE;
 	case NV_GP_OPCODE_SET_PB_SEGMENT_EXTENDED_BASE:
+		ext = FIELD_GET(NV_GP_ENTRY0_EXT_BASE, e0);
 		/*
-		 * ctxmig's reading: the extended base applies to the next
-		 * entry only, so nothing stays latched for a guest that
-		 * never sets it; the pair decodes as one buffer.
+		 * Hopper keeps the base as channel state (gh100
+		 * dev_esched_pbdma.h GP_INFO.PB_SEGMENT_EXTENDED_BASE): it
+		 * is a command of its own.  Ampere has none; ctxmig's
+		 * extension gives it to the next entry only, so nothing
+		 * stays latched for a guest that never sets it.  Either
+		 * way, the base and a buffer entry after it decode as one
+		 * buffer.
 		 */
-		if (len < 2 * NV_GP_ENTRY_SIZE)
+		if (g->ext_base_latched)
+			st[NV_M_GP_EXT_BASE] = ext;
+		else if (len < 2 * NV_GP_ENTRY_SIZE)
 			return -ENODATA;
-		n1 = ctxmig_dw_get(buf, 3);
-		if (!FIELD_GET(NV_GP_ENTRY1_LENGTH, n1) ||
-		    (n1 & NV_GP_ENTRY1_LEVEL)) {
+		if (len < 2 * NV_GP_ENTRY_SIZE ||
+		    !nv_gp_is_buffer(ctxmig_dw_get(buf, 3))) {
 			cmd->op = CTXMIG_OP_NOP;
 			return NV_GP_ENTRY_SIZE;
 		}
-		ret = nv_decode_gp((const u8 *)buf + NV_GP_ENTRY_SIZE,
-				   NV_GP_ENTRY_SIZE, st, cmd);
-		if (ret < 0)
-			return ret;
-		cmd->src |= (u64)FIELD_GET(NV_GP_ENTRY0_EXT_BASE, e0) << 40;
-		return ret + NV_GP_ENTRY_SIZE;
+		nv_gp_buffer(ctxmig_dw_get(buf, 2), ctxmig_dw_get(buf, 3), ext,
+			     cmd);
+		return 2 * NV_GP_ENTRY_SIZE;
 	default:
 		return -EOPNOTSUPP;	/* CRC checks */
 	}
@@ -347,6 +399,46 @@ static int nv_sem_execute(const struct ctxmig_nv_gen *g, const u32 *st,
 	return NV_MTHD_TRIGGER;
 }
 
+/*
+ * SEMAPHORED (clc56f.h): a release writes SEMAPHOREC at SEMAPHOREA (VA
+ * 39:32) and SEMAPHOREB (31:2), what nouveau's nvc0_fence_emit32() uses.
+ * A 16-byte release also writes a reserved word and a timestamp after the
+ * payload on the hardware; here only the payload is written.
+ */
+static int nv_semaphored(const u32 *st, u32 data, struct ctxmig_cmd *cmd)
+{
+	if (FIELD_GET(NV_SEMAPHORED_OPERATION, data) !=
+	    NV_SEMAPHORED_OP_RELEASE)
+		return -EOPNOTSUPP;	/* acquires and reductions */
+	cmd->op = CTXMIG_OP_FENCE;
+	cmd->dst = nv_addr64(st[NV_M_SEMA_A], st[NV_M_SEMA_B] & ~3U, 8);
+	cmd->value = st[NV_M_SEMA_C];
+	return NV_MTHD_TRIGGER;
+}
+
+/*
+ * A copy of LINE_COUNT lines: one linear copy when the lines are back to
+ * back on both sides (both pitches equal to the line length), as
+ * nouveau's nve0_bo_move_copy() moves buffers in PAGE_SIZE lines.
+ */
+static int nv_copy_bytes(const u32 *st, bool multi, u64 *bytes)
+{
+	u32 len = st[NV_M_CE_LINE_LENGTH], lines = st[NV_M_CE_LINE_COUNT];
+
+	if (!len)
+		return -EINVAL;
+	if (!multi || lines == 1) {
+		*bytes = len;
+		return 0;
+	}
+	if (!lines)
+		return -EINVAL;
+	if (st[NV_M_CE_PITCH_IN] != len || st[NV_M_CE_PITCH_OUT] != len)
+		return -EOPNOTSUPP;	/* a 2D copy */
+	*bytes = (u64)len * lines;
+	return 0;
+}
+
 static int nv_launch_dma(const struct ctxmig_nv_gen *g, const u32 *st,
 			 u32 data, struct ctxmig_cmd *cmd)
 {
@@ -361,20 +453,21 @@ static int nv_launch_dma(const struct ctxmig_nv_gen *g, const u32 *st,
 	    intr > NV_LD_INTR_NON_BLOCKING)
 		return -EOPNOTSUPP;
 	if (xfer) {
-		/* One pitch line, nothing else in the same launch. */
+		int ret;
+
+		/* Pitch lines, nothing else in the same launch. */
 		if (xfer > NV_LD_XFER_NON_PIPELINED || sem || intr ||
-		    (data & pitch) != pitch ||
-		    ((data & NV_LD_MULTI_LINE_ENABLE) &&
-		     st[NV_M_CE_LINE_COUNT] != 1))
+		    (data & pitch) != pitch)
 			return -EOPNOTSUPP;
-		if (!st[NV_M_CE_LINE_LENGTH])
-			return -EINVAL;
+		ret = nv_copy_bytes(st, data & NV_LD_MULTI_LINE_ENABLE,
+				    &cmd->value);
+		if (ret)
+			return ret;
 		cmd->op = CTXMIG_OP_COPY;
 		cmd->src = nv_addr64(st[NV_M_CE_IN_UPPER], st[NV_M_CE_IN_LOWER],
 				     g->ce_upper_bits);
 		cmd->dst = nv_addr64(st[NV_M_CE_OUT_UPPER],
 				     st[NV_M_CE_OUT_LOWER], g->ce_upper_bits);
-		cmd->value = st[NV_M_CE_LINE_LENGTH];
 		return NV_MTHD_TRIGGER;
 	}
 	if (intr)
@@ -411,7 +504,28 @@ static int nv_method(const struct ctxmig_nv_gen *g, u32 *st, u32 subch,
 		case NV_HOST_SET_OBJECT:
 		case NV_HOST_NOP:
 		case NV_HOST_WFI:
+		case NV_HOST_MEM_OP_A:
+		case NV_HOST_MEM_OP_B:
+		case NV_HOST_MEM_OP_C:
 			return NV_MTHD_NOOP;
+		case NV_HOST_MEM_OP_D:
+			/* A membar orders what is done already: nothing here. */
+			if (FIELD_GET(NV_MEM_OP_D_OPERATION, data) !=
+			    NV_MEM_OP_D_MEMBAR)
+				return -EOPNOTSUPP;
+			return NV_MTHD_NOOP;
+		case NV_HOST_SEMAPHOREA:
+		case NV_HOST_SEMAPHOREB:
+		case NV_HOST_SEMAPHOREC:
+			if (!g->semaphore_abcd)
+				return -EOPNOTSUPP;
+			st[NV_M_SEMA_A + (mthd - NV_HOST_SEMAPHOREA) / 4] =
+				data;
+			return NV_MTHD_STATE;
+		case NV_HOST_SEMAPHORED:
+			if (!g->semaphore_abcd)
+				return -EOPNOTSUPP;
+			return nv_semaphored(st, data, cmd);
 		case NV_HOST_NON_STALL_INTERRUPT:
 			cmd->op = CTXMIG_OP_NOP;
 			cmd->flags |= CTXMIG_CMD_IRQ;
@@ -501,7 +615,19 @@ static int nv_decode_pb(const struct ctxmig_nv_gen *g, const void *buf,
 				state = true;
 			if (ret != NV_MTHD_TRIGGER)
 				continue;
-			/* A command ends with its header's last method. */
+			/*
+			 * A command ends with its header's last method, or a
+			 * fence with the interrupt that is that last method
+			 * (nvc0_fence_emit32(): SEMAPHORED, then
+			 * NON_STALL_INTERRUPT, one header).
+			 */
+			if (i + 2 == n && op == NV_SEC_OP_INC &&
+			    cmd->op == CTXMIG_OP_FENCE &&
+			    FIELD_GET(NV_DMA_ADDR, m + 1) * 4 ==
+			    NV_HOST_NON_STALL_INTERRUPT) {
+				cmd->flags |= CTXMIG_CMD_IRQ;
+				return pos + bytes;
+			}
 			if (i != n - 1)
 				return -EOPNOTSUPP;
 			return pos + bytes;
@@ -527,7 +653,7 @@ int ctxmig_nv_decode(struct ctxmig_gpu *gpu, u32 engine, const void *buf,
 	if (level)
 		ret = nv_decode_pb(gen(gpu), buf, len, st, cmd);
 	else
-		ret = nv_decode_gp(buf, len, st, cmd);
+		ret = nv_decode_gp(gen(gpu), buf, len, st, cmd);
 	if (ret > 0)
 		memcpy(eng->method, st, sizeof(st));
 	return ret;
@@ -550,6 +676,8 @@ static bool nv_ce_reach(const struct ctxmig_nv_gen *g, u64 va)
 static int nv_encode_gp(const struct ctxmig_gpu *gpu,
 			const struct ctxmig_cmd *cmd, u32 *dw)
 {
+	const struct ctxmig_nv_gen *g = gen(gpu);
+	u32 base = gpu->eng[cmd->engine].method[NV_M_GP_EXT_BASE];
 	u64 src = cmd->src;
 
 	if (cmd->op == CTXMIG_OP_NOP && !(cmd->flags & CTXMIG_CMD_IRQ)) {
@@ -570,7 +698,12 @@ static int nv_encode_gp(const struct ctxmig_gpu *gpu,
 	dw[2] = lower_32_bits(src) & NV_GP_ENTRY0_GET;
 	dw[3] = FIELD_PREP(NV_GP_ENTRY1_GET_HI, upper_32_bits(src)) |
 		FIELD_PREP(NV_GP_ENTRY1_LENGTH, cmd->value / 4);
-	return 4;
+	if (!g->ext_base_latched || src >> 40 == base)
+		return 4;
+	/* Then the channel's own base back, for the guest's entries. */
+	dw[4] = FIELD_PREP(NV_GP_ENTRY0_EXT_BASE, base);
+	dw[5] = dw[1];
+	return 6;
 }
 
 /* A copy engine semaphore release: WRITE32/64, or FENCE when flushed. */

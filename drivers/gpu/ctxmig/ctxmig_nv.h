@@ -24,14 +24,15 @@
  * Registers, byte offsets in BAR0.  PBDMA 0's GPFIFO registers at their
  * dev_pbdma offsets less NV_PPBDMA(0) (0x40000); the channel's enable bit
  * (NV_PCCSR_CHANNEL) and the instance block's PAGE_DIR_BASE (RAMIN 0x200)
- * at offsets of ctxmig's choosing.
+ * at offsets of ctxmig's choosing.  Where GP_BASE_HI's OFFSET ends and
+ * which register holds LIMIT2 is the generation's (&struct ctxmig_nv_gen).
  */
 #define NV_PBDMA_GP_PUT			0x0000	/* entry index */
 #define NV_PBDMA_GP_GET			0x0014	/* entry index */
 #define NV_PBDMA_GP_BASE		0x0048	/* OFFSET 31:3 = VA 31:3 */
 #define NV_PBDMA_GP_BASE_HI		0x004c
-#define NV_GP_BASE_HI_OFFSET		GENMASK(7, 0)	/* VA 39:32 */
-#define NV_GP_BASE_HI_LIMIT2		GENMASK(20, 16)	/* log2(entries) */
+#define NV_PBDMA_GP_INFO		0x00a4	/* Hopper: gh100 dev_esched_pbdma.h */
+#define NV_GP_LIMIT2_BITS		5	/* log2(entries) */
 #define NV_CCSR_CHANNEL			0x1004
 #define NV_CCSR_CHANNEL_ENABLE		BIT(0)
 #define NV_RAMIN_PDB_LO			0x2200
@@ -47,6 +48,7 @@
 #define NV_GP_ENTRY_SIZE		8
 #define NV_GP_ENTRY0_GET		GENMASK(31, 2)
 #define NV_GP_ENTRY0_EXT_BASE		GENMASK(24, 8)	/* VA 56:40 */
+#define NV_GP_ENTRY0_EXT_BASE_VA	GENMASK_ULL(56, 40)
 #define NV_GP_ENTRY1_GET_HI		GENMASK(7, 0)
 #define NV_GP_ENTRY1_OPCODE		GENMASK(7, 0)
 #define NV_GP_ENTRY1_LEVEL		BIT(9)		/* 1: subroutine */
@@ -68,7 +70,15 @@
 /* Host class methods (clc56f.h), on every subchannel. */
 #define NV_HOST_SET_OBJECT		0x0000
 #define NV_HOST_NOP			0x0008
+#define NV_HOST_SEMAPHOREA		0x0010	/* Ampere: clc56f.h, not clc86f.h */
+#define NV_HOST_SEMAPHOREB		0x0014
+#define NV_HOST_SEMAPHOREC		0x0018
+#define NV_HOST_SEMAPHORED		0x001c
 #define NV_HOST_NON_STALL_INTERRUPT	0x0020
+#define NV_HOST_MEM_OP_A		0x0028
+#define NV_HOST_MEM_OP_B		0x002c
+#define NV_HOST_MEM_OP_C		0x0030
+#define NV_HOST_MEM_OP_D		0x0034
 #define NV_HOST_SEM_ADDR_LO		0x005c
 #define NV_HOST_SEM_ADDR_HI		0x0060
 #define NV_HOST_SEM_PAYLOAD_LO		0x0064
@@ -81,6 +91,12 @@
 #define NV_SEM_EXECUTE_RELEASE_WFI	BIT(20)		/* 1: WFI on */
 #define NV_SEM_EXECUTE_PAYLOAD_64	BIT(24)
 #define NV_SEM_EXECUTE_TIMESTAMP	BIT(25)
+#define NV_SEMAPHORED_OPERATION		GENMASK(4, 0)
+#define NV_SEMAPHORED_OP_RELEASE	2
+#define NV_SEMAPHORED_RELEASE_WFI_DIS	BIT(20)
+#define NV_SEMAPHORED_RELEASE_4BYTE	BIT(24)
+#define NV_MEM_OP_D_OPERATION		GENMASK(31, 27)
+#define NV_MEM_OP_D_MEMBAR		5
 
 /* Copy engine methods (clc7b5.h), on subchannel NV_CE_SUBCH. */
 #define NV_CE_SUBCH			4
@@ -126,7 +142,9 @@
  * Method state latched between commands, as indices of
  * &struct ctxmig_engine.method.  The host semaphore, the copy engine's
  * semaphore and its copy registers are each in method order, so that a
- * method's index is its offset from the first of its run.
+ * method's index is its offset from the first of its run.  The GPFIFO's
+ * extended base, channel state on Hopper, is kept here too: decoding the
+ * pending commands for a save replays it on a copy.
  */
 enum ctxmig_nv_latch {
 	NV_M_SEM_ADDR_LO,
@@ -145,6 +163,10 @@ enum ctxmig_nv_latch {
 	NV_M_CE_PITCH_OUT,
 	NV_M_CE_LINE_LENGTH,
 	NV_M_CE_LINE_COUNT,
+	NV_M_SEMA_A,
+	NV_M_SEMA_B,
+	NV_M_SEMA_C,
+	NV_M_GP_EXT_BASE,	/* Hopper: PB segment extended base, VA 56:40 */
 	NV_M_COUNT,
 };
 
@@ -178,8 +200,20 @@ enum ctxmig_nv_latch {
  * @pte_sys_addr: PTE address field, system memory.
  * @pte_vid_addr: PTE address field, video memory.
  * @pte_ro: the PTE's read-only bit.
+ * @pte_no_small: bits of an invalid big-page PTE that tell the MMU not to
+ *	look at the 4 KiB PTEs under it (v2: PRIV, nouveau vmmgp100.c's
+ *	"invalid" LPTE, or VOL, sparse; v3: a non-zero PCF, UVM's
+ *	NO_VALID_4KB_PAGE or SPARSE).
  * @sem_hi_bits: width of SEM_ADDR_HI (VA bits from 32 up).
  * @ce_upper_bits: width of the copy engine's *_UPPER address fields.
+ * @semaphore_abcd: the host class has SEMAPHOREA..D (clc56f.h; Hopper's
+ *	clc86f.h has only the SEM_* methods).
+ * @ext_base_latched: SET_PB_SEGMENT_EXTENDED_BASE sets channel state that
+ *	every later GP entry uses (Hopper); else ctxmig's extension gives it
+ *	to the entry right after it only.
+ * @gp_hi_bits: width of GP_BASE_HI's OFFSET (GPFIFO VA bits from 32 up).
+ * @limit2_reg: the register whose bits @limit2_shift up hold LIMIT2.
+ * @limit2_shift: where LIMIT2 starts in @limit2_reg.
  */
 struct ctxmig_nv_gen {
 	u16 host_class;
@@ -192,8 +226,14 @@ struct ctxmig_nv_gen {
 	u64 pte_sys_addr;
 	u64 pte_vid_addr;
 	u64 pte_ro;
+	u64 pte_no_small;
 	u8 sem_hi_bits;
 	u8 ce_upper_bits;
+	bool semaphore_abcd;
+	bool ext_base_latched;
+	u8 gp_hi_bits;
+	u32 limit2_reg;
+	u8 limit2_shift;
 };
 
 void ctxmig_nv_reset(struct ctxmig_gpu *gpu);
@@ -216,7 +256,7 @@ int ctxmig_nv_encode(const struct ctxmig_gpu *gpu,
 /* Everything of a model but its identity, its levels and its constants. */
 #define CTXMIG_NV_MODEL_OPS					\
 	.features = CTXMIG_FEAT_ALL,				\
-	.mmio_size = 64 * 1024,					\
+	.mmio_size = CTXMIG_PCI_BAR0_SIZE,		\
 	.ring_align = 4096,					\
 	.ring_min = 256,					\
 	.ring_max = 1024 * 1024,				\

@@ -40,16 +40,20 @@ static const struct ctxmig_nv_gen ampere = {
 	.pte_sys_addr	= GENMASK_ULL(53, 8),
 	.pte_vid_addr	= GENMASK_ULL(32, 8),
 	.pte_ro		= BIT_ULL(6),		/* READ_ONLY */
+	.pte_no_small	= BIT_ULL(5) | BIT_ULL(3),	/* PRIV, VOL */
 	.sem_hi_bits	= 8,
 	.ce_upper_bits	= 17,
+	.semaphore_abcd	= true,
+	/* dev_pbdma.ref: GP_BASE_HI OFFSET 7:0, LIMIT2 20:16. */
+	.gp_hi_bits	= 8,
+	.limit2_reg	= NV_PBDMA_GP_BASE_HI,
+	.limit2_shift	= 16,
 };
 
 const struct ctxmig_model ctxmig_nv_ampere_model = {
 	.id = CTXMIG_MODEL_NV_AMPERE,
 	.name = "nv-ampere",
 	.desc = "NVIDIA Ampere style: GPFIFO, host + copy methods, MMU v2",
-	.pci_vendor = 0x1af4,	/* see Documentation/gpu/ctxmig/models.rst */
-	.pci_device = 0x10f4,
 	.va_bits = 49,
 	.levels = ampere_levels,
 	.nlevels = ARRAY_SIZE(ampere_levels),

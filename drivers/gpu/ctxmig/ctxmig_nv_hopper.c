@@ -48,16 +48,20 @@ static const struct ctxmig_nv_gen hopper = {
 	.pte_sys_addr	= GENMASK_ULL(51, 12),
 	.pte_vid_addr	= GENMASK_ULL(39, 12),
 	.pte_ro		= BIT_ULL(5),		/* PCF bit 2: RO */
+	.pte_no_small	= GENMASK_ULL(7, 3),	/* PCF, e.g. NO_VALID_4KB_PAGE */
 	.sem_hi_bits	= 25,
 	.ce_upper_bits	= 25,
+	.ext_base_latched = true,
+	/* gh100 dev_esched_pbdma.h: GP_BASE_HI OFFSET 24:0, GP_INFO LIMIT2 4:0. */
+	.gp_hi_bits	= 25,
+	.limit2_reg	= NV_PBDMA_GP_INFO,
+	.limit2_shift	= 0,
 };
 
 const struct ctxmig_model ctxmig_nv_hopper_model = {
 	.id = CTXMIG_MODEL_NV_HOPPER,
 	.name = "nv-hopper",
 	.desc = "NVIDIA Hopper style: GPFIFO, host + copy methods, MMU v3",
-	.pci_vendor = 0x1af4,	/* see Documentation/gpu/ctxmig/models.rst */
-	.pci_device = 0x10f5,
 	.va_bits = 57,
 	.levels = hopper_levels,
 	.nlevels = ARRAY_SIZE(hopper_levels),

@@ -83,7 +83,7 @@ static ssize_t stats_show(struct device *dev, struct device_attribute *attr,
 		       "stop_read_us %llu\nwrite_us %llu\n"
 		       "restore_finish_us %llu\n"
 		       "migrated %u\ncommands %llu\ninterrupts %llu\n"
-		       "vram_pages %llu\nvram_dirty_pages %llu\n"
+		       "vram_pages %llu\nvram_dirty_pages %llu\nwork %llu\n"
 		       "engine %s\nlast_error %s\n",
 		       st->saves, st->save_errors, st->bytes_saved,
 		       st->restores, st->restore_errors, st->bytes_restored,
@@ -94,7 +94,7 @@ static ssize_t stats_show(struct device *dev, struct device_attribute *attr,
 		       st->write_ns / 1000, st->restore_finish_ns / 1000,
 		       vgpu->gpu.migrated,
 		       eng->executed, eng->irqs, vgpu->gpu.vram.present,
-		       vgpu->gpu.vram.dirty,
+		       vgpu->gpu.vram.dirty, ctxmig_gpu_work(&vgpu->gpu),
 		       eng->status == CTXMIG_ENG_ERROR ? eng->reason :
 		       eng->status == CTXMIG_ENG_BUSY ? "busy" : "idle",
 		       st->last_error[0] ? st->last_error : "none");

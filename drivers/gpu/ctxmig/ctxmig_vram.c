@@ -8,16 +8,25 @@
  * guest touched, and migration sends only those.  Pages are whole
  * zeroed pages from the page allocator so that BAR2 can map them.
  *
- * With @track_dirty set, every write marks its pages CTXMIG_VRAM_DIRTY;
- * pre-copy sends and cleans dirty pages round after round.  BAR2 maps
- * the pages into user space (ctxmig_vfio.c): a fault there allocates a
- * page with ctxmig_vram_get() and a first write marks it, so only the
- * xarray's lock guards what both sides change (&struct ctxmig_vram).
+ * Every write marks its pages CTXMIG_VRAM_DATA first, and with
+ * @track_dirty set CTXMIG_VRAM_DIRTY too; pre-copy sends and cleans dirty
+ * pages round after round.  BAR2 maps the pages into user space
+ * (ctxmig_vfio.c): a fault there allocates a page with ctxmig_vram_get()
+ * and a first write marks it, so only the xarray's lock guards what both
+ * sides change (&struct ctxmig_vram).
+ *
+ * Clearing a range frees its pages, or, where they must stay (mapped, or
+ * tracked), zeroes only those with the data mark and takes the mark off:
+ * a page is zeroed again only after something wrote it again.  So clears
+ * cost, over any sequence of them, the pages written meanwhile, whatever
+ * ranges they name (a stream's VRAM_ZERO records, the restore's clear of
+ * all VRAM).
  */
 #include <linux/compiler.h>
 #include <linux/errno.h>
 #include <linux/gfp.h>
 #include <linux/kernel.h>
+#include <linux/sched.h>
 #include <linux/string.h>
 #include <linux/xarray.h>
 
@@ -51,8 +60,10 @@ void ctxmig_vram_fini(struct ctxmig_vram *vram)
 	unsigned long pfn;
 	void *page;
 
-	xa_for_each(&vram->pages, pfn, page)
+	xa_for_each(&vram->pages, pfn, page) {
 		free_page((unsigned long)page);
+		cond_resched();
+	}
 	xa_destroy(&vram->pages);
 	vram->present = 0;
 }
@@ -69,25 +80,39 @@ const void *ctxmig_vram_page(struct ctxmig_vram *vram, u64 pfn)
 	return xa_load(&vram->pages, pfn);
 }
 
-/**
- * ctxmig_vram_mark() - count a page as written since it was last sent
- * @vram: VRAM, tracking writes.
- * @pfn: page frame number of a present page.
- *
- * Context: any; takes the xarray lock (see &struct ctxmig_vram).
- */
-void ctxmig_vram_mark(struct ctxmig_vram *vram, u64 pfn)
+/* Set the dirty mark when tracking, and the data mark if @data. */
+static void vram_mark(struct ctxmig_vram *vram, u64 pfn, bool data)
 {
-	if (!READ_ONCE(vram->track_dirty) ||
-	    xa_get_mark(&vram->pages, pfn, CTXMIG_VRAM_DIRTY))
+	if ((!data || xa_get_mark(&vram->pages, pfn, CTXMIG_VRAM_DATA)) &&
+	    (!READ_ONCE(vram->track_dirty) ||
+	     xa_get_mark(&vram->pages, pfn, CTXMIG_VRAM_DIRTY)))
 		return;
 	xa_lock(&vram->pages);
+	if (data)
+		__xa_set_mark(&vram->pages, pfn, CTXMIG_VRAM_DATA);
 	if (vram->track_dirty &&
 	    !xa_get_mark(&vram->pages, pfn, CTXMIG_VRAM_DIRTY)) {
 		__xa_set_mark(&vram->pages, pfn, CTXMIG_VRAM_DIRTY);
 		vram->dirty++;
 	}
 	xa_unlock(&vram->pages);
+}
+
+/**
+ * ctxmig_vram_mark() - a page is about to be written
+ * @vram: VRAM.
+ * @pfn: page frame number of a present page.
+ *
+ * Every path that writes a page calls this first: the page may hold data
+ * from now on (CTXMIG_VRAM_DATA), and while pre-copy tracks writes it is
+ * to be sent again (CTXMIG_VRAM_DIRTY).  A write through a user mapping
+ * comes here from the mapping's write fault.
+ *
+ * Context: any; takes the xarray lock (see &struct ctxmig_vram).
+ */
+void ctxmig_vram_mark(struct ctxmig_vram *vram, u64 pfn)
+{
+	vram_mark(vram, pfn, true);
 }
 
 /**
@@ -238,6 +263,38 @@ static bool vram_free_page(struct ctxmig_vram *vram, u64 pfn)
 	return page;
 }
 
+/*
+ * Zero a page that must stay.  A write through a user mapping first
+ * faults and sets the data mark (ctxmig_bar2_pfn_mkwrite()), so the
+ * mappings are write-protected before the mark is taken off: a write
+ * after that marks the page again, one before it is zeroed, and a page
+ * without the mark holds only zeroes.
+ */
+static void vram_zero_page(struct ctxmig_vram *vram, u64 pfn, u8 *page)
+{
+	if (!xa_get_mark(&vram->pages, pfn, CTXMIG_VRAM_DATA))
+		return;
+	if (READ_ONCE(vram->mapped))
+		vram->wprotect(vram->wprotect_priv, pfn, 1);
+	xa_lock(&vram->pages);
+	__xa_clear_mark(&vram->pages, pfn, CTXMIG_VRAM_DATA);
+	xa_unlock(&vram->pages);
+	memset(page, 0, CTXMIG_VRAM_PAGE_SIZE);
+	vram_mark(vram, pfn, false);
+}
+
+/* Zero [@in, @in + @n) of page @pfn, not all of it, if it holds data. */
+static void vram_cut_page(struct ctxmig_vram *vram, u64 pfn, u32 in, u32 n)
+{
+	u8 *page = xa_load(&vram->pages, pfn);
+
+	if (!page || !xa_get_mark(&vram->pages, pfn, CTXMIG_VRAM_DATA))
+		return;
+	vram->cleared++;
+	memset(page + in, 0, n);
+	vram_mark(vram, pfn, false);
+}
+
 /**
  * ctxmig_vram_clear() - make a range read as zero
  * @vram: VRAM.
@@ -245,34 +302,52 @@ static bool vram_free_page(struct ctxmig_vram *vram, u64 pfn)
  * @len: bytes.
  *
  * Whole pages are freed (and so stop costing memory and wire bytes)
- * unless dirty tracking is on or pages may be mapped; other pages are
- * zeroed in place.  Only the pages present are visited, so that clearing
- * all of a large, sparse VRAM (every restore does) costs what it holds,
- * not its size.
+ * unless dirty tracking is on or pages may be mapped; then the pages
+ * holding data are zeroed in place and lose their data mark, and the
+ * others, already zero, are passed by.  The ends of a range that cut a
+ * page are zeroed in place.  So clearing all of a large, sparse VRAM
+ * (every restore does) costs what it holds, not its size, and a clear
+ * of what was cleared before costs nothing.
  *
+ * Context: may sleep.
  * Return: 0 or -ERANGE.
  */
 int ctxmig_vram_clear(struct ctxmig_vram *vram, u64 offset, u64 len)
 {
 	u64 end = offset + len;
-	unsigned long pfn;
+	unsigned long first, last, pfn;
+	bool keep;
 	u8 *page;
 
 	if (!ctxmig_vram_range_ok(vram, offset, len))
 		return -ERANGE;
 	if (!len)
 		return 0;
-	xa_for_each_range(&vram->pages, pfn, page,
-			  offset >> CTXMIG_VRAM_PAGE_SHIFT,
-			  (end - 1) >> CTXMIG_VRAM_PAGE_SHIFT) {
-		u64 base = (u64)pfn << CTXMIG_VRAM_PAGE_SHIFT;
-		u32 in = offset > base ? offset - base : 0;
-		u32 n = min_t(u64, end - base, CTXMIG_VRAM_PAGE_SIZE) - in;
+	first = offset >> CTXMIG_VRAM_PAGE_SHIFT;
+	last = (end - 1) >> CTXMIG_VRAM_PAGE_SHIFT;
+	if (!IS_ALIGNED(offset, CTXMIG_VRAM_PAGE_SIZE)) {
+		u32 in = offset & (CTXMIG_VRAM_PAGE_SIZE - 1);
 
-		if (n < CTXMIG_VRAM_PAGE_SIZE || !vram_free_page(vram, pfn)) {
-			memset(page + in, 0, n);
-			ctxmig_vram_mark(vram, pfn);
-		}
+		vram_cut_page(vram, first, in,
+			      min_t(u64, len, CTXMIG_VRAM_PAGE_SIZE - in));
+		if (first++ == last)
+			return 0;
+	}
+	if (!IS_ALIGNED(end, CTXMIG_VRAM_PAGE_SIZE)) {
+		vram_cut_page(vram, last, 0, end & (CTXMIG_VRAM_PAGE_SIZE - 1));
+		if (last-- == first)
+			return 0;
+	}
+	keep = READ_ONCE(vram->track_dirty) || READ_ONCE(vram->mapped);
+	pfn = first;
+	while ((page = xa_find(&vram->pages, &pfn, last,
+			       keep ? CTXMIG_VRAM_DATA : XA_PRESENT))) {
+		vram->cleared++;
+		if (keep || !vram_free_page(vram, pfn))
+			vram_zero_page(vram, pfn, page);
+		cond_resched();
+		if (pfn++ == last)
+			break;
 	}
 	return 0;
 }
@@ -336,8 +411,10 @@ void ctxmig_vram_track(struct ctxmig_vram *vram, bool on)
 {
 	u64 pfn = 0;
 
-	while (ctxmig_vram_next(vram, &pfn, true))
+	while (ctxmig_vram_next(vram, &pfn, true)) {
 		ctxmig_vram_clean(vram, pfn++);
+		cond_resched();
+	}
 	xa_lock(&vram->pages);
 	WRITE_ONCE(vram->track_dirty, on);
 	xa_unlock(&vram->pages);

@@ -15,6 +15,12 @@
 
 /* Mark on a page that was written since dirty tracking last cleared it. */
 #define CTXMIG_VRAM_DIRTY	XA_MARK_0
+/*
+ * Mark on a page that may hold non-zero bytes: set before every write, on
+ * every path (ctxmig_vram_mark()), cleared when a clear zeroes the page.
+ * A present page without it reads as zero, so a clear passes it by.
+ */
+#define CTXMIG_VRAM_DATA	XA_MARK_1
 
 /**
  * struct ctxmig_vram - a device's memory, allocated a page at a time
@@ -24,11 +30,13 @@
  * @size: bytes the device presents; a multiple of the page size.
  * @present: pages allocated.
  * @dirty: pages marked CTXMIG_VRAM_DIRTY.
+ * @cleared: pages ctxmig_vram_clear() visited (freed, zeroed or cut), a
+ *	measure of the work a restore's clears cost (see ctxmig_gpu_work()).
  * @track_dirty: mark written pages CTXMIG_VRAM_DIRTY (pre-copy).
  * @mapped: pages may be mapped into user space (BAR2 mmap): they are never
- *	freed, only zeroed, and a page whose dirty mark is cleared is
- *	write-protected through @wprotect so that its next write through a
- *	mapping marks it again.
+ *	freed, only zeroed, and a page whose dirty or data mark is cleared
+ *	is write-protected through @wprotect so that its next write through
+ *	a mapping marks it again.
  * @wprotect: make the user mappings of @npages pages from @pfn fault on
  *	their next write; may sleep; set by the owner before @mapped.
  * @wprotect_priv: the owner's argument to @wprotect.
@@ -45,6 +53,7 @@ struct ctxmig_vram {
 	u64 size;
 	u64 present;
 	u64 dirty;
+	u64 cleared;
 	bool track_dirty;
 	bool mapped;
 	void (*wprotect)(void *priv, u64 pfn, u64 npages);

@@ -18,7 +18,9 @@
  */
 #include <linux/errno.h>
 #include <linux/kernel.h>
+#include <linux/math64.h>
 #include <linux/overflow.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
@@ -40,11 +42,42 @@ enum save_phase {
 	SAVE_DONE,
 };
 
+/* Re-encoded buffers start on this boundary in the reserved area. */
+#define IB_ALIGN	256
+
 /* Worst-case wire bytes of the fixed-size records. */
 #define DEVICE_BYTES	128
 #define ENGINE_BYTES	128
 #define SMALL_BYTES	64
 
+/* Wire bytes of the records, for the estimates of what is left to send. */
+#define REC_WIRE(payload) \
+	(sizeof(struct ctxmig_ir_rec) + \
+	 ALIGN(sizeof(struct payload), CTXMIG_IR_ALIGN))
+#define PREAMBLE_WIRE	sizeof(struct ctxmig_ir_preamble)
+#define DEVICE_WIRE	(sizeof(struct ctxmig_ir_rec) + \
+			 REC_WIRE(ctxmig_ir_dev_identity) + \
+			 REC_WIRE(ctxmig_ir_dev_caps))
+#define ENGINE_WIRE	(sizeof(struct ctxmig_ir_rec) + \
+			 REC_WIRE(ctxmig_ir_eng_ring) + \
+			 REC_WIRE(ctxmig_ir_eng_fence) + \
+			 REC_WIRE(ctxmig_ir_eng_irq))
+#define CMD_WIRE	REC_WIRE(ctxmig_ir_cmd)
+#define MAPPING_WIRE	REC_WIRE(ctxmig_ir_mapping)
+#define END_WIRE	REC_WIRE(ctxmig_ir_end)
+/* A data page: its bytes, and at most a record header of its own. */
+#define PAGE_WIRE	(CTXMIG_VRAM_PAGE_SIZE + CTXMIG_IR_VRAM_HDR_BYTES)
+/* A zero page of a dirty pass: at most a VRAM_ZERO record of its own. */
+#define ZERO_WIRE	CTXMIG_IR_VRAM_HDR_BYTES
+/* Pages an estimate looks into to tell data pages from zero pages. */
+#define ESTIMATE_SAMPLE	1024
+
+/*
+ * Make room for entry @n of an array that a stream or a guest sizes, up
+ * to @max entries, doubling it: charged to the memory cgroup of the
+ * process that asked (the VMM), as every allocation a stream or a guest
+ * causes is.
+ */
 static int grow(void **p, u32 *cap, u32 n, size_t elem, u32 max)
 {
 	u32 ncap;
@@ -55,7 +88,7 @@ static int grow(void **p, u32 *cap, u32 n, size_t elem, u32 max)
 	if (n >= max)
 		return -E2BIG;
 	ncap = min(max, *cap ? *cap * 2 : 64U);
-	np = kvmalloc(array_size(ncap, elem), GFP_KERNEL);
+	np = kvmalloc(array_size(ncap, elem), GFP_KERNEL_ACCOUNT);
 	if (!np)
 		return -ENOMEM;
 	if (*p)
@@ -106,6 +139,7 @@ struct collect {
 	struct ctxmig_gpu *gpu;
 	u32 engine;
 	struct ctxmig_cmd_list *list;
+	u32 max;
 	char *reason;
 	size_t len;
 };
@@ -118,6 +152,8 @@ static int collect_add(struct collect *c, struct ctxmig_cmd *cmd, u32 level)
 		cmd->flags |= CTXMIG_CMD_IB_PRIVATE;
 		cmd->src = 0;
 	}
+	if (c->list->n >= c->max)
+		return -E2BIG;
 	return cmd_add(c->list, cmd);
 }
 
@@ -130,13 +166,15 @@ static int collect_buffer(struct collect *c, u64 va, u32 size, u32 level)
 		struct ctxmig_cmd cmd;
 		u64 src;
 
+		c->gpu->work++;
+		cond_resched();
 		ret = ctxmig_gpu_fetch(c->gpu, c->engine, va + off, size - off,
 				       level, &cmd);
-		if (ret < 0) {
+		if (ret <= 0) {
 			scnprintf(c->reason, c->len,
 				  "pending command at 0x%llx cannot be decoded (%d)",
 				  (unsigned long long)(va + off), ret);
-			return ret == -ENODATA ? -EILSEQ : ret;
+			return ret == -ENODATA || !ret ? -EILSEQ : ret;
 		}
 		off += ret;
 		src = cmd.src;
@@ -192,6 +230,10 @@ static int collect_open(struct collect *c, u32 k)
  * @gpu: device, engine stopped.
  * @engine: engine index.
  * @list: empty list to fill.
+ * @ib_va_base: if not NULL, set to the ring's &ctxmig_ring.ib_va_base as
+ *	the engine will hold it once it has read the pending ring commands
+ *	(ring entries may set it): the base the guest's next entries use.
+ * @max: most commands to collect, at most CTXMIG_XLATE_MAX_CMDS.
  * @reason: where to say why it failed.
  * @len: size of @reason.
  *
@@ -202,16 +244,22 @@ static int collect_open(struct collect *c, u32 k)
  * left of a copy the engine started is the first command of the innermost
  * open buffer (or of the ring): an ordinary COPY from where it got to.
  *
+ * A guest may point many commands at one buffer and that buffer's
+ * commands at another: each command is decoded once for every time it is
+ * reached, at most @max in all.
+ *
+ * Context: may sleep.
  * Return: 0; -EILSEQ or the model's error for a command that cannot be
- * decoded; -ELOOP for nesting deeper than the IR allows; -E2BIG, -ENOMEM.
+ * decoded; -ELOOP for nesting deeper than the IR allows; -E2BIG for more
+ * than @max commands; -ENOMEM.
  */
 int ctxmig_pending_collect(struct ctxmig_gpu *gpu, u32 engine,
-			   struct ctxmig_cmd_list *list, char *reason,
-			   size_t len)
+			   struct ctxmig_cmd_list *list, u64 *ib_va_base,
+			   u32 max, char *reason, size_t len)
 {
 	struct ctxmig_engine *eng = &gpu->eng[engine];
 	struct collect c = {
-		.gpu = gpu, .engine = engine, .list = list,
+		.gpu = gpu, .engine = engine, .list = list, .max = max,
 		.reason = reason, .len = len,
 	};
 	u32 method[ARRAY_SIZE(eng->method)];
@@ -231,12 +279,14 @@ int ctxmig_pending_collect(struct ctxmig_gpu *gpu, u32 engine,
 		struct ctxmig_cmd cmd;
 		u64 src;
 
+		gpu->work++;
+		cond_resched();
 		ret = ctxmig_gpu_fetch_ring(gpu, engine, &ring, pos, &cmd);
-		if (ret < 0) {
+		if (ret <= 0) {
 			scnprintf(reason, len,
 				  "pending ring command at offset 0x%x cannot be decoded (%d)",
 				  pos, ret);
-			if (ret == -ENODATA)
+			if (ret == -ENODATA || !ret)
 				ret = -EILSEQ;
 			break;
 		}
@@ -245,6 +295,11 @@ int ctxmig_pending_collect(struct ctxmig_gpu *gpu, u32 engine,
 		ret = collect_add(&c, &cmd, 0);
 		if (!ret && cmd.op == CTXMIG_OP_IB)
 			ret = collect_buffer(&c, src, cmd.value, 1);
+	}
+	if (!ret && ib_va_base) {
+		/* The ring commands were decoded: the state they leave. */
+		gpu->model->ring_get(gpu, engine, &ring);
+		*ib_va_base = ring.ib_va_base;
 	}
 	memcpy(eng->method, method, sizeof(method));
 	return ret;
@@ -363,7 +418,7 @@ static int save_start(struct ctxmig_save *s, struct ctxmig_gpu *gpu)
 	memset(s, 0, sizeof(*s));
 	s->gpu = gpu;
 	ctxmig_gpu_caps(gpu, &s->caps);
-	s->stage = kvmalloc(CTXMIG_IR_VRAM_CHUNK_MAX, GFP_KERNEL);
+	s->stage = kvmalloc(CTXMIG_IR_VRAM_CHUNK_MAX, GFP_KERNEL_ACCOUNT);
 	if (!s->stage)
 		return save_fail(s, -ENOMEM, "out of memory");
 	return 0;
@@ -383,6 +438,10 @@ static int save_walk(struct ctxmig_save *s, bool mappings)
 
 	s->ntables = 0;
 	ret = ctxmig_pt_walk(s->gpu, mappings ? &full : &tables, s);
+	if (ret == -ELOOP)
+		return save_fail(s, ret,
+				 "page tables hold more entries than %llu pages of VRAM can: tables shared by many entries",
+				 (unsigned long long)s->gpu->vram.present);
 	if (ret)
 		return s->error.err ? s->error.err :
 		       save_fail(s, ret, "page tables cannot be walked (%d)",
@@ -415,6 +474,8 @@ static int save_collect(struct ctxmig_save *s)
 		s->irq[e].enabled = eng->irq_enabled;
 		s->irq[e].pending = eng->irq_pending;
 		ret = ctxmig_pending_collect(gpu, e, &s->cmds[e],
+					     &s->ring[e].ib_va_base,
+					     CTXMIG_XLATE_MAX_CMDS,
 					     s->error.reason,
 					     sizeof(s->error.reason));
 		if (ret)
@@ -476,7 +537,6 @@ int ctxmig_save_precopy_init(struct ctxmig_save *s, struct ctxmig_gpu *gpu)
 	if (ret)
 		return ret;
 	ctxmig_vram_track(&gpu->vram, true);
-	s->initial_pages = gpu->vram.present;
 	return 0;
 }
 
@@ -535,20 +595,165 @@ int ctxmig_save_stop(struct ctxmig_save *s)
 	return 0;
 }
 
+/*
+ * The guest pages in [@pfn, @end) that a pass would take (@dirty: those
+ * written since they were sent), page tables left out: *@zero of them are
+ * zero pages and the rest, returned, hold data.  Only the first
+ * ESTIMATE_SAMPLE are looked into; the others are taken to hold data in
+ * the same proportion.  So the cost is bounded by the pages the pass
+ * itself will go through.
+ */
+static u64 estimate_pages(const struct ctxmig_save *s, u64 pfn, u64 end,
+			  bool dirty, u64 *zero)
+{
+	u64 guest_pages = s->gpu->guest_size >> CTXMIG_VRAM_PAGE_SHIFT;
+	u64 pages = 0, sampled = 0, zeros = 0;
+	const void *page;
+
+	end = min(end, guest_pages);
+	while (pfn < end &&
+	       (page = ctxmig_vram_next(&s->gpu->vram, &pfn, dirty)) &&
+	       pfn < end) {
+		if (!is_table(s, pfn)) {
+			if (sampled < ESTIMATE_SAMPLE) {
+				sampled++;
+				zeros += !memchr_inv(page, 0,
+						     CTXMIG_VRAM_PAGE_SIZE);
+			}
+			pages++;
+		}
+		pfn++;
+	}
+	*zero = sampled ? div64_u64(zeros * pages, sampled) : 0;
+	return pages - *zero;
+}
+
 /**
  * ctxmig_save_precopy_info() - what pre-copy has still to send
- * @s: a pre-copy save.
- * @initial: bytes of the first pass not yet read.
- * @dirty: bytes written since they were sent.
+ * @s: a pre-copy save, its device's lock held.
+ * @initial: bytes of the first part not yet produced: the preamble and
+ *	the device record, then the data pages the first pass has still
+ *	to go through (zero pages and page tables are not sent).
+ * @dirty: bytes of the pages written since they were sent, or since pre-copy
+ *	began for those the first pass already passed (a dirty zero page goes
+ *	as a small VRAM_ZERO record).
+ *
+ * Estimates of the records ctxmig_save_step() will write, not counting
+ * what the writer holds already; see estimate_pages() for their cost.
  */
 void ctxmig_save_precopy_info(const struct ctxmig_save *s, u64 *initial,
 			      u64 *dirty)
 {
-	u64 left = s->initial_pages > s->initial_seen ?
-		   s->initial_pages - s->initial_seen : 0;
+	u64 first_pass_at = U64_MAX, data, zero;
 
-	*initial = s->phase <= SAVE_PRE_VRAM ? left * CTXMIG_VRAM_PAGE_SIZE : 0;
-	*dirty = s->gpu->vram.dirty * CTXMIG_VRAM_PAGE_SIZE;
+	*initial = 0;
+	if (s->phase == SAVE_PREAMBLE)
+		*initial += PREAMBLE_WIRE;
+	if (s->phase <= SAVE_DEVICE)
+		*initial += DEVICE_WIRE;
+	if (s->phase <= SAVE_PRE_VRAM) {
+		first_pass_at = s->phase == SAVE_PRE_VRAM ? s->pfn : 0;
+		data = estimate_pages(s, first_pass_at, U64_MAX, false, &zero);
+		*initial += data * PAGE_WIRE;
+	}
+	/* Pages the first pass has yet to reach are its to send. */
+	data = estimate_pages(s, 0, first_pass_at, true, &zero);
+	*dirty = data * PAGE_WIRE + zero * ZERO_WIRE;
+}
+
+/**
+ * ctxmig_save_precopy_pending() - may a read of a pre-copy save give bytes
+ * @s: a pre-copy save, its device's lock held.
+ *
+ * Never false while ctxmig_save_step() has records to write; may be true
+ * when it has none (dirty pages ctxmig does not send: the pass that finds
+ * out cleans them).
+ *
+ * Return: whether the first pass is not over or a page was written since.
+ */
+bool ctxmig_save_precopy_pending(const struct ctxmig_save *s)
+{
+	return s->phase <= SAVE_PRE_VRAM || s->gpu->vram.dirty;
+}
+
+/*
+ * The engines, pending commands and mappings of @gpu as a save would take
+ * them now, and with @pages the data pages a stop-copy save would send.
+ */
+static u64 estimate_state(struct ctxmig_gpu *gpu, bool pages)
+{
+	struct ctxmig_save *s;
+	u64 bytes = CTXMIG_GPU_ENGINES * ENGINE_WIRE, zero;
+	u32 e;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return bytes;
+	s->gpu = gpu;
+	ctxmig_gpu_caps(gpu, &s->caps);
+	/* A device that cannot be saved (an engine in error) has no more. */
+	if (!save_collect(s)) {
+		for (e = 0; e < CTXMIG_GPU_ENGINES; e++)
+			bytes += (u64)s->cmds[e].n * CMD_WIRE;
+		bytes += (u64)s->maps.n * MAPPING_WIRE;
+		if (pages)
+			bytes += estimate_pages(s, 0, U64_MAX, false, &zero) *
+				 PAGE_WIRE;
+	}
+	ctxmig_save_fini(s);
+	kfree(s);
+	return bytes;
+}
+
+/**
+ * ctxmig_save_estimate() - what stop-copy will send
+ * @s: the save under way, or NULL.
+ * @gpu: the device, its lock held.
+ *
+ * Without a save: the whole stream a stop-copy save started now would
+ * give.  During pre-copy: what stop-copy adds to what
+ * ctxmig_save_precopy_info() reports (the engines, the pending commands,
+ * the mappings and END; the pages are in the initial and dirty bytes), so
+ * that the three add up to the rest of the stream, as a VMM adds them.
+ * After pre-copy, or in a stop-copy save: what is left of the stream.
+ * The engine may run meanwhile: the pending commands are those of now.
+ *
+ * Return: an estimate in bytes, within a few percent plus a few records of
+ * the stream when the device does not change meanwhile.
+ */
+u64 ctxmig_save_estimate(const struct ctxmig_save *s, struct ctxmig_gpu *gpu)
+{
+	u64 bytes = END_WIRE, data, zero;
+	u32 e;
+
+	if (!s)
+		return PREAMBLE_WIRE + DEVICE_WIRE + estimate_state(gpu, true) +
+		       bytes;
+	if (s->phase <= SAVE_PRE_DIRTY && s->precopy)
+		return estimate_state(gpu, false) + bytes;
+	if (s->phase == SAVE_DONE)
+		return 0;
+	if (s->phase < SAVE_ENGINE)
+		bytes += PREAMBLE_WIRE + DEVICE_WIRE;	/* nothing produced */
+	if (s->phase <= SAVE_MAPPING) {
+		bytes += CTXMIG_GPU_ENGINES * ENGINE_WIRE +
+			 (u64)s->maps.n * MAPPING_WIRE;
+		for (e = 0; e < CTXMIG_GPU_ENGINES; e++)
+			bytes += (u64)s->cmds[e].n * CMD_WIRE;
+	}
+	if (s->phase > SAVE_VRAM)
+		return bytes;
+	if (!s->precopy) {
+		data = estimate_pages(s, s->phase == SAVE_VRAM ? s->pfn : 0,
+				      U64_MAX, false, &zero);
+		return bytes + data * PAGE_WIRE;
+	}
+	if (s->pfn_initial != U64_MAX) {
+		data = estimate_pages(s, s->pfn_initial, U64_MAX, false, &zero);
+		bytes += data * PAGE_WIRE;
+	}
+	data = estimate_pages(s, 0, U64_MAX, true, &zero);
+	return bytes + data * PAGE_WIRE + zero * ZERO_WIRE;
 }
 
 /**
@@ -573,8 +778,9 @@ static void save_identity(const struct ctxmig_gpu *gpu,
 			  struct ctxmig_identity *id)
 {
 	memset(id, 0, sizeof(*id));
-	id->pci_vendor = gpu->model->pci_vendor;
-	id->pci_device = gpu->model->pci_device;
+	id->pci_vendor = CTXMIG_PCI_VENDOR_ID;
+	id->pci_device = CTXMIG_PCI_DEVICE_ID;
+	id->revision = CTXMIG_PCI_REVISION;
 	id->model = gpu->model->id;
 	strscpy(id->name, gpu->model->name, sizeof(id->name));
 }
@@ -604,6 +810,7 @@ static u32 save_gather(struct ctxmig_save *s, u64 *start, bool dirty,
 		const void *page = ctxmig_vram_next(vram, &pfn, dirty);
 		bool zero;
 
+		cond_resched();
 		if (page && pfn >= guest_pages && clean) {
 			/* ctxmig's own area is never sent: forget its writes. */
 			ctxmig_vram_clean(vram, pfn);
@@ -618,8 +825,6 @@ static u32 save_gather(struct ctxmig_save *s, u64 *start, bool dirty,
 		if (pages && zero && dirty && !is_table(s, pfn))
 			break;
 		s->pfn = pfn + 1;
-		if (!dirty)
-			s->initial_seen++;
 		if (clean)
 			ctxmig_vram_clean(vram, pfn);
 		if (is_table(s, pfn) || (zero && !dirty)) {
@@ -869,6 +1074,123 @@ int ctxmig_compat(const struct ctxmig_caps *src, const struct ctxmig_gpu *gpu,
 	return 0;
 }
 
+/* The mapping of the reserved area at the top of the GPU VA space. */
+static void restore_window(const struct ctxmig_gpu *gpu,
+			   struct ctxmig_mapping *window)
+{
+	memset(window, 0, sizeof(*window));
+	window->va = gpu->window_va;
+	window->size = gpu->vram_size - gpu->guest_size;
+	window->addr = gpu->guest_size;
+	window->flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE | CTXMIG_MAP_EXEC;
+	window->page_shift = 21;
+}
+
+/* Nothing counted yet but the window's tables; the root comes with them. */
+static int restore_plan_init(struct ctxmig_restore *rs)
+{
+	const struct ctxmig_model *m = rs->gpu->model;
+	struct ctxmig_pt_plan window_plan;
+	struct ctxmig_mapping window;
+	int ret;
+
+	ctxmig_pt_plan_init(&rs->plan, true);
+	ctxmig_pt_plan_init(&rs->plan_large, true);
+	ctxmig_pt_plan_init(&window_plan, false);
+	restore_window(rs->gpu, &window);
+	ret = ctxmig_pt_plan_add(m, &window_plan, &window);
+	rs->window_tables = window_plan.tables;
+	rs->reencode = !rs->src_model ||
+		       rs->src_model->cmd_format != m->cmd_format;
+	/*
+	 * A ring too small for its commands: one buffer holds them all, with
+	 * the command that ends it and the one that runs it.
+	 */
+	rs->cmd_bytes = IB_ALIGN + 2 * CTXMIG_CMD_MAX_BYTES;
+	return ret;
+}
+
+/* Reserved-area bytes the stream so far takes, its tables built so. */
+static u64 restore_need(const struct ctxmig_restore *rs, bool large)
+{
+	u64 tables = (large ? rs->plan_large : rs->plan).tables +
+		     rs->window_tables;
+
+	return tables * CTXMIG_VRAM_PAGE_SIZE +
+	       (rs->reencode ? rs->cmd_bytes : 0);
+}
+
+/* Refuse the record that makes the stream need more than is reserved. */
+static int restore_check_room(struct ctxmig_ir_reader *r,
+			      const struct ctxmig_restore *rs)
+{
+	const struct ctxmig_gpu *gpu = rs->gpu;
+	u64 room = gpu->vram_size - gpu->guest_size;
+	u64 tables = min(rs->plan.tables, rs->plan_large.tables) +
+		     rs->window_tables;
+
+	if (min(restore_need(rs, false), restore_need(rs, true)) <= room)
+		return 0;
+	return ctxmig_ir_reader_fail(r, -ENOSPC,
+				     "page tables (%llu pages at the least) and %llu bytes of re-encoded commands do not fit in %s's reserved %llu MiB",
+				     (unsigned long long)tables,
+				     (unsigned long long)(rs->reencode ?
+							  rs->cmd_bytes : 0),
+				     gpu->model->name,
+				     (unsigned long long)(room >> 20));
+}
+
+/*
+ * The most reserved-area bytes re-encoding @cmd takes: its native form
+ * (a COPY one native command per CTXMIG_CMD_COPY_MIN bytes), and for an
+ * indirect buffer, or a ring command that a ring of buffers only must
+ * wrap, a buffer of its own (aligned, and closed by the model's end
+ * command) and the command that runs it.
+ */
+static u64 cmd_pool_bytes(const struct ctxmig_cmd *cmd)
+{
+	u64 n = 1;
+
+	if (cmd->op == CTXMIG_OP_COPY)
+		n = min_t(u64, cmd->value / CTXMIG_CMD_COPY_MIN + 1,
+			  U32_MAX / CTXMIG_CMD_MAX_BYTES);
+	n *= CTXMIG_CMD_MAX_BYTES;
+	if (cmd->op == CTXMIG_OP_IB || !cmd->level)
+		n += IB_ALIGN + 2 * CTXMIG_CMD_MAX_BYTES;
+	return n;
+}
+
+static int restore_plan_mapping(struct ctxmig_ir_reader *r,
+				struct ctxmig_restore *rs,
+				const struct ctxmig_mapping *map)
+{
+	const struct ctxmig_model *m = rs->gpu->model;
+	struct ctxmig_mapping large = *map;
+	int ret;
+
+	large.page_shift = CTXMIG_PT_LARGEST_PAGES;
+	ret = ctxmig_pt_plan_add(m, &rs->plan, map);
+	ret = ret ?: ctxmig_pt_plan_add(m, &rs->plan_large, &large);
+	if (ret)
+		return ctxmig_ir_reader_fail(r, ret,
+					     "%s cannot map VA 0x%llx (%llu bytes at 0x%llx)",
+					     m->name,
+					     (unsigned long long)map->va,
+					     (unsigned long long)map->size,
+					     (unsigned long long)map->addr);
+	return restore_check_room(r, rs);
+}
+
+static int restore_plan_cmd(struct ctxmig_ir_reader *r,
+			    struct ctxmig_restore *rs,
+			    const struct ctxmig_cmd *cmd)
+{
+	rs->cmd_bytes += cmd_pool_bytes(cmd);
+	if (cmd->flags & CTXMIG_CMD_IB_PRIVATE)
+		rs->reencode = true;
+	return restore_check_room(r, rs);
+}
+
 static int restore_preamble(struct ctxmig_ir_reader *r, void *priv,
 			    const struct ctxmig_caps *caps)
 {
@@ -884,6 +1206,11 @@ static int restore_preamble(struct ctxmig_ir_reader *r, void *priv,
 	rs->src_model = ctxmig_model_find(caps->model);
 	/* The stream replaces the device's state: start from nothing. */
 	ctxmig_gpu_reset(gpu);
+	ret = restore_plan_init(rs);
+	if (ret)
+		return ctxmig_ir_reader_fail(r, ret,
+					     "%s cannot map its reserved window",
+					     gpu->model->name);
 	return ctxmig_vram_clear(&gpu->vram, 0, gpu->vram_size);
 }
 
@@ -970,10 +1297,14 @@ static int restore_event(struct ctxmig_ir_reader *r, void *priv,
 		rs->irq[e] = ev->u.irq;
 		break;
 	case CTXMIG_IR_CMD:
+		ret = restore_plan_cmd(r, rs, &ev->u.cmd);
+		if (ret)
+			return ret;
 		ret = cmd_add(&rs->cmds[ev->u.cmd.engine], &ev->u.cmd);
 		break;
 	case CTXMIG_IR_MAPPING:
 		ret = restore_check_mapping(r, gpu, &ev->u.mapping);
+		ret = ret ?: restore_plan_mapping(r, rs, &ev->u.mapping);
 		if (ret)
 			return ret;
 		ret = map_add(&rs->maps, &ev->u.mapping);
@@ -1078,6 +1409,25 @@ static int xbuf_encode(struct ctxmig_gpu *gpu, struct xbuf *b,
 	}
 }
 
+/* What ends a buffer's commands on models that need it (Intel). */
+static int xbuf_end(struct ctxmig_gpu *gpu, struct xbuf *b)
+{
+	int ret;
+
+	for (;;) {
+		ret = ctxmig_gpu_encode_end(gpu, b->p + b->len, b->cap - b->len);
+		if (ret >= 0) {
+			b->len += ret;
+			return 0;
+		}
+		if (ret != -ENOSPC || b->cap >= XBUF_MAX)
+			return -ENOSPC;
+		ret = grow((void **)&b->p, &b->cap, b->cap, 1, XBUF_MAX);
+		if (ret)
+			return ret;
+	}
+}
+
 /* Where the children of the command at @i end. */
 static u32 subtree_end(const struct ctxmig_cmd *c, u32 n, u32 i)
 {
@@ -1110,7 +1460,10 @@ static int encode_ib(struct ctxmig_restore *rs, const struct ctxmig_cmd *c,
 	ret = encode_list(rs, c, n, level + 1, &body, nest_left - 1);
 	if (ret || !body.len)
 		goto out;
-	off = ctxmig_gpu_pool_alloc(gpu, ALIGN(body.len, 256), 256);
+	ret = xbuf_end(gpu, &body);
+	if (ret)
+		goto out;
+	off = ctxmig_gpu_pool_alloc(gpu, ALIGN(body.len, IB_ALIGN), IB_ALIGN);
 	if (off == U64_MAX) {
 		ret = -ENOSPC;
 		goto out;
@@ -1168,6 +1521,7 @@ static int apply_translate(struct ctxmig_restore *rs, u32 e)
 	const struct ctxmig_model *m = gpu->model;
 	struct ctxmig_cmd_list *l = &rs->cmds[e];
 	struct ctxmig_ring ring = rs->ring[e];
+	u64 pool = gpu->pool_next;
 	struct xbuf out = {};
 	u32 first;
 	int ret;
@@ -1183,8 +1537,12 @@ static int apply_translate(struct ctxmig_restore *rs, u32 e)
 	}
 	ret = encode_list(rs, l->cmds, l->n, 0, &out, m->ib_levels);
 	if (!ret && out.len >= ring.size && !m->ring_ib_only) {
-		/* Too much for the ring: run it all from one buffer. */
+		/*
+		 * Too much for the ring: run it all from one buffer, in the
+		 * room the buffers of the first try took (nothing uses them).
+		 */
 		out.len = 0;
+		gpu->pool_next = pool;
 		ret = encode_ib(rs, l->cmds, l->n, 0, &out, m->ib_levels);
 	}
 	if (!ret && out.len >= ring.size)
@@ -1234,7 +1592,7 @@ static bool same_cmds(const struct ctxmig_cmd_list *a,
 /*
  * Same command format: the ring and buffers the guest wrote travelled as
  * VRAM data.  Point the engine at them and check they still say what the
- * stream says.
+ * stream says: decoding no more commands than the stream lists.
  */
 static bool apply_passthrough(struct ctxmig_restore *rs, u32 e)
 {
@@ -1270,7 +1628,7 @@ static bool apply_passthrough(struct ctxmig_restore *rs, u32 e)
 	if (i < l->n && l->cmds[i].op == CTXMIG_OP_COPY &&
 	    l->cmds[i].level == eng->depth) {
 		eng->copy = l->cmds[i];
-		ok = !ctxmig_pending_collect(gpu, e, &check, reason,
+		ok = !ctxmig_pending_collect(gpu, e, &check, NULL, l->n, reason,
 					     sizeof(reason)) &&
 		     same_cmds(&check, l);
 		ctxmig_cmd_list_free(&check);
@@ -1278,7 +1636,8 @@ static bool apply_passthrough(struct ctxmig_restore *rs, u32 e)
 			goto out;
 		memset(&eng->copy, 0, sizeof(eng->copy));
 	}
-	ok = !ctxmig_pending_collect(gpu, e, &check, reason, sizeof(reason)) &&
+	ok = !ctxmig_pending_collect(gpu, e, &check, NULL, l->n, reason,
+				     sizeof(reason)) &&
 	     same_cmds(&check, l);
 out:
 	if (!ok)
@@ -1291,21 +1650,21 @@ static int apply(struct ctxmig_restore *rs)
 {
 	struct ctxmig_gpu *gpu = rs->gpu;
 	const struct ctxmig_model *m = gpu->model;
-	struct ctxmig_mapping window = {
-		.va = gpu->window_va,
-		.size = gpu->vram_size - gpu->guest_size,
-		.addr = gpu->guest_size,
-		.flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE | CTXMIG_MAP_EXEC,
-		.page_shift = 21,
-	};
-	u64 reserved_mib = (gpu->vram_size - gpu->guest_size) >> 20;
+	u64 reserved = gpu->vram_size - gpu->guest_size;
+	u64 reserved_mib = reserved >> 20;
+	/* The guest's own page sizes, unless their tables do not fit. */
+	bool large = restore_need(rs, false) > reserved;
+	struct ctxmig_mapping window;
 	u32 i, e;
 	int ret;
 
+	restore_window(gpu, &window);
 	for (i = 0; i < rs->maps.n; i++) {
-		const struct ctxmig_mapping *map = &rs->maps.maps[i];
+		struct ctxmig_mapping map = rs->maps.maps[i];
 
-		ret = ctxmig_pt_map(gpu, map, ctxmig_pt_pool_alloc, gpu);
+		if (large)
+			map.page_shift = CTXMIG_PT_LARGEST_PAGES;
+		ret = ctxmig_pt_map(gpu, &map, ctxmig_pt_pool_alloc, gpu);
 		if (ret == -ENOSPC)
 			return apply_fail(rs, ret,
 					  "page tables for %u mappings do not fit in %s's reserved %llu MiB",
@@ -1314,10 +1673,10 @@ static int apply(struct ctxmig_restore *rs)
 		if (ret)
 			return apply_fail(rs, ret,
 					  "%s cannot map VA 0x%llx (%llu bytes at 0x%llx, flags 0x%x)",
-					  m->name, (unsigned long long)map->va,
-					  (unsigned long long)map->size,
-					  (unsigned long long)map->addr,
-					  map->flags);
+					  m->name, (unsigned long long)map.va,
+					  (unsigned long long)map.size,
+					  (unsigned long long)map.addr,
+					  map.flags);
 	}
 	ret = ctxmig_pt_map(gpu, &window, ctxmig_pt_pool_alloc, gpu);
 	if (ret)

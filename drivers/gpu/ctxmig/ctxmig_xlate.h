@@ -67,8 +67,6 @@ struct ctxmig_map_list {
  * @pfn: next VRAM page to look at.
  * @stage: gathers contiguous VRAM pages into one record.
  * @precopy: pre-copy save: VRAM first while the device runs.
- * @initial_pages: pages present when pre-copy started.
- * @initial_seen: pages the first pass went past.
  * @pfn_initial: where the first pass stopped if pre-copy ended before it
  *	finished, else U64_MAX.
  * @error: why the save failed.
@@ -90,8 +88,6 @@ struct ctxmig_save {
 	u64 pfn;
 	u8 *stage;
 	bool precopy;
-	u64 initial_pages;
-	u64 initial_seen;
 	u64 pfn_initial;
 	struct ctxmig_ir_error error;
 };
@@ -101,6 +97,8 @@ int ctxmig_save_precopy_init(struct ctxmig_save *s, struct ctxmig_gpu *gpu);
 int ctxmig_save_stop(struct ctxmig_save *s);
 void ctxmig_save_precopy_info(const struct ctxmig_save *s, u64 *initial,
 			      u64 *dirty);
+bool ctxmig_save_precopy_pending(const struct ctxmig_save *s);
+u64 ctxmig_save_estimate(const struct ctxmig_save *s, struct ctxmig_gpu *gpu);
 int ctxmig_save_step(struct ctxmig_save *s, struct ctxmig_ir_writer *w);
 u32 ctxmig_save_vram_pages(struct ctxmig_save *s, u64 *offset,
 			   const void **pages);
@@ -121,8 +119,21 @@ void ctxmig_save_fini(struct ctxmig_save *s);
  * @maps: the mappings.
  * @passthrough: per engine, whether the source's native command bytes were
  *	kept (same command format) instead of re-encoded.
+ * @plan: the table pages the mappings so far take in their own page sizes.
+ * @plan_large: the same in the target's largest pages, which the restore
+ *	builds when the tables in their own sizes do not fit.
+ * @window_tables: the table pages of the reserved area's window.
+ * @cmd_bytes: the most reserved-area bytes re-encoding the commands so far
+ *	takes.
+ * @reencode: the commands will be re-encoded (the source's command format
+ *	is another, or unknown, or a buffer was in its reserved area).
  * @records_by_type: records read, per type (low byte), for statistics.
  * @bytes_by_type: payload bytes read, per type (low byte).
+ *
+ * What the reserved area will hold is counted as the records arrive, so
+ * that a stream asking for more than it has is refused at the record that
+ * makes it too much, before anything is built (see "Work bounds" in
+ * Documentation/gpu/ctxmig/architecture.rst).
  */
 struct ctxmig_restore {
 	struct ctxmig_gpu *gpu;
@@ -137,6 +148,11 @@ struct ctxmig_restore {
 	struct ctxmig_cmd_list cmds[CTXMIG_GPU_ENGINES];
 	struct ctxmig_map_list maps;
 	bool passthrough[CTXMIG_GPU_ENGINES];
+	struct ctxmig_pt_plan plan;
+	struct ctxmig_pt_plan plan_large;
+	u64 window_tables;
+	u64 cmd_bytes;
+	bool reencode;
 	u64 records_by_type[256];
 	u64 bytes_by_type[256];
 };
@@ -162,8 +178,8 @@ ctxmig_restore_error(const struct ctxmig_restore *rs)
 int ctxmig_compat(const struct ctxmig_caps *src, const struct ctxmig_gpu *gpu,
 		  char *reason, size_t len);
 int ctxmig_pending_collect(struct ctxmig_gpu *gpu, u32 engine,
-			   struct ctxmig_cmd_list *list, char *reason,
-			   size_t len);
+			   struct ctxmig_cmd_list *list, u64 *ib_va_base,
+			   u32 max, char *reason, size_t len);
 void ctxmig_cmd_list_free(struct ctxmig_cmd_list *list);
 
 #endif /* _CTXMIG_XLATE_H_ */

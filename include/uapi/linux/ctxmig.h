@@ -30,7 +30,7 @@
  * ignores what it does not know of those.  Anything else bumps the major.
  */
 #define CTXMIG_IR_VERSION_MAJOR	1
-#define CTXMIG_IR_VERSION_MINOR	0
+#define CTXMIG_IR_VERSION_MINOR	1
 
 /* Every record header and payload start on this boundary. */
 #define CTXMIG_IR_ALIGN		8
@@ -211,6 +211,13 @@ struct ctxmig_ir_dev_caps {
  * @head: byte offset of the next command the engine will fetch.
  * @tail: byte offset where the guest will write its next command.
  * @reserved: zero.
+ * @ib_va_base: (version 1.1) GPU VA bits the engine adds to the address of
+ *	an indirect buffer that a ring entry starts when the entry carries
+ *	only the lower bits of it, as the engine holds them once it has read
+ *	the commands pending in the ring (the base the guest's next entries
+ *	use): NVIDIA Hopper's PB segment extended base, which a GPFIFO
+ *	channel keeps until it is set again.  0 where ring entries carry
+ *	whole addresses; a 1.0 stream, 32 bytes long, reads as 0.
  *
  * Head and tail describe the guest's view of its ring; the commands between
  * them travel as CTXMIG_IR_CMD records, not as native bytes.
@@ -223,6 +230,7 @@ struct ctxmig_ir_eng_ring {
 	__le32 head;
 	__le32 tail;
 	__le32 reserved;
+	__le64 ib_va_base;
 };
 
 /**

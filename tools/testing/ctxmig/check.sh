@@ -4,15 +4,18 @@
 # The body of "make check": run the test tiers, each to completion even if
 # another failed, collect each tier's "<tier>: N passed, N failed[, N
 # skipped]" line, print a summary and end with the sum "N passed, N failed".
-# CTXMIG_TIERS selects tiers (default: "host kunit vm debug").  Under CI=true a
-# skipped tier fails the run: a skip is never a pass.
+# CTXMIG_TIERS selects tiers (default: "host kunit vm debug qemu").  Under
+# CI=true a skipped tier fails the run: a skip is never a pass.  The qemu
+# tier migrates through every ordered pair of models here (QEMU_PAIRS=all
+# unless set).
 set -u
 
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 cache=${CTXMIG_CACHE:-$HOME/.cache/ctxmig}
 logs=$cache/logs
 mkdir -p "$logs"
-tiers=${CTXMIG_TIERS:-host kunit vm debug}
+tiers=${CTXMIG_TIERS:-host kunit vm debug qemu}
+export QEMU_PAIRS=${QEMU_PAIRS:-all}
 
 total_p=0
 total_f=0

@@ -9,7 +9,7 @@ ksrc=$("$top/tools/testing/ctxmig/ksrc.sh")
 cd "$top"
 files=$(git ls-files 'drivers/gpu/ctxmig/*.[ch]' 'include/uapi/linux/*.h' \
 	'tools/ctxmig/*.[ch]' 'tools/testing/selftests/ctxmig/*.[ch]' \
-	'tools/testing/ctxmig/demo/*.c')
+	'tools/testing/ctxmig/demo/*.c' 'tools/testing/ctxmig/qemu/*.[ch]')
 # --no-tree: this is not a kernel tree; SPDX placement is checked anyway.
 "$ksrc/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
 	--ignore FILE_PATH_CHANGES -f $files

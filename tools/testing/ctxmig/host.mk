@@ -28,8 +28,8 @@ LOGIC_SRCS := $(CODEC_SRCS) \
 CODEC_DEPS := $(CODEC_SRCS) $(wildcard drivers/gpu/ctxmig/*.h) \
 	$(wildcard $(T)/include/*/*.h) include/uapi/linux/ctxmig.h
 
-HOST_TESTS := $(addprefix $(OUT)/, crc_test ir_test vram_test gpu_test intel_test \
-	nv_test migrate_test)
+HOST_TESTS := $(addprefix $(OUT)/, crc_test ir_test vram_test gpu_test amd_test \
+	intel_test nv_test migrate_test bounds_test estimate_test)
 
 .PHONY: check-host host-tests
 
@@ -37,7 +37,7 @@ $(OUT):
 	@mkdir -p $@
 
 $(OUT)/%_test: $(T)/host/%_test.c $(wildcard $(T)/host/*.h) $(CODEC_DEPS) \
-		$(LOGIC_SRCS) | $(OUT)
+		$(LOGIC_SRCS) $(wildcard drivers/gpu/ctxmig/tests/*.c) | $(OUT)
 	$(CC) $(HOST_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(LOGIC_SRCS)
 
 host-tests: $(HOST_TESTS)

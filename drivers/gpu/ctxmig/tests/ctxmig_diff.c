@@ -15,13 +15,20 @@
  * every data mapping, the system memory and the fence state must equal
  * the reference.
  *
+ * The same runs with the guest driver writing what the real drivers write
+ * (diff_run_real()): each model's commands, where a real driver has a
+ * sequence for them, come from tests/ctxmig_vectors.c.
+ *
  * Included, not linked: both harnesses #include this file.  In the
  * kernel a run is long (KASAN under TCG: seconds), so its loops yield.
  */
 #include <linux/sched.h>
 
+#include "ctxmig_vectors.c"
+
 #define DIFF_VRAM		(32ULL << 20)
-#define DIFF_VA_BITS		40
+/* Wide enough for the command memory's alias above 1 TiB. */
+#define DIFF_VA_BITS		44
 #define DIFF_PT_BASE		0x10000ULL
 #define DIFF_PT_END		0x200000ULL
 /* Command memory: ring, then guest command buffers. */
@@ -273,6 +280,8 @@ struct diff_dev {
 	struct ctxmig_gpu gpu;
 	u64 pt_next;
 	u64 buf_next;
+	bool real;
+	u8 real_chan;
 };
 
 static u64 diff_pt_alloc(void *priv, u32 bytes)
@@ -370,6 +379,11 @@ static int diff_encode_ib(struct diff_dev *d, const struct ctxmig_cmd *c,
 	ret = diff_encode_list(d, c, n, level + 1, body);
 	if (ret || !body->len)
 		goto out;
+	ret = ctxmig_gpu_encode_end(&d->gpu, body->bytes + body->len,
+				    sizeof(body->bytes) - body->len);
+	if (ret < 0)
+		goto out;
+	body->len += ret;
 	ret = -ENOSPC;
 	if (d->buf_next + body->len > DIFF_CMD_VA + DIFF_CMD_SIZE)
 		goto out;
@@ -430,6 +444,9 @@ static int diff_encode_list(struct diff_dev *d, const struct ctxmig_cmd *c,
 	return 0;
 }
 
+static int diff_real_submit(struct diff_dev *d, const struct ctxmig_cmd *c,
+			    u32 n, struct diff_buf *out);
+
 /* Submit a batch at the ring's tail, reading the ring state afresh. */
 static int diff_submit(struct diff_dev *d, const struct ctxmig_cmd *c, u32 n)
 {
@@ -442,7 +459,8 @@ static int diff_submit(struct diff_dev *d, const struct ctxmig_cmd *c, u32 n)
 	out = kzalloc(sizeof(*out), GFP_KERNEL);
 	if (!out)
 		return -ENOMEM;
-	ret = diff_encode_list(d, c, n, 0, out);
+	ret = d->real ? diff_real_submit(d, c, n, out) :
+			diff_encode_list(d, c, n, 0, out);
 	m->ring_get(&d->gpu, 0, &ring);
 	if (!ret && ((ring.head - ring.tail - 1) & (ring.size - 1)) < out->len)
 		ret = -ENOSPC;
@@ -460,6 +478,216 @@ out:
 	return ret;
 }
 
+/* ------------------------------------------------ real-driver words */
+
+/*
+ * The command memory again above 1 TiB: a Hopper guest (UVM) keeps its
+ * pushbuffers there and writes their extended base (VA 56:40) once per
+ * channel; its GPFIFO entries carry VA 39:0 only, which below 1 TiB map
+ * nothing: an entry read without the base faults.
+ */
+#define DIFF_CMD_VA_HI		(BIT_ULL(40) + 0x8000000ULL)
+
+/*
+ * Shape the workload so that every driver's sequence has commands to
+ * carry: some 64-bit fences with a 32-bit value (Intel's breadcrumb
+ * writes a qword of its 32-bit seqno), some copies of whole pages
+ * (nouveau moves buffers in pages), fences with their interrupt (nouveau
+ * always raises one).  Only values and lengths change, within bounds.
+ */
+static void diff_real_shape(u64 seed, struct diff_workload *wl)
+{
+	struct diff_rng r = { .s = seed ^ 0x3c3c3c3c3c3c3c3cULL };
+	u32 i;
+
+	for (i = 0; i < wl->ncmds; i++) {
+		struct ctxmig_cmd *c = &wl->cmds[i];
+
+		if (c->op == CTXMIG_OP_FENCE && diff_below(&r, 2))
+			c->flags |= CTXMIG_CMD_IRQ;
+		if (c->op == CTXMIG_OP_FENCE &&
+		    (c->flags & CTXMIG_CMD_FENCE64) && diff_below(&r, 2))
+			c->value = lower_32_bits(c->value);
+		if (c->op == CTXMIG_OP_COPY && c->value >= 4096 &&
+		    diff_below(&r, 2))
+			c->value &= ~4095ULL;
+	}
+}
+
+/* The alias of the command memory, in the guest's own tables. */
+static int diff_real_init(struct diff_dev *d)
+{
+	const struct ctxmig_mapping hi = {
+		.va = DIFF_CMD_VA_HI, .size = DIFF_CMD_SIZE,
+		.addr = DIFF_CMD_VRAM,
+		.flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE, .page_shift = 12,
+	};
+
+	d->real = true;
+	return ctxmig_pt_map(&d->gpu, &hi, diff_pt_alloc, d);
+}
+
+static u32 diff_model(const struct diff_dev *d)
+{
+	return d->gpu.model->id;
+}
+
+/* Append a vector's words to @out. */
+static int diff_real_put(struct diff_buf *out, const struct vec_ring *r)
+{
+	if (r->overflow || out->len + r->n * 4 > sizeof(out->bytes))
+		return -ENOSPC;
+	vec_bytes(r, out->bytes + out->len);
+	out->len += r->n * 4;
+	return 0;
+}
+
+/* One command with the model's own encoder. */
+static int diff_real_model(struct diff_dev *d, const struct ctxmig_cmd *c,
+			   u32 level, struct diff_buf *out)
+{
+	struct ctxmig_cmd cmd = *c;
+	int ret;
+
+	cmd.level = level;
+	ret = d->gpu.model->encode(&d->gpu, &cmd, out->bytes + out->len,
+				   sizeof(out->bytes) - out->len);
+	if (ret < 0)
+		return ret;
+	out->len += ret;
+	return 0;
+}
+
+/*
+ * One command as its model's real driver writes it, where that driver has
+ * a sequence for it; else with the model's own encoder.
+ */
+static int diff_real_cmd(struct diff_dev *d, const struct ctxmig_cmd *c,
+			 u32 level, struct diff_buf *out)
+{
+	u32 dw[64];
+	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+
+	if (vec_driver_cmd(&r, diff_model(d), c, &d->real_chan))
+		return diff_real_put(out, &r);
+	return diff_real_model(d, c, level, out);
+}
+
+static int diff_real_list(struct diff_dev *d, const struct ctxmig_cmd *c,
+			  u32 n, u32 level, struct diff_buf *out);
+
+/*
+ * Commands into a new buffer, and what starts it at @level: at ring level
+ * what the driver writes (amdgpu's IB, xe's batch start, nouveau's and
+ * UVM's GPFIFO entries), inside a buffer the model's own encoding.
+ */
+static int diff_real_ib(struct diff_dev *d, const struct ctxmig_cmd *c, u32 n,
+			u32 level, struct diff_buf *out)
+{
+	u32 id = diff_model(d), dw[8];
+	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+	struct diff_buf *body;
+	u64 va;
+	int ret;
+
+	body = kzalloc(sizeof(*body), GFP_KERNEL);
+	if (!body)
+		return -ENOMEM;
+	vec_driver_push_start(&r, id);
+	ret = diff_real_put(body, &r);
+	ret = ret ?: diff_real_list(d, c, n, level + 1, body);
+	if (ret || !body->len)
+		goto out;
+	ret = ctxmig_gpu_encode_end(&d->gpu, body->bytes + body->len,
+				    sizeof(body->bytes) - body->len);
+	if (ret < 0)
+		goto out;
+	body->len += ret;
+	ret = -ENOSPC;
+	if (d->buf_next + body->len > DIFF_CMD_VA + DIFF_CMD_SIZE)
+		goto out;
+	ret = ctxmig_gpu_poke(&d->gpu, d->buf_next, body->bytes, body->len);
+	va = d->buf_next;
+	d->buf_next += ALIGN(body->len, 256);
+	if (ret)
+		goto out;
+	if (level) {
+		struct ctxmig_cmd ib = {
+			.op = CTXMIG_OP_IB, .src = va, .value = body->len,
+		};
+
+		ret = diff_real_model(d, &ib, level, out);
+		goto out;
+	}
+	if (id == CTXMIG_MODEL_NV_HOPPER)
+		va += DIFF_CMD_VA_HI - DIFF_CMD_VA;
+	r.n = 0;
+	vec_driver_ib(&r, id, va, body->len, &d->real_chan);
+	ret = diff_real_put(out, &r);
+out:
+	kfree(body);
+	return ret;
+}
+
+static int diff_real_list(struct diff_dev *d, const struct ctxmig_cmd *c,
+			  u32 n, u32 level, struct diff_buf *out)
+{
+	const struct ctxmig_model *m = d->gpu.model;
+	u32 i = 0, j;
+	int ret;
+
+	while (i < n) {
+		for (j = i + 1; j < n && c[j].level > c[i].level; j++)
+			;
+		if (c[i].op == CTXMIG_OP_IB) {
+			if (level + 1 <= m->ib_levels)
+				ret = diff_real_ib(d, c + i + 1, j - i - 1,
+						   level, out);
+			else
+				ret = diff_real_list(d, c + i + 1, j - i - 1,
+						     level, out);
+		} else if (!level && m->ring_ib_only) {
+			for (j = i; j < n && c[j].op != CTXMIG_OP_IB; j++)
+				;
+			ret = diff_real_ib(d, c + i, j - i, 0, out);
+		} else {
+			ret = diff_real_cmd(d, &c[i], level, out);
+			j = i + 1;
+		}
+		if (ret)
+			return ret;
+		i = j;
+	}
+	return 0;
+}
+
+/*
+ * A submission as the real driver writes it: amdgpu flushes the VM before
+ * a job (its page directory as the base registers hold it), then the
+ * commands.
+ */
+static int diff_real_submit(struct diff_dev *d, const struct ctxmig_cmd *c,
+			    u32 n, struct diff_buf *out)
+{
+	u32 id = diff_model(d), dw[32];
+	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+	u64 pd = 0;
+	int ret;
+
+	if (id == CTXMIG_MODEL_AMD_GFX9 || id == CTXMIG_MODEL_AMD_GFX12) {
+		const struct vec_amdgpu_vmhub *hub =
+			id == CTXMIG_MODEL_AMD_GFX12 ? &vec_gfxhub_v12_0 :
+						       &vec_gfxhub_v1_0;
+
+		pd = (u64)ctxmig_gpu_mmio_read(&d->gpu,
+					       hub->ctx0_ptb_addr_hi32 * 4) << 32 |
+		     ctxmig_gpu_mmio_read(&d->gpu, hub->ctx0_ptb_addr_lo32 * 4);
+	}
+	vec_driver_job_start(&r, id, pd);
+	ret = diff_real_put(out, &r);
+	return ret ?: diff_real_list(d, c, n, 0, out);
+}
+
 /**
  * struct diff_stats - what the differential runs did
  * @runs: workloads run.
@@ -469,6 +697,8 @@ out:
  * @bytes: stream bytes moved.
  * @precopy: migrations that went through pre-copy.
  * @stop_bytes: stream bytes those sent after the source stopped.
+ * @real_pending: migrations of runs written as the real drivers write
+ *	them (diff_run_real()) with commands pending.
  */
 struct diff_stats {
 	u64 runs;
@@ -478,6 +708,7 @@ struct diff_stats {
 	u64 bytes;
 	u64 precopy;
 	u64 stop_bytes;
+	u64 real_pending;
 };
 
 /* Hand the writer's bytes to the restore in @chunk-byte pieces. */
@@ -601,6 +832,10 @@ static int diff_migrate(struct diff_dev *d, const struct ctxmig_model *to,
 	/* The guest now drives the new device, from where it was. */
 	next->pt_next = d->pt_next;
 	next->buf_next = d->buf_next;
+	next->real = d->real;
+	/* Channel state migrated with the device; another model starts anew. */
+	if (to == d->gpu.model)
+		next->real_chan = d->real_chan;
 	ctxmig_gpu_fini(&d->gpu);
 	*d = *next;
 	kfree(next);
@@ -666,18 +901,20 @@ static int diff_drain(struct diff_dev *d)
 }
 
 /**
- * diff_run() - one workload on a chain of models, against the reference
+ * diff_run_as() - one workload on a chain of models, against the reference
  * @seed: the workload and migration points.
  * @chain: models the device visits; the reference runs on @chain[0].
  * @n: length of @chain (at least 2).
+ * @real: the guest writes what the models' real drivers write.
  * @st: statistics to add to.
  * @why: reason on failure.
  * @len: size of @why.
  *
  * Return: 0 when the migrated run ends equal to the reference.
  */
-static int diff_run(u64 seed, const struct ctxmig_model *const *chain, u32 n,
-		    struct diff_stats *st, char *why, size_t len)
+static int diff_run_as(u64 seed, const struct ctxmig_model *const *chain,
+		       u32 n, bool real, struct diff_stats *st, char *why,
+		       size_t len)
 {
 	struct diff_rng rng = { .s = seed | 1 };
 	struct diff_workload *wl;
@@ -709,7 +946,11 @@ static int diff_run(u64 seed, const struct ctxmig_model *const *chain, u32 n,
 	pb = pa + CTXMIG_VRAM_PAGE_SIZE;
 
 	diff_gen(&rng, wl, nest);
+	if (real)
+		diff_real_shape(seed, wl);
 	ret = diff_dev_init(ref, chain[0], wl, &sys_ref);
+	if (!ret && real)
+		ret = diff_real_init(ref);
 	if (!ret) {
 		struct diff_rng fill = { .s = seed ^ 0x5a5a5a5a5a5a5a5aULL };
 
@@ -717,6 +958,8 @@ static int diff_run(u64 seed, const struct ctxmig_model *const *chain, u32 n,
 	}
 	if (!ret)
 		ret = diff_dev_init(dev, chain[0], wl, &sys_dev);
+	if (!ret && real)
+		ret = diff_real_init(dev);
 	if (!ret) {
 		struct diff_rng fill = { .s = seed ^ 0x5a5a5a5a5a5a5a5aULL };
 
@@ -763,6 +1006,8 @@ static int diff_run(u64 seed, const struct ctxmig_model *const *chain, u32 n,
 			dev->gpu.model->ring_get(&dev->gpu, 0, &ring);
 			st->with_pending += ring.head != ring.tail ||
 					    eng->depth;
+			st->real_pending += real && (ring.head != ring.tail ||
+						     eng->depth);
 			st->mid_ib += eng->depth && eng->ib[0].pos;
 			ret = diff_migrate(dev, chain[hop++], w, rs, s,
 					   &sys_dev, &rng,
@@ -803,4 +1048,26 @@ out_free:
 	kfree(ref);
 	kfree(wl);
 	return ret;
+}
+
+/* diff_run_as() with the guest writing the models' own encodings. */
+static int diff_run(u64 seed, const struct ctxmig_model *const *chain, u32 n,
+		    struct diff_stats *st, char *why, size_t len)
+{
+	return diff_run_as(seed, chain, n, false, st, why, len);
+}
+
+/*
+ * diff_run_as() with the guest writing what the real drivers write:
+ * amdgpu's fences, IBs and VM flushes and Mesa's CP DMA copies, xe's batch
+ * starts and RCS breadcrumbs, nouveau's fences, buffer moves and GPFIFO
+ * entries, UVM's semaphore releases, memcopies and GPFIFO entries with
+ * the pushbuffer base written once per channel.
+ */
+static int __maybe_unused diff_run_real(u64 seed,
+					const struct ctxmig_model *const *chain,
+					u32 n, struct diff_stats *st, char *why,
+					size_t len)
+{
+	return diff_run_as(seed, chain, n, true, st, why, len);
 }

@@ -29,7 +29,7 @@ static const struct ctxmig_identity case_id = {
 
 static const struct ctxmig_ring case_ring[2] = {
 	{ .engine = 0, .flags = CTXMIG_RING_ENABLED, .base = 0x100000,
-	  .size = 4096, .head = 64, .tail = 256 },
+	  .size = 4096, .head = 64, .tail = 256, .ib_va_base = 1ULL << 40 },
 	{ .engine = 1, .flags = 0, .base = 0x200000, .size = 8192 },
 };
 
@@ -373,6 +373,7 @@ WITH_OPTS(ring_head, o.ring[0].head = 4096)
 WITH_OPTS(ring_tail_align, o.ring[0].tail = 2)
 WITH_OPTS(ring_flags, o.ring[0].flags = 0x10)
 WITH_OPTS(ring_va, o.ring[0].base = 1ULL << 48)
+WITH_OPTS(ring_ib_va_base, o.ring[0].ib_va_base = 1ULL << 48)
 WITH_OPTS(fence_order, o.fence.signalled = 43)
 WITH_OPTS(fence_va, o.fence.addr = 3)
 WITH_OPTS(irq_bits, o.irq.pending = 0x80)
@@ -436,6 +437,35 @@ static int put_device_with(struct ctxmig_ir_writer *w, bool identity,
 				    &wcaps, sizeof(wcaps));
 	if (!err)
 		err = ctxmig_ir_nest_end(w);
+	if (!err)
+		err = ctxmig_ir_put_end(w);
+	return err;
+}
+
+/* A stream of version 1.0's ENG_RING: 32 bytes, no ib_va_base. */
+BUILD(build_ring_v1_0)
+{
+	int err = ctxmig_ir_put_preamble(w, &case_caps);
+	u32 e;
+
+	if (!err)
+		err = ctxmig_ir_put_device(w, &case_id, &case_caps);
+	for (e = 0; !err && e < case_caps.num_engines; e++) {
+		struct ctxmig_ir_eng_ring wring = {
+			.engine = cpu_to_le32(e),
+			.base = cpu_to_le64(case_ring[e].base),
+			.size = cpu_to_le32(case_ring[e].size),
+		};
+
+		err = ctxmig_ir_nest_start(w, CTXMIG_IR_ENGINE);
+		if (!err)
+			err = ctxmig_ir_put(w, CTXMIG_IR_ENG_RING,
+					    CTXMIG_IR_F_CRITICAL, &wring,
+					    offsetof(struct ctxmig_ir_eng_ring,
+						     ib_va_base));
+		if (!err)
+			err = ctxmig_ir_nest_end(w);
+	}
 	if (!err)
 		err = ctxmig_ir_put_end(w);
 	return err;
@@ -721,6 +751,7 @@ static const struct ctxmig_ir_case ctxmig_ir_cases[] = {
 	{ "valid: every record type", build_valid, NULL, 0, NULL },
 	{ "valid: newer minor, longer preamble", build_valid, patch_minor_longer, 0, NULL },
 	{ "valid: unknown optional record skipped", build_unknown_optional, NULL, 0, NULL },
+	{ "valid: version 1.0 ENG_RING", build_ring_v1_0, NULL, 0, NULL },
 	{ "valid: unknown optional container skipped",
 	  build_unknown_optional_container, NULL, 0, NULL },
 	{ "preamble: bad magic", build_valid, patch_magic, -EINVAL, "magic" },
@@ -770,6 +801,8 @@ static const struct ctxmig_ir_case ctxmig_ir_cases[] = {
 	{ "ring: tail unaligned", build_ring_tail_align, NULL, -EINVAL, "tail" },
 	{ "ring: unknown flags", build_ring_flags, NULL, -EINVAL, "flags" },
 	{ "ring: outside VA", build_ring_va, NULL, -ERANGE, "VA space" },
+	{ "ring: entries' VA base outside VA", build_ring_ib_va_base, NULL,
+	  -ERANGE, "VA base" },
 	{ "fence: signalled > emitted", build_fence_order, NULL, -EINVAL, "signalled" },
 	{ "fence: address unaligned", build_fence_va, NULL, -ERANGE, "fence address" },
 	{ "irq: unknown bits", build_irq_bits, NULL, -EINVAL, "interrupt" },

@@ -6,6 +6,7 @@
  * kernel's own allocators, xarray and crc32c.
  */
 #include <kunit/test.h>
+#include <linux/sched.h>
 
 #include "ctxmig_diff.c"
 
@@ -37,6 +38,8 @@ static void kunit_chain(struct kunit *test,
 		KUNIT_EXPECT_EQ_MSG(test, diff_run(seed, chain, n, st, why, 256),
 				    0, "seed %llu %s -> %s: %s", seed,
 				    chain[0]->name, chain[1]->name, why);
+		/* Hundreds of migrations: a slow machine must not stall. */
+		cond_resched();
 	}
 }
 
@@ -83,6 +86,43 @@ static void ctxmig_xlate_every_chain(struct kunit *test)
 	KUNIT_EXPECT_GT(test, st.migrations, 0);
 }
 
+/*
+ * X -> Y -> X -> Y for every ordered pair, the guest writing what the
+ * real drivers write (tests/ctxmig_vectors.c), migrated with those words
+ * pending.
+ */
+static void ctxmig_xlate_real_drivers(struct kunit *test)
+{
+	unsigned int n = kunit_nmodels(), x, y, i;
+	char *why = kunit_kzalloc(test, 256, GFP_KERNEL);
+	struct diff_stats st = {};
+
+	KUNIT_ASSERT_NOT_NULL(test, why);
+	for (x = 0; x < n; x++)
+		for (y = 0; y < n; y++) {
+			const struct ctxmig_model *chain[] = {
+				ctxmig_model_at(x), ctxmig_model_at(y),
+				ctxmig_model_at(x), ctxmig_model_at(y),
+			};
+
+			for (i = 0; i < KUNIT_PAIR_RUNS; i++) {
+				u64 seed = (5000 + x * 16 + y) * 1000003 + i;
+
+				cond_resched();
+				KUNIT_EXPECT_EQ_MSG(test,
+						    diff_run_real(seed, chain,
+								  ARRAY_SIZE(chain),
+								  &st, why, 256),
+						    0, "seed %llu %s -> %s: %s",
+						    seed, chain[0]->name,
+						    chain[1]->name, why);
+			}
+		}
+	kunit_info(test, "%llu migrations, %llu with real-driver commands pending\n",
+		   st.migrations, st.real_pending);
+	KUNIT_EXPECT_GT(test, st.real_pending, 0);
+}
+
 /* The compatibility check answers from the preamble alone. */
 static void ctxmig_xlate_compat(struct kunit *test)
 {
@@ -109,6 +149,7 @@ static struct kunit_case ctxmig_xlate_test_cases[] = {
 	KUNIT_CASE(ctxmig_xlate_compat),
 	KUNIT_CASE_SLOW(ctxmig_xlate_every_pair),
 	KUNIT_CASE_SLOW(ctxmig_xlate_every_chain),
+	KUNIT_CASE_SLOW(ctxmig_xlate_real_drivers),
 	{}
 };
 

@@ -150,6 +150,8 @@ static int fuzz_event(struct ctxmig_ir_reader *r __always_unused,
 		fuzz_assert(is_power_of_2(ev->u.ring.size));
 		fuzz_assert(ev->u.ring.head < ev->u.ring.size &&
 			    ev->u.ring.tail < ev->u.ring.size);
+		fuzz_assert(s->caps.va_bits >= 64 ||
+			    !(ev->u.ring.ib_va_base >> s->caps.va_bits));
 		s->engines |= BIT(ev->u.ring.engine);
 		break;
 	case CTXMIG_IR_ENG_FENCE:

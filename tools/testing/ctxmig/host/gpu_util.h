@@ -169,6 +169,10 @@ static inline int gu_make_ib(struct ctxmig_gpu *gpu,
 			return ret;
 		len += ret;
 	}
+	ret = ctxmig_gpu_encode_end(gpu, buf + len, sizeof(buf) - len);
+	if (ret < 0)
+		return ret;
+	len += ret;
 	if (gu_buf_next + len > GU_BUF_END)
 		return -ENOSPC;
 	ret = ctxmig_gpu_poke(gpu, gu_buf_next, buf, len);

@@ -16,6 +16,8 @@
 #include "harness.h"
 #include "gpu_util.h"
 
+#include "../../../../drivers/gpu/ctxmig/tests/ctxmig_vectors.c"
+
 static const struct ctxmig_model *intel(void)
 {
 	return ctxmig_model_find(CTXMIG_MODEL_INTEL_GEN12);
@@ -51,14 +53,16 @@ static int enc(struct ctxmig_gpu *gpu, const struct ctxmig_cmd *cmd, u32 *dw,
 static int setup(struct ctxmig_gpu *gpu)
 {
 	const struct ctxmig_model *m = intel();
+	int ret;
 
 	CHECK(m, "intel-gen12 not registered");
 	if (!m)
 		return -ENODEV;
 	CHECK(!strcmp(m->name, "intel-gen12"), "%s", m->name);
-	CHECK_EQ(m->pci_vendor, 0x1af4);
-	CHECK_EQ(m->pci_device, 0x10f3);
-	return gu_setup(gpu, m, 64 << 20, 48);
+	/* The guest gets one VA bit less than the model's 48: the window. */
+	ret = gu_setup(gpu, m, 64 << 20, 47);
+	CHECK(!ret, "setup failed (%d)", ret);
+	return ret;
 }
 
 TEST(constants_match_the_kernel)
@@ -115,13 +119,16 @@ TEST(decode_one_dword_commands)
 	dw[0] = MI_ARB_CHECK;
 	CHECK_EQ(dec(&gpu, dw, 1, &c), 4);
 	CHECK_EQ(c.op, CTXMIG_OP_NOP);
-	/* MI_NOOP with an id, not before a batch start: a NOP. */
-	dw[0] = MI_NOOP | MI_NOOP_WRITE_ID | 5;
-	dw[1] = MI_NOOP;
+	/* xe's emit_user_interrupt() re-enables arbitration after it. */
+	dw[0] = MI_ARB_ON_OFF | MI_ARB_ENABLE;
+	CHECK_EQ(dec(&gpu, dw, 1, &c), 4);
+	CHECK_EQ(c.op, CTXMIG_OP_NOP);
+	/* MI_NOOP with an identification number (bit 22): a NOP. */
+	dw[0] = MI_NOOP | BIT(22) | 5;
+	dw[1] = 0x18800101;
 	CHECK_EQ(dec(&gpu, dw, 2, &c), 4);
 	CHECK_EQ(c.op, CTXMIG_OP_NOP);
-	/* ... but at the end of what is there it may still be one. */
-	CHECK_EQ(dec(&gpu, dw, 1, &c), -ENODATA);
+	CHECK_EQ(dec(&gpu, dw, 1, &c), 4);
 	CHECK_EQ(dec(&gpu, dw, 0, &c), -ENODATA);
 	ctxmig_gpu_fini(&gpu);
 }
@@ -154,10 +161,12 @@ TEST(decode_store_data_imm)
 	CHECK_EQ(dec(&gpu, two, 5, &c), 20);
 	CHECK_EQ(c.op, CTXMIG_OP_WRITE64);
 	CHECK_EQ(c.dst, 0x20000c);
-	/* GGTT (MI_USE_GGTT), misaligned, qword bit on a dword store. */
+	/* GGTT (MI_USE_GGTT): the GGTT is the PPGTT on this model. */
 	memcpy(bad, sdi, sizeof(sdi));
 	bad[0] |= MI_USE_GGTT;
-	CHECK_EQ(dec(&gpu, bad, 4, &c), -EOPNOTSUPP);
+	CHECK_EQ(dec(&gpu, bad, 4, &c), 16);
+	CHECK_EQ(c.dst, 0x100200004ULL);
+	/* Misaligned, qword bit on a dword store. */
 	memcpy(bad, sdi, sizeof(sdi));
 	bad[1] |= 2;
 	CHECK_EQ(dec(&gpu, bad, 4, &c), -EINVAL);
@@ -217,10 +226,12 @@ TEST(decode_flush_dw)
 	      c.op, c.flags);
 	CHECK_EQ(dec(&gpu, b, 3, &c), 12);
 	CHECK(c.op == CTXMIG_OP_NOP && !c.flags, "%u %x", c.op, c.flags);
-	/* GGTT address, the status page, a timestamp: not in the subset. */
+	/* A GGTT address: through the PPGTT here. */
 	memcpy(bad, f, sizeof(f));
 	bad[1] |= MI_FLUSH_DW_USE_GTT;
-	CHECK_EQ(dec(&gpu, bad, 5, &c), -EOPNOTSUPP);
+	CHECK_EQ(dec(&gpu, bad, 5, &c), 20);
+	CHECK_EQ(c.dst, 0x200100);
+	/* The status page, a timestamp: not in the subset. */
 	memcpy(bad, f, sizeof(f));
 	bad[0] |= MI_FLUSH_DW_STORE_INDEX;
 	CHECK_EQ(dec(&gpu, bad, 5, &c), -EOPNOTSUPP);
@@ -251,8 +262,8 @@ TEST(decode_copies)
 	CHECK_EQ(c.value, 4);
 	CHECK_EQ(dec(&gpu, cmm, 4, &c), -ENODATA);
 	memcpy(bad, cmm, sizeof(cmm));
-	bad[0] |= MI_COPY_MEM_MEM_SRC_GGTT;
-	CHECK_EQ(dec(&gpu, bad, 5, &c), -EOPNOTSUPP);
+	bad[0] |= MI_COPY_MEM_MEM_SRC_GGTT;	/* the GGTT is the PPGTT */
+	CHECK_EQ(dec(&gpu, bad, 5, &c), 20);
 	bad[0] = MI_COPY_MEM_MEM + 1;
 	CHECK_EQ(dec(&gpu, bad, 5, &c), -EINVAL);
 	CHECK_EQ(dec(&gpu, mc, 10, &c), 40);
@@ -261,6 +272,13 @@ TEST(decode_copies)
 	CHECK_EQ(c.dst, 0x300003);
 	CHECK_EQ(c.value, 16);
 	CHECK_EQ(dec(&gpu, mc, 9, &c), -ENODATA);
+	/* 0x3ffff bytes at most: a width of 0x3ffff (2^18 bytes) is not. */
+	memcpy(bad, mc, sizeof(mc));
+	bad[1] = 0x3fffe;
+	CHECK_EQ(dec(&gpu, bad, 10, &c), 40);
+	CHECK_EQ(c.value, 0x3ffff);
+	bad[1] = 0x3ffff;
+	CHECK_EQ(dec(&gpu, bad, 10, &c), -EINVAL);
 	memcpy(bad, mc, sizeof(mc));
 	bad[0] |= MEM_COPY_PAGE_COPY_MODE;
 	CHECK_EQ(dec(&gpu, bad, 10, &c), -EOPNOTSUPP);
@@ -270,42 +288,121 @@ TEST(decode_copies)
 	ctxmig_gpu_fini(&gpu);
 }
 
+/* Words into GPU memory at @va. */
+static void put_words(struct ctxmig_gpu *gpu, u64 va, const u32 *dw, u32 n)
+{
+	u8 buf[256];
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		ctxmig_dw_put(buf, i, dw[i]);
+	CHECK_EQ(ctxmig_gpu_poke(gpu, va, buf, n * 4), 0);
+}
+
+/*
+ * A bare MI_BATCH_BUFFER_START, as xe's emit_bb_start() writes it: the
+ * batch runs to its MI_BATCH_BUFFER_END, found the way i915's command
+ * parser finds it.
+ */
 TEST(decode_batch_buffer_start)
 {
 	struct ctxmig_gpu gpu;
 	struct ctxmig_cmd c;
-	u32 ib[] = { MI_NOOP | MI_NOOP_WRITE_ID | 64, 0x18800101, 0x00180000,
-		     0x00000002 };
-	u32 bad[4];
+	u32 bb[] = { 0x18800101, 0x00180000, 0x00000000 };
+	u32 batch[] = {
+		MI_NOOP,
+		0x10000002, 0x00200004, 0, 7,	/* MI_STORE_DATA_IMM */
+		0x7a000004, PIPE_CONTROL_CS_STALL, 0, 0, 0, 0,
+		0x18800101, 0x00190000, 0,	/* a nested batch start */
+		MI_BATCH_BUFFER_END,
+		0x13004002,			/* after the end: not read */
+	};
+	u32 bad[3];
 
 	if (setup(&gpu))
 		return;
-	CHECK_EQ(dec(&gpu, ib, 4, &c), 16);
+	put_words(&gpu, 0x180000, batch, ARRAY_SIZE(batch));
+	CHECK_EQ(dec(&gpu, bb, 3, &c), 12);
 	CHECK_EQ(c.op, CTXMIG_OP_IB);
-	CHECK_EQ(c.src, 0x200180000ULL);
-	CHECK_EQ(c.value, 256);
-	CHECK_EQ(dec(&gpu, ib, 3, &c), -ENODATA);
-	CHECK_EQ(dec(&gpu, ib, 2, &c), -ENODATA);
-	/* A batch start without the length before it. */
-	CHECK_EQ(dec(&gpu, ib + 1, 3, &c), -EOPNOTSUPP);
-	/* A GGTT batch (PPGTT bit 8 clear). */
-	memcpy(bad, ib, sizeof(ib));
-	bad[1] = MI_BATCH_BUFFER_START_GEN8;
-	CHECK_EQ(dec(&gpu, bad, 4, &c), -EOPNOTSUPP);
-	/* An empty batch, a wrong length. */
-	memcpy(bad, ib, sizeof(ib));
-	bad[0] = MI_NOOP | MI_NOOP_WRITE_ID;
-	CHECK_EQ(dec(&gpu, bad, 4, &c), -EINVAL);
-	memcpy(bad, ib, sizeof(ib));
-	bad[1] = 0x18800102;
-	CHECK_EQ(dec(&gpu, bad, 4, &c), -EINVAL);
+	CHECK_EQ(c.src, 0x180000);
+	CHECK_EQ(c.value, 15 * 4);
+	CHECK_EQ(dec(&gpu, bb, 2, &c), -ENODATA);
+	/* A GGTT batch (PPGTT bit 8 clear): the GGTT is the PPGTT here. */
+	memcpy(bad, bb, sizeof(bb));
+	bad[0] = MI_BATCH_BUFFER_START_GEN8;
+	CHECK_EQ(dec(&gpu, bad, 3, &c), 12);
+	CHECK_EQ(c.value, 15 * 4);
+	/* A wrong length. */
+	bad[0] = 0x18800102;
+	CHECK_EQ(dec(&gpu, bad, 3, &c), -EINVAL);
+	/* No end within the bound (VRAM reads zero: MI_NOOPs). */
+	memcpy(bad, bb, sizeof(bb));
+	bad[1] = 0x200000;
+	CHECK_EQ(dec(&gpu, bad, 3, &c), -EINVAL);
+	/* A command the parser does not know (client 7). */
+	batch[1] = 0xe0000000;
+	put_words(&gpu, 0x180000, batch, ARRAY_SIZE(batch));
+	CHECK_EQ(dec(&gpu, bb, 3, &c), -EINVAL);
+	/* A batch that is not mapped. */
+	bad[1] = 0x7000000;
+	CHECK_EQ(dec(&gpu, bad, 3, &c), -EFAULT);
+	ctxmig_gpu_fini(&gpu);
+}
+
+/*
+ * The RCS breadcrumb: xe's emit_pipe_imm_ggtt() (PIPE_CONTROL with a
+ * post-sync qword write to a GGTT address) then emit_user_interrupt().
+ */
+TEST(decode_pipe_control)
+{
+	struct ctxmig_gpu gpu;
+	struct ctxmig_cmd c;
+	u32 pc[] = {
+		0x7a000004, PIPE_CONTROL_CS_STALL | PIPE_CONTROL_GLOBAL_GTT_IVB |
+		PIPE_CONTROL_QW_WRITE | PIPE_CONTROL_FLUSH_ENABLE,
+		0x00200108, 0, 42, 0,
+		MI_USER_INTERRUPT, MI_ARB_ON_OFF | MI_ARB_ENABLE, MI_ARB_CHECK,
+	};
+	u32 bad[9];
+
+	if (setup(&gpu))
+		return;
+	CHECK_EQ(GFX_OP_PIPE_CONTROL(6), 0x7a000004);
+	CHECK_EQ(dec(&gpu, pc, 9, &c), 28);
+	CHECK_EQ(c.op, CTXMIG_OP_FENCE);
+	CHECK_EQ(c.flags, CTXMIG_CMD_IRQ | CTXMIG_CMD_FENCE64);
+	CHECK_EQ(c.dst, 0x200108);
+	CHECK_EQ(c.value, 42);
+	CHECK_EQ(dec(&gpu, pc, 6, &c), 24);
+	CHECK_EQ(c.flags, CTXMIG_CMD_FENCE64);
+	CHECK_EQ(dec(&gpu, pc, 5, &c), -ENODATA);
+	/* Its own notify bit; no post-sync: a flush, a NOP. */
+	memcpy(bad, pc, sizeof(pc));
+	bad[1] |= PIPE_CONTROL_NOTIFY;
+	CHECK_EQ(dec(&gpu, bad, 9, &c), 24);
+	CHECK_EQ(c.flags, CTXMIG_CMD_IRQ | CTXMIG_CMD_FENCE64);
+	bad[1] = PIPE_CONTROL_CS_STALL;
+	CHECK_EQ(dec(&gpu, bad, 6, &c), 24);
+	CHECK(c.op == CTXMIG_OP_NOP && !c.flags, "%u %x", c.op, c.flags);
+	/* The status page, a register, a timestamp, a misaligned qword. */
+	bad[1] = PIPE_CONTROL_QW_WRITE | PIPE_CONTROL_STORE_DATA_INDEX;
+	CHECK_EQ(dec(&gpu, bad, 6, &c), -EOPNOTSUPP);
+	bad[1] = PIPE_CONTROL_QW_WRITE | PIPE_CONTROL_MMIO_WRITE;
+	CHECK_EQ(dec(&gpu, bad, 6, &c), -EOPNOTSUPP);
+	bad[1] = 3 << 14;
+	CHECK_EQ(dec(&gpu, bad, 6, &c), -EOPNOTSUPP);
+	bad[1] = PIPE_CONTROL_QW_WRITE;
+	bad[2] = 0x200104;
+	CHECK_EQ(dec(&gpu, bad, 6, &c), -EINVAL);
+	bad[0] = 0x7a000003;	/* the five-dword pre-Gen8 form */
+	CHECK_EQ(dec(&gpu, bad, 6, &c), -EINVAL);
 	ctxmig_gpu_fini(&gpu);
 }
 
 TEST(decode_illegal_commands)
 {
 	static const u32 words[] = {
-		0x7a000004,	/* GFXPIPE PIPE_CONTROL */
+		0x7b000005,	/* GFXPIPE 3DPRIMITIVE */
 		0x54c00008,	/* XY_FAST_COPY_BLT: another blitter command */
 		0x11000001,	/* MI_LOAD_REGISTER_IMM */
 		0x0e000000,	/* MI_SEMAPHORE_WAIT, old opcode space */
@@ -339,9 +436,17 @@ TEST(encode_native_words)
 	c.op = CTXMIG_OP_NOP;
 	CHECK_EQ(enc(&gpu, &c, dw, 64), 1);
 	CHECK_EQ(dw[0], MI_NOOP);
+	/*
+	 * The Gen8+ form i915 (gen8_engine_cs.c) and xe (xe_ring_ops.c)
+	 * emit: four dwords, no post-sync operation, the notify bit.
+	 */
 	c.flags = CTXMIG_CMD_IRQ;
-	CHECK_EQ(enc(&gpu, &c, dw, 64), 3);
-	CHECK_EQ(dw[0], 0x13000101);
+	CHECK_EQ(enc(&gpu, &c, dw, 64), 4);
+	CHECK(dw[0] == 0x13000102 && !dw[1] && !dw[2] && !dw[3],
+	      "%08x %08x %08x %08x", dw[0], dw[1], dw[2], dw[3]);
+	CHECK_EQ(dec(&gpu, dw, 4, &d), 16);
+	CHECK(d.op == CTXMIG_OP_NOP && d.flags == CTXMIG_CMD_IRQ, "%u %x",
+	      d.op, d.flags);
 
 	c = (struct ctxmig_cmd){ .op = CTXMIG_OP_WRITE32, .dst = 0x100200004ULL,
 				 .value = 0x1deadbeefULL };
@@ -380,6 +485,11 @@ TEST(encode_native_words)
 	CHECK_EQ(enc(&gpu, &c, dw, 64), 10);
 	CHECK(dw[0] == 0x56800008 && dw[1] == 15 && dw[5] == 0x200000 &&
 	      dw[7] == 0x300000, "%08x %u", dw[0], dw[1]);
+	/* IGT's xe_copy_basic.c: at most 0x3ffff bytes before Xe2. */
+	CHECK_EQ(CTXMIG_INTEL_MEM_COPY_MAX, 262143);
+	c.value = 262144;
+	CHECK_EQ(enc(&gpu, &c, dw, 64), 20);
+	CHECK(dw[1] == 262142 && dw[11] == 0, "%u %u", dw[1], dw[11]);
 	/* Longer than one MEM_COPY carries: split. */
 	c.value = 300000;
 	CHECK_EQ(enc(&gpu, &c, dw, 64), 20);
@@ -389,12 +499,20 @@ TEST(encode_native_words)
 	      dw[17] == 0x300000 + CTXMIG_INTEL_MEM_COPY_MAX, "%u %u", dw[1],
 	      dw[11]);
 
+	/* A bare batch start; the batch ends with MI_BATCH_BUFFER_END. */
 	c = (struct ctxmig_cmd){ .op = CTXMIG_OP_IB, .src = 0x180000,
 				 .value = 256 };
-	CHECK_EQ(enc(&gpu, &c, dw, 64), 4);
-	CHECK(dw[0] == 0x00400040 && dw[1] == 0x18800101 &&
-	      dw[2] == 0x180000 && dw[3] == 0, "%08x %08x", dw[0], dw[1]);
-	CHECK_EQ(enc(&gpu, &c, dw, 3), -ENOSPC);
+	CHECK_EQ(enc(&gpu, &c, dw, 64), 3);
+	CHECK(dw[0] == 0x18800101 && dw[1] == 0x180000 && dw[2] == 0,
+	      "%08x %08x", dw[0], dw[1]);
+	CHECK_EQ(enc(&gpu, &c, dw, 2), -ENOSPC);
+	{
+		u8 end[8];
+
+		CHECK_EQ(ctxmig_gpu_encode_end(&gpu, end, sizeof(end)), 4);
+		CHECK_EQ(ctxmig_dw_get(end, 0), MI_BATCH_BUFFER_END);
+		CHECK_EQ(ctxmig_gpu_encode_end(&gpu, end, 2), -ENOSPC);
+	}
 	ctxmig_gpu_fini(&gpu);
 }
 
@@ -409,7 +527,8 @@ TEST(encode_refuses_what_it_cannot_express)
 		{ .op = CTXMIG_OP_IB, .src = 0x180000, .value = 256,
 		  .dst = 16 },
 		{ .op = CTXMIG_OP_IB, .src = 0x180000, .value = 6 },
-		{ .op = CTXMIG_OP_IB, .src = 0x180000, .value = 16 << 20 },
+		{ .op = CTXMIG_OP_IB, .src = 0x180000,
+		  .value = CTXMIG_INTEL_BATCH_MAX + 4 },
 		{ .op = CTXMIG_OP_MAX + 1 },
 	};
 	struct ctxmig_gpu gpu;
@@ -442,6 +561,12 @@ TEST(encoded_sequence_keeps_its_commands)
 
 	if (setup(&gpu))
 		return;
+	/* The batch the IB starts: 60 bytes of MI_NOOP, then its end. */
+	{
+		u32 end = MI_BATCH_BUFFER_END;
+
+		put_words(&gpu, 0x180000 + 60, &end, 1);
+	}
 	for (i = 0; i < ARRAY_SIZE(seq); i++) {
 		n = gpu.model->encode(&gpu, &seq[i], buf + len,
 				      sizeof(buf) - len);
@@ -620,9 +745,9 @@ TEST(ring_and_pdp_registers)
 }
 
 /*
- * Native words in the ring, as i915 writes them: a batch (length in the
- * MI_NOOP before its start, ended by MI_BATCH_BUFFER_END), stores and the
- * breadcrumb flush with its user interrupt.
+ * Native words in the ring, as the drivers write them: a batch (ended by
+ * MI_BATCH_BUFFER_END), stores and the breadcrumb flush with its user
+ * interrupt.
  */
 TEST(execute_native_ring)
 {
@@ -631,8 +756,7 @@ TEST(execute_native_ring)
 		MI_COPY_MEM_MEM, 0x00300000, 0, 0x00200000, 0,
 		MI_BATCH_BUFFER_END, MI_NOOP,
 	};
-	const u32 ring[] = {
-		MI_NOOP | MI_NOOP_WRITE_ID | ARRAY_SIZE(batch),
+	static const u32 ring[] = {
 		0x18800101, 0x00180000, 0,
 		0x10200003, 0x00200008, 0, 0x55667788, 0x11223344,
 		0x13004002, 0x00200100, 0, 9, MI_USER_INTERRUPT,
@@ -656,8 +780,8 @@ TEST(execute_native_ring)
 		ctxmig_dw_put(buf, i, ring[i]);
 	CHECK_EQ(gu_ring_append(&gpu, buf, sizeof(ring)), 0);
 	n = ctxmig_gpu_run(&gpu, 0, 100);
-	/* IB, SDI, COPY, END, NOOP; SDI qword, FENCE+IRQ, ARB_CHECK. */
-	CHECK(n == 8, "ran %d: %s", n, gpu.eng[0].reason);
+	/* IB, SDI, COPY, END; SDI qword, FENCE+IRQ, ARB_CHECK. */
+	CHECK(n == 7, "ran %d: %s", n, gpu.eng[0].reason);
 	CHECK_EQ(gu_read32(&gpu, 0x300000), 0xcafef00d);
 	CHECK_EQ(gu_read64(&gpu, 0x200008), 0x1122334455667788ULL);
 	CHECK_EQ(gu_read32(&gpu, 0x200100), 9);
@@ -667,10 +791,53 @@ TEST(execute_native_ring)
 	ctxmig_gpu_fini(&gpu);
 }
 
-/* A GGTT store stops the engine with a reason. */
+/*
+ * What xe's __emit_job_gen12_render_compute() puts around a user batch,
+ * in the part the model emulates: emit_bb_start() (PPGTT) of a batch
+ * that ends with MI_BATCH_BUFFER_END, the breadcrumb
+ * emit_pipe_imm_ggtt() and emit_user_interrupt(); run from the ring.
+ */
+TEST(xe_job_words)
+{
+	u32 dw[64], bw[16];
+	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+	struct vec_ring b = { .dw = bw, .room = ARRAY_SIZE(bw) };
+	static const u32 sdi[] = { 0x10000002, 0x00200004, 0, 0x5a5a5a5a };
+	const struct ctxmig_model *m;
+	struct ctxmig_gpu gpu;
+	u8 buf[256];
+	u32 i;
+
+	if (setup(&gpu))
+		return;
+	m = gpu.model;
+	ctxmig_gpu_mmio_write(&gpu, m->mmio_size - CTXMIG_CTL_SIZE +
+			      CTXMIG_CTL_IRQ_ENABLE, CTXMIG_IRQ_ALL);
+	for (i = 0; i < ARRAY_SIZE(sdi); i++)
+		vec_write(&b, sdi[i]);
+	vec_batch_end(&b);
+	vec_bytes(&b, buf);
+	CHECK_EQ(ctxmig_gpu_poke(&gpu, 0x180000, buf, b.n * 4), 0);
+	vec_xe_emit_bb_start(&r, 0x180000, BIT(8));
+	/* The seqno's GGTT address is mapped at the same PPGTT VA. */
+	vec_xe_emit_pipe_imm_ggtt(&r, 0x200108, 77, false);
+	vec_xe_emit_user_interrupt(&r);
+	vec_bytes(&r, buf);
+	CHECK_EQ(gu_ring_append(&gpu, buf, r.n * 4), 0);
+	/* IB, SDI, END; FENCE + IRQ, ARB_ON_OFF, ARB_CHECK. */
+	CHECK_EQ(ctxmig_gpu_run(&gpu, 0, 100), 6);
+	CHECK_EQ(gu_read32(&gpu, 0x200004), 0x5a5a5a5a);
+	CHECK_EQ(gu_read64(&gpu, 0x200108), 77);
+	CHECK_EQ(gpu.eng[0].fence.signalled, 77);
+	CHECK_EQ(gpu.eng[0].irqs, 1);
+	CHECK_EQ(gpu.eng[0].status, CTXMIG_ENG_IDLE);
+	ctxmig_gpu_fini(&gpu);
+}
+
+/* A status page store stops the engine with a reason. */
 TEST(illegal_command_stops_engine)
 {
-	const u32 ring[] = { 0x10400002, 0x00200000, 0, 1 };
+	const u32 ring[] = { 0x13204002, 0x00200000, 0, 1 };
 	struct ctxmig_gpu gpu;
 	u8 buf[sizeof(ring)];
 	unsigned int i;

@@ -257,6 +257,7 @@ TEST(round_trip_every_record_type)
 		CHECK_EQ(c->ring[i].size, case_ring[i].size);
 		CHECK_EQ(c->ring[i].head, case_ring[i].head);
 		CHECK_EQ(c->ring[i].tail, case_ring[i].tail);
+		CHECK_EQ(c->ring[i].ib_va_base, case_ring[i].ib_va_base);
 	}
 	CHECK(SAME(c->fence, case_fence), "fence");
 	CHECK(SAME(c->irq, case_irq), "irq");
@@ -287,6 +288,29 @@ TEST(round_trip_every_record_type)
 	ctxmig_ir_reader_fini(&r);
 	kvfree(buf);
 	free(c);
+}
+
+/* A 1.0 writer's ENG_RING ends before ib_va_base: it reads as 0. */
+TEST(ring_of_version_1_0)
+{
+	static const struct ctxmig_ir_case c = {
+		.name = "1.0 ring", .build = build_ring_v1_0,
+	};
+	struct ctxmig_ir_reader r;
+	struct collect *col = calloc(1, sizeof(*col));
+	size_t len;
+	u8 *buf;
+
+	CHECK(case_ring[0].ib_va_base, "the catalogue's ring has a base");
+	CHECK_EQ(case_write(&c, &buf, &len), 0);
+	CHECK_EQ(ctxmig_ir_reader_init(&r, &collect_ops, col), 0);
+	CHECK_EQ(ctxmig_ir_feed(&r, buf, len), 0);
+	CHECK_EQ(ctxmig_ir_reader_finish(&r), 0);
+	CHECK_EQ(col->ring[0].base, case_ring[0].base);
+	CHECK_EQ(col->ring[0].ib_va_base, 0);
+	ctxmig_ir_reader_fini(&r);
+	kvfree(buf);
+	free(col);
 }
 
 TEST(same_stream_twice_same_bytes)

@@ -2,7 +2,8 @@
 /*
  * Differential migration tests on the host: random workloads migrated
  * between every ordered pair of models (X -> Y -> X -> Y) and along every
- * chain X -> Y -> Z -> X, each compared with a run without migration.
+ * chain X -> Y -> Z -> X, each compared with a run without migration;
+ * then the same with the guest writing what the real drivers write.
  * Ends with how many migrations were checked.
  *
  * MIGRATE_RUNS scales the number of runs per chain (default 1); a failure
@@ -39,22 +40,34 @@ static unsigned int nmodels(void)
 	return n;
 }
 
-static void run_chain(const struct ctxmig_model *const *chain, u32 n,
-		      u32 runs, u64 seed0)
+static struct diff_stats real_stats;
+
+static void run_chain_as(const struct ctxmig_model *const *chain, u32 n,
+			 u32 runs, u64 seed0, bool real)
 {
 	char why[256];
 	u32 i;
 
 	for (i = 0; i < runs; i++) {
 		u64 seed = seed0 * 1000003 + i;
-		int ret = diff_run(seed, chain, n, &stats, why, sizeof(why));
+		int ret = real ? diff_run_real(seed, chain, n, &real_stats, why,
+					       sizeof(why)) :
+				 diff_run(seed, chain, n, &stats, why,
+					  sizeof(why));
 
-		CHECK(!ret, "seed %llu chain %s -> %s%s%s: %s",
+		CHECK(!ret, "%sseed %llu chain %s -> %s%s%s: %s",
+		      real ? "real drivers, " : "",
 		      (unsigned long long)seed, chain[0]->name, chain[1]->name,
 		      n > 2 ? " -> " : "", n > 2 ? chain[2]->name : "", why);
 		if (ret)
 			return;
 	}
+}
+
+static void run_chain(const struct ctxmig_model *const *chain, u32 n,
+		      u32 runs, u64 seed0)
+{
+	run_chain_as(chain, n, runs, seed0, false);
 }
 
 /* X -> Y -> X -> Y for every ordered pair, X == Y included. */
@@ -93,6 +106,41 @@ TEST(every_chain_of_three)
 			}
 }
 
+/*
+ * The real drivers' own words: amdgpu, Mesa, xe, nouveau and UVM
+ * sequences (tests/ctxmig_vectors.c) pending at the migrations, X -> Y ->
+ * X -> Y for every ordered pair and X -> Y -> Z -> X for every chain.
+ */
+TEST(real_driver_vectors)
+{
+	unsigned int n = nmodels(), x, y, z;
+
+	for (x = 0; x < n; x++)
+		for (y = 0; y < n; y++) {
+			const struct ctxmig_model *chain[] = {
+				ctxmig_model_at(x), ctxmig_model_at(y),
+				ctxmig_model_at(x), ctxmig_model_at(y),
+			};
+
+			run_chain_as(chain, ARRAY_SIZE(chain),
+				     20 * runs_scale(), 5000 + x * 16 + y,
+				     true);
+		}
+	for (x = 0; x < n; x++)
+		for (y = 0; y < n; y++)
+			for (z = 0; z < n; z++) {
+				const struct ctxmig_model *chain[] = {
+					ctxmig_model_at(x), ctxmig_model_at(y),
+					ctxmig_model_at(z), ctxmig_model_at(x),
+				};
+
+				run_chain_as(chain, ARRAY_SIZE(chain),
+					     4 * runs_scale(),
+					     9000 + x * 256 + y * 16 + z, true);
+			}
+	CHECK(real_stats.real_pending > 0, "no migration had commands pending");
+}
+
 static void report(void)
 {
 	printf("# migrate_test: %llu runs, %llu migrations (%llu with commands "
@@ -106,6 +154,13 @@ static void report(void)
 	       (unsigned long long)stats.precopy,
 	       (unsigned long long)stats.bytes,
 	       (unsigned long long)stats.stop_bytes);
+	printf("# migrate_test: real-driver vectors: %llu runs, %llu "
+	       "migrations, %llu of them with real-driver commands pending "
+	       "(%llu inside a half-executed indirect buffer)\n",
+	       (unsigned long long)real_stats.runs,
+	       (unsigned long long)real_stats.migrations,
+	       (unsigned long long)real_stats.real_pending,
+	       (unsigned long long)real_stats.mid_ib);
 }
 
 int main(void)

@@ -14,8 +14,11 @@
 #include "ctxmig_gpu.h"
 #include "ctxmig_model.h"
 #include "ctxmig_nv.h"
+#include "ctxmig_vram.h"
 #include "harness.h"
 #include "gpu_util.h"
+
+#include "../../../../drivers/gpu/ctxmig/tests/ctxmig_vectors.c"
 
 static const struct ctxmig_model *const nv_models[] = {
 	&ctxmig_nv_ampere_model,
@@ -56,7 +59,9 @@ static bool same(const struct ctxmig_cmd *c, u8 op, u64 dst, u64 src,
 /* GP entries, as clc56f.h / clc86f.h lay them out. */
 static void gp_entries_on(const struct ctxmig_model *m)
 {
+	bool hopper = m == &ctxmig_nv_hopper_model;
 	struct ctxmig_gpu gpu;
+	struct ctxmig_ring r;
 	struct ctxmig_cmd c;
 	/* 0x40 dwords at 0x12_3456_7000 */
 	u32 ib[2] = { 0x34567000, 0x12 | 0x40 << 10 };
@@ -78,26 +83,68 @@ static void gp_entries_on(const struct ctxmig_model *m)
 	CHECK_EQ(dec(&gpu, nop, 2, 0, &c), 8);
 	CHECK_EQ(c.op, CTXMIG_OP_NOP);
 	CHECK_EQ(dec(&gpu, crc, 2, 0, &c), -EOPNOTSUPP);
-	/*
-	 * The extended base goes with the entry after it, and only with it:
-	 * nothing stays latched for a guest that never sets it.
-	 */
-	CHECK_EQ(dec(&gpu, ext, 2, 0, &c), -ENODATA);
-	CHECK_EQ(dec(&gpu, ext, 6, 0, &c), 16);
-	CHECK_EQ(c.src, 0x1ff1234567000ULL);
-	CHECK_EQ(dec(&gpu, ext + 4, 2, 0, &c), 8);
-	CHECK_EQ(c.src, 0x1234567000ULL);
+	if (hopper) {
+		/*
+		 * GP_INFO.PB_SEGMENT_EXTENDED_BASE (gh100
+		 * dev_esched_pbdma.h) is channel state: it stays for every
+		 * later entry, until set again.
+		 */
+		CHECK_EQ(dec(&gpu, ext, 2, 0, &c), 8);
+		CHECK(same(&c, CTXMIG_OP_NOP, 0, 0, 0, 0), "lone base");
+		CHECK_EQ(dec(&gpu, ext + 4, 2, 0, &c), 8);
+		CHECK_EQ(c.src, 0x1ff1234567000ULL);
+		gpu.eng[0].method[NV_M_GP_EXT_BASE] = 0;
+		CHECK_EQ(dec(&gpu, ext, 6, 0, &c), 16);
+		CHECK_EQ(c.src, 0x1ff1234567000ULL);
+		CHECK_EQ(dec(&gpu, ext + 4, 2, 0, &c), 8);
+		CHECK_EQ(c.src, 0x1ff1234567000ULL);
+		m->ring_get(&gpu, 0, &r);
+		CHECK_EQ(r.ib_va_base, 0x1ffULL << 40);
+		/* A restore sets it; the ring keeps it. */
+		r.ib_va_base = 0x12ULL << 40;
+		CHECK_EQ(m->ring_set(&gpu, 0, &r), 0);
+		CHECK_EQ(dec(&gpu, ib, 2, 0, &c), 8);
+		CHECK_EQ(c.src, 0x121234567000ULL);
+		r.ib_va_base = 1;	/* not a base GP_INFO can hold */
+		CHECK_EQ(m->ring_set(&gpu, 0, &r), -EINVAL);
+		r.ib_va_base = 0;
+		CHECK_EQ(m->ring_set(&gpu, 0, &r), 0);
+	} else {
+		/*
+		 * Ampere's host class has no extended base: ctxmig's
+		 * extension gives it to the entry after it only, so
+		 * nothing stays latched for a guest that never sets it.
+		 */
+		CHECK_EQ(dec(&gpu, ext, 2, 0, &c), -ENODATA);
+		CHECK_EQ(dec(&gpu, ext, 6, 0, &c), 16);
+		CHECK_EQ(c.src, 0x1ff1234567000ULL);
+		CHECK_EQ(dec(&gpu, ext + 4, 2, 0, &c), 8);
+		CHECK_EQ(c.src, 0x1234567000ULL);
+		m->ring_get(&gpu, 0, &r);
+		CHECK_EQ(r.ib_va_base, 0);
+	}
 
-	/* Encoding: the base always, so latched state never leaks. */
+	/*
+	 * Encoding: the base before the entry, and on Hopper the base the
+	 * channel had back after it, so the guest's entries keep theirs.
+	 */
 	memset(&c, 0, sizeof(c));
 	c.op = CTXMIG_OP_IB;
 	c.src = BIT_ULL(m->va_bits) - (4 << 20);
 	c.value = 0x200;
 	n = m->encode(&gpu, &c, buf, sizeof(buf));
-	CHECK_EQ(n, 16);
+	CHECK_EQ(n, hopper ? 24 : 16);
 	CHECK_EQ(dec(&gpu, (u32 *)buf, 4, 0, &c), 16);
 	CHECK_EQ(c.src, BIT_ULL(m->va_bits) - (4 << 20));
 	CHECK_EQ(c.value, 0x200);
+	if (hopper) {
+		CHECK_EQ(dec(&gpu, (u32 *)buf + 4, 2, 0, &c), 8);
+		CHECK_EQ(c.op, CTXMIG_OP_NOP);
+		CHECK_EQ(gpu.eng[0].method[NV_M_GP_EXT_BASE], 0);
+	}
+	memset(&c, 0, sizeof(c));
+	c.op = CTXMIG_OP_IB;
+	c.value = 0x200;
 	c.src = 0x100000;
 	CHECK_EQ(m->encode(&gpu, &c, buf, sizeof(buf)), 16);
 	CHECK_EQ(dec(&gpu, (u32 *)buf, 4, 0, &c), 16);
@@ -108,6 +155,10 @@ static void gp_entries_on(const struct ctxmig_model *m)
 	CHECK_EQ(m->encode(&gpu, &c, buf, sizeof(buf)), -EOPNOTSUPP);
 	c.src = 0x100000;
 	CHECK_EQ(m->encode(&gpu, &c, buf, 8), -ENOSPC);
+	memset(&c, 0, sizeof(c));
+	c.op = CTXMIG_OP_IB;
+	c.src = 0x100000;
+	c.value = 0x200;
 	c.level = 1;	/* no nesting: buffers start from the GPFIFO */
 	CHECK_EQ(m->encode(&gpu, &c, buf, sizeof(buf)), -EOPNOTSUPP);
 	memset(&c, 0, sizeof(c));
@@ -291,7 +342,8 @@ static void illegal_methods_on(const struct ctxmig_model *m)
 	/* SEM_EXECUTE then SEM_EXECUTE + 4 in one run */
 	u32 past[3] = { hdr(NV_SEC_OP_INC, 0, NV_HOST_SEM_EXECUTE, 2),
 			1, 0 };
-	u32 memop[2] = { hdr(NV_SEC_OP_INC, 0, 0x28, 1), 0 };
+	/* MEM_OP_D: a TLB invalidate (membars are no-ops) */
+	u32 memop[2] = { hdr(NV_SEC_OP_INC, 0, 0x34, 1), 9U << 27 };
 	u32 tert = 0x00010000;	/* SEC_OP 0, not the NOP header */
 	u32 seg_end = 0xe0000000;
 	u32 ce_unknown[2] = { hdr(NV_SEC_OP_INC, 4, 0x500, 1), 0 };
@@ -558,6 +610,140 @@ TEST(mmu_v3_entries)
 	ctxmig_gpu_fini(&gpu);
 }
 
+/* VRAM offset of the big-page table under the PD0 entry of @va. */
+static u64 big_table_of(struct ctxmig_gpu *gpu, u64 va)
+{
+	const struct ctxmig_model *m = gpu->model;
+	const struct ctxmig_nv_gen *g = m->data;
+	u64 table = m->pt_root(gpu);
+	u32 level;
+
+	for (level = 0; level <= g->pd0; level++) {
+		const struct ctxmig_pt_level *l = &m->levels[level];
+		u64 idx = (va >> l->shift) & (BIT_ULL(l->bits) - 1);
+		u64 raw[2] = {};
+		struct ctxmig_pte pte;
+
+		ctxmig_vram_read(&gpu->vram, table + idx * l->entry_size, raw,
+				 l->entry_size);
+		m->pte_decode(gpu, level, 0, raw, &pte);
+		if (pte.kind != CTXMIG_PTE_TABLE)
+			return U64_MAX;
+		table = pte.addr;
+	}
+	return table;
+}
+
+static void set_big_pte(struct ctxmig_gpu *gpu, u64 va, u64 e)
+{
+	u64 t = big_table_of(gpu, va);
+
+	CHECK(t != U64_MAX, "no big-page table at 0x%llx",
+	      (unsigned long long)va);
+	ctxmig_vram_write(&gpu->vram, t + ((va >> 16) & 31) * 8, &e, 8);
+}
+
+struct one_map {
+	u64 va;
+	u64 addr;
+	u64 size;
+	u32 n;
+};
+
+static int find_map(void *priv, const struct ctxmig_mapping *map)
+{
+	struct one_map *o = priv;
+
+	if (map->va <= o->va && o->va < map->va + map->size) {
+		o->addr = map->addr + (o->va - map->va);
+		o->size = map->size;
+		o->n++;
+	}
+	return 0;
+}
+
+/* What a walk (the save) reports for @va: 0 if unmapped, else its addr. */
+static u64 walked(struct ctxmig_gpu *gpu, u64 va)
+{
+	static const struct ctxmig_pt_walk_ops ops = { .mapping = find_map };
+	struct one_map o = { .va = va };
+
+	CHECK_EQ(ctxmig_pt_walk(gpu, &ops, &o), 0);
+	return o.n ? o.addr : 0;
+}
+
+/*
+ * Dual PD0: the 64 KiB page table's entry decides whether the MMU looks
+ * at the 4 KiB entries under it.  Valid: the big page, whatever is below.
+ * Invalid with PRIV (MMU v2, nouveau vmmgp100.c gp100_vmm_lpt_invalid())
+ * or PCF NO_VALID_4KB_PAGE (MMU v3, UVM uvm_hopper_mmu.c
+ * unmapped_pte_hopper()), or sparse: the 4 KiB entries are ignored.
+ * All zero: they are used.  A save carries what the MMU would translate.
+ */
+static void dual_pd0_on(const struct ctxmig_model *m)
+{
+	const u64 va = 0x1000000, small_vram = 0x1000000, big_vram = 0x1100000;
+	const u64 no_4k = m == &ctxmig_nv_hopper_model ? 3ULL << 3 :
+			  BIT_ULL(5);
+	struct ctxmig_mapping small = {
+		.va = va, .size = 0x10000, .addr = small_vram,
+		.flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE, .page_shift = 12,
+	}, big = {
+		.va = va + 0x10000, .size = 0x10000, .addr = big_vram,
+		.flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE, .page_shift = 16,
+	};
+	struct ctxmig_gpu gpu, b;
+	struct ctxmig_xlate x;
+	struct gu_stream s = {};
+	char why[CTXMIG_IR_REASON_LEN];
+	u64 t, valid_big;
+
+	CHECK_EQ(gu_setup(&gpu, m, 64 << 20, 40), 0);
+	CHECK_EQ(gu_map(&gpu, &small), 0);
+	CHECK_EQ(gu_map(&gpu, &big), 0);
+	t = big_table_of(&gpu, va);
+	CHECK(t != U64_MAX, "%s: no big-page table", m->name);
+	ctxmig_vram_read(&gpu.vram, t + 8, &valid_big, 8);
+
+	/* All-zero big entry: the 4 KiB pages. */
+	CHECK_EQ(ctxmig_pt_translate(&gpu, va + 0x3000, &x), 0);
+	CHECK_EQ(x.addr, small_vram + 0x3000);
+	CHECK_EQ(walked(&gpu, va + 0x3000), small_vram + 0x3000);
+	CHECK_EQ(walked(&gpu, va + 0x13000), big_vram + 0x3000);
+
+	/* Unmapped through the big entry: the 4 KiB pages are ignored. */
+	set_big_pte(&gpu, va, no_4k);
+	CHECK_EQ(ctxmig_pt_translate(&gpu, va + 0x3000, &x), -EFAULT);
+	CHECK_EQ(walked(&gpu, va + 0x3000), 0);
+	set_big_pte(&gpu, va, NV_PTE_VOL);	/* sparse */
+	CHECK_EQ(ctxmig_pt_translate(&gpu, va + 0x3000, &x), -EFAULT);
+	CHECK_EQ(walked(&gpu, va + 0x3000), 0);
+
+	/* A valid big entry over valid 4 KiB entries: the big page. */
+	set_big_pte(&gpu, va, valid_big);
+	CHECK_EQ(ctxmig_pt_translate(&gpu, va + 0x3000, &x), 0);
+	CHECK_EQ(x.addr + (0x3000 & (BIT_ULL(x.page_shift) - 1)),
+		 big_vram + 0x3000);
+	CHECK_EQ(walked(&gpu, va + 0x3000), big_vram + 0x3000);
+
+	/* The save says so, and the target translates the same. */
+	set_big_pte(&gpu, va, no_4k);
+	CHECK_EQ(gu_save(&gpu, &s, why), 0);
+	CHECK_EQ(ctxmig_gpu_init(&b, m, 64 << 20), 0);
+	CHECK_EQ(ctxmig_gpu_set_va_bits(&b, 40), 0);
+	CHECK(!gu_restore(&b, &s, 0, why), "%s", why);
+	CHECK_EQ(ctxmig_pt_translate(&b, va + 0x3000, &x), -EFAULT);
+	CHECK_EQ(ctxmig_pt_translate(&b, va + 0x13000, &x), 0);
+	gu_stream_free(&s);
+	ctxmig_gpu_fini(&b);
+	ctxmig_gpu_fini(&gpu);
+}
+
+TEST(dual_pd0)
+{
+	on_every_nv(dual_pd0_on);
+}
+
 /* Ring and page directory registers. */
 static void registers_on(const struct ctxmig_model *m)
 {
@@ -567,29 +753,57 @@ static void registers_on(const struct ctxmig_model *m)
 	}, g;
 	struct ctxmig_gpu gpu;
 
+	bool hopper = m == &ctxmig_nv_hopper_model;
+
 	CHECK_EQ(ctxmig_gpu_init(&gpu, m, 64 << 20), 0);
 	CHECK_EQ(m->pt_root(&gpu), U64_MAX);
+	/* Reset: a 4 KiB GPFIFO, LIMIT2 9. */
+	m->ring_get(&gpu, 0, &g);
+	CHECK_EQ(g.size, 4096);
 	CHECK_EQ(m->ring_set(&gpu, 0, &r), 0);
 	CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_PBDMA_GP_BASE),
 		 0x12345000);
-	CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_PBDMA_GP_BASE_HI),
-		 9 << 16);
+	if (hopper) {
+		/* gh100 dev_esched_pbdma.h: LIMIT2 in GP_INFO 4:0. */
+		CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_PBDMA_GP_BASE_HI), 0);
+		CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_PBDMA_GP_INFO), 9);
+	} else {
+		CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_PBDMA_GP_BASE_HI),
+			 9 << 16);
+	}
 	CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_PBDMA_GP_GET), 8);
 	CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_PBDMA_GP_PUT), 511);
 	m->ring_get(&gpu, 0, &g);
 	CHECK(g.base == r.base && g.size == r.size && g.head == r.head &&
 	      g.tail == r.tail && g.flags == r.flags, "%s", m->name);
 	/* The guest's own programming, entry indices. */
-	ctxmig_gpu_mmio_write(&gpu, NV_PBDMA_GP_BASE_HI, 0x12 | 5 << 16);
+	if (hopper) {
+		/* GP_BASE_HI OFFSET 24:0: VA 56:32. */
+		ctxmig_gpu_mmio_write(&gpu, NV_PBDMA_GP_BASE_HI, 0x1fffff2);
+		ctxmig_gpu_mmio_write(&gpu, NV_PBDMA_GP_INFO, 5);
+	} else {
+		/* OFFSET 7:0 (VA 39:32), LIMIT2 20:16. */
+		ctxmig_gpu_mmio_write(&gpu, NV_PBDMA_GP_BASE_HI,
+				      0x12 | 5 << 16);
+	}
 	ctxmig_gpu_mmio_write(&gpu, NV_PBDMA_GP_PUT, 33);
 	m->ring_get(&gpu, 0, &g);
-	CHECK_EQ(g.base, 0x1212345000ULL);
+	CHECK_EQ(g.base, hopper ? 0x1fffff212345000ULL : 0x1212345000ULL);
 	CHECK_EQ(g.size, 256);
 	CHECK_EQ(g.tail, 8);
 	r.head = 4;
 	CHECK_EQ(m->ring_set(&gpu, 0, &r), -EINVAL);
 	r.head = 0;
+	/* Ampere's GPFIFO is below 1 TiB, Hopper's anywhere in 57 bits. */
 	r.base = 1ULL << 40;
+	CHECK_EQ(m->ring_set(&gpu, 0, &r), hopper ? 0 : -EINVAL);
+	if (hopper) {
+		m->ring_get(&gpu, 0, &g);
+		CHECK_EQ(g.base, 1ULL << 40);
+		CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_PBDMA_GP_BASE_HI),
+			 0x100);
+	}
+	r.base = 1ULL << 57;
 	CHECK_EQ(m->ring_set(&gpu, 0, &r), -EINVAL);
 	m->set_pt_root(&gpu, 0x123456789000ULL);
 	CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, NV_RAMIN_PDB_LO),
@@ -638,6 +852,213 @@ static void runs_through_the_gpfifo_on(const struct ctxmig_model *m)
 TEST(runs_through_the_gpfifo)
 {
 	on_every_nv(runs_through_the_gpfifo_on);
+}
+
+/*
+ * UVM on Hopper: the channel's pushbuffer above 1 TiB, its extended base
+ * written once (uvm_channel.c, set_gpfifo_pushbuffer_segment_base()),
+ * then entries with VA 39:0 only (set_gpfifo_entry()).  The base is
+ * channel state: the second submission still reaches the pushbuffer, and
+ * so does a submission after a migration with nothing pending.
+ */
+#define HI_PB_VA	0x20000180000ULL	/* 2 TiB + 1.5 MiB */
+
+static int hopper_push(struct ctxmig_gpu *gpu, u64 pb_va, u32 value,
+		       bool set_base)
+{
+	u32 dw[32], gp[4];
+	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+	u8 buf[128];
+	u32 n = 0;
+	int ret;
+
+	vec_uvm_hopper_host_semaphore_release(&r, GU_VA + 0x200000, value);
+	vec_bytes(&r, buf);
+	ret = ctxmig_gpu_poke(gpu, pb_va, buf, r.n * 4);
+	if (set_base) {
+		vec_uvm_hopper_set_gpfifo_pushbuffer_segment_base(gp, pb_va);
+		n = 2;
+	}
+	vec_uvm_hopper_set_gpfifo_entry(gp + n, pb_va, r.n * 4, false);
+	n += 2;
+	r = (struct vec_ring){ .dw = gp, .n = n, .room = 4 };
+	vec_bytes(&r, buf);
+	return ret ?: gu_ring_append(gpu, buf, n * 4);
+}
+
+TEST(extended_base_is_channel_state)
+{
+	const struct ctxmig_model *m = &ctxmig_nv_hopper_model;
+	struct ctxmig_mapping hi = {
+		.va = HI_PB_VA & ~0xfffffULL, .size = 1 << 20,
+		.addr = GU_VRAM + GU_VA_SIZE,
+		.flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE, .page_shift = 12,
+	};
+	struct ctxmig_gpu a, b;
+	struct gu_stream s = {};
+	char why[CTXMIG_IR_REASON_LEN];
+	struct ctxmig_ring r;
+
+	CHECK_EQ(gu_setup(&a, m, 64 << 20, 48), 0);
+	CHECK_EQ(gu_map(&a, &hi), 0);
+	CHECK_EQ(hopper_push(&a, HI_PB_VA, 1, true), 0);
+	CHECK(ctxmig_gpu_run(&a, 0, 100) > 0, "%s", a.eng[0].reason);
+	CHECK_EQ(gu_read32(&a, GU_VA + 0x200000), 1);
+	CHECK_EQ(hopper_push(&a, HI_PB_VA + 0x100, 2, false), 0);
+	CHECK(ctxmig_gpu_run(&a, 0, 100) > 0, "%s", a.eng[0].reason);
+	CHECK_EQ(gu_read32(&a, GU_VA + 0x200000), 2);
+	m->ring_get(&a, 0, &r);
+	CHECK_EQ(r.ib_va_base, 2ULL << 40);
+
+	/* Saved idle, restored on another Hopper: the base came along. */
+	CHECK_EQ(gu_save(&a, &s, why), 0);
+	CHECK_EQ(ctxmig_gpu_init(&b, m, 64 << 20), 0);
+	CHECK_EQ(ctxmig_gpu_set_va_bits(&b, 48), 0);
+	CHECK(!gu_restore(&b, &s, 0, why), "%s", why);
+	CHECK_EQ(hopper_push(&b, HI_PB_VA + 0x200, 3, false), 0);
+	CHECK(ctxmig_gpu_run(&b, 0, 100) > 0, "%s", b.eng[0].reason);
+	CHECK_EQ(gu_read32(&b, GU_VA + 0x200000), 3);
+	gu_stream_free(&s);
+	ctxmig_gpu_fini(&a);
+	ctxmig_gpu_fini(&b);
+}
+
+/* Decode what a vector wrote, as the commands of a pushbuffer. */
+static int dec_ring(struct ctxmig_gpu *gpu, const struct vec_ring *r,
+		    u32 *pos, struct ctxmig_cmd *cmd)
+{
+	u8 buf[CTXMIG_CMD_MAX_BYTES];
+	u32 n = min_t(u32, (r->n - *pos) * 4, sizeof(buf));
+	int ret;
+
+	memcpy(buf, (const u8 *)r->dw + *pos * 4, n);
+	{
+		struct vec_ring part = { .dw = r->dw + *pos, .n = n / 4 };
+
+		vec_bytes(&part, buf);
+	}
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->level = 1;
+	ret = gpu->model->decode(gpu, 0, buf, n, 1, cmd);
+	if (ret > 0)
+		*pos += ret / 4;
+	return ret;
+}
+
+/*
+ * nouveau's Ampere fence (nvc0_fence_emit32(): SEMAPHOREA..D and
+ * NON_STALL_INTERRUPT in one header, clc56f.h) is one fence with its
+ * interrupt.  Hopper's host class (clc86f.h) has no SEMAPHOREA..D.
+ */
+static void nouveau_fence_on(const struct ctxmig_model *m)
+{
+	u32 dw[16];
+	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+	struct ctxmig_gpu gpu;
+	struct ctxmig_cmd c;
+	u32 pos = 0;
+
+	CHECK_EQ(ctxmig_gpu_init(&gpu, m, 64 << 20), 0);
+	vec_nvc0_fence_emit32(&r, 0x1234567008ULL, 42);
+	CHECK_EQ(r.n, 6);
+	if (m == &ctxmig_nv_hopper_model) {
+		CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), -EOPNOTSUPP);
+	} else {
+		CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), 24);
+		CHECK(same(&c, CTXMIG_OP_FENCE, 0x1234567008ULL, 0, 42,
+			   CTXMIG_CMD_IRQ), "%s: op %u flags %x dst 0x%llx",
+		      m->name, c.op, c.flags, (unsigned long long)c.dst);
+		/* Acquires are not emulated; releases without the irq are. */
+		dw[4] = 4;	/* OPERATION ACQ_GEQ */
+		pos = 0;
+		CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), -EOPNOTSUPP);
+		dw[0] = hdr(NV_SEC_OP_INC, 0, 0x10, 4);
+		dw[4] = 2;
+		pos = 0;
+		CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), 20);
+		CHECK(same(&c, CTXMIG_OP_FENCE, 0x1234567008ULL, 0, 42, 0),
+		      "%s", m->name);
+	}
+	ctxmig_gpu_fini(&gpu);
+}
+
+TEST(nouveau_fence)
+{
+	on_every_nv(nouveau_fence_on);
+}
+
+/* nouveau's buffer move (nve0_bo_move_copy()): PAGE_SIZE lines, pitched. */
+static void nouveau_copy_on(const struct ctxmig_model *m)
+{
+	u32 dw[32];
+	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+	struct ctxmig_gpu gpu;
+	struct ctxmig_cmd c;
+	u32 pos = 0;
+
+	CHECK_EQ(ctxmig_gpu_init(&gpu, m, 64 << 20), 0);
+	vec_nve0_bo_move_init(&r, 0xbeef0001);
+	vec_nve0_bo_move_copy(&r, 0x12000000ULL, 0x13000000ULL, 3 * 4096);
+	CHECK_EQ(r.n, 12);
+	CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), 48);
+	CHECK(same(&c, CTXMIG_OP_COPY, 0x13000000ULL, 0x12000000ULL,
+		   3 * 4096, 0), "%s: op %u value %llu", m->name, c.op,
+	      (unsigned long long)c.value);
+	/* Lines that are not back to back are a 2D copy: not emulated. */
+	dw[7] = 8192;	/* PITCH_IN */
+	pos = 0;
+	CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), -EOPNOTSUPP);
+	dw[7] = 4096;
+	dw[10] = 0;	/* LINE_COUNT 0 */
+	pos = 0;
+	CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), -EINVAL);
+	ctxmig_gpu_fini(&gpu);
+}
+
+TEST(nouveau_copy)
+{
+	on_every_nv(nouveau_copy_on);
+}
+
+/*
+ * UVM's semaphore release on Hopper (WFI, a system membar through MEM_OP,
+ * SEM_ADDR_LO..SEM_EXECUTE), its interrupt and its memcopy.
+ */
+static void uvm_push_on(const struct ctxmig_model *m)
+{
+	u32 dw[64];
+	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+	struct ctxmig_gpu gpu;
+	struct ctxmig_cmd c;
+	u32 pos = 0;
+
+	CHECK_EQ(ctxmig_gpu_init(&gpu, m, 64 << 20), 0);
+	vec_uvm_host_init(&r);
+	vec_uvm_hopper_ce_memcopy(&r, 0x23000000ULL, 0x22000004ULL, 5000);
+	vec_uvm_hopper_host_semaphore_release(&r, 0x24000010ULL, 77);
+	vec_uvm_host_interrupt(&r);
+	CHECK(!r.overflow, "vector overflow");
+	CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), 4 * (2 + 5 + 2 + 2));
+	CHECK(same(&c, CTXMIG_OP_COPY, 0x23000000ULL, 0x22000004ULL, 5000, 0),
+	      "%s: op %u", m->name, c.op);
+	CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), 4 * (2 + 5 + 6));
+	CHECK(same(&c, CTXMIG_OP_FENCE, 0x24000010ULL, 0, 77, 0), "%s: op %u",
+	      m->name, c.op);
+	CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), 8);
+	CHECK(same(&c, CTXMIG_OP_NOP, 0, 0, 0, CTXMIG_CMD_IRQ), "%s", m->name);
+	CHECK_EQ(pos, r.n);
+	/* Other memory operations (a TLB invalidate) are not no-ops. */
+	r.n = 0;
+	vec_uvm_wfi_membar_sys(&r);
+	dw[6] = 9U << 27;	/* MEM_OP_D OPERATION MMU_TLB_INVALIDATE */
+	pos = 0;
+	CHECK_EQ(dec_ring(&gpu, &r, &pos, &c), -EOPNOTSUPP);
+	ctxmig_gpu_fini(&gpu);
+}
+
+TEST(uvm_push)
+{
+	on_every_nv(uvm_push_on);
 }
 
 int main(void)

@@ -92,19 +92,10 @@ modver=$(modinfo -F vermagic "$ko" | cut -d' ' -f1)
 [ "$modver" = "$kver" ] || fail "ctxmig.ko is for $modver, the VM boots $kver"
 
 # 1. Debian's kernel image, unpacked into the cache once per version.
-if [ "$tier" = vm ] && [ ! -f "$imgroot/.ctxmig-unpacked" ]; then
-	pkg=linux-image-$kver-unsigned
-	echo "vm: fetching $pkg"
-	rm -rf "$imgroot" "$vmdir/deb"
-	mkdir -p "$vmdir/deb"
-	(cd "$vmdir/deb" && apt-get download -q "$pkg" >/dev/null 2>&1) ||
-		(apt-get update -q >/dev/null 2>&1 &&
-		 cd "$vmdir/deb" && apt-get download -q "$pkg" >/dev/null 2>&1) ||
-		cannot_run "apt-get download $pkg failed"
-	dpkg -x "$vmdir"/deb/"$pkg"_*.deb "$imgroot"
-	rm -rf "$vmdir/deb"
-	depmod -b "$imgroot" "$kver"
-	touch "$imgroot/.ctxmig-unpacked"
+. "$top/tools/testing/ctxmig/vm/lib.sh"
+if [ "$tier" = vm ]; then
+	kimage_unpack "$vmdir" "$kver" ||
+		cannot_run "apt-get download linux-image-$kver-unsigned failed"
 fi
 if [ "$tier" = vm ]; then
 	bzimage=$imgroot/boot/vmlinuz-$kver
@@ -112,45 +103,41 @@ if [ "$tier" = vm ]; then
 fi
 
 # 2. The initramfs: busybox, the modules in dependency order, the tests.
-stage=$(mktemp -d "$vmdir/stage.XXXXXX")
-[ "${VM_KEEP:-}" = 1 ] || trap 'rm -rf "$stage"' EXIT
+# Everything a run builds lives in its own directory, so that runs from
+# several checkouts can share the cache at the same time.
+# The console goes to the run's own file first and is copied to $log (the
+# last run's, for the user) as the run ends.
+work=$(mktemp -d "$vmdir/run.XXXXXX")
+console=$work/console.log
+if [ "${VM_KEEP:-}" = 1 ]; then
+	trap 'cp -f "$console" "$log" 2>/dev/null' EXIT
+else
+	trap 'cp -f "$console" "$log" 2>/dev/null; rm -rf "$work"' EXIT
+fi
+stage=$work/stage
 mkdir -p "$stage"/{bin,dev,etc,proc,sys,tmp,modules,selftests}
 cp /bin/busybox "$stage/bin/busybox"
 [ "$tier" = vm ] || touch "$stage/etc/ctxmig-debug"
 
-# modprobe resolves the order (hard dependencies and softdeps, such as
-# libcrc32c's crc32c) from the image's own modules.dep.  The benchmark
-# also hashes from user space (AF_ALG: algif_hash).
-: >"$stage/modules/order"
+# The benchmark also hashes from user space (AF_ALG: algif_hash).
 mods="vfio vfio_iommu_type1 mdev crc32c_generic libcrc32c"
 [ "${VM_BENCH:-}" != 1 ] || mods="$mods algif_hash"
-for m in $mods; do
-	modprobe -d "$imgroot" -S "$kver" --show-depends "$m" |
-		awk '$1 == "insmod" { print $2 }'
-done | awk '!seen[$0]++' | while read -r path; do
-	name=$(basename "$path")
-	name=${name%.xz}
-	name=${name%.zst}
-	case $path in
-	*.xz) xz -dc "$path" >"$stage/modules/$name" ;;
-	*.zst) zstd -qdc "$path" >"$stage/modules/$name" ;;
-	*) cp "$path" "$stage/modules/$name" ;;
-	esac
-	echo "$name" >>"$stage/modules/order"
-done
+# shellcheck disable=SC2086
+kimage_modules "$imgroot" "$kver" "$stage/modules" $mods
 cp "$ko" "$stage/modules/ctxmig.ko"
 
-# The kselftests, built statically in the kernel tree's selftests layout
-# so that "../kselftest_harness.h" resolves as it does in-tree.  The
+# The kselftests, built statically in a copy of the kernel tree's
+# selftests layout (this run's own) so that "../kselftest_harness.h"
+# resolves as it does in-tree.  The
 # programs of CTXMIG_GUEST_PROGS (selftests Makefile) also link guest.c and
 # the driver's GPU model sources, compiled through the host shim headers
 # as tools/testing/ctxmig/host.mk compiles them; the tests themselves see
 # only the uAPI headers.
 ksrc=$("$top/tools/testing/ctxmig/ksrc.sh")
-ksel=$ksrc/tools/testing/selftests
+ksel=$work/selftests
 selmk=$top/tools/testing/selftests/ctxmig/Makefile
-rm -rf "$ksel/ctxmig"
 mkdir -p "$ksel/ctxmig/obj"
+cp "$ksrc"/tools/testing/selftests/kselftest*.h "$ksel/"
 cp "$top"/tools/testing/selftests/ctxmig/*.[ch] "$ksel/ctxmig/"
 tests=$(sed -n 's/^TEST_GEN_PROGS *[:+]*= *//p' "$selmk")
 guest_progs=$(sed -n 's/^CTXMIG_GUEST_PROGS *[:+]*= *//p' "$selmk")
@@ -158,24 +145,10 @@ guest_cflags=(-static -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter
 	-Wno-sign-compare -Wno-missing-field-initializers
 	-I"$top/tools/testing/ctxmig/include" -I"$top/include/uapi"
 	-I"$top/drivers/gpu/ctxmig")
-guest_objs=()
 build_guest_objs() {
-	local src obj
 	[ ${#guest_objs[@]} -eq 0 ] || return 0
-	# The driver's pure logic, as host.mk's LOGIC_SRCS: every model
-	# without naming one.
-	for src in "$ksel/ctxmig/guest.c" \
-		$(ls "$top"/drivers/gpu/ctxmig/ctxmig_*.c |
-		  grep -v -e '/ctxmig_main\.c$' -e '/ctxmig_vfio[a-z_]*\.c$') \
-		"$top/tools/testing/ctxmig/crc32c.c" \
-		"$top/tools/testing/ctxmig/xarray.c"; do
-		obj=$ksel/ctxmig/obj/$(basename "${src%.c}").o
-		werror=()
-		[ "$src" != "$ksel/ctxmig/guest.c" ] || werror=(-Werror)
-		gcc "${guest_cflags[@]}" "${werror[@]}" -c -o "$obj" "$src" ||
-			fail "building $(basename "$src") for the selftests failed"
-		guest_objs+=("$obj")
-	done
+	guest_objs "$top" "$ksel/ctxmig/obj" ||
+		fail "building the guest library for the selftests failed"
 }
 # VM_DEMO=1: the VM runs the demo (make demo) instead of the tests.
 if [ "${VM_DEMO:-}" = 1 ]; then
@@ -228,6 +201,9 @@ echo 1 >/proc/sys/kernel/panic_on_warn 2>/dev/null
 debug=
 [ -f /etc/ctxmig-debug ] && debug=1
 [ -z "$debug" ] || mount -t debugfs debugfs /sys/kernel/debug
+# The tests that measure memory learn that freed objects wait in KASAN's
+# quarantine here.
+[ -z "$debug" ] || export CTXMIG_KASAN=1
 for m in $(cat /modules/order) ctxmig.ko; do
 	insmod /modules/$m || echo "CTXMIG-VM: insmod $m failed"
 done
@@ -279,8 +255,7 @@ echo "CTXMIG-VM: done"
 poweroff -f
 INIT
 chmod +x "$stage/init"
-initrd=$vmdir/initramfs.gz
-[ "$tier" = vm ] || initrd=$vmdir/initramfs-$tier.gz
+initrd=$work/initramfs.gz
 (cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 >"$initrd"
 
 # 3. Boot.  TCG: there is no KVM here.  panic_on_warn plus panic=-1 and
@@ -292,7 +267,7 @@ timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
 	-machine q35 -cpu max -smp "$cpus" -m "$mem" -accel tcg \
 	-kernel "$bzimage" -initrd "$initrd" \
 	-append "$append" \
-	-display none -serial "file:$log" -monitor none -no-reboot \
+	-display none -serial "file:$console" -monitor none -no-reboot \
 	${VM_QEMU_ARGS:-} </dev/null
 qrc=$?
 set -e
@@ -300,7 +275,7 @@ echo "$tier: qemu exited $qrc after $(( $(date +%s) - start ))s"
 
 # 4. Results.  (grep -v fails when the VM died before the KTAP began;
 # the checks below report that.)
-sed -n '/CTXMIG-VM: ktap begin/,/CTXMIG-VM: ktap end/p' "$log" |
+sed -n '/CTXMIG-VM: ktap begin/,/CTXMIG-VM: ktap end/p' "$console" |
 	{ grep -v '^CTXMIG-VM' || true; } | tr -d '\r'
 bad=0
 if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
@@ -312,25 +287,25 @@ problem='Oops|BUG:|WARNING:|Kernel panic|Call Trace|general protection|KASAN|UBS
 # first, or "INFO:"), lockdep turning itself off after any earlier report,
 # RCU stalls, kmemleak, or kmemleak disabling itself.
 [ "$tier" = vm ] || problem="$problem|INFO:|possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|sleeping function called from invalid context|turning off the locking correctness validator|unreferenced object|kmemleak: .*(disabled|failed)"
-if grep -qE "$problem" "$log"; then
+if grep -qE "$problem" "$console"; then
 	echo "$tier: kernel reported a problem:" >&2
-	grep -E -A20 "$problem" "$log" | head -n 60 >&2
+	grep -E -A20 "$problem" "$console" | head -n 60 >&2
 	bad=1
 fi
-grep -q 'CTXMIG-VM: insmod .* failed' "$log" && {
-	grep 'CTXMIG-VM: insmod' "$log" >&2
+grep -q 'CTXMIG-VM: insmod .* failed' "$console" && {
+	grep 'CTXMIG-VM: insmod' "$console" >&2
 	bad=1
 }
-grep -q 'CTXMIG-VM: ctxmig unloaded' "$log" || {
+grep -q 'CTXMIG-VM: ctxmig unloaded' "$console" || {
 	echo "$tier: ctxmig did not unload" >&2
 	bad=1
 }
-vcpus=$(sed -n 's/^CTXMIG-VM: cpus \([0-9]*\).*/\1/p' "$log" | head -n1)
+vcpus=$(sed -n 's/^CTXMIG-VM: cpus \([0-9]*\).*/\1/p' "$console" | head -n1)
 [ "${vcpus:-0}" -eq "$cpus" ] || {
 	echo "$tier: the kernel saw ${vcpus:-no} of the VM's $cpus CPUs" >&2
 	bad=1
 }
-grep -q 'CTXMIG-VM: done' "$log" || {
+grep -q 'CTXMIG-VM: done' "$console" || {
 	echo "$tier: the VM did not reach the end of its script" >&2
 	bad=1
 }
@@ -339,15 +314,15 @@ kpassed=0
 kfailed=0
 kskipped=0
 if [ "$tier" = debug ]; then
-	grep -q 'KernelAddressSanitizer initialized' "$log" || {
+	grep -q 'KernelAddressSanitizer initialized' "$console" || {
 		echo "$tier: KASAN did not initialise" >&2
 		bad=1
 	}
-	grep -qE '^CTXMIG-VM: lockdep +debug_locks: +1' "$log" || {
-		echo "$tier: lockdep is off at the end ($(grep 'CTXMIG-VM: lockdep' "$log"))" >&2
+	grep -qE '^CTXMIG-VM: lockdep +debug_locks: +1' "$console" || {
+		echo "$tier: lockdep is off at the end ($(grep 'CTXMIG-VM: lockdep' "$console"))" >&2
 		bad=1
 	}
-	grep -q 'CTXMIG-VM: kmemleak scanned' "$log" || {
+	grep -q 'CTXMIG-VM: kmemleak scanned' "$console" || {
 		echo "$tier: the kmemleak scan did not run" >&2
 		bad=1
 	}
@@ -355,8 +330,8 @@ if [ "$tier" = debug ]; then
 	# them into one and let kunit.py count the cases as the kunit tier
 	# does.
 	ksrc=${ksrc:-$("$top/tools/testing/ctxmig/ksrc.sh")}
-	kunit_ktap=$vmdir/kunit-$tier.ktap
-	sed -n '/CTXMIG-VM: kunit begin/,/CTXMIG-VM: kunit end/p' "$log" |
+	kunit_ktap=$work/kunit-$tier.ktap
+	sed -n '/CTXMIG-VM: kunit begin/,/CTXMIG-VM: kunit end/p' "$console" |
 		tr -d '\r' | { grep -v '^CTXMIG-VM' || true; } | awk '
 		/^KTAP version/ { next }
 		/^1\.\.1$/ { next }
@@ -378,11 +353,11 @@ if [ "$tier" = debug ]; then
 		echo "$tier: no KUnit results from ctxmig.ko (see $kunit_ktap)" >&2
 		kfailed=$((kfailed + 1))
 	fi
-	sed -n '/CTXMIG-VM: kmemleak begin/,/CTXMIG-VM: kmemleak end/p' "$log" |
+	sed -n '/CTXMIG-VM: kmemleak begin/,/CTXMIG-VM: kmemleak end/p' "$console" |
 		tr -d '\r'
 fi
 
-ktap=$(sed -n '/CTXMIG-VM: ktap begin/,/CTXMIG-VM: ktap end/p' "$log" | tr -d '\r')
+ktap=$(sed -n '/CTXMIG-VM: ktap begin/,/CTXMIG-VM: ktap end/p' "$console" | tr -d '\r')
 # Top-level KTAP results of each selftest program ("ok N name",
 # "not ok N name", "ok N name # SKIP reason").
 passed=$(grep -cE '^ok [0-9]+ ' <<<"$ktap" | tr -d ' ' || true)

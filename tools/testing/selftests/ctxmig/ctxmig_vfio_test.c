@@ -28,6 +28,10 @@
  *                           sysfs while closed, refused while open, a
  *                           stream refused by a narrower target, taken
  *                           once it is widened
+ *  real_drivers.every_pair  every ordered pair of types, the guest writing
+ *                           what the real drivers write (amdgpu, Mesa,
+ *                           xe, nouveau, UVM), migrated with those words
+ *                           pending: how many were is reported
  *  bad_streams.*.refused    truncated, bit-flipped and wrong-version
  *                           streams: RESUMING -> STOP fails, the target
  *                           is in ERROR, a reset recovers it, the good
@@ -58,17 +62,19 @@
 #define MDEV_TYPES	"/sys/class/mdev_bus/ctxmig/mdev_supported_types"
 #define VA_BITS		47
 #define VRAM_MIN	(16ULL << 20)
+/* Every vGPU, whatever its model, is this PCI device. */
+#define PCI_VENDOR	0x1af4
+#define PCI_DEVICE	0x10f0
 
 static const struct model_info {
 	const char *name;
 	uint32_t id;
-	uint16_t device;
 } models[] = {
-	{ "amd-gfx9", CTXMIG_MODEL_AMD_GFX9, 0x10f1 },
-	{ "amd-gfx12", CTXMIG_MODEL_AMD_GFX12, 0x10f2 },
-	{ "intel-gen12", CTXMIG_MODEL_INTEL_GEN12, 0x10f3 },
-	{ "nv-ampere", CTXMIG_MODEL_NV_AMPERE, 0x10f4 },
-	{ "nv-hopper", CTXMIG_MODEL_NV_HOPPER, 0x10f5 },
+	{ "amd-gfx9", CTXMIG_MODEL_AMD_GFX9 },
+	{ "amd-gfx12", CTXMIG_MODEL_AMD_GFX12 },
+	{ "intel-gen12", CTXMIG_MODEL_INTEL_GEN12 },
+	{ "nv-ampere", CTXMIG_MODEL_NV_AMPERE },
+	{ "nv-hopper", CTXMIG_MODEL_NV_HOPPER },
 };
 
 static const struct model_info *model_info(const char *name)
@@ -255,8 +261,8 @@ TEST_F(each_model, regions_and_irqs)
 
 	ASSERT_EQ(0, vdev_region_rw(d, d->cfg_off, &id[0], 2, false));
 	ASSERT_EQ(0, vdev_region_rw(d, d->cfg_off + 2, &id[1], 2, false));
-	EXPECT_EQ(0x1af4, id[0]);
-	EXPECT_EQ(mi->device, id[1]);
+	EXPECT_EQ(PCI_VENDOR, id[0]);
+	EXPECT_EQ(PCI_DEVICE, id[1]);
 
 	for (i = 0; i < 2; i++) {
 		struct vfio_irq_info ii = {
@@ -798,8 +804,7 @@ static void refuse(struct __test_metadata *_metadata, struct vdev *d,
 		TH_LOG("%s stream: state %u after the refusal (write: %d)",
 		       what, state, werr);
 	/* Only a reset leaves ERROR. */
-	ASSERT_EQ(0, ioctl(d->fd, VFIO_DEVICE_RESET))
-		TH_LOG("reset: %s", strerror(errno));
+	ASSERT_EQ(0, vdev_reset(d));
 	ASSERT_EQ(0, vdev_get_state(d, &state));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, state);
 	EXPECT_EQ(0, vdev_ctl(d, GUEST_CTL_MIGRATED));
@@ -985,7 +990,7 @@ TEST_F(sysfs_controls, all)
 	ASSERT_EQ(0, ctl_read(&m->dst, "stats", buf, sizeof(buf)));
 	EXPECT_NE(NULL, strstr(buf, "fault injected at restore_finish"))
 		TH_LOG("%s", buf);
-	ASSERT_EQ(0, ioctl(m->dst.fd, VFIO_DEVICE_RESET));
+	ASSERT_EQ(0, vdev_reset(&m->dst));
 	ASSERT_EQ(0, ctl_read(&m->dst, "fail_at", buf, sizeof(buf)));
 	EXPECT_STREQ("none", buf);
 
@@ -1089,7 +1094,7 @@ TEST_F(instance_settings, vram_and_va_bits)
 	ret = vdev_restore_stream(&m->dst, m->stream, m->stream_len, 4093, &werr);
 	EXPECT_TRUE(ret == -ERANGE || werr == -ERANGE)
 		TH_LOG("restore into 39 bits: %d, writes %d", ret, werr);
-	ASSERT_EQ(0, ioctl(m->dst.fd, VFIO_DEVICE_RESET));
+	ASSERT_EQ(0, vdev_reset(&m->dst));
 
 	/* Given 40 bits and the source's VRAM size, it takes the stream. */
 	vdev_close(&m->dst);
@@ -1108,6 +1113,111 @@ TEST_F(instance_settings, vram_and_va_bits)
 	check_data(_metadata, &m->w, &m->dst, m->buf);
 	run_batch(_metadata, g, &m->w, 24, true);
 	check_data(_metadata, &m->w, &m->dst, m->buf);
+}
+
+/* ------------------------------------------------------ real drivers */
+
+/*
+ * One ordered pair: a guest writing what the real drivers write runs
+ * batches on the source, the source (slowed) is stopped with the next
+ * ones pending and migrated; the guest recovers on the target and goes on
+ * there with the target's driver words.  Returns whether anything was
+ * pending at the stop.
+ */
+static bool real_pair(struct __test_metadata *_metadata, const char *src,
+		      const char *dst)
+{
+	struct mig *m = calloc(1, sizeof(*m));
+	struct guest_cmd c[BATCH_MAX];
+	struct guest *g;
+	bool pending = false;
+	unsigned int n;
+	int ret, werr, fd;
+
+	ASSERT_NE(NULL, m);
+	ret = mig_setup(m, src, dst, name_hash(src) * 37 + name_hash(dst));
+	if (ret)
+		goto out;
+	g = &m->g;
+	ret = guest_init(g, &m->src);
+	m->have_g = !ret || g->shadow;
+	if (ret)
+		goto out;
+	g->real = true;
+	ret = guest_setup(g) ?: vdev_ctl_wr(&m->src, GUEST_CTL_IRQ_ENABLE,
+					    CTXMIG_IRQ_FENCE);
+	ret = ret ?: wl_fill(&m->w, &m->src);
+	if (ret)
+		goto out;
+	run_batch(_metadata, g, &m->w, 16, false);
+	run_batch(_metadata, g, &m->w, 16, true);
+	check_data(_metadata, &m->w, &m->src, m->buf);
+
+	/* Slowed to a step per 10 ms, stopped with commands pending. */
+	ret = ctl_write(&m->src, "throttle", "1", 1);
+	n = wl_gen(&m->w, c, 24);
+	ret = ret ?: guest_submit(g, c, n, false);
+	n = wl_gen(&m->w, c, 24);
+	ret = ret ?: guest_submit(g, c, n, true);
+	ret = ret ?: vdev_set_state(&m->src, VFIO_DEVICE_STATE_STOP, NULL);
+	if (ret)
+		goto out;
+	pending = guest_fence(g) < m->w.seq;
+	ret = vdev_set_state(&m->src, VFIO_DEVICE_STATE_STOP_COPY, &fd);
+	if (ret)
+		goto out;
+	ret = vdev_read_stream(fd, &m->stream, &m->stream_len);
+	close(fd);
+	ret = ret ?: vdev_restore_stream(&m->dst, m->stream, m->stream_len,
+					 4093, &werr);
+	ret = ret ?: werr;
+	ret = ret ?: vdev_set_state(&m->dst, VFIO_DEVICE_STATE_RUNNING, NULL);
+	if (ret)
+		goto out;
+	g->dev = &m->dst;
+	ret = guest_recover(g) ?: guest_wait_fence(g, m->w.seq);
+	ret = ret ?: guest_wait_idle(g);
+	if (ret)
+		goto out;
+	check_data(_metadata, &m->w, &m->dst, m->buf);
+	run_batch(_metadata, g, &m->w, 16, false);
+	run_batch(_metadata, g, &m->w, 16, true);
+	check_data(_metadata, &m->w, &m->dst, m->buf);
+out:
+	EXPECT_EQ(0, ret) TH_LOG("%s -> %s: %s (%s)", src, dst, strerror(-ret),
+				 m->have_g ? m->g.why : "");
+	mig_teardown(m);
+	free(m);
+	return pending;
+}
+
+FIXTURE(real_drivers) {
+	int unused;
+};
+
+FIXTURE_SETUP(real_drivers)
+{
+}
+
+FIXTURE_TEARDOWN(real_drivers)
+{
+}
+
+TEST_F_TIMEOUT(real_drivers, every_pair, 900)
+{
+	unsigned int x, y, migrations = 0, pending = 0;
+
+	for (x = 0; x < ARRAY_SIZE(models); x++)
+		for (y = 0; y < ARRAY_SIZE(models); y++) {
+			pending += real_pair(_metadata, models[x].name,
+					     models[y].name);
+			migrations++;
+		}
+	TH_LOG("real-driver vectors: %u migrations, %u of them %s",
+	       migrations, pending, "with real-driver commands pending");
+	ksft_print_msg("real-driver vectors: %u migrations, %u of them %s\n",
+		       migrations, pending, "with real-driver commands pending");
+	EXPECT_LT(0, pending);
 }
 
 int main(int argc, char **argv)

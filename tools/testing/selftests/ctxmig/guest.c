@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ctxmig kselftests: VFIO plumbing and the guest driver; see guest.h.
+ * ctxmig kselftests: the VFIO transport and plumbing, and the guest
+ * driver; see guest.h.
  *
  * Built with the host shim headers (tools/testing/ctxmig/include) and the
  * driver's model sources, as tools/testing/ctxmig/host.mk builds them.
@@ -22,12 +23,15 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 
+#include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
 #include "ctxmig_gpu.h"
 #include "ctxmig_ir.h"
 #include "ctxmig_vram.h"
 #include "guest.h"
+
+#include "tests/ctxmig_vectors.c"
 
 static_assert(GUEST_CTL_MIGRATED == CTXMIG_CTL_MIGRATED, "control page");
 static_assert(GUEST_CTL_ENG_STATUS == CTXMIG_CTL_ENG_STATUS, "control page");
@@ -60,6 +64,7 @@ static int write_attr(const char *path, const char *val)
 void vdev_init(struct vdev *d)
 {
 	memset(d, 0, sizeof(*d));
+	d->ops = &vdev_vfio_ops;
 	d->container = -1;
 	d->group = -1;
 	d->fd = -1;
@@ -108,6 +113,18 @@ static int region_info(struct vdev *d, uint32_t index, uint64_t *off,
 	*off = ri.offset;
 	*size = ri.size;
 	return 0;
+}
+
+/*
+ * What a guest's driver does first (pci_enable_device(), pci_set_master()):
+ * a function starts with its BARs and its DMA off.
+ */
+static int vdev_enable(struct vdev *d)
+{
+	uint16_t cmd = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+
+	return vdev_region_rw(d, d->cfg_off + PCI_COMMAND, &cmd, sizeof(cmd),
+			      true);
 }
 
 int vdev_open(struct vdev *d)
@@ -160,7 +177,7 @@ int vdev_open(struct vdev *d)
 	if (d->bar0_size < 2 * GUEST_CTL_SIZE)
 		return -ENXIO;
 	d->ctl = d->bar0_size - GUEST_CTL_SIZE;
-	return 0;
+	return vdev_enable(d);
 }
 
 void vdev_close(struct vdev *d)
@@ -176,6 +193,7 @@ void vdev_close(struct vdev *d)
 	d->fd = -1;
 	d->group = -1;
 	d->container = -1;
+	d->ndma = 0;
 }
 
 int vdev_remove(struct vdev *d)
@@ -306,19 +324,80 @@ int vdev_region_rw(struct vdev *d, uint64_t off, void *buf, size_t len,
 	return 0;
 }
 
+static int vfio_cfg_rw(struct vdev *d, uint32_t off, void *buf, size_t len,
+		       bool write)
+{
+	return vdev_region_rw(d, d->cfg_off + off, buf, len, write);
+}
+
+static int vfio_bar_rw(struct vdev *d, unsigned int bar, uint64_t off,
+		       void *buf, size_t len, bool write)
+{
+	uint64_t base = bar == 2 ? d->bar2_off : d->bar0_off;
+
+	return vdev_region_rw(d, base + off, buf, len, write);
+}
+
+/* System memory is the buffers of this process that vdev_map_dma() got. */
+static int vfio_sys_rw(struct vdev *d, uint64_t iova, void *buf, size_t len,
+		       bool write)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->ndma; i++) {
+		uint8_t *p = d->dma[i].vaddr;
+
+		if (iova < d->dma[i].iova ||
+		    iova - d->dma[i].iova > d->dma[i].size ||
+		    len > d->dma[i].size - (iova - d->dma[i].iova))
+			continue;
+		p += iova - d->dma[i].iova;
+		if (write)
+			memcpy(p, buf, len);
+		else
+			memcpy(buf, p, len);
+		return 0;
+	}
+	return -EFAULT;
+}
+
+const struct vdev_ops vdev_vfio_ops = {
+	.name = "vfio",
+	.cfg_rw = vfio_cfg_rw,
+	.bar_rw = vfio_bar_rw,
+	.sys_rw = vfio_sys_rw,
+};
+
+/* A device set up before its transport was chosen is on VFIO's. */
+static const struct vdev_ops *ops_of(const struct vdev *d)
+{
+	return d->ops ? d->ops : &vdev_vfio_ops;
+}
+
+int vdev_cfg_read(struct vdev *d, uint32_t off, void *buf, size_t len)
+{
+	return ops_of(d)->cfg_rw(d, off, buf, len, false);
+}
+
+int vdev_cfg_write(struct vdev *d, uint32_t off, const void *buf,
+		   size_t len)
+{
+	return ops_of(d)->cfg_rw(d, off, (void *)buf, len, true);
+}
+
 /* A failed read reads as all ones, as a PCI read of a dead device. */
 uint32_t vdev_rd32(struct vdev *d, uint32_t off)
 {
 	uint32_t v;
 
-	if (vdev_region_rw(d, d->bar0_off + off, &v, 4, false))
+	if (ops_of(d)->bar_rw(d, 0, off, &v, 4, false))
 		return ~0U;
 	return v;
 }
 
 int vdev_wr32(struct vdev *d, uint32_t off, uint32_t val)
 {
-	return vdev_region_rw(d, d->bar0_off + off, &val, 4, true);
+	return ops_of(d)->bar_rw(d, 0, off, &val, 4, true);
 }
 
 uint32_t vdev_ctl(struct vdev *d, uint32_t reg)
@@ -335,7 +414,7 @@ int vdev_vram_read(struct vdev *d, uint64_t off, void *buf, size_t len)
 {
 	if (off > d->bar2_size || len > d->bar2_size - off)
 		return -EINVAL;
-	return vdev_region_rw(d, d->bar2_off + off, buf, len, false);
+	return ops_of(d)->bar_rw(d, 2, off, buf, len, false);
 }
 
 int vdev_vram_write(struct vdev *d, uint64_t off, const void *buf,
@@ -343,7 +422,18 @@ int vdev_vram_write(struct vdev *d, uint64_t off, const void *buf,
 {
 	if (off > d->bar2_size || len > d->bar2_size - off)
 		return -EINVAL;
-	return vdev_region_rw(d, d->bar2_off + off, (void *)buf, len, true);
+	return ops_of(d)->bar_rw(d, 2, off, (void *)buf, len, true);
+}
+
+int vdev_sys_read(struct vdev *d, uint64_t iova, void *buf, size_t len)
+{
+	return ops_of(d)->sys_rw(d, iova, buf, len, false);
+}
+
+int vdev_sys_write(struct vdev *d, uint64_t iova, const void *buf,
+		   size_t len)
+{
+	return ops_of(d)->sys_rw(d, iova, (void *)buf, len, true);
 }
 
 void *vdev_vram_mmap(struct vdev *d, uint64_t off, size_t len)
@@ -369,7 +459,16 @@ int vdev_map_dma(struct vdev *d, void *vaddr, uint64_t iova, uint64_t size)
 		.size = size,
 	};
 
-	return ioctl(d->container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+	if (ioctl(d->container, VFIO_IOMMU_MAP_DMA, &map))
+		return -errno;
+	/* Past VDEV_DMA_MAX the device still reaches it, the guest not. */
+	if (d->ndma < VDEV_DMA_MAX) {
+		d->dma[d->ndma].vaddr = vaddr;
+		d->dma[d->ndma].iova = iova;
+		d->dma[d->ndma].size = size;
+		d->ndma++;
+	}
+	return 0;
 }
 
 int vdev_restore_stream(struct vdev *d, const uint8_t *stream, size_t len,
@@ -392,7 +491,10 @@ int vdev_restore_stream(struct vdev *d, const uint8_t *stream, size_t len,
 
 int vdev_reset(struct vdev *d)
 {
-	return ioctl(d->fd, VFIO_DEVICE_RESET) ? -errno : 0;
+	if (ioctl(d->fd, VFIO_DEVICE_RESET))
+		return -errno;
+	/* The reset cleared the command register, as a guest's driver knows. */
+	return vdev_enable(d);
 }
 
 int vdev_attr_write(struct vdev *d, const char *attr, const char *val)
@@ -607,6 +709,8 @@ int vdev_write_stream(int fd, const uint8_t *buf, size_t len, size_t chunk)
 }
 
 /* --------------------------------------------------------------- guest */
+
+unsigned int guest_timeout_ms = GUEST_TIMEOUT_MS;
 
 __printf(3, 4)
 static int fail(struct guest *g, int err, const char *fmt, ...)
@@ -875,6 +979,10 @@ int guest_setup(struct guest *g)
 		{ .va = GUEST_DATA_VA, .size = GUEST_DATA_SIZE,
 		  .addr = GUEST_DATA_VRAM, .page_shift = 12,
 		  .flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE },
+		/* Last: the alias a real driver's guest keeps pushbuffers in. */
+		{ .va = GUEST_CMD_VA_HI, .size = GUEST_CMD_SIZE,
+		  .addr = GUEST_CMD_VRAM, .page_shift = 12,
+		  .flags = CTXMIG_MAP_READ | CTXMIG_MAP_WRITE },
 	};
 	struct ctxmig_ring ring = {
 		.base = GUEST_CMD_VA, .size = GUEST_RING_SIZE,
@@ -883,7 +991,7 @@ int guest_setup(struct guest *g)
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < ARRAY_SIZE(maps); i++) {
+	for (i = 0; i < ARRAY_SIZE(maps) - !g->real; i++) {
 		ret = ctxmig_pt_map(g->shadow, &maps[i], guest_pt_alloc, g);
 		if (ret)
 			return fail(g, ret, "%s: mapping 0x%llx: %d",
@@ -944,7 +1052,7 @@ static int write_va(struct guest *g, u64 va, const void *buf, u32 len)
 
 static int ring_space_wait(struct guest *g, u32 len, struct ctxmig_ring *ring)
 {
-	u64 deadline = now_ms() + GUEST_TIMEOUT_MS;
+	u64 deadline = now_ms() + guest_timeout_ms;
 
 	for (;;) {
 		sync_regs(g);
@@ -1004,25 +1112,90 @@ static void to_cmd(const struct guest_cmd *gc, u8 level, struct ctxmig_cmd *c)
 	c->level = level;
 }
 
+/* Words of the real driver's into @buf, or -ENOSPC. */
+static int put_words(const struct vec_ring *r, u8 *buf, u32 room)
+{
+	if (r->overflow)
+		return -E2BIG;
+	if (r->n * 4 > room)
+		return -ENOSPC;
+	vec_bytes(r, buf);
+	return r->n * 4;
+}
+
+/*
+ * One command: what its model's real driver writes (guest.real) where it
+ * has a sequence for it, else the model's encoding.  Returns bytes.
+ */
+static int enc_cmd(struct guest *g, const struct ctxmig_cmd *cmd, u8 *buf,
+		   u32 room)
+{
+	if (g->real) {
+		u32 dw[64];
+		struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+		u8 chan = g->chan;
+		int ret;
+
+		if (vec_driver_cmd(&r, g->model->id, cmd, &chan)) {
+			ret = put_words(&r, buf, room);
+			if (ret >= 0)
+				g->chan = chan;
+			return ret;
+		}
+	}
+	return g->model->encode(g->shadow, cmd, buf, room);
+}
+
+/* What a real driver writes at a buffer's start; returns bytes. */
+static int enc_buf_start(struct guest *g, u8 *buf, u32 room)
+{
+	u32 dw[8];
+	struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+
+	if (g->real)
+		vec_driver_push_start(&r, g->model->id);
+	return put_words(&r, buf, room);
+}
+
 /* Put @len encoded bytes in a new indirect buffer; queue its IB command. */
 static int flush_ib(struct guest *g, const u8 *buf, u32 len, u8 *ring,
 		    u32 *rlen, u32 rcap)
 {
 	struct ctxmig_cmd ib = { .op = CTXMIG_OP_IB };
 	u64 va = g->buf_next;
-	int ret;
+	u8 end[CTXMIG_CMD_MAX_BYTES];
+	int ret, n;
 
 	if (!len)
 		return 0;
-	if (va + len > GUEST_CMD_VA + GUEST_CMD_SIZE)
+	/* What ends the buffer where the model needs it (Intel's BBE). */
+	n = ctxmig_gpu_encode_end(g->shadow, end, sizeof(end));
+	if (n < 0)
+		return fail(g, n, "%s: ending an IB: %d", g->model->name, n);
+	if (va + len + n > GUEST_CMD_VA + GUEST_CMD_SIZE)
 		return fail(g, -ENOSPC, "out of indirect buffer space");
 	ret = write_va(g, va, buf, len);
+	if (!ret && n)
+		ret = write_va(g, va + len, end, n);
 	if (ret)
 		return ret;
+	len += n;
 	g->buf_next += ALIGN(len, 256);
 	ib.src = va;
 	ib.value = len;
-	ret = g->model->encode(g->shadow, &ib, ring + *rlen, rcap - *rlen);
+	if (g->real) {
+		u32 dw[8];
+		struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+
+		/* A Hopper guest's pushbuffers are in the alias (UVM). */
+		if (g->model->id == CTXMIG_MODEL_NV_HOPPER)
+			ib.src += GUEST_CMD_VA_HI - GUEST_CMD_VA;
+		vec_driver_ib(&r, g->model->id, ib.src, len, &g->chan);
+		ret = put_words(&r, ring + *rlen, rcap - *rlen);
+	} else {
+		ret = g->model->encode(g->shadow, &ib, ring + *rlen,
+				       rcap - *rlen);
+	}
 	if (ret < 0)
 		return fail(g, ret, "%s: encoding an IB: %d", g->model->name,
 			    ret);
@@ -1045,28 +1218,61 @@ int guest_submit(struct guest *g, const struct guest_cmd *c, unsigned int n,
 	int ret;
 
 	ib = ib || m->ring_ib_only;
+	if (g->real) {
+		/* amdgpu's VM flush, of the page tables the registers name. */
+		u32 dw[32];
+		struct vec_ring r = { .dw = dw, .room = ARRAY_SIZE(dw) };
+		u64 pd = 0;
+
+		if (m->id == CTXMIG_MODEL_AMD_GFX9 ||
+		    m->id == CTXMIG_MODEL_AMD_GFX12) {
+			const struct vec_amdgpu_vmhub *hub =
+				m->id == CTXMIG_MODEL_AMD_GFX12 ?
+				&vec_gfxhub_v12_0 : &vec_gfxhub_v1_0;
+
+			sync_regs(g);
+			pd = (u64)*ctxmig_reg(g->shadow,
+					      hub->ctx0_ptb_addr_hi32 * 4) << 32 |
+			     *ctxmig_reg(g->shadow, hub->ctx0_ptb_addr_lo32 * 4);
+		}
+		vec_driver_job_start(&r, m->id, pd);
+		ret = put_words(&r, ring, sizeof(ring));
+		if (ret < 0)
+			return fail(g, ret, "%s: job start: %d", m->name, ret);
+		rlen = ret;
+	}
 	for (i = 0; i < n; i++) {
 		struct ctxmig_cmd cmd;
 
 		to_cmd(&c[i], ib ? 1 : 0, &cmd);
 		if (ib) {
-			ret = m->encode(g->shadow, &cmd, buf + blen,
-					sizeof(buf) - blen);
+			if (!blen) {
+				ret = enc_buf_start(g, buf, sizeof(buf));
+				if (ret < 0)
+					return fail(g, ret, "buffer start");
+				blen = ret;
+			}
+			ret = enc_cmd(g, &cmd, buf + blen, sizeof(buf) - blen);
 			if (ret == -ENOSPC && blen) {
 				ret = flush_ib(g, buf, blen, ring, &rlen,
 					       sizeof(ring));
 				blen = 0;
 				if (!ret)
-					ret = m->encode(g->shadow, &cmd, buf,
-							sizeof(buf));
+					ret = enc_buf_start(g, buf,
+							    sizeof(buf));
+				if (ret >= 0) {
+					blen = ret;
+					ret = enc_cmd(g, &cmd, buf + blen,
+						      sizeof(buf) - blen);
+				}
 			}
 			if (ret < 0)
 				return fail(g, ret, "%s: encoding op %u: %d",
 					    m->name, cmd.op, ret);
 			blen += ret;
 		} else {
-			ret = m->encode(g->shadow, &cmd, ring + rlen,
-					sizeof(ring) - rlen);
+			ret = enc_cmd(g, &cmd, ring + rlen,
+				      sizeof(ring) - rlen);
 			if (ret < 0)
 				return fail(g, ret, "%s: encoding op %u: %d",
 					    m->name, cmd.op, ret);
@@ -1106,7 +1312,7 @@ static int engine_error(struct guest *g)
 
 int guest_wait_fence(struct guest *g, uint64_t seq)
 {
-	u64 deadline = now_ms() + GUEST_TIMEOUT_MS;
+	u64 deadline = now_ms() + guest_timeout_ms;
 
 	for (;;) {
 		u32 st = vdev_ctl(g->dev, CTXMIG_CTL_ENG_STATUS);
@@ -1120,7 +1326,7 @@ int guest_wait_fence(struct guest *g, uint64_t seq)
 				    "%s: fence %llu after %u ms, waiting for %llu (status %u)",
 				    g->model->name,
 				    (unsigned long long)guest_fence(g),
-				    GUEST_TIMEOUT_MS, (unsigned long long)seq,
+				    guest_timeout_ms, (unsigned long long)seq,
 				    st);
 		usleep(200);
 	}
@@ -1128,7 +1334,7 @@ int guest_wait_fence(struct guest *g, uint64_t seq)
 
 int guest_wait_idle(struct guest *g)
 {
-	u64 deadline = now_ms() + GUEST_TIMEOUT_MS;
+	u64 deadline = now_ms() + guest_timeout_ms;
 
 	for (;;) {
 		u32 st = vdev_ctl(g->dev, CTXMIG_CTL_ENG_STATUS);
@@ -1143,7 +1349,7 @@ int guest_wait_idle(struct guest *g)
 		if (now_ms() > deadline)
 			return fail(g, -ETIMEDOUT,
 				    "%s: not idle after %u ms (status %u head 0x%x tail 0x%x)",
-				    g->model->name, GUEST_TIMEOUT_MS, st,
+				    g->model->name, guest_timeout_ms, st,
 				    ring.head, ring.tail);
 		usleep(200);
 	}
@@ -1151,8 +1357,15 @@ int guest_wait_idle(struct guest *g)
 
 int guest_recover(struct guest *g)
 {
+	const struct ctxmig_model *was = g->model;
+	int ret;
+
 	g->migrated = vdev_ctl(g->dev, CTXMIG_CTL_MIGRATED);
-	return shadow_new(g);
+	ret = shadow_new(g);
+	/* The channel's state came along, unless the model changed. */
+	if (g->model != was)
+		g->chan = 0;
+	return ret;
 }
 
 int guest_fork(struct guest *to, const struct guest *from, struct vdev *dev)

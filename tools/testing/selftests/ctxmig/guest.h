@@ -1,14 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * ctxmig kselftests: VFIO plumbing and a small guest driver for a ctxmig
- * vGPU, driven only through the device's VFIO regions.
+ * vGPU.
  *
- * VFIO part (struct vdev): create and remove an mdev instance through
- * sysfs, open it with the classic container flow (/dev/vfio/vfio, the
- * group, VFIO_TYPE1v2_IOMMU or VFIO_TYPE1_IOMMU, VFIO_GROUP_GET_DEVICE_FD),
- * 32-bit BAR0 register access, BAR2 (VRAM) access of any size, the
- * migration state machine (VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE) and an
- * MSI eventfd.
+ * Device part (struct vdev): what a guest's CPU does to the device goes
+ * through a transport (struct vdev_ops): config space, 32-bit BAR0
+ * register access, BAR2 (VRAM) access of any size, and the system memory
+ * the device reaches by DMA.  The guest driver below uses nothing else,
+ * so it runs unchanged over every transport:
+ *
+ *  - VFIO (vdev_open(), the default): the test process is the VMM and the
+ *    guest at once.  Create and remove an mdev instance through sysfs,
+ *    open it with the classic container flow (/dev/vfio/vfio, the group,
+ *    VFIO_TYPE1v2_IOMMU or VFIO_TYPE1_IOMMU, VFIO_GROUP_GET_DEVICE_FD),
+ *    enable its memory space and bus mastering as a guest's driver would
+ *    (again after a reset), and reach its regions with pread()/pwrite();
+ *    system memory is this
+ *    process's, mapped for DMA with vdev_map_dma().  The VFIO-only calls
+ *    (the migration state machine, VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+ *    an MSI eventfd, reset, the sysfs controls) need it.
+ *  - QEMU's qtest protocol (tools/testing/ctxmig/qemu/qtest.c): the test
+ *    process is the CPU of a QEMU guest whose vfio-pci device is the vGPU;
+ *    config cycles, MMIO to the BARs and guest RAM go over the qtest
+ *    socket.
  *
  * Guest part (struct guest): programs the device as a guest driver of
  * its model would, in the model's native formats, reusing the project's
@@ -27,7 +41,15 @@
  *    that differs from what the device last showed, to BAR0, the ring
  *    tail's registers last, so that the engine, kicked by any BAR0 write,
  *    never sees a half-programmed ring.
- *  - Commands are encoded with the model's encode().  Ring and indirect
+ *  - Commands are encoded with the model's encode(), or, for a guest that
+ *    writes what the real drivers write (guest.real), with the sequences
+ *    of drivers/gpu/ctxmig/tests/ctxmig_vectors.c where the model's real
+ *    driver has one (amdgpu's VM flush before each submission, fences and
+ *    IBs, Mesa's CP DMA; xe's batch starts and breadcrumbs; nouveau's
+ *    fences, buffer moves and GPFIFO entries; UVM's semaphore releases,
+ *    memcopies and GPFIFO entries with the pushbuffer base written once
+ *    per channel, the pushbuffers in the command memory's alias at
+ *    GUEST_CMD_VA_HI).  Ring and indirect
  *    buffer bytes are written straight to BAR2 at the VRAM offset the
  *    guest's own mappings give (the guest knows its layout; ctxmig's
  *    reserved window at the top of the VA space is honoured too).  Models
@@ -84,12 +106,18 @@ struct vfio_precopy_info {
 #define GUEST_CMD_SIZE		0x100000ULL
 #define GUEST_RING_SIZE		4096U
 #define GUEST_BUF_VA		(GUEST_CMD_VA + 0x10000ULL)
+/* The command memory again above 1 TiB, for guest.real: see above. */
+#define GUEST_CMD_VA_HI		(0x10000000000ULL + 0x8000000ULL)
 #define GUEST_DATA_VA		0x10000000ULL
 #define GUEST_DATA_VRAM		0x1000000ULL
 #define GUEST_DATA_SIZE		0x100000ULL
 
-/* Polling timeout for the engine, in milliseconds. */
+/*
+ * Polling timeout for the engine, in milliseconds: guest_timeout_ms,
+ * GUEST_TIMEOUT_MS unless a slower transport raised it.
+ */
 #define GUEST_TIMEOUT_MS	5000
+extern unsigned int guest_timeout_ms;
 
 /* Control page registers' offsets are CTXMIG_CTL_* of ctxmig_gpu_types.h. */
 #define GUEST_CTL_MAGIC		0x000
@@ -111,8 +139,43 @@ struct vfio_precopy_info {
 #define GUEST_ENG_BUSY		1
 #define GUEST_ENG_ERROR		2
 
-/* One ctxmig mdev instance and its VFIO file descriptors. */
+struct vdev;
+
+/**
+ * struct vdev_ops - how a guest's CPU reaches the device
+ * @name: the transport's name, for messages
+ * @cfg_rw: @len bytes (1, 2 or 4, naturally aligned) of PCI config space
+ *	at @off
+ * @bar_rw: @len bytes of BAR @bar (0 or 2) at @off, inside the BAR;
+ *	BAR0 takes 32-bit accesses only
+ * @sys_rw: @len bytes of the system memory the device reaches by DMA, at
+ *	bus address @iova
+ *
+ * Each returns 0 or a negative errno.
+ */
+struct vdev_ops {
+	const char *name;
+	int (*cfg_rw)(struct vdev *d, uint32_t off, void *buf, size_t len,
+		      bool write);
+	int (*bar_rw)(struct vdev *d, unsigned int bar, uint64_t off,
+		      void *buf, size_t len, bool write);
+	int (*sys_rw)(struct vdev *d, uint64_t iova, void *buf, size_t len,
+		      bool write);
+};
+
+/* The VFIO transport: the regions of the device file descriptor. */
+extern const struct vdev_ops vdev_vfio_ops;
+
+/* Buffers of this process mapped for the device's DMA (VFIO transport). */
+#define VDEV_DMA_MAX	8
+
+/*
+ * One ctxmig device: through VFIO, an mdev instance and its file
+ * descriptors; through another transport, @ops and @priv.
+ */
 struct vdev {
+	const struct vdev_ops *ops;
+	void *priv;		/* the transport's */
 	char uuid[37];
 	char model[32];
 	bool created;
@@ -123,8 +186,14 @@ struct vdev {
 	uint64_t bar0_off, bar0_size;
 	uint64_t bar2_off, bar2_size;
 	uint32_t ctl;		/* control page offset in BAR0 */
+	struct {
+		void *vaddr;
+		uint64_t iova, size;
+	} dma[VDEV_DMA_MAX];
+	unsigned int ndma;
 };
 
+/* An unopened device on the VFIO transport. */
 void vdev_init(struct vdev *d);
 int vdev_create(struct vdev *d, const char *model);
 int vdev_open(struct vdev *d);
@@ -147,6 +216,11 @@ int vdev_track_new(struct vdev *d, const char *model);
 
 int vdev_region_rw(struct vdev *d, uint64_t off, void *buf, size_t len,
 		   bool write);
+
+/* Through the transport: config space, BAR0, BAR2 and system memory. */
+int vdev_cfg_read(struct vdev *d, uint32_t off, void *buf, size_t len);
+int vdev_cfg_write(struct vdev *d, uint32_t off, const void *buf,
+		   size_t len);
 uint32_t vdev_rd32(struct vdev *d, uint32_t off);
 int vdev_wr32(struct vdev *d, uint32_t off, uint32_t val);
 uint32_t vdev_ctl(struct vdev *d, uint32_t reg);
@@ -154,6 +228,9 @@ int vdev_ctl_wr(struct vdev *d, uint32_t reg, uint32_t val);
 int vdev_vram_read(struct vdev *d, uint64_t off, void *buf, size_t len);
 int vdev_vram_write(struct vdev *d, uint64_t off, const void *buf,
 		    size_t len);
+int vdev_sys_read(struct vdev *d, uint64_t iova, void *buf, size_t len);
+int vdev_sys_write(struct vdev *d, uint64_t iova, const void *buf,
+		   size_t len);
 /*
  * Map @len bytes of BAR2 from VRAM offset @off, shared, read/write; NULL
  * with errno set on failure.  munmap() it before vdev_remove(): removal
@@ -161,7 +238,11 @@ int vdev_vram_write(struct vdev *d, uint64_t off, const void *buf,
  */
 void *vdev_vram_mmap(struct vdev *d, uint64_t off, size_t len);
 
-/* Let the device DMA to @size bytes of this process at @vaddr, at @iova. */
+/*
+ * Let the device DMA to @size bytes of this process at @vaddr, at @iova;
+ * vdev_sys_read() and vdev_sys_write() reach the first VDEV_DMA_MAX such
+ * buffers there.
+ */
 int vdev_map_dma(struct vdev *d, void *vaddr, uint64_t iova, uint64_t size);
 int vdev_mig_flags(struct vdev *d, uint64_t *flags);
 /* Set a migration state; *@data_fd gets the new data_fd or -1. */
@@ -185,7 +266,7 @@ int vdev_restore_stream(struct vdev *d, const uint8_t *stream, size_t len,
 /* Write @len bytes to a data_fd in pieces of @chunk bytes. */
 int vdev_write_stream(int fd, const uint8_t *buf, size_t len, size_t chunk);
 
-/* VFIO_DEVICE_RESET. */
+/* VFIO_DEVICE_RESET, then memory space and bus mastering enabled again. */
 int vdev_reset(struct vdev *d);
 /* Write @val to the instance's sysfs debug control ctxmig/@attr. */
 int vdev_attr_write(struct vdev *d, const char *attr, const char *val);
@@ -223,6 +304,8 @@ struct guest {
 	uint64_t pt_next;
 	uint64_t buf_next;
 	uint32_t migrated;	/* MIGRATED counter last seen */
+	bool real;		/* the real drivers' words; set before setup */
+	uint8_t chan;		/* channel state they set up (VEC_CHAN_*) */
 	char why[160];		/* reason of the last failure */
 };
 
