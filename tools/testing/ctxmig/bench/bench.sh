@@ -4,7 +4,7 @@
 # "make bench", with ctxmig.ko already built: the host benches (save and
 # restore paths, IR codec, page-table translation; tools.mk), then the VM
 # bench (vm_bench.c through vm/run.sh with VM_BENCH=1), then, once the
-# qemu tier is in the tree, its bench (qemu/bench.sh), then one table of
+# qemu tier has one, its bench (qemu/bench.sh), then one table of
 # every figure with its baseline, ratio, target and PASS or MISS
 # (table.sh).  A benchmark, not a test: a
 # MISS does not fail it; a bench that breaks does.  If the VM cannot run
@@ -50,7 +50,7 @@ else
 fi
 
 # QEMU's own query-migrate figures with and without a vGPU, once the qemu
-# tier is in the tree: its bench.sh prints the "BENCH qemu_..." lines
+# tier has a bench: its bench.sh prints the "BENCH qemu_..." lines
 # table.sh reads (see there).  Until then the table says so.
 qemu_bench=$top/tools/testing/ctxmig/qemu/bench.sh
 qemu_args=()

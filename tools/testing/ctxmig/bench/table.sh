@@ -5,8 +5,8 @@
 # same run, the ratio, its target (issues 5 and 14) and PASS or MISS, or
 # "info" where there is no target.  Reads the host benches' output
 # (path_bench, ir_bench, xlate_bench), the VM bench's "BENCH <key> <value>"
-# and "CRC32C <driver>" lines (vm_bench.c) and, once the qemu tier is in
-# the tree, its "BENCH qemu_..." lines; prints nothing it did not find.
+# and "CRC32C <driver>" lines (vm_bench.c) and, once the qemu tier has a
+# bench (qemu/bench.sh), its "BENCH qemu_..." lines; prints nothing it did not find.
 #
 #   table.sh HOST_LOG VM_LOG [VM_SKIPPED_REASON [QEMU_LOG]]
 #
@@ -178,7 +178,7 @@ END {
 	split("total_ms downtime_ms device_bytes", qk, " ")
 	split("total time|downtime|device-state bytes", qn, "|")
 	if (!("qemu_vgpu_total_ms" in q)) {
-		printf "QEMU query-migrate, vGPU vs none: not measured: the qemu tier is not in the tree\n"
+		printf "QEMU query-migrate, vGPU vs none: not measured: the qemu tier has no bench (qemu/bench.sh)\n"
 		if (qemu_given)
 			missing = 1
 	} else {
