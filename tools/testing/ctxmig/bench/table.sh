@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The one table of "make bench": every figure with its baseline from the
-# same run, the ratio, its target (issues 5 and 14) and PASS or MISS, or
-# "info" where there is no target.  Reads the host benches' output
+# same run, the ratio, its target and PASS or MISS, or "info" where there
+# is no target.  Reads the host benches' output
 # (path_bench, ir_bench, xlate_bench), the VM bench's "BENCH <key> <value>"
 # and "CRC32C <driver>" lines (vm_bench.c) and, once the qemu tier has a
 # bench (qemu/bench.sh), its "BENCH qemu_..." lines; prints nothing it did not find.
@@ -152,7 +152,8 @@ END {
 			precopy_rows(order[i], ref)
 		printf "  (pre-copy: every guest VRAM page populated, %d MiB rewritten after the first pass)\n",
 		       b["dirty_bytes"] / 1048576
-		# The 4 GiB downtime, taken apart (issue 14, point 3).
+		# The pre-copy downtime, taken apart: the driver time in it, and
+		# the 4 GiB source with few pages present.
 		top = order[ns]
 		for (i = 1; i <= ns; i++) {
 			m = order[i]
