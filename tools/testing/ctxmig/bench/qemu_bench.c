@@ -15,19 +15,23 @@
  *     the fill is timed.  QMP "migrate" to an nv-ampere vGPU on host B,
  *     the switchover held (chain_hop()); once the device's first pre-copy
  *     pass is through (vram_dirty_pages 0), the GPU rewrites DIRTY_CHUNKS
- *     MiB of it, and the switchover goes.  On host B the guest driver
- *     recovers, the tier's checks run (the workload's data, the device
- *     bytes QEMU carried against ctxmig's count), and the GPU copies the
- *     filled VRAM, 16 MiB at a time, into guest RAM, which QEMU saves
- *     (QMP pmemsave) for cksum(1) on host B: each sum must be that of the
- *     bytes the GPU was told to write, summed here.
+ *     MiB of it, pre-copy sends them again, and the switchover goes.  On
+ *     host B the guest driver recovers, the tier's checks run (the
+ *     workload's data, the device bytes QEMU carried against ctxmig's
+ *     count), and the GPU copies the filled VRAM, 16 MiB at a time, into
+ *     guest RAM, which QEMU saves (QMP pmemsave) for cksum(1) on host B:
+ *     each sum must be that of the bytes the GPU was told to write,
+ *     summed here.
  *  2. The plain VM: the same QEMU without the vfio-pci device, migrated
  *     the same way: the same capabilities and gate, the switchover let go
  *     once QEMU sent all RAM once.
  *
- * Prints both migrations' figures, and "BENCH qemu_<vgpu|plain>_<total_ms|
- * downtime_ms|device_bytes> <value>" lines for bench/table.sh; ends with
- * a KTAP result per VM (a bench that breaks fails).
+ * The two migrate in turn ROUNDS times.  Prints every migration's
+ * figures, and the least total time and downtime of each VM (the
+ * migration a shared machine slowed least, as vm_bench.c takes its
+ * best) and the larger device-state bytes as "BENCH qemu_<vgpu|plain>_
+ * <total_ms|downtime_ms|device_bytes> <value>" lines for bench/table.sh;
+ * ends with a KTAP result per migration (a bench that breaks fails).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -64,6 +68,8 @@
 #define SEED_SIZE	(2 * CHUNK)
 #define PER_SUBMIT	32U
 #define SUM_FILE	"/tmp/ctxmig/bench.mem"
+/* Each VM migrates this often, in turn; each time is the least of them. */
+#define ROUNDS		2U
 
 /*
  * What the bench measured; -1: not measured.  @stream_bytes: query-migrate's
@@ -119,33 +125,44 @@ static long long vram_stat(struct side *s, const char *key)
 	return stat_of(stats, key);
 }
 
-/*
- * While the switchover is held: wait for the device's first pre-copy
- * pass to be through, then have the GPU rewrite DIRTY_CHUNKS MiB.
- */
-static int dirty_held(struct test *t, struct chain *c)
+/* Wait until pre-copy sent every VRAM page written (vram_dirty_pages 0). */
+static int wait_sent(struct test *t, struct side *a)
 {
-	struct side *a = &c->s[c->cur];
 	long long left = -1;
 	unsigned int i;
 
 	for (i = 0; i < HANG_S * 10; i++) {
 		left = vram_stat(a, "vram_dirty_pages");
 		if (!left)
-			break;
+			return 0;
 		usleep(100 * 1000);
 	}
-	if (left) {
-		t_fail(t, "pre-copy did not send all VRAM once (%lld pages left)",
-		       left);
+	t_fail(t, "pre-copy did not send all of VRAM (%lld pages left)", left);
+	return -EIO;
+}
+
+/*
+ * While the switchover is held: once the device's first pre-copy pass is
+ * through, the GPU rewrites DIRTY_CHUNKS MiB, and QEMU sends them again
+ * before the switchover goes, so that what stop-copy carries does not
+ * depend on how far QEMU got with them when the gate opened.
+ */
+static int dirty_held(struct test *t, struct chain *c)
+{
+	struct side *a = &c->s[c->cur];
+	unsigned int i;
+
+	if (wait_sent(t, a))
 		return -EIO;
-	}
 	for (i = 0; i < DIRTY_CHUNKS; i++)
 		dirty[i * DIRTY_STEP] = true;
 	if (copy_chunks(t, &c->x, 0, DIRTY_CHUNKS, DIRTY_STEP))
 		return -EIO;
 	t_log(t, "first pre-copy pass through; the GPU rewrote %u MiB (%lld pages dirty)",
 	      DIRTY_CHUNKS, vram_stat(a, "vram_dirty_pages"));
+	if (wait_sent(t, a))
+		return -EIO;
+	t_log(t, "pre-copy sent them again");
 	return 0;
 }
 
@@ -233,6 +250,8 @@ static void vgpu_vm(struct test *t, struct figures *f)
 	double t0;
 	size_t i;
 
+	memset(f, 0xff, sizeof(*f));
+	memset(dirty, 0, sizeof(dirty));
 	seed = malloc(SEED_SIZE);
 	if (!seed) {
 		t_fail(t, "out of memory");
@@ -307,6 +326,7 @@ static void plain_vm(struct test *t, struct figures *f)
 	const char *st, *qm = NULL;
 	long long v;
 
+	memset(f, 0xff, sizeof(*f));
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
 	if (plain_side(t, &a, &host_a, false) ||
@@ -338,11 +358,28 @@ out:
 	side_down(t, &b);
 }
 
-static void print_figures(const char *name, const struct figures *f)
+static void print_figures(const char *name, unsigned int round,
+			  const struct figures *f)
 {
-	printf("  %-9s total %6lld ms, downtime %5lld ms, stream %10lld B, device state %10lld B\n",
-	       name, f->total_ms, f->downtime_ms, f->stream_bytes,
+	printf("  %s %u: total %lld ms, downtime %lld ms, stream %lld B, device state %lld B\n",
+	       name, round, f->total_ms, f->downtime_ms, f->stream_bytes,
 	       f->device_bytes);
+}
+
+/* The least time of each (the migration the machine slowed least). */
+static void best_of(const struct figures *f, struct figures *best)
+{
+	unsigned int r;
+
+	*best = f[0];
+	for (r = 1; r < ROUNDS; r++) {
+		if (f[r].total_ms < best->total_ms)
+			best->total_ms = f[r].total_ms;
+		if (f[r].downtime_ms < best->downtime_ms)
+			best->downtime_ms = f[r].downtime_ms;
+		if (f[r].device_bytes > best->device_bytes)
+			best->device_bytes = f[r].device_bytes;
+	}
 }
 
 static void print_ratio(const char *what, long long v, long long p)
@@ -355,44 +392,51 @@ static void print_ratio(const char *what, long long v, long long p)
 
 int main(int argc, char **argv)
 {
-	struct figures fv = { -1, -1, -1, -1 }, fp = { -1, -1, -1, -1 };
+	struct figures fv[ROUNDS], fp[ROUNDS], bv, bp;
 	struct test t;
-	bool ok_v, ok_p;
+	unsigned int r;
+	bool ok = true;
 
 	scenario_init(&argc, argv);
 	vram_mib = VRAM_MIB;
 	printf("KTAP version 1\n");
 	printf("ctxmig QEMU bench: a VM with a %u MiB vGPU (%s -> %s) against one without\n",
 	       VRAM_MIB, SRC_MODEL, DST_MODEL);
-	t_begin(&t, "vgpu_vm");
-	vgpu_vm(&t, &fv);
-	ok_v = t_end(&t);
-	t_begin(&t, "plain_vm");
-	plain_vm(&t, &fp);
-	ok_p = t_end(&t);
-	printf("QEMU query-migrate (switchover held until pre-copy sent all once):\n");
-	if (ok_v) {
+	for (r = 0; r < ROUNDS && ok; r++) {
+		t_begin(&t, "vgpu_vm_%u", r + 1);
+		vgpu_vm(&t, &fv[r]);
+		ok = t_end(&t);
+		t_begin(&t, "plain_vm_%u", r + 1);
+		plain_vm(&t, &fp[r]);
+		ok = t_end(&t) && ok;
+	}
+	if (ok) {
+		printf("QEMU query-migrate (switchover held until pre-copy sent all once):\n");
 		printf("  vGPU VM: %llu MiB of VRAM filled, %u MiB rewritten after pass 1\n",
 		       FILL_SIZE / MIB, DIRTY_CHUNKS);
-		print_figures("vGPU VM", &fv);
-	}
-	if (ok_p) {
-		print_figures("plain VM", &fp);
+		for (r = 0; r < ROUNDS; r++) {
+			print_figures("vGPU VM", r + 1, &fv[r]);
+			print_figures("plain VM", r + 1, &fp[r]);
+		}
 		printf("  (device state: no vfio member in query-migrate without one: 0)\n");
+		best_of(fv, &bv);
+		best_of(fp, &bp);
+		printf("  best of %u, vGPU VM: total %lld ms, downtime %lld ms\n",
+		       ROUNDS, bv.total_ms, bv.downtime_ms);
+		printf("  best of %u, plain VM: total %lld ms, downtime %lld ms\n",
+		       ROUNDS, bp.total_ms, bp.downtime_ms);
+		print_ratio("total time, vGPU / plain", bv.total_ms,
+			    bp.total_ms);
+		print_ratio("downtime, vGPU / plain", bv.downtime_ms,
+			    bp.downtime_ms);
+		printf("BENCH qemu_vgpu_total_ms %lld\n", bv.total_ms);
+		printf("BENCH qemu_vgpu_downtime_ms %lld\n", bv.downtime_ms);
+		printf("BENCH qemu_vgpu_device_bytes %lld\n", bv.device_bytes);
+		printf("BENCH qemu_plain_total_ms %lld\n", bp.total_ms);
+		printf("BENCH qemu_plain_downtime_ms %lld\n", bp.downtime_ms);
+		printf("BENCH qemu_plain_device_bytes %lld\n", bp.device_bytes);
 	}
-	if (ok_v && ok_p) {
-		print_ratio("total time, vGPU / plain", fv.total_ms,
-			    fp.total_ms);
-		print_ratio("downtime, vGPU / plain", fv.downtime_ms,
-			    fp.downtime_ms);
-		printf("BENCH qemu_vgpu_total_ms %lld\n", fv.total_ms);
-		printf("BENCH qemu_vgpu_downtime_ms %lld\n", fv.downtime_ms);
-		printf("BENCH qemu_vgpu_device_bytes %lld\n", fv.device_bytes);
-		printf("BENCH qemu_plain_total_ms %lld\n", fp.total_ms);
-		printf("BENCH qemu_plain_downtime_ms %lld\n", fp.downtime_ms);
-		printf("BENCH qemu_plain_device_bytes %lld\n", fp.device_bytes);
-	}
-	printf("1..2\n");
+	printf("1..%u\n", t_count());
 	host_do(&host_b, "touch /tmp/ctxmig-done");
-	return ok_v && ok_p ? 0 : 1;
+	return ok ? 0 : 1;
 }
