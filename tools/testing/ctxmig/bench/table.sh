@@ -29,9 +29,9 @@
 # QEMU_LOG, when given, holds "BENCH qemu_<vgpu|plain>_<total_ms|
 # downtime_ms|device_bytes> <value>" lines: QEMU's own query-migrate
 # figures for the same VM with a vGPU (256 MiB VRAM, 16 MiB dirtied after
-# the first pass) and without one, migrated in the same run
-# (bench/qemu_bench.c).  The VM without one has no device state: 0 bytes,
-# and no ratio.
+# the first pass) and without one, migrated in turn in the same run
+# (bench/qemu_bench.c; each time the least of two migrations).  The VM
+# without one has no device state: 0 bytes, and no ratio.
 #
 # Exit status: 0, or 1 if a figure is missing (a bench did not run).
 set -uo pipefail
