@@ -34,6 +34,7 @@
  * ends with a KTAP result per migration (a bench that breaks fails).
  */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -83,10 +84,17 @@ struct figures {
 static uint8_t *seed;
 static bool dirty[NCHUNKS];
 
-/* Where in the seed chunk @i's bytes come from: a shift per chunk. */
+/*
+ * Where in the seed chunk @i's bytes come from: i * (4 KiB + 8), so that
+ * no page of one chunk is that of another, 4 bytes on once rewritten.
+ */
+#define SHIFT_STEP	(4096 + 8)
+static_assert(NCHUNKS * SHIFT_STEP + 4 + CHUNK <= SEED_SIZE,
+	      "every chunk its own shift of the seed");
+
 static uint64_t shift_of(unsigned int i)
 {
-	return ((uint64_t)i * 4104 + (dirty[i] ? 4 : 0)) % CHUNK;
+	return (uint64_t)i * SHIFT_STEP + (dirty[i] ? 4 : 0);
 }
 
 /* GPU copies of @n chunks from @first, from the seed, with a fence. */
