@@ -31,7 +31,7 @@ static int __init ctxmig_init(void)
 
 	if (ret)
 		return ret;
-	pr_info("IR version %s\n", ir_version);
+	pr_info("%s, IR version %s\n", CTXMIG_RELEASE, ir_version);
 	return 0;
 }
 
@@ -45,3 +45,4 @@ module_exit(ctxmig_exit);
 
 MODULE_DESCRIPTION("ctxmig: heterogeneous GPU live migration");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(CTXMIG_RELEASE);

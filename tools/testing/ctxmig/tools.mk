@@ -6,7 +6,8 @@
 #
 #   make -f tools/testing/ctxmig/host.mk OUT=<dir> <target>
 #
-#   dump         build <OUT>/ctxmig-dump (-O2, no sanitizers), print its path
+#   dump         build <OUT>/ctxmig-dump (-O2, no sanitizers), print its path;
+#                "make install" and the Debian package build it with CC=cc
 #   fuzz-build   build the libFuzzer targets (libFuzzer + ASan + UBSan):
 #                <OUT>/ir_reader_fuzz, the IR reader alone, and
 #                <OUT>/restore_fuzz, a stream restored into a device of
@@ -66,8 +67,11 @@ FUZZ_CFLAGS ?=
 
 # ---------------------------------------------------------------- dump
 
-$(OUT)/ctxmig-dump: tools/ctxmig/ctxmig-dump.c $(CODEC_DEPS) | $(OUT)
-	$(CC) $(OPT_CFLAGS) -o $@ $< $(CODEC_SRCS)
+# CPPFLAGS, CFLAGS and LDFLAGS from the environment come last (a package
+# build's hardening flags); the release is VERSION's.
+$(OUT)/ctxmig-dump: tools/ctxmig/ctxmig-dump.c $(CODEC_DEPS) VERSION | $(OUT)
+	$(CC) $(OPT_CFLAGS) -DCTXMIG_RELEASE='"$(shell cat VERSION)"' \
+		$(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CODEC_SRCS)
 
 dump: $(OUT)/ctxmig-dump
 	@echo $(OUT)/ctxmig-dump
