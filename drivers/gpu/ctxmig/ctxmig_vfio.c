@@ -952,6 +952,24 @@ static unsigned int ctxmig_get_available(struct mdev_type *mtype)
 	return atomic_read(&ctxmig_parent.avail);
 }
 
+/*
+ * The type's description, one line for mdevctl and libvirt: the model,
+ * then what a new instance of it starts with (the names are those of the
+ * module parameters and of the instance's attributes) and the IR version
+ * this host writes.
+ */
+static ssize_t ctxmig_show_description(struct mdev_type *mtype, char *buf)
+{
+	struct ctxmig_vgpu_type *type =
+		container_of(mtype, struct ctxmig_vgpu_type, type);
+
+	return sysfs_emit(buf,
+			  "%s; vram_mib=%u, va_bits=%u (max %u), ir_version=%u.%u\n",
+			  type->model->desc, vram_mib, guest_va_bits,
+			  type->model->va_bits - 1, CTXMIG_IR_VERSION_MAJOR,
+			  CTXMIG_IR_VERSION_MINOR);
+}
+
 static struct mdev_driver ctxmig_mdev_driver = {
 	.device_api = VFIO_DEVICE_API_PCI_STRING,
 	.driver = {
@@ -963,6 +981,7 @@ static struct mdev_driver ctxmig_mdev_driver = {
 	.probe = ctxmig_probe,
 	.remove = ctxmig_remove,
 	.get_available = ctxmig_get_available,
+	.show_description = ctxmig_show_description,
 };
 
 static void ctxmig_parent_release(struct device *dev)
