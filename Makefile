@@ -11,10 +11,36 @@
 CTXMIG_CACHE ?= $(HOME)/.cache/ctxmig
 export CTXMIG_CACHE
 
-# Debian's 6.12 headers: linux-headers-6.12-amd64 names the newest version.
-KVER ?= $(shell tools/testing/ctxmig/kver.sh 2>/dev/null)
+# Debian's 6.12 headers: linux-headers-6.12-amd64 names the newest version;
+# without that package, the running kernel.
+KVER ?= $(or $(shell tools/testing/ctxmig/kver.sh 2>/dev/null),$(shell uname -r))
 KDIR ?= /lib/modules/$(KVER)/build
 export KVER KDIR
+
+# The release (MODULE_VERSION, DKMS, the Debian packages).
+VERSION := $(shell cat VERSION)
+
+# make install: DESTDIR as usual (then no depmod here); the module goes to
+# /lib/modules/$(KVER)/updates whatever PREFIX is.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+MODDIR := /lib/modules/$(KVER)/updates/drivers/gpu/ctxmig
+# The installed tools are built with the system compiler, without
+# sanitizers, here.
+TOOLS_CC ?= cc
+TOOLS_OUT ?= $(CURDIR)/.tools-build
+# make deb builds the packages here.
+DEB_OUT ?= $(CURDIR)/.deb-build
+MAN_PAGES := Documentation/man/ctxmig-dump.1 Documentation/man/ctxmig.4
+# The module's source as DKMS builds it: what kbuild reads.
+DKMS_SRC := /usr/src/ctxmig-$(VERSION)
+DKMS_FILES := Kbuild VERSION include/uapi/linux/ctxmig.h \
+	drivers/gpu/ctxmig/Kconfig drivers/gpu/ctxmig/Makefile \
+	$(wildcard drivers/gpu/ctxmig/*.[ch] drivers/gpu/ctxmig/tests/*.c)
+
+KBUILD := $(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_CTXMIG=m CONFIG_CTXMIG_VFIO=y
 
 FUZZ_SECONDS ?= 60
 export FUZZ_SECONDS
@@ -25,7 +51,9 @@ HOST := tools/testing/ctxmig
 .PHONY: all modules deps check check-host check-kunit check-vm check-debug \
 	check-qemu \
 	fuzz bench \
-	demo dump checkpatch sparse clean help
+	demo dump checkpatch sparse clean help \
+	tools install install-module install-tools install-src uninstall \
+	dkms dkms-remove deb
 
 all: modules
 
@@ -33,7 +61,75 @@ deps:
 	@$(HOST)/deps.sh
 
 modules: deps
-	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_CTXMIG=m CONFIG_CTXMIG_VFIO=y W=1 modules
+	$(KBUILD) W=1 modules
+
+# ------------------------------------------------------------ installing
+
+install: install-module install-tools
+
+# kbuild installs into updates/, unsigned (Debian's headers carry no
+# signing key: a host that enforces signatures signs with its own, as DKMS
+# does), then depmod, which kbuild skips without the kernel's System.map.
+install-module:
+	$(KBUILD) modules
+	$(KBUILD) INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates \
+		CONFIG_MODULE_SIG_ALL= modules_install
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+tools:
+	@$(MAKE) -s -f $(HOST)/host.mk OUT=$(TOOLS_OUT) CC=$(TOOLS_CC) dump >/dev/null
+
+install-tools: tools
+	install -D -m 0755 $(TOOLS_OUT)/ctxmig-dump $(DESTDIR)$(BINDIR)/ctxmig-dump
+	install -D -m 0644 include/uapi/linux/ctxmig.h \
+		$(DESTDIR)$(INCLUDEDIR)/linux/ctxmig.h
+	install -D -m 0644 Documentation/man/ctxmig-dump.1 \
+		$(DESTDIR)$(MANDIR)/man1/ctxmig-dump.1
+	install -D -m 0644 Documentation/man/ctxmig.4 \
+		$(DESTDIR)$(MANDIR)/man4/ctxmig.4
+
+uninstall:
+	rm -f $(DESTDIR)$(MODDIR)/ctxmig.ko*
+	-rmdir -p --ignore-fail-on-non-empty $(DESTDIR)$(MODDIR) 2>/dev/null
+	$(if $(DESTDIR),,depmod -a $(KVER))
+	rm -f $(DESTDIR)$(BINDIR)/ctxmig-dump \
+		$(DESTDIR)$(INCLUDEDIR)/linux/ctxmig.h \
+		$(DESTDIR)$(MANDIR)/man1/ctxmig-dump.1 \
+		$(DESTDIR)$(MANDIR)/man4/ctxmig.4
+
+# The DKMS source tree, /usr/src/ctxmig-$(VERSION), with dkms.conf.
+install-src:
+	@for f in $(DKMS_FILES); do \
+		install -D -m 0644 $$f $(DESTDIR)$(DKMS_SRC)/$$f || exit 1; \
+	done
+	sed 's/#MODULE_VERSION#/$(VERSION)/' dkms.conf \
+		>$(DESTDIR)$(DKMS_SRC)/dkms.conf
+
+# dkms 3: add (again, if this release was added before), build and
+# install for $(KVER); DKMS rebuilds it for every 6.12 kernel installed
+# later.
+dkms:
+	@if dkms status -m ctxmig -v $(VERSION) | grep -q .; then \
+		dkms remove ctxmig/$(VERSION) --all; \
+	fi
+	rm -rf $(DKMS_SRC)
+	$(MAKE) --no-print-directory install-src DESTDIR=
+	dkms add ctxmig/$(VERSION)
+	dkms build ctxmig/$(VERSION) -k $(KVER)
+	dkms install ctxmig/$(VERSION) -k $(KVER)
+
+dkms-remove:
+	dkms remove ctxmig/$(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+# The Debian source package and ctxmig-dkms, ctxmig-tools, built from the
+# checkout's tracked files in $(DEB_OUT).
+deb: deps
+	rm -rf $(DEB_OUT)
+	mkdir -p $(DEB_OUT)/ctxmig-$(VERSION)
+	git ls-files -z | xargs -0 cp -a --parents -t $(DEB_OUT)/ctxmig-$(VERSION)
+	cd $(DEB_OUT)/ctxmig-$(VERSION) && dpkg-buildpackage -us -uc
+	@ls $(DEB_OUT)/*.deb
 
 # The test tiers.  Each prints "<tier>: N passed, N failed[, N skipped]";
 # check.sh runs them all and sums.
@@ -76,7 +172,7 @@ sparse: deps
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
-	rm -rf $(HOST_BUILD)
+	rm -rf $(HOST_BUILD) $(TOOLS_OUT) $(DEB_OUT)
 
 help:
 	@echo 'ctxmig targets:'
@@ -96,4 +192,13 @@ help:
 	@echo '  make checkpatch   scripts/checkpatch.pl --strict on the kernel sources'
 	@echo '  make sparse       sparse with endianness checks'
 	@echo '  make clean        remove build products'
+	@echo 'Installing (release $(VERSION); see README, "Installing"):'
+	@echo '  make install      ctxmig.ko into /lib/modules/$(KVER)/updates (then depmod), ctxmig-dump,'
+	@echo '                    <linux/ctxmig.h> and the man pages under PREFIX=$(PREFIX); DESTDIR honoured'
+	@echo '  make uninstall    remove what make install installed'
+	@echo '  make dkms         the module through DKMS (dkms add, build, install for $(KVER)),'
+	@echo '                    rebuilt by DKMS for every 6.12 kernel installed later'
+	@echo '  make dkms-remove  remove it from DKMS'
+	@echo '  make deb          ctxmig-dkms and ctxmig-tools .debs and the source package, in DEB_OUT=$(DEB_OUT)'
+	@echo '  make tools        build ctxmig-dump as installed (TOOLS_CC=$(TOOLS_CC)) into TOOLS_OUT'
 	@echo 'Cache: CTXMIG_CACHE=$(CTXMIG_CACHE); kernel: KVER=$(KVER)'
