@@ -11,6 +11,14 @@
  * guest driver recovers on the new model and submits the remaining
  * batches in that model's format.  The result must equal the same program
  * applied to a copy of the data in this process.
+ *
+ *	ctxmig_demo [SRC_UUID DST_UUID]
+ *
+ * Without arguments it creates the two vGPUs (and removes them); with two
+ * UUIDs it migrates between instances someone else made, e.g. with
+ * mdevctl (the pkg tier's way), whatever their models.  With
+ * CTXMIG_DEMO_STREAM=FILE in the environment it writes the stream the
+ * migration moved to FILE (for ctxmig-dump).
  */
 #include <endian.h>
 #include <errno.h>
@@ -157,6 +165,26 @@ static void check(int ret, const char *what)
 		die(what, ret);
 }
 
+/* An instance made by someone else: @d on it, its model in @d->model. */
+static int vdev_use(struct vdev *d, const char *uuid)
+{
+	char path[128];
+	FILE *f;
+
+	vdev_init(d);
+	snprintf(d->uuid, sizeof(d->uuid), "%s", uuid);
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/ctxmig/model",
+		 uuid);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	if (!fgets(d->model, sizeof(d->model), f))
+		d->model[0] = '\0';
+	fclose(f);
+	d->model[strcspn(d->model, "\n")] = '\0';
+	return d->model[0] ? 0 : -EIO;
+}
+
 /* Move data_fd bytes to the destination until a temporary or final end. */
 static int pump(int from, int to, uint64_t *moved, bool precopy,
 		uint8_t **log, size_t *loglen)
@@ -187,7 +215,7 @@ static int pump(int from, int to, uint64_t *moved, bool precopy,
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct vdev src, dst;
 	struct guest g;
@@ -200,19 +228,28 @@ int main(void)
 	int sfd, dfd, ret, b, r;
 	unsigned int n;
 
+	if (argc == 3) {
+		check(vdev_use(&src, argv[1]), "finding the source vGPU");
+		check(vdev_use(&dst, argv[2]), "finding the destination vGPU");
+	} else if (argc == 1) {
+		vdev_init(&src);
+		vdev_init(&dst);
+		check(vdev_create(&src, SRC_MODEL), "creating the source vGPU");
+		check(vdev_create(&dst, DST_MODEL),
+		      "creating the destination vGPU");
+	} else {
+		fprintf(stderr, "usage: ctxmig_demo [SRC_UUID DST_UUID]\n");
+		return 2;
+	}
 	printf("ctxmig demo: live migration of a running vGPU, %s -> %s\n",
-	       SRC_MODEL, DST_MODEL);
-	vdev_init(&src);
-	vdev_init(&dst);
-	check(vdev_create(&src, SRC_MODEL), "creating the " SRC_MODEL " vGPU");
-	check(vdev_open(&src), "creating the " SRC_MODEL " vGPU");
-	check(vdev_create(&dst, DST_MODEL), "creating the " DST_MODEL " vGPU");
-	check(vdev_open(&dst), "creating the " DST_MODEL " vGPU");
+	       src.model, dst.model);
+	check(vdev_open(&src), "opening the source vGPU");
+	check(vdev_open(&dst), "opening the destination vGPU");
 	ret = vdev_mig_flags(&src, &flags);
 	if (ret || !(flags & VFIO_MIGRATION_PRE_COPY))
 		die("checking for pre-copy", ret ? ret : -EOPNOTSUPP);
 	printf("  source      %s (%s), destination %s (%s), migration flags 0x%llx\n",
-	       src.uuid, SRC_MODEL, dst.uuid, DST_MODEL,
+	       src.uuid, src.model, dst.uuid, dst.model,
 	       (unsigned long long)flags);
 
 	/* The guest sets its vGPU up and fills 1 MiB of data. */
@@ -233,7 +270,7 @@ int main(void)
 		check(guest_submit(&g, cmds, n, b % 2), g.why);
 	}
 	printf("  [%6.3f s] %d batches of %d commands submitted on %s\n",
-	       now() - t0, MIGRATE_AFTER - 2, PER_BATCH, SRC_MODEL);
+	       now() - t0, MIGRATE_AFTER - 2, PER_BATCH, src.model);
 
 	/* Pre-copy while the source executes. */
 	check(vdev_set_state(&dst, VFIO_DEVICE_STATE_RESUMING, &dfd),
@@ -308,6 +345,13 @@ int main(void)
 	      "reading VRAM back");
 
 	total = stream_len;
+	if (getenv("CTXMIG_DEMO_STREAM")) {
+		FILE *f = fopen(getenv("CTXMIG_DEMO_STREAM"), "w");
+
+		if (!f || fwrite(stream, 1, stream_len, f) != stream_len ||
+		    fclose(f))
+			die("writing the stream", -EIO);
+	}
 	printf("\nreport\n");
 	printf("  stream: %llu bytes in all: pre-copy %llu + %llu + %llu, stop-copy %llu\n",
 	       (unsigned long long)total, (unsigned long long)round_bytes[0],
