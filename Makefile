@@ -26,6 +26,9 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
+# An admin's udev rules; a package's go to /lib/udev/rules.d.
+UDEVDIR ?= /etc/udev/rules.d
+UDEV_RULES := tools/ctxmig/61-ctxmig-mdevctl.rules
 MODDIR := /lib/modules/$(KVER)/updates/drivers/gpu/ctxmig
 # The installed tools are built with the system compiler, without
 # sanitizers, here.
@@ -52,7 +55,8 @@ HOST := tools/testing/ctxmig
 	check-qemu \
 	fuzz bench \
 	demo dump checkpatch sparse clean help \
-	tools install install-module install-tools install-src uninstall \
+	tools install install-module install-tools install-src install-udev \
+	uninstall \
 	dkms dkms-remove deb
 
 all: modules
@@ -65,7 +69,7 @@ modules: deps
 
 # ------------------------------------------------------------ installing
 
-install: install-module install-tools
+install: install-module install-tools install-udev
 
 # kbuild installs into updates/, unsigned (Debian's headers carry no
 # signing key: a host that enforces signatures signs with its own, as DKMS
@@ -88,8 +92,14 @@ install-tools: tools
 	install -D -m 0644 Documentation/man/ctxmig.4 \
 		$(DESTDIR)$(MANDIR)/man4/ctxmig.4
 
+# mdevctl's auto-start of ctxmig's defined vGPUs where Debian 12's
+# mdevctl rule cannot (the rule says why).
+install-udev:
+	install -D -m 0644 $(UDEV_RULES) $(DESTDIR)$(UDEVDIR)/$(notdir $(UDEV_RULES))
+
 uninstall:
 	rm -f $(DESTDIR)$(MODDIR)/ctxmig.ko*
+	rm -f $(DESTDIR)$(UDEVDIR)/$(notdir $(UDEV_RULES))
 	-rmdir -p --ignore-fail-on-non-empty $(DESTDIR)$(MODDIR) 2>/dev/null
 	$(if $(DESTDIR),,depmod -a $(KVER))
 	rm -f $(DESTDIR)$(BINDIR)/ctxmig-dump \
@@ -123,8 +133,9 @@ dkms-remove:
 	rm -rf $(DKMS_SRC)
 
 # The Debian source package and ctxmig-dkms, ctxmig-tools, built from the
-# checkout's tracked files in $(DEB_OUT).
-deb: deps
+# checkout's tracked files in $(DEB_OUT).  dpkg-buildpackage names the
+# build dependencies missing (debhelper, dh-dkms).
+deb:
 	rm -rf $(DEB_OUT)
 	mkdir -p $(DEB_OUT)/ctxmig-$(VERSION)
 	git ls-files -z | xargs -0 cp -a --parents -t $(DEB_OUT)/ctxmig-$(VERSION)
@@ -194,7 +205,8 @@ help:
 	@echo '  make clean        remove build products'
 	@echo 'Installing (release $(VERSION); see README, "Installing"):'
 	@echo '  make install      ctxmig.ko into /lib/modules/$(KVER)/updates (then depmod), ctxmig-dump,'
-	@echo '                    <linux/ctxmig.h> and the man pages under PREFIX=$(PREFIX); DESTDIR honoured'
+	@echo '                    <linux/ctxmig.h> and the man pages under PREFIX=$(PREFIX), the udev rule'
+	@echo '                    that starts mdevctl-defined vGPUs in UDEVDIR=$(UDEVDIR); DESTDIR honoured'
 	@echo '  make uninstall    remove what make install installed'
 	@echo '  make dkms         the module through DKMS (dkms add, build, install for $(KVER)),'
 	@echo '                    rebuilt by DKMS for every 6.12 kernel installed later'
