@@ -52,7 +52,7 @@ HOST_BUILD := $(CTXMIG_CACHE)/host-build
 HOST := tools/testing/ctxmig
 
 .PHONY: all modules deps check check-host check-kunit check-vm check-debug \
-	check-qemu \
+	check-qemu check-pkg \
 	fuzz bench \
 	demo dump checkpatch sparse clean help \
 	tools install install-module install-tools install-src install-udev \
@@ -162,6 +162,9 @@ check-debug: deps
 check-qemu: modules
 	@$(HOST)/qemu/run.sh
 
+check-pkg: deps
+	@$(HOST)/pkg/run.sh
+
 fuzz: deps
 	@$(MAKE) -s -f $(HOST)/host.mk OUT=$(HOST_BUILD) fuzz
 
@@ -189,12 +192,14 @@ help:
 	@echo 'ctxmig targets:'
 	@echo '  make              build ctxmig.ko out of tree against Debian 6.12 headers (W=1)'
 	@echo '  make deps         install missing Debian packages (called by the others)'
-	@echo '  make check        all test tiers: host, kunit, vm, debug, qemu; ends "N passed, N failed"'
+	@echo '  make check        all test tiers: host, kunit, vm, debug, qemu, pkg; ends "N passed, N failed"'
 	@echo '  make check-host   host tier: codec, model, translator and differential migration tests (ASan+UBSan), bounded fuzz run'
 	@echo '  make check-kunit  KUnit tier: kunit.py (UML) from linux-source-6.12'
 	@echo '  make check-vm     VM tier: kselftests in QEMU on Debian'"'"'s 6.12 kernel'
 	@echo '  make check-debug  debug tier: kselftests and KUnit in QEMU on a KASAN+lockdep+kmemleak 6.12 kernel'
 	@echo '  make check-qemu   qemu tier: QEMU 10 live-migrates a vGPU between two VM hosts (QEMU_PAIRS=all: every pair)'
+	@echo '  make check-pkg    pkg tier: make install, make dkms and the .debs on a Debian 12 system, booted with'
+	@echo '                    systemd: modprobe, mdevctl, a migration, a kernel upgrade, a reboot'
 	@echo '  make fuzz         libFuzzer on the IR reader, then on the restore path, FUZZ_SECONDS=$(FUZZ_SECONDS) each'
 	@echo '  make bench        host codec and translator, then data_fd, sparse and pre-copy in the VM, each'
 	@echo '                    against its baseline: one table with targets (a benchmark, not a test)'
