@@ -148,7 +148,7 @@ int ctxmig_amd_encode(const struct ctxmig_gpu *gpu,
 #define CTXMIG_AMD_MODEL_OPS					\
 	.features = CTXMIG_FEAT_ALL,				\
 	.va_bits = 48,						\
-	.mmio_size = 64 * 1024,					\
+	.mmio_size = CTXMIG_PCI_BAR0_SIZE,		\
 	.ring_align = 256,					\
 	.ring_min = 256,					\
 	.ring_max = 8 << 20,					\

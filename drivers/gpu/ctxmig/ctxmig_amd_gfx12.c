@@ -45,8 +45,6 @@ const struct ctxmig_model ctxmig_amd_gfx12_model = {
 	.id = CTXMIG_MODEL_AMD_GFX12,
 	.name = "amd-gfx12",
 	.desc = "AMD GFX12 style: PM4, CP_RB0, GPUVM with GFX12 entries",
-	.pci_vendor = 0x1af4,
-	.pci_device = 0x10f2,
 	.data = &gfx12,
 	CTXMIG_AMD_MODEL_OPS,
 };

@@ -35,8 +35,6 @@ const struct ctxmig_model ctxmig_amd_gfx9_model = {
 	.id = CTXMIG_MODEL_AMD_GFX9,
 	.name = "amd-gfx9",
 	.desc = "AMD GFX9 (Vega) style: PM4, CP_RB0, GPUVM 4-level",
-	.pci_vendor = 0x1af4,	/* see Documentation/gpu/ctxmig/models.rst */
-	.pci_device = 0x10f1,
 	.data = &gfx9,
 	CTXMIG_AMD_MODEL_OPS,
 };

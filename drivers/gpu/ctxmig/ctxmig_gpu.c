@@ -226,16 +226,18 @@ static u32 ctl_read(struct ctxmig_gpu *gpu, u32 reg)
 	return 0;
 }
 
-static void ctl_write(struct ctxmig_gpu *gpu, u32 reg, u32 value)
+/* @mask: the bits of the bytes written; the others keep their value. */
+static void ctl_write(struct ctxmig_gpu *gpu, u32 reg, u32 value, u32 mask)
 {
 	struct ctxmig_engine *eng = &gpu->eng[0];
 
 	switch (reg) {
 	case CTXMIG_CTL_IRQ_STATUS:
-		eng->irq_pending &= ~value;
+		eng->irq_pending &= ~(value & mask);
 		break;
 	case CTXMIG_CTL_IRQ_ENABLE:
-		eng->irq_enabled = value & CTXMIG_IRQ_ALL;
+		eng->irq_enabled = ((eng->irq_enabled & ~mask) | (value & mask)) &
+				   CTXMIG_IRQ_ALL;
 		break;
 	}
 }
@@ -259,24 +261,42 @@ u32 ctxmig_gpu_mmio_read(struct ctxmig_gpu *gpu, u32 offset)
 }
 
 /**
+ * ctxmig_gpu_mmio_write_mask() - a write of some bytes of a BAR0 dword
+ * @gpu: device.
+ * @offset: byte offset of the dword; unaligned or out-of-range writes are
+ *	dropped.
+ * @value: what the guest wrote, in the dword's byte lanes.
+ * @mask: the bits of the bytes written (the byte enables of the access).
+ *
+ * Native registers just hold what is written: the engine reads them when
+ * it runs.  Writes to the control page act on it; a write-1-to-clear bit
+ * is cleared only by a byte that was written.
+ */
+void ctxmig_gpu_mmio_write_mask(struct ctxmig_gpu *gpu, u32 offset, u32 value,
+				u32 mask)
+{
+	u32 ctl = gpu->model->mmio_size - CTXMIG_CTL_SIZE;
+	u32 *reg;
+
+	if (!IS_ALIGNED(offset, 4) || offset >= gpu->model->mmio_size)
+		return;
+	if (offset >= ctl) {
+		ctl_write(gpu, offset - ctl, value, mask);
+		return;
+	}
+	reg = ctxmig_reg(gpu, offset);
+	*reg = (*reg & ~mask) | (value & mask);
+}
+
+/**
  * ctxmig_gpu_mmio_write() - a 32-bit write of BAR0
  * @gpu: device.
  * @offset: byte offset; unaligned or out-of-range writes are dropped.
  * @value: what the guest wrote.
- *
- * Native registers just hold what is written: the engine reads them when
- * it runs.  Writes to the control page act on it.
  */
 void ctxmig_gpu_mmio_write(struct ctxmig_gpu *gpu, u32 offset, u32 value)
 {
-	u32 ctl = gpu->model->mmio_size - CTXMIG_CTL_SIZE;
-
-	if (!IS_ALIGNED(offset, 4) || offset >= gpu->model->mmio_size)
-		return;
-	if (offset >= ctl)
-		ctl_write(gpu, offset - ctl, value);
-	else
-		*ctxmig_reg(gpu, offset) = value;
+	ctxmig_gpu_mmio_write_mask(gpu, offset, value, U32_MAX);
 }
 
 /**

@@ -50,6 +50,8 @@ static inline u64 ctxmig_gpu_work(const struct ctxmig_gpu *gpu)
 
 u32 ctxmig_gpu_mmio_read(struct ctxmig_gpu *gpu, u32 offset);
 void ctxmig_gpu_mmio_write(struct ctxmig_gpu *gpu, u32 offset, u32 value);
+void ctxmig_gpu_mmio_write_mask(struct ctxmig_gpu *gpu, u32 offset, u32 value,
+				u32 mask);
 
 /**
  * ctxmig_reg() - a model's register, by byte offset in BAR0

@@ -63,6 +63,24 @@ struct ctxmig_gpu;
 #define CTXMIG_CTL_VA_BITS		0x030	/* RO guest VA width */
 #define CTXMIG_CTL_MAGIC_VALUE		0x474d5843
 
+/*
+ * The PCI identity of every vGPU, whatever its model.  A VMM compares a
+ * device's read-only config bytes (IDs, revision, class...) on both sides
+ * of a migration and refuses a difference (QEMU: "Bad config data"), so
+ * the model cannot be told there: a guest reads it from the control page
+ * (CTXMIG_CTL_MODEL) and learns of a change from CTXMIG_CTL_MIGRATED.
+ *
+ * 1af4:10f0 lies in 1af4:10f0-10ff, the range QEMU's
+ * docs/specs/pci-ids.rst leaves "available for experimental usage
+ * without registration".  An ID of ctxmig's own is needed before an
+ * upstream merge or shipping.
+ */
+#define CTXMIG_PCI_VENDOR_ID		0x1af4
+#define CTXMIG_PCI_DEVICE_ID		0x10f0
+#define CTXMIG_PCI_REVISION		1
+/* BAR0 of every model, control page included: part of the identity. */
+#define CTXMIG_PCI_BAR0_SIZE		(64 * 1024)
+
 /**
  * enum ctxmig_eng_status - what an engine is doing
  * @CTXMIG_ENG_IDLE: nothing to execute (ring empty or disabled).
@@ -219,12 +237,10 @@ struct ctxmig_sysmem_ops {
  * @id: &enum ctxmig_model_id.
  * @name: short name, also the mdev type name.
  * @desc: one line for humans.
- * @pci_vendor: PCI vendor ID the vGPU presents.
- * @pci_device: PCI device ID the vGPU presents.
  * @features: CTXMIG_FEAT_* the model supports.
  * @va_bits: width of its GPU virtual address space.
- * @mmio_size: BAR0 bytes, a power of two; ctxmig's control page is the
- *	last CTXMIG_CTL_SIZE bytes.
+ * @mmio_size: BAR0 bytes, CTXMIG_PCI_BAR0_SIZE (every vGPU presents the
+ *	same BAR0); ctxmig's control page is the last CTXMIG_CTL_SIZE bytes.
  * @ring_align: required alignment of the ring's GPU VA.
  * @ring_min: smallest ring in bytes.
  * @ring_max: largest ring in bytes (all sizes are powers of two).
@@ -265,8 +281,6 @@ struct ctxmig_model {
 	u32 id;
 	const char *name;
 	const char *desc;
-	u16 pci_vendor;
-	u16 pci_device;
 	u32 features;
 	u8 va_bits;
 	u32 mmio_size;

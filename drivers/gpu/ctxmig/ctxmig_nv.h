@@ -256,7 +256,7 @@ int ctxmig_nv_encode(const struct ctxmig_gpu *gpu,
 /* Everything of a model but its identity, its levels and its constants. */
 #define CTXMIG_NV_MODEL_OPS					\
 	.features = CTXMIG_FEAT_ALL,				\
-	.mmio_size = 64 * 1024,					\
+	.mmio_size = CTXMIG_PCI_BAR0_SIZE,		\
 	.ring_align = 4096,					\
 	.ring_min = 256,					\
 	.ring_max = 1024 * 1024,				\

@@ -4,14 +4,20 @@
  * vfio_device with an emulated IOMMU presenting a PCI device (config
  * space, BAR0 = the model's registers, BAR2 = its VRAM, INTx and MSI),
  * migrated through the VFIO migration uAPI v2 with the IR as the data_fd
- * stream.  This file has the device; ctxmig_vfio_mig.c the migration
- * files and state machine (after samples/vfio-mdev/mtty.c),
- * ctxmig_vfio_sysfs.c the debug controls, ctxmig_vfio_types.h the types.
+ * stream.  This file has the device; ctxmig_vfio_pci.c its PCI function
+ * (config space, BAR decoding, interrupts, DMA), ctxmig_vfio_dirty.c the
+ * DMA logging, ctxmig_vfio_mig.c the migration files and state machine
+ * (after samples/vfio-mdev/mtty.c), ctxmig_vfio_sysfs.c the debug
+ * controls, ctxmig_vfio_types.h the types.
  *
  * Locking, outermost first (Documentation/gpu/ctxmig/architecture.rst):
  *   state_mutex  migration state, the saving/resuming files, reset
  *   migf->lock   one migration file's writer or reader
- *   gpu_lock     the device: registers, VRAM, engine, interrupt triggers
+ *   pci.igate    SET_IRQS and the interrupts' teardown
+ *   gpu_lock     the device: registers, VRAM, engine, config space,
+ *                interrupt triggers
+ *   inside it: pci.mem_lock (memory space against BAR2 faults) and
+ *   dma_log.lock (the DMA log), never one inside the other.
  * The engine runs from a work item holding gpu_lock per batch of
  * commands, only while the device is open and RUNNING or PRE_COPY
  * (ctxmig_engine_sync()); stopping clears @running under gpu_lock and
@@ -27,14 +33,12 @@
 
 #include <linux/anon_inodes.h>
 #include <linux/device.h>
-#include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/delay.h>
+#include <linux/eventfd.h>
 #include <linux/mdev.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/pci_ids.h>
-#include <linux/pci_regs.h>
 #include <linux/ktime.h>
 #include <linux/log2.h>
 #include <linux/memcontrol.h>
@@ -44,7 +48,6 @@
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
-#include <linux/unaligned.h>
 #include <linux/vfio.h>
 #include <linux/workqueue.h>
 
@@ -141,6 +144,9 @@ static void ctxmig_run_work(struct work_struct *work)
 		n = vgpu->running ? ctxmig_gpu_run(&vgpu->gpu, 0, budget) : 0;
 		set_active_memcg(old);
 		mutex_unlock(&vgpu->gpu_lock);
+		/* Commands may have written VRAM: pre-copy has more to send. */
+		if (n > 0)
+			ctxmig_mig_kick(vgpu);
 		if (n < 0)
 			dev_dbg(vgpu->vdev.dev, "engine error: %s\n",
 				vgpu->gpu.eng[0].reason);
@@ -174,7 +180,8 @@ void ctxmig_engine_stop(struct ctxmig_vgpu *vgpu)
  * (it cannot tell a peer's BAR from RAM behind an IOVA, so it initiates no
  * DMA at all, and raises no interrupt); BAR0 writes are stored meanwhile
  * and take effect when it runs again, or the commands they expose are
- * saved.  Stopping returns once the engine is idle.
+ * saved.  An INTx line left up meanwhile (or by a restore) is signalled
+ * when it runs again.  Stopping returns once the engine is idle.
  */
 void ctxmig_engine_sync(struct ctxmig_vgpu *vgpu)
 {
@@ -188,91 +195,14 @@ void ctxmig_engine_sync(struct ctxmig_vgpu *vgpu)
 	}
 	mutex_lock(&vgpu->gpu_lock);
 	vgpu->running = vgpu->open;
+	ctxmig_pci_intx_update(vgpu);
 	mutex_unlock(&vgpu->gpu_lock);
 	queue_work(system_unbound_wq, &vgpu->run_work);
 }
 
-/* Called by the engine under gpu_lock when an enabled interrupt fires. */
-static void ctxmig_irq(void *priv, u32 engine, u32 sources)
-{
-	struct ctxmig_vgpu *vgpu = priv;
-
-	if (vgpu->msi)
-		eventfd_signal(vgpu->msi);
-	else if (vgpu->intx && !vgpu->intx_masked)
-		eventfd_signal(vgpu->intx);
-}
-
-/* System memory the GPU maps is the guest's, reached through the IOMMU. */
-static int ctxmig_sys_rw(void *priv, u64 addr, void *buf, u32 len, bool write)
-{
-	struct ctxmig_vgpu *vgpu = priv;
-
-	return vfio_dma_rw(&vgpu->vdev, addr, buf, len, write);
-}
-
 static const struct ctxmig_sysmem_ops ctxmig_sysmem = {
-	.rw = ctxmig_sys_rw,
+	.rw = ctxmig_pci_dma_rw,
 };
-
-/* ------------------------------------------------------- config space */
-
-static void ctxmig_config_init(struct ctxmig_vgpu *vgpu)
-{
-	u8 *c = vgpu->config;
-
-	memset(c, 0, sizeof(vgpu->config));
-	put_unaligned_le16(vgpu->model->pci_vendor, c + PCI_VENDOR_ID);
-	put_unaligned_le16(vgpu->model->pci_device, c + PCI_DEVICE_ID);
-	put_unaligned_le16(PCI_COMMAND_MEMORY, c + PCI_COMMAND);
-	c[PCI_REVISION_ID] = 1;
-	c[PCI_CLASS_DEVICE] = 0x80;	/* other */
-	c[PCI_CLASS_DEVICE + 1] = PCI_BASE_CLASS_DISPLAY;
-	put_unaligned_le32(PCI_BASE_ADDRESS_SPACE_MEMORY, c + PCI_BASE_ADDRESS_0);
-	put_unaligned_le32(PCI_BASE_ADDRESS_MEM_TYPE_64 |
-			   PCI_BASE_ADDRESS_MEM_PREFETCH, c + PCI_BASE_ADDRESS_2);
-	put_unaligned_le16(vgpu->model->pci_vendor, c + PCI_SUBSYSTEM_VENDOR_ID);
-	put_unaligned_le16(vgpu->model->pci_device, c + PCI_SUBSYSTEM_ID);
-	c[PCI_INTERRUPT_PIN] = 1;
-	vgpu->bar_mask[VFIO_PCI_BAR0_REGION_INDEX] =
-		~((u64)vgpu->model->mmio_size - 1);
-	vgpu->bar_mask[VFIO_PCI_BAR2_REGION_INDEX] = ~(vgpu->gpu.vram_size - 1);
-}
-
-static void ctxmig_config_write(struct ctxmig_vgpu *vgpu, u32 off, u32 val,
-				u32 len)
-{
-	u8 *c = vgpu->config;
-	u32 flags;
-
-	switch (off) {
-	case PCI_COMMAND:
-		if (len >= 2)
-			put_unaligned_le16(val, c + off);
-		break;
-	case PCI_BASE_ADDRESS_0:
-		if (len == 4)
-			put_unaligned_le32((val & vgpu->bar_mask[0]) |
-					   PCI_BASE_ADDRESS_SPACE_MEMORY, c + off);
-		break;
-	case PCI_BASE_ADDRESS_2:
-		flags = PCI_BASE_ADDRESS_MEM_TYPE_64 |
-			PCI_BASE_ADDRESS_MEM_PREFETCH;
-		if (len == 4)
-			put_unaligned_le32((val & lower_32_bits(vgpu->bar_mask[2]) &
-					    PCI_BASE_ADDRESS_MEM_MASK) | flags,
-					   c + off);
-		break;
-	case PCI_BASE_ADDRESS_3:
-		if (len == 4)
-			put_unaligned_le32(val & upper_32_bits(vgpu->bar_mask[2]),
-					   c + off);
-		break;
-	case PCI_INTERRUPT_LINE:
-		c[off] = val;
-		break;
-	}
-}
 
 /* ------------------------------------------------------------ regions */
 
@@ -297,51 +227,24 @@ static ssize_t ctxmig_access(struct ctxmig_vgpu *vgpu, u8 *buf, size_t count,
 	u64 off = pos & CTXMIG_OFFSET_MASK;
 	u64 size = ctxmig_region_size(vgpu, index);
 	bool kick = false;
-	__le32 val = 0;
 	int ret = 0;
 
 	if (off >= size || count > size - off)
 		return -EINVAL;
 
 	mutex_lock(&vgpu->gpu_lock);
-	switch (index) {
-	case VFIO_PCI_CONFIG_REGION_INDEX:
-		if (write) {
-			memcpy(&val, buf, count);
-			ctxmig_config_write(vgpu, off, le32_to_cpu(val), count);
-		} else {
-			memcpy(buf, vgpu->config + off, count);
-		}
-		break;
-	case VFIO_PCI_BAR0_REGION_INDEX:
-		if (count != 4 || off % 4) {
-			ret = -EINVAL;
-			break;
-		}
-		if (write) {
-			ctxmig_gpu_mmio_write(&vgpu->gpu, off,
-					      get_unaligned_le32(buf));
-			kick = vgpu->running;
-		} else {
-			put_unaligned_le32(ctxmig_gpu_mmio_read(&vgpu->gpu, off),
-					   buf);
-		}
-		break;
-	case VFIO_PCI_BAR2_REGION_INDEX:
-		/* ctxmig's reserved area: the guest may read it, not write it. */
-		if (write && off + count > vgpu->gpu.guest_size)
-			ret = -EPERM;
-		else if (write)
-			ret = ctxmig_vram_write(&vgpu->gpu.vram, off, buf, count);
-		else
-			ret = ctxmig_vram_read(&vgpu->gpu.vram, off, buf, count);
-		break;
-	default:
-		ret = -EINVAL;
+	if (index == VFIO_PCI_CONFIG_REGION_INDEX) {
+		ctxmig_pci_config_rw(vgpu, off, buf, count, write);
+	} else {
+		ret = ctxmig_pci_bar_rw(vgpu, index, off, buf, count, write);
+		kick = write && !ret && index == VFIO_PCI_BAR0_REGION_INDEX &&
+		       vgpu->running;
 	}
 	mutex_unlock(&vgpu->gpu_lock);
 	if (kick)
 		queue_work(system_unbound_wq, &vgpu->run_work);
+	if (write && !ret && index == VFIO_PCI_BAR2_REGION_INDEX)
+		ctxmig_mig_kick(vgpu);
 	return ret ?: count;
 }
 
@@ -405,6 +308,11 @@ static ssize_t ctxmig_rw(struct ctxmig_vgpu *vgpu, char __user *ubuf,
  * which may fault on the VMM's memory under mmap_lock.  What a fault
  * changes (the page array, its counters and dirty marks) is guarded by
  * the xarray's own lock instead.
+ *
+ * As with vfio-pci, BAR2 is mapped only while the function decodes it:
+ * turning memory space off (a config write, a reset) zaps every mapping
+ * under &ctxmig_pci.mem_lock, and a fault, which holds that lock for
+ * reading, gives SIGBUS while it is off.
  */
 /* VRAM pages are mapped one to one: only where they are CPU pages. */
 #define CTXMIG_BAR2_MMAP	(PAGE_SIZE == CTXMIG_VRAM_PAGE_SIZE)
@@ -415,17 +323,25 @@ static vm_fault_t ctxmig_bar2_fault(struct vm_fault *vmf)
 {
 	struct ctxmig_vgpu *vgpu = vmf->vma->vm_private_data;
 	u64 pfn = vmf->pgoff - CTXMIG_BAR2_PGOFF;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
 	void *page;
 
+	down_read(&vgpu->pci.mem_lock);
 	/* Only the guest's part can be mapped; nothing else is there. */
-	if (pfn >= READ_ONCE(vgpu->gpu.guest_size) >> PAGE_SHIFT)
-		return VM_FAULT_SIGBUS;
+	if (pfn >= READ_ONCE(vgpu->gpu.guest_size) >> PAGE_SHIFT ||
+	    !ctxmig_pci_mem_enabled(vgpu))
+		goto out;
 	page = ctxmig_vram_get(&vgpu->gpu.vram, pfn);
-	if (!page)
-		return VM_FAULT_OOM;
+	if (!page) {
+		ret = VM_FAULT_OOM;
+		goto out;
+	}
 	/* Read-only (write notify): a write comes back to pfn_mkwrite. */
-	return vmf_insert_pfn(vmf->vma, vmf->address,
-			      page_to_pfn(virt_to_page(page)));
+	ret = vmf_insert_pfn(vmf->vma, vmf->address,
+			     page_to_pfn(virt_to_page(page)));
+out:
+	up_read(&vgpu->pci.mem_lock);
+	return ret;
 }
 
 static vm_fault_t ctxmig_bar2_pfn_mkwrite(struct vm_fault *vmf)
@@ -433,6 +349,7 @@ static vm_fault_t ctxmig_bar2_pfn_mkwrite(struct vm_fault *vmf)
 	struct ctxmig_vgpu *vgpu = vmf->vma->vm_private_data;
 
 	ctxmig_vram_mark(&vgpu->gpu.vram, vmf->pgoff - CTXMIG_BAR2_PGOFF);
+	ctxmig_mig_kick(vgpu);
 	return 0;
 }
 
@@ -449,6 +366,19 @@ static void ctxmig_bar2_wprotect(void *priv, u64 pfn, u64 npages)
 	unmap_mapping_range(vgpu->vdev.inode->i_mapping,
 			    (CTXMIG_BAR2_PGOFF + pfn) << PAGE_SHIFT,
 			    npages << PAGE_SHIFT, true);
+}
+
+/**
+ * ctxmig_bar2_zap() - take BAR2 out of every mapping of it
+ * @vgpu: the vGPU, &ctxmig_pci.mem_lock held for writing.
+ *
+ * The next access through a mapping faults, and maps the page again only
+ * if memory space is on by then.
+ */
+void ctxmig_bar2_zap(struct ctxmig_vgpu *vgpu)
+{
+	lockdep_assert_held_write(&vgpu->pci.mem_lock);
+	ctxmig_bar2_wprotect(vgpu, 0, vgpu->gpu.vram_size >> PAGE_SHIFT);
 }
 
 /*
@@ -502,74 +432,6 @@ static void ctxmig_reset(struct ctxmig_vgpu *vgpu)
 	}
 	mutex_unlock(&vgpu->reset_mutex);
 	ctxmig_state_mutex_unlock(vgpu);
-}
-
-static void ctxmig_irq_put(struct eventfd_ctx **ctx)
-{
-	if (*ctx)
-		eventfd_ctx_put(*ctx);
-	*ctx = NULL;
-}
-
-static int ctxmig_set_irqs(struct ctxmig_vgpu *vgpu, u32 flags, u32 index,
-			   u32 start, u32 count, void *data)
-{
-	u32 action = flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
-	struct eventfd_ctx **ctx;
-	int ret = 0;
-
-	if (index == VFIO_PCI_INTX_IRQ_INDEX)
-		ctx = &vgpu->intx;
-	else if (index == VFIO_PCI_MSI_IRQ_INDEX)
-		ctx = &vgpu->msi;
-	else if (index == VFIO_PCI_REQ_IRQ_INDEX)
-		ctx = &vgpu->req;
-	else
-		return -EINVAL;
-
-	mutex_lock(&vgpu->gpu_lock);
-	switch (action) {
-	case VFIO_IRQ_SET_ACTION_MASK:
-	case VFIO_IRQ_SET_ACTION_UNMASK:
-		if (index != VFIO_PCI_INTX_IRQ_INDEX ||
-		    !(flags & VFIO_IRQ_SET_DATA_NONE)) {
-			ret = -EINVAL;
-			break;
-		}
-		vgpu->intx_masked = action == VFIO_IRQ_SET_ACTION_MASK;
-		break;
-	case VFIO_IRQ_SET_ACTION_TRIGGER:
-		if (!count && (flags & VFIO_IRQ_SET_DATA_NONE)) {
-			ctxmig_irq_put(ctx);
-			break;
-		}
-		if (start || count != 1) {
-			ret = -EINVAL;
-			break;
-		}
-		if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
-			int fd = *(int *)data;
-
-			ctxmig_irq_put(ctx);
-			if (fd >= 0) {
-				struct eventfd_ctx *evt = eventfd_ctx_fdget(fd);
-
-				if (IS_ERR(evt))
-					ret = PTR_ERR(evt);
-				else
-					*ctx = evt;
-			}
-		} else if (*ctx) {
-			/* DATA_NONE or a true DATA_BOOL: fire it now. */
-			if ((flags & VFIO_IRQ_SET_DATA_NONE) || *(u8 *)data)
-				eventfd_signal(*ctx);
-		}
-		break;
-	default:
-		ret = -EINVAL;
-	}
-	mutex_unlock(&vgpu->gpu_lock);
-	return ret;
 }
 
 /*
@@ -649,54 +511,10 @@ static long ctxmig_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	}
 	case VFIO_DEVICE_GET_REGION_INFO:
 		return ctxmig_region_info(vgpu, uarg);
-	case VFIO_DEVICE_GET_IRQ_INFO: {
-		struct vfio_irq_info info;
-
-		minsz = offsetofend(struct vfio_irq_info, count);
-		if (copy_from_user(&info, uarg, minsz))
-			return -EFAULT;
-		if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
-			return -EINVAL;
-		info.flags = 0;
-		info.count = 0;
-		if (info.index == VFIO_PCI_INTX_IRQ_INDEX) {
-			info.flags = VFIO_IRQ_INFO_EVENTFD |
-				     VFIO_IRQ_INFO_MASKABLE;
-			info.count = 1;
-		} else if (info.index == VFIO_PCI_MSI_IRQ_INDEX) {
-			info.flags = VFIO_IRQ_INFO_EVENTFD |
-				     VFIO_IRQ_INFO_NORESIZE;
-			info.count = 1;
-		} else if (info.index == VFIO_PCI_REQ_IRQ_INDEX) {
-			info.flags = VFIO_IRQ_INFO_EVENTFD;
-			info.count = 1;
-		}
-		return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
-	}
-	case VFIO_DEVICE_SET_IRQS: {
-		struct vfio_irq_set hdr;
-		size_t data_size = 0;
-		u8 *data = NULL;
-		int ret;
-
-		minsz = offsetofend(struct vfio_irq_set, count);
-		if (copy_from_user(&hdr, uarg, minsz))
-			return -EFAULT;
-		ret = vfio_set_irqs_validate_and_prepare(&hdr, VFIO_PCI_NUM_IRQS,
-							 VFIO_PCI_NUM_IRQS,
-							 &data_size);
-		if (ret)
-			return ret;
-		if (data_size) {
-			data = memdup_user(uarg + minsz, data_size);
-			if (IS_ERR(data))
-				return PTR_ERR(data);
-		}
-		ret = ctxmig_set_irqs(vgpu, hdr.flags, hdr.index, hdr.start,
-				      hdr.count, data);
-		kfree(data);
-		return ret;
-	}
+	case VFIO_DEVICE_GET_IRQ_INFO:
+		return ctxmig_pci_get_irq_info(vgpu, uarg);
+	case VFIO_DEVICE_SET_IRQS:
+		return ctxmig_pci_set_irqs(vgpu, uarg);
 	case VFIO_DEVICE_RESET:
 		ctxmig_reset(vgpu);
 		return 0;
@@ -736,7 +554,7 @@ int ctxmig_vgpu_configure(struct ctxmig_vgpu *vgpu, u64 vram_size, u8 va_bits)
 		if (!ret && va_bits)
 			ret = ctxmig_gpu_set_va_bits(gpu, va_bits);
 		if (!ret)
-			ctxmig_config_init(vgpu);
+			ctxmig_pci_config_init(vgpu);
 	}
 	mutex_unlock(&vgpu->gpu_lock);
 	return ret;
@@ -757,15 +575,13 @@ static void ctxmig_session_end(struct ctxmig_vgpu *vgpu)
 	ctxmig_engine_stop(vgpu);
 	ctxmig_disable_files(vgpu);
 	vgpu->state = VFIO_DEVICE_STATE_RUNNING;
+	ctxmig_pci_close(vgpu);
 	mutex_lock(&vgpu->gpu_lock);
-	ctxmig_irq_put(&vgpu->intx);
-	ctxmig_irq_put(&vgpu->msi);
-	ctxmig_irq_put(&vgpu->req);
-	vgpu->intx_masked = false;
 	ctxmig_vram_set_mapped(&vgpu->gpu.vram, false);
 	ctxmig_gpu_reset(&vgpu->gpu);
 	vgpu->gpu.migrated = 0;
-	ctxmig_config_init(vgpu);
+	/* As vfio-pci builds its virtual config space at each open. */
+	ctxmig_pci_reset(vgpu);
 	mutex_unlock(&vgpu->gpu_lock);
 	/* A sparse VRAM of up to 64 GiB: a bounded part per lock hold. */
 	for (off = 0;; off += CTXMIG_EMPTY_STEP) {
@@ -826,15 +642,16 @@ static int ctxmig_init_dev(struct vfio_device *vdev)
 		goto err_gpu;
 	vgpu->gpu.sys = &ctxmig_sysmem;
 	vgpu->gpu.sys_priv = vgpu;
-	vgpu->gpu.irq = ctxmig_irq;
+	vgpu->gpu.irq = ctxmig_pci_irq;
 	vgpu->gpu.irq_priv = vgpu;
 	vgpu->gpu.vram.wprotect = ctxmig_bar2_wprotect;
 	vgpu->gpu.vram.wprotect_priv = vgpu;
 	mutex_init(&vgpu->gpu_lock);
 	mutex_init(&vgpu->state_mutex);
 	mutex_init(&vgpu->reset_mutex);
+	spin_lock_init(&vgpu->saving_lock);
 	INIT_WORK(&vgpu->run_work, ctxmig_run_work);
-	ctxmig_config_init(vgpu);
+	ctxmig_pci_init(vgpu);
 	vgpu->state = VFIO_DEVICE_STATE_RUNNING;
 	vdev->migration_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
 				VFIO_MIGRATION_PRE_COPY;
@@ -852,6 +669,7 @@ static void ctxmig_release_dev(struct vfio_device *vdev)
 {
 	struct ctxmig_vgpu *vgpu = to_vgpu(vdev);
 
+	ctxmig_pci_fini(vgpu);
 	ctxmig_gpu_fini(&vgpu->gpu);
 	mutex_destroy(&vgpu->reset_mutex);
 	mutex_destroy(&vgpu->state_mutex);
@@ -888,12 +706,12 @@ static void ctxmig_request(struct vfio_device *vdev, unsigned int count)
 	struct ctxmig_vgpu *vgpu = to_vgpu(vdev);
 
 	mutex_lock(&vgpu->gpu_lock);
-	if (vgpu->req) {
+	if (vgpu->pci.req) {
 		if (!(count % 10))
 			dev_notice_ratelimited(vdev->dev,
 					       "relaying device request to user (#%u)\n",
 					       count);
-		eventfd_signal(vgpu->req);
+		eventfd_signal(vgpu->pci.req);
 	} else if (!count) {
 		dev_warn(vdev->dev,
 			 "no device request channel registered, blocked until released by user\n");

@@ -35,12 +35,33 @@
 
 /* ---------------------------------------------------- migration files */
 
+/**
+ * ctxmig_mig_kick() - the device wrote something pre-copy may send
+ * @vgpu: the vGPU; any context that may take a spinlock.
+ *
+ * Wakes whoever polls the saving file.
+ */
+void ctxmig_mig_kick(struct ctxmig_vgpu *vgpu)
+{
+	spin_lock(&vgpu->saving_lock);
+	if (vgpu->saving_wait)
+		wake_up_interruptible(vgpu->saving_wait);
+	spin_unlock(&vgpu->saving_lock);
+}
+
 static void ctxmig_migf_disable(struct ctxmig_migf *migf)
 {
 	mutex_lock(&migf->lock);
 	if (!migf->disabled) {
 		migf->disabled = true;
 		if (migf->saving) {
+			struct ctxmig_vgpu *vgpu = migf->vgpu;
+
+			spin_lock(&vgpu->saving_lock);
+			if (vgpu->saving_wait == &migf->poll_wait)
+				vgpu->saving_wait = NULL;
+			spin_unlock(&vgpu->saving_lock);
+			wake_up_interruptible_all(&migf->poll_wait);
 			ctxmig_save_fini(&migf->save);
 			ctxmig_ir_writer_fini(&migf->w);
 		} else if (migf->rs) {
@@ -313,9 +334,41 @@ static long ctxmig_precopy_ioctl(struct file *filp, unsigned int cmd,
 	return ret;
 }
 
+/*
+ * Readable while the stream has bytes to give: always in stop-copy (where
+ * the end of the stream reads as 0), in pre-copy while the first pass is
+ * under way or the device wrote pages since they were read (vfio.h: the
+ * temporary end of a pre-copy stream, when read() fails with ENOMSG, is
+ * not readable).  A file that failed or whose session ended is readable,
+ * for read() to say so, and hung up.
+ */
+static __poll_t ctxmig_save_poll(struct file *filp,
+				 struct poll_table_struct *wait)
+{
+	struct ctxmig_migf *migf = filp->private_data;
+	__poll_t mask = 0;
+
+	poll_wait(filp, &migf->poll_wait, wait);
+	mutex_lock(&migf->lock);
+	if (migf->disabled || migf->err) {
+		mask = EPOLLIN | EPOLLRDNORM | EPOLLERR | EPOLLRDHUP;
+	} else if (migf->done || migf->stop_copy || !migf->save.precopy ||
+		   migf_buffered(migf)) {
+		mask = EPOLLIN | EPOLLRDNORM;
+	} else {
+		mutex_lock(&migf->vgpu->gpu_lock);
+		if (ctxmig_save_precopy_pending(&migf->save))
+			mask = EPOLLIN | EPOLLRDNORM;
+		mutex_unlock(&migf->vgpu->gpu_lock);
+	}
+	mutex_unlock(&migf->lock);
+	return mask;
+}
+
 static const struct file_operations ctxmig_save_fops = {
 	.owner = THIS_MODULE,
 	.read = ctxmig_save_read,
+	.poll = ctxmig_save_poll,
 	.unlocked_ioctl = ctxmig_precopy_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.release = ctxmig_migf_release,
@@ -384,6 +437,7 @@ static struct ctxmig_migf *ctxmig_migf_new(struct ctxmig_vgpu *vgpu,
 	if (!migf)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&migf->lock);
+	init_waitqueue_head(&migf->poll_wait);
 	migf->vgpu = vgpu;
 	migf->saving = saving;
 	if (saving) {
@@ -433,6 +487,11 @@ static struct ctxmig_migf *ctxmig_migf_new(struct ctxmig_vgpu *vgpu,
 		goto err_rs;
 	}
 	stream_open(migf->filp->f_inode, migf->filp);
+	if (saving) {
+		spin_lock(&vgpu->saving_lock);
+		vgpu->saving_wait = &migf->poll_wait;
+		spin_unlock(&vgpu->saving_lock);
+	}
 	return migf;
 
 err_rs:
@@ -464,6 +523,7 @@ again:
 		ctxmig_disable_files(vgpu);
 		mutex_lock(&vgpu->gpu_lock);
 		ctxmig_gpu_reset(&vgpu->gpu);
+		ctxmig_pci_reset(vgpu);
 		mutex_unlock(&vgpu->gpu_lock);
 		vgpu->state = VFIO_DEVICE_STATE_RUNNING;
 		ctxmig_engine_sync(vgpu);
@@ -545,6 +605,8 @@ static int ctxmig_save_stop_copy(struct ctxmig_vgpu *vgpu,
 		migf->stop_copy = true;
 	}
 	mutex_unlock(&migf->lock);
+	/* The rest of the stream, or the error, is there to read. */
+	wake_up_interruptible_all(&migf->poll_wait);
 	return ret;
 }
 
@@ -704,16 +766,37 @@ static int ctxmig_get_state(struct vfio_device *vdev,
 	return 0;
 }
 
-/* An upper bound: every present guest page plus the records around them. */
+/*
+ * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: what stop-copy will read
+ * (ctxmig_save_estimate()).  During pre-copy that is what it adds to
+ * PRECOPY_INFO's initial and dirty bytes: QEMU adds the three up against
+ * its downtime budget.
+ */
 static int ctxmig_get_data_size(struct vfio_device *vdev,
 				unsigned long *stop_copy_length)
 {
 	struct ctxmig_vgpu *vgpu = to_vgpu(vdev);
+	struct ctxmig_migf *migf;
+	u64 bytes;
 
-	mutex_lock(&vgpu->gpu_lock);
-	*stop_copy_length = vgpu->gpu.vram.present *
-			    (CTXMIG_VRAM_PAGE_SIZE + 24) + (64 << 10);
-	mutex_unlock(&vgpu->gpu_lock);
+	mutex_lock(&vgpu->state_mutex);
+	migf = vgpu->saving;
+	if (migf) {
+		mutex_lock(&migf->lock);
+		mutex_lock(&vgpu->gpu_lock);
+		bytes = ctxmig_save_estimate(&migf->save, &vgpu->gpu);
+		mutex_unlock(&vgpu->gpu_lock);
+		/* Bytes encoded and not read: PRECOPY_INFO has them. */
+		if (migf->stop_copy || !migf->save.precopy)
+			bytes += migf_buffered(migf);
+		mutex_unlock(&migf->lock);
+	} else {
+		mutex_lock(&vgpu->gpu_lock);
+		bytes = ctxmig_save_estimate(NULL, &vgpu->gpu);
+		mutex_unlock(&vgpu->gpu_lock);
+	}
+	ctxmig_state_mutex_unlock(vgpu);
+	*stop_copy_length = bytes;
 	return 0;
 }
 

@@ -9,19 +9,91 @@
 #define _CTXMIG_VFIO_TYPES_H_
 
 #include <linux/mutex.h>
+#include <linux/pci_regs.h>
+#include <linux/rwsem.h>
 #include <linux/types.h>
 #include <linux/vfio.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "ctxmig_gpu_types.h"
 #include "ctxmig_ir_types.h"
 #include "ctxmig_xlate.h"
 
-#define CTXMIG_CONFIG_SIZE	256
+#define CTXMIG_CONFIG_SIZE	PCI_CFG_SPACE_SIZE
 
 struct eventfd_ctx;
 struct mem_cgroup;
 struct ctxmig_vgpu;
+struct virqfd;
+
+/**
+ * struct ctxmig_pci - the PCI function a vGPU presents (ctxmig_vfio_pci.c)
+ * @config: config space as the user reads it, but for the status
+ *	register's interrupt bit, which follows the INTx line.
+ * @wmask: per config byte, the bits a write changes.
+ * @igate: serialises SET_IRQS and teardown, which may wait for the
+ *	INTx unmask eventfd's work; taken before gpu_lock.
+ * @mem_lock: the command register's memory space bit against BAR2 page
+ *	faults: held for writing (inside gpu_lock) to change it, and to
+ *	zap BAR2's mappings when it goes off; for reading by a fault, which
+ *	cannot take gpu_lock.
+ * @irq_type: the VFIO interrupt index delivering interrupts
+ *	(VFIO_PCI_INTX_IRQ_INDEX or VFIO_PCI_MSI_IRQ_INDEX), or
+ *	VFIO_PCI_NUM_IRQS for none, as vfio-pci keeps it.
+ * @intx: INTx trigger, while @irq_type is INTx.
+ * @intx_masked: INTx masked: set when it fires, cleared by an unmask.
+ * @intx_unmask: the eventfd whose signal unmasks INTx (QEMU's resample
+ *	path), or NULL.
+ * @msi: MSI trigger, while @irq_type is MSI.
+ * @err: error trigger (VFIO_PCI_ERR_IRQ_INDEX), or NULL.
+ * @req: device request trigger (VFIO_PCI_REQ_IRQ_INDEX), signalled when
+ *	the mdev is being removed, or NULL.
+ *
+ * Everything but @igate, @mem_lock and @intx_unmask is guarded by
+ * gpu_lock.
+ */
+struct ctxmig_pci {
+	u8 config[CTXMIG_CONFIG_SIZE];
+	u8 wmask[CTXMIG_CONFIG_SIZE];
+	struct mutex igate;		/* SET_IRQS, before gpu_lock */
+	struct rw_semaphore mem_lock;	/* memory space vs BAR2 faults */
+	u32 irq_type;
+	struct eventfd_ctx *intx;
+	bool intx_masked;
+	struct virqfd *intx_unmask;
+	struct eventfd_ctx *msi;
+	struct eventfd_ctx *err;
+	struct eventfd_ctx *req;
+};
+
+/**
+ * struct ctxmig_dma_range - one IOVA range whose DMA writes are logged
+ * @start: first IOVA, aligned to the log's page size.
+ * @pages: pages of the log's page size it covers.
+ * @first: index of its first page in &ctxmig_dma_log.bitmap.
+ */
+struct ctxmig_dma_range {
+	u64 start;
+	u64 pages;
+	u64 first;
+};
+
+/**
+ * struct ctxmig_dma_log - DMA logging (ctxmig_vfio_dirty.c)
+ * @lock: guards the rest; taken inside gpu_lock by the DMA path.
+ * @ranges: the ranges logged, by ascending IOVA, or NULL when off.
+ * @nranges: entries of @ranges.
+ * @page_shift: log2 of the page size pages are logged in.
+ * @bitmap: one bit per page of every range, set by a DMA write.
+ */
+struct ctxmig_dma_log {
+	struct mutex lock;		/* inside gpu_lock */
+	struct ctxmig_dma_range *ranges;
+	u32 nranges;
+	u8 page_shift;
+	unsigned long *bitmap;
+};
 
 /*
  * Fault injection points, written by name to the fail_at attribute:
@@ -99,6 +171,8 @@ struct ctxmig_vgpu_stats {
  * @w: saving: the writer the translator fills.
  * @rs: resuming: the translator.
  * @bounce: resuming: user bytes on their way to the reader.
+ * @poll_wait: saving: poll()ers, woken when the device has written
+ *	something pre-copy sends, and when the file ends.
  */
 struct ctxmig_migf {
 	struct file *filp;
@@ -114,6 +188,7 @@ struct ctxmig_migf {
 	struct ctxmig_ir_writer w;
 	struct ctxmig_restore *rs;
 	u8 *bounce;
+	wait_queue_head_t poll_wait;
 };
 
 /**
@@ -127,12 +202,11 @@ struct ctxmig_migf {
  *	execute (RUNNING, PRE_COPY; see ctxmig_engine_sync()).
  * @memcg: the opener's memory cgroup, which the engine's allocations are
  *	charged to, or NULL (under @gpu_lock).
- * @config: PCI config space.
- * @bar_mask: size masks of BAR0 and BAR2, for sizing writes.
- * @intx: INTx trigger, or NULL.
- * @msi: MSI trigger, or NULL.
- * @req: device request trigger (VFIO_PCI_REQ_IRQ_INDEX), or NULL.
- * @intx_masked: INTx masked by the user.
+ * @pci: its PCI function: config space and interrupts.
+ * @dma_log: the VMM's log of the guest pages the device wrote.
+ * @saving_wait: poll()ers of the saving file, while one exists (under
+ *	@saving_lock, so that a page fault can wake them).
+ * @saving_lock: guards @saving_wait.
  * @open: a user has the device open, or is opening or closing it (under
  *	@gpu_lock): its VRAM size and VA width are fixed until the last close.
  * @state: VFIO migration state.
@@ -155,12 +229,10 @@ struct ctxmig_vgpu {
 	struct work_struct run_work;
 	bool running;
 	struct mem_cgroup *memcg;
-	u8 config[CTXMIG_CONFIG_SIZE];
-	u64 bar_mask[VFIO_PCI_NUM_REGIONS];
-	struct eventfd_ctx *intx;
-	struct eventfd_ctx *msi;
-	struct eventfd_ctx *req;
-	bool intx_masked;
+	struct ctxmig_pci pci;
+	struct ctxmig_dma_log dma_log;
+	wait_queue_head_t *saving_wait;
+	spinlock_t saving_lock;		/* saving_wait */
 	bool open;
 	enum vfio_device_mig_state state;
 	struct mutex state_mutex;	/* migration state and files */

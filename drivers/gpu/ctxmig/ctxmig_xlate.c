@@ -18,6 +18,7 @@
  */
 #include <linux/errno.h>
 #include <linux/kernel.h>
+#include <linux/math64.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -48,6 +49,28 @@ enum save_phase {
 #define DEVICE_BYTES	128
 #define ENGINE_BYTES	128
 #define SMALL_BYTES	64
+
+/* Wire bytes of the records, for the estimates of what is left to send. */
+#define REC_WIRE(payload) \
+	(sizeof(struct ctxmig_ir_rec) + \
+	 ALIGN(sizeof(struct payload), CTXMIG_IR_ALIGN))
+#define PREAMBLE_WIRE	sizeof(struct ctxmig_ir_preamble)
+#define DEVICE_WIRE	(sizeof(struct ctxmig_ir_rec) + \
+			 REC_WIRE(ctxmig_ir_dev_identity) + \
+			 REC_WIRE(ctxmig_ir_dev_caps))
+#define ENGINE_WIRE	(sizeof(struct ctxmig_ir_rec) + \
+			 REC_WIRE(ctxmig_ir_eng_ring) + \
+			 REC_WIRE(ctxmig_ir_eng_fence) + \
+			 REC_WIRE(ctxmig_ir_eng_irq))
+#define CMD_WIRE	REC_WIRE(ctxmig_ir_cmd)
+#define MAPPING_WIRE	REC_WIRE(ctxmig_ir_mapping)
+#define END_WIRE	REC_WIRE(ctxmig_ir_end)
+/* A data page: its bytes, and at most a record header of its own. */
+#define PAGE_WIRE	(CTXMIG_VRAM_PAGE_SIZE + CTXMIG_IR_VRAM_HDR_BYTES)
+/* A zero page of a dirty pass: at most a VRAM_ZERO record of its own. */
+#define ZERO_WIRE	CTXMIG_IR_VRAM_HDR_BYTES
+/* Pages an estimate looks into to tell data pages from zero pages. */
+#define ESTIMATE_SAMPLE	1024
 
 /*
  * Make room for entry @n of an array that a stream or a guest sizes, up
@@ -514,7 +537,6 @@ int ctxmig_save_precopy_init(struct ctxmig_save *s, struct ctxmig_gpu *gpu)
 	if (ret)
 		return ret;
 	ctxmig_vram_track(&gpu->vram, true);
-	s->initial_pages = gpu->vram.present;
 	return 0;
 }
 
@@ -573,20 +595,165 @@ int ctxmig_save_stop(struct ctxmig_save *s)
 	return 0;
 }
 
+/*
+ * The guest pages in [@pfn, @end) that a pass would take (@dirty: those
+ * written since they were sent), page tables left out: *@zero of them are
+ * zero pages and the rest, returned, hold data.  Only the first
+ * ESTIMATE_SAMPLE are looked into; the others are taken to hold data in
+ * the same proportion.  So the cost is bounded by the pages the pass
+ * itself will go through.
+ */
+static u64 estimate_pages(const struct ctxmig_save *s, u64 pfn, u64 end,
+			  bool dirty, u64 *zero)
+{
+	u64 guest_pages = s->gpu->guest_size >> CTXMIG_VRAM_PAGE_SHIFT;
+	u64 pages = 0, sampled = 0, zeros = 0;
+	const void *page;
+
+	end = min(end, guest_pages);
+	while (pfn < end &&
+	       (page = ctxmig_vram_next(&s->gpu->vram, &pfn, dirty)) &&
+	       pfn < end) {
+		if (!is_table(s, pfn)) {
+			if (sampled < ESTIMATE_SAMPLE) {
+				sampled++;
+				zeros += !memchr_inv(page, 0,
+						     CTXMIG_VRAM_PAGE_SIZE);
+			}
+			pages++;
+		}
+		pfn++;
+	}
+	*zero = sampled ? div64_u64(zeros * pages, sampled) : 0;
+	return pages - *zero;
+}
+
 /**
  * ctxmig_save_precopy_info() - what pre-copy has still to send
- * @s: a pre-copy save.
- * @initial: bytes of the first pass not yet read.
- * @dirty: bytes written since they were sent.
+ * @s: a pre-copy save, its device's lock held.
+ * @initial: bytes of the first part not yet produced: the preamble and
+ *	the device record, then the data pages the first pass has still
+ *	to go through (zero pages and page tables are not sent).
+ * @dirty: bytes of the pages written since they were sent, or since pre-copy
+ *	began for those the first pass already passed (a dirty zero page goes
+ *	as a small VRAM_ZERO record).
+ *
+ * Estimates of the records ctxmig_save_step() will write, not counting
+ * what the writer holds already; see estimate_pages() for their cost.
  */
 void ctxmig_save_precopy_info(const struct ctxmig_save *s, u64 *initial,
 			      u64 *dirty)
 {
-	u64 left = s->initial_pages > s->initial_seen ?
-		   s->initial_pages - s->initial_seen : 0;
+	u64 first_pass_at = U64_MAX, data, zero;
 
-	*initial = s->phase <= SAVE_PRE_VRAM ? left * CTXMIG_VRAM_PAGE_SIZE : 0;
-	*dirty = s->gpu->vram.dirty * CTXMIG_VRAM_PAGE_SIZE;
+	*initial = 0;
+	if (s->phase == SAVE_PREAMBLE)
+		*initial += PREAMBLE_WIRE;
+	if (s->phase <= SAVE_DEVICE)
+		*initial += DEVICE_WIRE;
+	if (s->phase <= SAVE_PRE_VRAM) {
+		first_pass_at = s->phase == SAVE_PRE_VRAM ? s->pfn : 0;
+		data = estimate_pages(s, first_pass_at, U64_MAX, false, &zero);
+		*initial += data * PAGE_WIRE;
+	}
+	/* Pages the first pass has yet to reach are its to send. */
+	data = estimate_pages(s, 0, first_pass_at, true, &zero);
+	*dirty = data * PAGE_WIRE + zero * ZERO_WIRE;
+}
+
+/**
+ * ctxmig_save_precopy_pending() - may a read of a pre-copy save give bytes
+ * @s: a pre-copy save, its device's lock held.
+ *
+ * Never false while ctxmig_save_step() has records to write; may be true
+ * when it has none (dirty pages ctxmig does not send: the pass that finds
+ * out cleans them).
+ *
+ * Return: whether the first pass is not over or a page was written since.
+ */
+bool ctxmig_save_precopy_pending(const struct ctxmig_save *s)
+{
+	return s->phase <= SAVE_PRE_VRAM || s->gpu->vram.dirty;
+}
+
+/*
+ * The engines, pending commands and mappings of @gpu as a save would take
+ * them now, and with @pages the data pages a stop-copy save would send.
+ */
+static u64 estimate_state(struct ctxmig_gpu *gpu, bool pages)
+{
+	struct ctxmig_save *s;
+	u64 bytes = CTXMIG_GPU_ENGINES * ENGINE_WIRE, zero;
+	u32 e;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return bytes;
+	s->gpu = gpu;
+	ctxmig_gpu_caps(gpu, &s->caps);
+	/* A device that cannot be saved (an engine in error) has no more. */
+	if (!save_collect(s)) {
+		for (e = 0; e < CTXMIG_GPU_ENGINES; e++)
+			bytes += (u64)s->cmds[e].n * CMD_WIRE;
+		bytes += (u64)s->maps.n * MAPPING_WIRE;
+		if (pages)
+			bytes += estimate_pages(s, 0, U64_MAX, false, &zero) *
+				 PAGE_WIRE;
+	}
+	ctxmig_save_fini(s);
+	kfree(s);
+	return bytes;
+}
+
+/**
+ * ctxmig_save_estimate() - what stop-copy will send
+ * @s: the save under way, or NULL.
+ * @gpu: the device, its lock held.
+ *
+ * Without a save: the whole stream a stop-copy save started now would
+ * give.  During pre-copy: what stop-copy adds to what
+ * ctxmig_save_precopy_info() reports (the engines, the pending commands,
+ * the mappings and END; the pages are in the initial and dirty bytes), so
+ * that the three add up to the rest of the stream, as a VMM adds them.
+ * After pre-copy, or in a stop-copy save: what is left of the stream.
+ * The engine may run meanwhile: the pending commands are those of now.
+ *
+ * Return: an estimate in bytes, within a few percent plus a few records of
+ * the stream when the device does not change meanwhile.
+ */
+u64 ctxmig_save_estimate(const struct ctxmig_save *s, struct ctxmig_gpu *gpu)
+{
+	u64 bytes = END_WIRE, data, zero;
+	u32 e;
+
+	if (!s)
+		return PREAMBLE_WIRE + DEVICE_WIRE + estimate_state(gpu, true) +
+		       bytes;
+	if (s->phase <= SAVE_PRE_DIRTY && s->precopy)
+		return estimate_state(gpu, false) + bytes;
+	if (s->phase == SAVE_DONE)
+		return 0;
+	if (s->phase < SAVE_ENGINE)
+		bytes += PREAMBLE_WIRE + DEVICE_WIRE;	/* nothing produced */
+	if (s->phase <= SAVE_MAPPING) {
+		bytes += CTXMIG_GPU_ENGINES * ENGINE_WIRE +
+			 (u64)s->maps.n * MAPPING_WIRE;
+		for (e = 0; e < CTXMIG_GPU_ENGINES; e++)
+			bytes += (u64)s->cmds[e].n * CMD_WIRE;
+	}
+	if (s->phase > SAVE_VRAM)
+		return bytes;
+	if (!s->precopy) {
+		data = estimate_pages(s, s->phase == SAVE_VRAM ? s->pfn : 0,
+				      U64_MAX, false, &zero);
+		return bytes + data * PAGE_WIRE;
+	}
+	if (s->pfn_initial != U64_MAX) {
+		data = estimate_pages(s, s->pfn_initial, U64_MAX, false, &zero);
+		bytes += data * PAGE_WIRE;
+	}
+	data = estimate_pages(s, 0, U64_MAX, true, &zero);
+	return bytes + data * PAGE_WIRE + zero * ZERO_WIRE;
 }
 
 /**
@@ -611,8 +778,9 @@ static void save_identity(const struct ctxmig_gpu *gpu,
 			  struct ctxmig_identity *id)
 {
 	memset(id, 0, sizeof(*id));
-	id->pci_vendor = gpu->model->pci_vendor;
-	id->pci_device = gpu->model->pci_device;
+	id->pci_vendor = CTXMIG_PCI_VENDOR_ID;
+	id->pci_device = CTXMIG_PCI_DEVICE_ID;
+	id->revision = CTXMIG_PCI_REVISION;
 	id->model = gpu->model->id;
 	strscpy(id->name, gpu->model->name, sizeof(id->name));
 }
@@ -657,8 +825,6 @@ static u32 save_gather(struct ctxmig_save *s, u64 *start, bool dirty,
 		if (pages && zero && dirty && !is_table(s, pfn))
 			break;
 		s->pfn = pfn + 1;
-		if (!dirty)
-			s->initial_seen++;
 		if (clean)
 			ctxmig_vram_clean(vram, pfn);
 		if (is_table(s, pfn) || (zero && !dirty)) {

@@ -67,8 +67,6 @@ struct ctxmig_map_list {
  * @pfn: next VRAM page to look at.
  * @stage: gathers contiguous VRAM pages into one record.
  * @precopy: pre-copy save: VRAM first while the device runs.
- * @initial_pages: pages present when pre-copy started.
- * @initial_seen: pages the first pass went past.
  * @pfn_initial: where the first pass stopped if pre-copy ended before it
  *	finished, else U64_MAX.
  * @error: why the save failed.
@@ -90,8 +88,6 @@ struct ctxmig_save {
 	u64 pfn;
 	u8 *stage;
 	bool precopy;
-	u64 initial_pages;
-	u64 initial_seen;
 	u64 pfn_initial;
 	struct ctxmig_ir_error error;
 };
@@ -101,6 +97,8 @@ int ctxmig_save_precopy_init(struct ctxmig_save *s, struct ctxmig_gpu *gpu);
 int ctxmig_save_stop(struct ctxmig_save *s);
 void ctxmig_save_precopy_info(const struct ctxmig_save *s, u64 *initial,
 			      u64 *dirty);
+bool ctxmig_save_precopy_pending(const struct ctxmig_save *s);
+u64 ctxmig_save_estimate(const struct ctxmig_save *s, struct ctxmig_gpu *gpu);
 int ctxmig_save_step(struct ctxmig_save *s, struct ctxmig_ir_writer *w);
 u32 ctxmig_save_vram_pages(struct ctxmig_save *s, u64 *offset,
 			   const void **pages);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctxmig_gpu_types.h"
 #include "ctxmig_ir.h"
 
 #define SEED_MAX	8192
@@ -49,9 +50,9 @@ static const struct ctxmig_caps caps_eight = {
 static void identity(struct ctxmig_identity *id, const struct ctxmig_caps *caps)
 {
 	memset(id, 0, sizeof(*id));
-	id->pci_vendor = 0x1af4;
-	id->pci_device = 0x10f0 + caps->model;
-	id->revision = 1;
+	id->pci_vendor = CTXMIG_PCI_VENDOR_ID;
+	id->pci_device = CTXMIG_PCI_DEVICE_ID;
+	id->revision = CTXMIG_PCI_REVISION;
 	id->model = caps->model;
 	snprintf(id->name, sizeof(id->name), "%s",
 		 ctxmig_ir_model_name(caps->model));

@@ -65,7 +65,8 @@ static void bs_begin(struct bstream *b, struct ctxmig_gpu *src)
 {
 	const struct ctxmig_model *m = src->model;
 	struct ctxmig_identity id = {
-		.pci_vendor = m->pci_vendor, .pci_device = m->pci_device,
+		.pci_vendor = CTXMIG_PCI_VENDOR_ID,
+		.pci_device = CTXMIG_PCI_DEVICE_ID,
 		.model = m->id,
 	};
 	struct ctxmig_fence fence = {};

@@ -781,6 +781,66 @@ TEST(truncated_stream_refused)
 	ctxmig_gpu_fini(&b);
 }
 
+/* Every vGPU presents one BAR0, and its streams one PCI identity. */
+TEST(one_identity_for_every_model)
+{
+	const struct ctxmig_model *m;
+	unsigned int i;
+
+	for_each_model(i, m) {
+		struct ctxmig_gpu gpu;
+		struct gu_stream out = {};
+		const struct ctxmig_ir_dev_identity *id;
+		const struct ctxmig_ir_preamble *p;
+		char why[CTXMIG_IR_REASON_LEN];
+
+		CHECK_EQ(m->mmio_size, CTXMIG_PCI_BAR0_SIZE);
+		if (gu_setup(&gpu, m, 16 << 20, 40)) {
+			CHECK(0, "%s: setup", m->name);
+			continue;
+		}
+		CHECK_EQ(gu_save(&gpu, &out, why), 0);
+		p = (const void *)out.buf;
+		/* DEVICE's header, then DEV_IDENTITY's, then its payload. */
+		id = (const void *)(out.buf + le32_to_cpu(p->preamble_len) +
+				    2 * sizeof(struct ctxmig_ir_rec));
+		CHECK_EQ(le16_to_cpu(id->pci_vendor), CTXMIG_PCI_VENDOR_ID);
+		CHECK_EQ(le16_to_cpu(id->pci_device), CTXMIG_PCI_DEVICE_ID);
+		CHECK_EQ(id->revision, CTXMIG_PCI_REVISION);
+		CHECK_EQ(le32_to_cpu(id->model), m->id);
+		gu_stream_free(&out);
+		ctxmig_gpu_fini(&gpu);
+	}
+}
+
+/* A BAR0 write of some bytes of a register changes those bytes only. */
+TEST(bar0_byte_enables)
+{
+	const struct ctxmig_model *m = ctxmig_model_at(0);
+	u32 ctl = m->mmio_size - CTXMIG_CTL_SIZE;
+	struct ctxmig_gpu gpu;
+
+	CHECK_EQ(gu_setup(&gpu, m, 16 << 20, 40), 0);
+	ctxmig_gpu_mmio_write(&gpu, 0x100, 0x11223344);
+	ctxmig_gpu_mmio_write_mask(&gpu, 0x100, 0xaabbccdd, 0x00ff0000);
+	CHECK_EQ(ctxmig_gpu_mmio_read(&gpu, 0x100), 0x11bb3344);
+	ctxmig_gpu_mmio_write_mask(&gpu, ctl + CTXMIG_CTL_IRQ_ENABLE,
+				   CTXMIG_IRQ_ALL, 0xff);
+	CHECK_EQ(gpu.eng[0].irq_enabled, CTXMIG_IRQ_ALL);
+	ctxmig_gpu_mmio_write_mask(&gpu, ctl + CTXMIG_CTL_IRQ_ENABLE, 0,
+				   0xffff0000);
+	CHECK_EQ(gpu.eng[0].irq_enabled, CTXMIG_IRQ_ALL);
+	/* Write 1 to clear, but only in the bytes written. */
+	gpu.eng[0].irq_pending = CTXMIG_IRQ_ALL;
+	ctxmig_gpu_mmio_write_mask(&gpu, ctl + CTXMIG_CTL_IRQ_STATUS,
+				   U32_MAX, 0xff00);
+	CHECK_EQ(gpu.eng[0].irq_pending, CTXMIG_IRQ_ALL);
+	ctxmig_gpu_mmio_write_mask(&gpu, ctl + CTXMIG_CTL_IRQ_STATUS,
+				   CTXMIG_IRQ_FENCE, 0xff);
+	CHECK_EQ(gpu.eng[0].irq_pending, CTXMIG_IRQ_ERROR);
+	ctxmig_gpu_fini(&gpu);
+}
+
 int main(void)
 {
 	return host_main("gpu_test");

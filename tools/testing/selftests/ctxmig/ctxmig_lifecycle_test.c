@@ -238,6 +238,18 @@ static int irq_eventfd(struct vdev *d, uint32_t index, int *efd)
 	return 0;
 }
 
+/* Stop delivering IRQ @index (vfio-pci: INTx and MSI exclude each other). */
+static int irq_disable(struct vdev *d, uint32_t index)
+{
+	struct vfio_irq_set set = {
+		.argsz = sizeof(set),
+		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+		.index = index,
+	};
+
+	return ioctl(d->fd, VFIO_DEVICE_SET_IRQS, &set) ? -errno : 0;
+}
+
 static int intx_mask(struct vdev *d)
 {
 	struct vfio_irq_set set = {
@@ -638,13 +650,23 @@ TEST_F_TIMEOUT(lifecycle, close_in_every_state, 600)
 			if (i == ARRAY_SIZE(states))
 				break;
 
-			/* Leave state behind: masks, eventfds, config. */
+			/*
+			 * Leave state behind: INTx masked, or MSI in its
+			 * place (one excludes the other), eventfds, config.
+			 */
 			snprintf(when, sizeof(when), "after a close in %s, %s",
 				 state_name(states[i]), variants[v]);
-			ASSERT_EQ(0, intx_mask(d));
-			ASSERT_EQ(0, irq_eventfd(d, VFIO_PCI_MSI_IRQ_INDEX, msi));
-			run_batch(_metadata, x, 8, true);
-			EXPECT_LT(0, vdev_eventfd_wait(*msi, GUEST_TIMEOUT_MS));
+			if ((i + v) % 2) {
+				ASSERT_EQ(0, intx_mask(d));
+			} else {
+				ASSERT_EQ(0, irq_disable(d,
+							 VFIO_PCI_INTX_IRQ_INDEX));
+				ASSERT_EQ(0, irq_eventfd(d, VFIO_PCI_MSI_IRQ_INDEX,
+							 msi));
+				run_batch(_metadata, x, 8, true);
+				EXPECT_LT(0, vdev_eventfd_wait(*msi,
+							       GUEST_TIMEOUT_MS));
+			}
 			ASSERT_EQ(0, vdev_region_rw(d, d->cfg_off + 0x3c,
 						    (void *)&irq_line, 1, true));
 			ASSERT_EQ(0, vdev_region_rw(d, d->cfg_off + 0x04,
@@ -1141,7 +1163,7 @@ TEST_F_TIMEOUT(lifecycle, request_on_remove, 120)
 	open_dev(_metadata, d, "intel-gen12");
 	ASSERT_EQ(0, ioctl(d->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii));
 	ASSERT_EQ(1, ii.count);
-	EXPECT_EQ(VFIO_IRQ_INFO_EVENTFD, ii.flags);
+	EXPECT_EQ(VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE, ii.flags);
 	ASSERT_EQ(0, irq_eventfd(d, VFIO_PCI_REQ_IRQ_INDEX, &self->efd[0]));
 	self->map_len = 4096;
 	self->map = vdev_vram_mmap(d, 0, self->map_len);

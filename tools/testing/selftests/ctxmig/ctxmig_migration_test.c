@@ -88,11 +88,6 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int dev_reset(struct vdev *d)
-{
-	return ioctl(d->fd, VFIO_DEVICE_RESET) ? -errno : 0;
-}
-
 /* The device's migration state, or ~0 if it cannot be read. */
 static uint32_t dev_state(struct vdev *d)
 {
@@ -436,7 +431,7 @@ static bool arc_back_to_running(struct __test_metadata *_metadata,
 		EXPECT_NE(0, vdev_set_state(d, VFIO_DEVICE_STATE_RUNNING, NULL))
 			TH_LOG("%s: ERROR -> RUNNING without a reset", pair);
 		EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, dev_state(d));
-		EXPECT_EQ(0, dev_reset(d));
+		EXPECT_EQ(0, vdev_reset(d));
 		EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(d))
 			TH_LOG("%s: not RUNNING after the reset", pair);
 		return true;
@@ -654,7 +649,7 @@ TEST_F_TIMEOUT(migration, precopy_converges, 300)
 	ASSERT_LE(0, *rfd);
 	EXPECT_NE(0, precopy_info(*rfd, &ini, &dirty));
 	close_fd(rfd);
-	ASSERT_EQ(0, dev_reset(dst));
+	ASSERT_EQ(0, vdev_reset(dst));
 	ASSERT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(dst));
 
 	/* The real thing: the initial pass. */
@@ -714,13 +709,15 @@ static void poke(uint8_t *map, uint8_t *want, size_t at, uint8_t val)
  * written after pre-copy sent it is dirty again (the mapping was
  * write-protected when it was sent), and the target ends up with the
  * last bytes.  The device is idle, so the dirty bytes are exactly the
- * pages written.
+ * pages written, each in a VRAM record of its own.
  */
 TEST_F_TIMEOUT(migration, precopy_tracks_mmap_writes, 180)
 {
 	struct vdev *src = &self->dev[0], *dst = &self->dev[1];
 	int *pfd = &self->fd[0], *fd = &self->fd[1];
 	const size_t page = 4096, len = 16 * page;
+	const size_t rec = page + sizeof(struct ctxmig_ir_rec) +
+			   sizeof(struct ctxmig_ir_vram);
 	const uint64_t at = GUEST_DATA_VRAM;
 	uint64_t ini = 0, dirty = 0, i;
 	uint8_t *want, *map, *got;
@@ -754,13 +751,13 @@ TEST_F_TIMEOUT(migration, precopy_tracks_mmap_writes, 180)
 				     &want[5 * page + 100], 1));
 	ASSERT_EQ(0, precopy_info(*pfd, &ini, &dirty));
 	EXPECT_EQ(0, ini);
-	EXPECT_EQ(3 * page, dirty);
+	EXPECT_EQ(3 * rec, dirty);
 	precopy_drain(_metadata, *pfd, &self->s, "first dirty pass");
 
 	/* Sent again, so write-protected again: the next write is seen. */
 	poke(map, want, 3 * page + 6, 0xc3);
 	ASSERT_EQ(0, precopy_info(*pfd, &ini, &dirty));
-	EXPECT_EQ(page, dirty);
+	EXPECT_EQ(rec, dirty);
 	precopy_drain(_metadata, *pfd, &self->s, "second dirty pass");
 
 	/* Written and never sent in pre-copy: stop-copy carries it. */
@@ -1025,7 +1022,7 @@ TEST_F_TIMEOUT(migration, datafd_closed_mid_transfer, 180)
 	EXPECT_NE(0, vdev_set_state(dst, VFIO_DEVICE_STATE_STOP, NULL));
 	EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, dev_state(dst));
 	EXPECT_NE(0, vdev_set_state(dst, VFIO_DEVICE_STATE_RUNNING, NULL));
-	ASSERT_EQ(0, dev_reset(dst));
+	ASSERT_EQ(0, vdev_reset(dst));
 	ASSERT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(dst));
 	EXPECT_EQ(0, vdev_ctl(dst, GUEST_CTL_MIGRATED));
 
@@ -1083,7 +1080,7 @@ TEST_F_TIMEOUT(migration, reset_mid_migration, 180)
 	ASSERT_LE(0, *fd);
 	ASSERT_LT(0, stream_read(&part, *fd, self->s.len / 2));
 	stream_free(&part);
-	ASSERT_EQ(0, dev_reset(src));
+	ASSERT_EQ(0, vdev_reset(src));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(src));
 	expect_dead_fd(_metadata, *fd, true, "saving fd after a reset");
 	close_fd(fd);
@@ -1095,7 +1092,7 @@ TEST_F_TIMEOUT(migration, reset_mid_migration, 180)
 	ASSERT_EQ(0, vdev_set_state(dst, VFIO_DEVICE_STATE_RESUMING, fd));
 	ASSERT_LE(0, *fd);
 	ASSERT_EQ(0, vdev_write_stream(*fd, self->s.p, self->s.len / 2, 0));
-	ASSERT_EQ(0, dev_reset(dst));
+	ASSERT_EQ(0, vdev_reset(dst));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(dst));
 	expect_dead_fd(_metadata, *fd, false, "resuming fd after a reset");
 	close_fd(fd);
@@ -1249,7 +1246,7 @@ static bool refused(struct __test_metadata *_metadata, struct vdev *d,
 		EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, st)
 			TH_LOG("%s: %s after the refusal", what, state_name(st));
 	}
-	EXPECT_EQ(0, dev_reset(d));
+	EXPECT_EQ(0, vdev_reset(d));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(d));
 	return ret != 0;
 }

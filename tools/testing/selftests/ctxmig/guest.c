@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 
+#include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
 #include "ctxmig_gpu.h"
@@ -114,6 +115,18 @@ static int region_info(struct vdev *d, uint32_t index, uint64_t *off,
 	return 0;
 }
 
+/*
+ * What a guest's driver does first (pci_enable_device(), pci_set_master()):
+ * a function starts with its BARs and its DMA off.
+ */
+static int vdev_enable(struct vdev *d)
+{
+	uint16_t cmd = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+
+	return vdev_region_rw(d, d->cfg_off + PCI_COMMAND, &cmd, sizeof(cmd),
+			      true);
+}
+
 int vdev_open(struct vdev *d)
 {
 	struct vfio_group_status gs = { .argsz = sizeof(gs) };
@@ -164,7 +177,7 @@ int vdev_open(struct vdev *d)
 	if (d->bar0_size < 2 * GUEST_CTL_SIZE)
 		return -ENXIO;
 	d->ctl = d->bar0_size - GUEST_CTL_SIZE;
-	return 0;
+	return vdev_enable(d);
 }
 
 void vdev_close(struct vdev *d)
@@ -478,7 +491,10 @@ int vdev_restore_stream(struct vdev *d, const uint8_t *stream, size_t len,
 
 int vdev_reset(struct vdev *d)
 {
-	return ioctl(d->fd, VFIO_DEVICE_RESET) ? -errno : 0;
+	if (ioctl(d->fd, VFIO_DEVICE_RESET))
+		return -errno;
+	/* The reset cleared the command register, as a guest's driver knows. */
+	return vdev_enable(d);
 }
 
 int vdev_attr_write(struct vdev *d, const char *attr, const char *val)

@@ -12,8 +12,10 @@
  *  - VFIO (vdev_open(), the default): the test process is the VMM and the
  *    guest at once.  Create and remove an mdev instance through sysfs,
  *    open it with the classic container flow (/dev/vfio/vfio, the group,
- *    VFIO_TYPE1v2_IOMMU or VFIO_TYPE1_IOMMU, VFIO_GROUP_GET_DEVICE_FD) and
- *    reach its regions with pread()/pwrite(); system memory is this
+ *    VFIO_TYPE1v2_IOMMU or VFIO_TYPE1_IOMMU, VFIO_GROUP_GET_DEVICE_FD),
+ *    enable its memory space and bus mastering as a guest's driver would
+ *    (again after a reset), and reach its regions with pread()/pwrite();
+ *    system memory is this
  *    process's, mapped for DMA with vdev_map_dma().  The VFIO-only calls
  *    (the migration state machine, VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
  *    an MSI eventfd, reset, the sysfs controls) need it.
@@ -264,7 +266,7 @@ int vdev_restore_stream(struct vdev *d, const uint8_t *stream, size_t len,
 /* Write @len bytes to a data_fd in pieces of @chunk bytes. */
 int vdev_write_stream(int fd, const uint8_t *buf, size_t len, size_t chunk);
 
-/* VFIO_DEVICE_RESET. */
+/* VFIO_DEVICE_RESET, then memory space and bus mastering enabled again. */
 int vdev_reset(struct vdev *d);
 /* Write @val to the instance's sysfs debug control ctxmig/@attr. */
 int vdev_attr_write(struct vdev *d, const char *attr, const char *val);
