@@ -15,6 +15,9 @@
 #include "ctxmig_ir.h"
 #include "ctxmig_vfio.h"
 
+#define CREATE_TRACE_POINTS
+#include "ctxmig_trace.h"
+
 /*
  * The IR version this module writes, read-only under
  * /sys/module/ctxmig/parameters/ir_version, so that management software can
