@@ -1147,7 +1147,7 @@ TEST_F_TIMEOUT(mutation, every_class, 480)
 		 * no measure of a leak there.  The debug tier runs kmemleak
 		 * instead, once ctxmig is unloaded.
 		 */
-		TH_LOG("KASAN kernel: leaks are kmemleak's to find");
+		TH_LOG("freed objects are quarantined here: leaks are kmemleak's to find");
 	} else {
 		EXPECT_GE(1024, slab1 - slab0);
 		EXPECT_GE(2048, used);
