@@ -114,7 +114,9 @@ cp -a "$work/src" "$mnt/root/ctxmig"
 mkdir -p "$mnt/ctxmig-test"
 cp "$here/tap.sh" "$here/chroot.sh" "$mnt/ctxmig-test/"
 set +e
-chroot "$mnt" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+# root's PATH on Debian (/etc/profile), where make install's tools are.
+chroot "$mnt" /usr/bin/env -i \
+	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 	HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
 	/bin/bash /ctxmig-test/chroot.sh >"$work/chroot.log" 2>&1
 set -e
