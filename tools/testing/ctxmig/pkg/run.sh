@@ -81,9 +81,9 @@ make -s -C "$work/src" deb DEB_OUT="$work/deb" >"$work/deb.log" 2>&1 ||
 ls "$work/deb"/*.deb | sed "s|^$work/deb/|$tier:   |"
 
 # The payload of the VM part: the packages, the scripts, mdevctl's
-# example definition from the docs and the demo, static (the guest
-# library and the driver's model code through the host shim headers, as
-# the VM tier builds it).
+# example definition from the docs and ctxmig_migrate (migrate.c), a
+# VFIO client, static (the guest library and the driver's model code
+# through the host shim headers, as the VM tier builds it).
 payload=$work/payload
 mkdir -p "$payload"
 cp "$work/deb"/ctxmig-dkms_*_all.deb "$work/deb"/ctxmig-tools_*_amd64.deb \
@@ -93,9 +93,9 @@ cp "$work/deb"/ctxmig-dkms_*_all.deb "$work/deb"/ctxmig-tools_*_amd64.deb \
 guest_objs "$top" "$work/obj" || fail "building the guest library failed"
 gcc -static -std=gnu11 -O2 -Wall -Werror -Wno-unused-parameter \
 	-Wno-sign-compare -I"$top/include/uapi" \
-	-I"$top/tools/testing/selftests/ctxmig" -o "$payload/ctxmig_demo" \
-	"$top/tools/testing/ctxmig/demo/ctxmig_demo.c" "${guest_objs[@]}" ||
-	fail "building the demo failed"
+	-I"$top/tools/testing/selftests/ctxmig" -o "$payload/ctxmig_migrate" \
+	"$here/migrate.c" "${guest_objs[@]}" ||
+	fail "building ctxmig_migrate failed"
 tbuild=$(($(date +%s) - t0))
 
 # 2. make install, make dkms and a kernel upgrade, in a chroot.
@@ -193,7 +193,7 @@ failed=$(grep -cE '^not ok [0-9]+ ' <<<"$ktap" || true)
 	echo "$tier: no results came back" >&2
 	bad=$((bad + 1))
 }
-echo "$tier: ran $(($(date +%s) - t0)) s (image, clone, packages and demo ${tbuild} s)"
+echo "$tier: ran $(($(date +%s) - t0)) s (image, clone, packages and ctxmig_migrate ${tbuild} s)"
 failed=$((failed + bad))
 echo "$tier: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

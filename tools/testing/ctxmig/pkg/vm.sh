@@ -59,7 +59,7 @@ case $boot in
 		sh -c "mdevctl list | tee /dev/stderr | grep -q '^$u1 ctxmig ctxmig-amd-gfx9' &&
 		       mdevctl list | grep -q '^$u2 ctxmig ctxmig-nv-ampere.*(defined)'"
 	t "a live migration from the amd-gfx9 vGPU to the nv-ampere one" \
-		sh -c "CTXMIG_DEMO_STREAM=/tmp/stream.ir $t/ctxmig_demo $u1 $u2 |
+		sh -c "CTXMIG_DEMO_STREAM=/tmp/stream.ir $t/ctxmig_migrate $u1 $u2 |
 		       tee /dev/stderr | grep -q '^verdict: PASS'"
 	t "ctxmig-dump reads the stream it moved" \
 		sh -c "ctxmig-dump /tmp/stream.ir | tee /dev/stderr |
