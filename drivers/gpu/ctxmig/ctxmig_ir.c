@@ -462,25 +462,43 @@ int ctxmig_ir_put_vram_zero(struct ctxmig_ir_writer *w, u64 offset,
 			     sizeof(wv));
 }
 
+/* The header of a VRAM data record: rec, then struct ctxmig_ir_vram. */
+static void put_vram_hdr(void *at, u64 offset, u32 len)
+{
+	struct ctxmig_ir_vram *wv = (void *)((u8 *)at + REC_HDR);
+
+	put_header(at, CTXMIG_IR_VRAM, CTXMIG_IR_F_CRITICAL, sizeof(*wv) + len);
+	wv->offset = cpu_to_le64(offset);
+	wv->length = cpu_to_le64(len);
+}
+
+/*
+ * One VRAM data record through the staging buffer.  The data go a page at
+ * a time, each committed (taken into the stream's CRC) right after it was
+ * copied, while it is still in the cache: one pass over the bytes, not a
+ * copy of the whole record and then a CRC over it.
+ */
 static int put_vram_data(struct ctxmig_ir_writer *w, u64 offset,
 			 const void *data, u32 len)
 {
 	u32 padded = ALIGN(len, CTXMIG_IR_ALIGN);
-	u32 total = REC_HDR + sizeof(struct ctxmig_ir_vram) + padded;
-	struct ctxmig_ir_vram *wv;
+	u32 total = CTXMIG_IR_VRAM_HDR_BYTES + padded;
+	u32 pos, n;
 	u8 *at;
 
 	at = writer_reserve(w, total);
 	if (!at)
 		return w->error.err;
-	put_header(at, CTXMIG_IR_VRAM, CTXMIG_IR_F_CRITICAL,
-		   sizeof(*wv) + len);
-	wv = (void *)(at + REC_HDR);
-	wv->offset = cpu_to_le64(offset);
-	wv->length = cpu_to_le64(len);
-	memcpy(wv + 1, data, len);
-	memset((u8 *)(wv + 1) + len, 0, padded - len);
-	w->tail += total;
+	put_vram_hdr(at, offset, len);
+	w->tail += CTXMIG_IR_VRAM_HDR_BYTES;
+	for (pos = 0; pos < len; pos += n) {
+		n = min_t(u32, len - pos, CTXMIG_IR_VRAM_PAGE_SIZE);
+		memcpy(w->buf + w->tail, (const u8 *)data + pos, n);
+		w->tail += n;
+		writer_commit(w);
+	}
+	memset(w->buf + w->tail, 0, padded - len);
+	w->tail += padded - len;
 	writer_count(w, CTXMIG_IR_VRAM, total);
 	writer_commit(w);
 	return 0;
@@ -542,29 +560,37 @@ int ctxmig_ir_put_vram(struct ctxmig_ir_writer *w, u64 offset,
 }
 
 /**
- * ctxmig_ir_put_vram_pages() - a VRAM record whose bytes the caller sends
+ * ctxmig_ir_send_vram_pages() - deliver a VRAM record straight from its pages
  * @w: writer with nothing buffered and no open container.
  * @offset: VRAM offset of the first page, page aligned.
  * @pages: @n whole pages of CTXMIG_IR_VRAM_PAGE_SIZE bytes, none all zero,
  *	contiguous in VRAM from @offset.
  * @n: at most CTXMIG_IR_VRAM_CHUNK_MAX / CTXMIG_IR_VRAM_PAGE_SIZE.
+ * @copy: puts @len bytes from @src at byte @at of the record in the
+ *	reader's buffer; returns 0, or non-zero if it could not.
+ * @ctx: passed to @copy.
  *
  * The record ctxmig_ir_put_vram() would write for these pages, without
- * copying them: the stream's CRC, record count and statistics take it in
- * and it counts as drained.  The caller delivers it, the header of
- * ctxmig_ir_vram_hdr() then the pages, unchanged, before any byte the
- * writer buffers next.  This lets a data_fd read copy VRAM to the reader
- * once instead of through a staging buffer and the writer's buffer.
+ * staging it: @copy gets its header, then each page, and each page goes
+ * into the stream's CRC right after its copy, while it is in the cache
+ * (one pass over the bytes).  The stream's CRC, record count and
+ * statistics then take the record in and it counts as drained.  This
+ * lets a data_fd read copy VRAM to the reader once instead of through a
+ * staging buffer and the writer's buffer; the stream is the same byte for
+ * byte.  The pages must not change until this returns.
  *
- * Return: 0, -EINVAL for bad arguments or a writer not in that state.
+ * Return: the record's bytes; -EFAULT if @copy failed, with the writer
+ * unchanged (the pages may then go through ctxmig_ir_put_vram()); -EINVAL
+ * for bad arguments or a writer not in that state.
  */
-int ctxmig_ir_put_vram_pages(struct ctxmig_ir_writer *w, u64 offset,
-			     const void *const *pages, u32 n)
+int ctxmig_ir_send_vram_pages(struct ctxmig_ir_writer *w, u64 offset,
+			      const void *const *pages, u32 n,
+			      ctxmig_ir_copy_fn copy, void *ctx)
 {
 	u32 len = n * CTXMIG_IR_VRAM_PAGE_SIZE;
 	u32 total = CTXMIG_IR_VRAM_HDR_BYTES + len;
 	u8 hdr[CTXMIG_IR_VRAM_HDR_BYTES];
-	u32 i;
+	u32 crc, i, at = sizeof(hdr);
 
 	if (!n || len > CTXMIG_IR_VRAM_CHUNK_MAX ||
 	    !IS_ALIGNED(offset, CTXMIG_IR_VRAM_PAGE_SIZE))
@@ -574,14 +600,19 @@ int ctxmig_ir_put_vram_pages(struct ctxmig_ir_writer *w, u64 offset,
 	if (!w->started || w->ended || w->depth || w->tail != w->head)
 		return ctxmig_ir_set_error(&w->error, -EINVAL,
 					   "VRAM pages with the writer busy");
-	ctxmig_ir_vram_hdr(hdr, offset, len);
-	w->crc = ctxmig_ir_crc32c(w->crc, hdr, sizeof(hdr));
-	for (i = 0; i < n; i++)
-		w->crc = ctxmig_ir_crc32c(w->crc, pages[i],
-					  CTXMIG_IR_VRAM_PAGE_SIZE);
+	put_vram_hdr(hdr, offset, len);
+	if (copy(ctx, 0, hdr, sizeof(hdr)))
+		return -EFAULT;
+	crc = ctxmig_ir_crc32c(w->crc, hdr, sizeof(hdr));
+	for (i = 0; i < n; i++, at += CTXMIG_IR_VRAM_PAGE_SIZE) {
+		if (copy(ctx, at, pages[i], CTXMIG_IR_VRAM_PAGE_SIZE))
+			return -EFAULT;
+		crc = ctxmig_ir_crc32c(crc, pages[i], CTXMIG_IR_VRAM_PAGE_SIZE);
+	}
+	w->crc = crc;
 	w->offset += total;
 	writer_count(w, CTXMIG_IR_VRAM, total);
-	return 0;
+	return total;
 }
 
 /**

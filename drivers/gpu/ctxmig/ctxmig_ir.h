@@ -50,8 +50,10 @@ int ctxmig_ir_put_vram_zero(struct ctxmig_ir_writer *w, u64 offset,
 /* A VRAM data record's header: rec, then struct ctxmig_ir_vram. */
 #define CTXMIG_IR_VRAM_HDR_BYTES \
 	(sizeof(struct ctxmig_ir_rec) + sizeof(struct ctxmig_ir_vram))
-int ctxmig_ir_put_vram_pages(struct ctxmig_ir_writer *w, u64 offset,
-			     const void *const *pages, u32 n);
+typedef int (*ctxmig_ir_copy_fn)(void *ctx, u32 at, const void *src, u32 len);
+int ctxmig_ir_send_vram_pages(struct ctxmig_ir_writer *w, u64 offset,
+			      const void *const *pages, u32 n,
+			      ctxmig_ir_copy_fn copy, void *ctx);
 int ctxmig_ir_put_end(struct ctxmig_ir_writer *w);
 u32 ctxmig_ir_room(const struct ctxmig_ir_writer *w);
 const void *ctxmig_ir_peek(const struct ctxmig_ir_writer *w, u32 *len);
@@ -73,24 +75,6 @@ static inline u32 ctxmig_ir_vram_record_bytes(u32 len)
 	return pages * (sizeof(struct ctxmig_ir_rec) +
 			sizeof(struct ctxmig_ir_vram)) +
 	       ALIGN(len, CTXMIG_IR_ALIGN);
-}
-
-/**
- * ctxmig_ir_vram_hdr() - the header of a VRAM data record
- * @hdr: CTXMIG_IR_VRAM_HDR_BYTES to fill.
- * @offset: VRAM offset of the data.
- * @len: data bytes, a multiple of CTXMIG_IR_ALIGN (no padding follows).
- */
-static inline void ctxmig_ir_vram_hdr(void *hdr, u64 offset, u32 len)
-{
-	struct ctxmig_ir_rec *rec = hdr;
-	struct ctxmig_ir_vram *wv = (void *)(rec + 1);
-
-	rec->type = cpu_to_le16(CTXMIG_IR_VRAM);
-	rec->flags = cpu_to_le16(CTXMIG_IR_F_CRITICAL);
-	rec->len = cpu_to_le32(sizeof(*wv) + len);
-	wv->offset = cpu_to_le64(offset);
-	wv->length = cpu_to_le64(len);
 }
 
 /* Reader. */

@@ -109,6 +109,19 @@ static u32 migf_buffered(struct ctxmig_migf *migf)
 	return n;
 }
 
+/* The reader's buffer of a data_fd read. */
+struct ctxmig_reader_buf {
+	char __user *buf;
+};
+
+/* Record bytes to the reader of a saving file; page faults are disabled. */
+static int ctxmig_copy_to_reader(void *ctx, u32 at, const void *src, u32 len)
+{
+	struct ctxmig_reader_buf *rb = ctx;
+
+	return __copy_to_user_inatomic(rb->buf + at, src, len) ? -EFAULT : 0;
+}
+
 /*
  * A save reached END: statistics and the stream's metadata.  The stream
  * is what was read and what the writer still holds (END at least).
@@ -129,12 +142,13 @@ static void ctxmig_stats_saved(struct ctxmig_migf *migf)
 /*
  * Send the next VRAM record of a stopped device straight from its pages
  * to the reader: one copy, where the writer path makes three (staging
- * buffer, writer buffer, user).  gpu_lock keeps the pages and their bytes
- * still from the copy to the CRC; no page fault may be taken under it (a
- * fault on the reader's buffer could need the lock, were that buffer
- * mapped from a vGPU), so the buffer is faulted in first and copied to
- * with faults disabled.  If that copy fails after all, the same pages go
- * through the writer, one record each.
+ * buffer, writer buffer, user), and the CRC of each page right after its
+ * copy (ctxmig_ir_send_vram_pages()).  gpu_lock keeps the pages and their
+ * bytes still from the copy to the CRC; no page fault may be taken under
+ * it (a fault on the reader's buffer could need the lock, were that
+ * buffer mapped from a vGPU), so the buffer is faulted in first and
+ * copied to with faults disabled.  If that copy fails after all, the same
+ * pages go through the writer, one record each.
  *
  * Return: bytes sent, 0 when the writer path is to run instead, or a
  * negative errno.
@@ -144,9 +158,8 @@ static ssize_t ctxmig_save_read_pages(struct ctxmig_migf *migf,
 {
 	const size_t max = CTXMIG_IR_VRAM_HDR_BYTES + CTXMIG_IR_VRAM_CHUNK_MAX;
 	const void *pages[CTXMIG_IR_VRAM_CHUNK_MAX / CTXMIG_VRAM_PAGE_SIZE];
+	struct ctxmig_reader_buf rb = { .buf = buf };
 	struct ctxmig_vgpu *vgpu = migf->vgpu;
-	u8 hdr[CTXMIG_IR_VRAM_HDR_BYTES];
-	unsigned long left;
 	ssize_t ret = 0;
 	u64 off;
 	u32 n, i;
@@ -158,19 +171,12 @@ static ssize_t ctxmig_save_read_pages(struct ctxmig_migf *migf,
 	n = ctxmig_save_vram_pages(&migf->save, &off, pages);
 	if (!n)
 		goto out;
-	ctxmig_ir_vram_hdr(hdr, off, n * CTXMIG_VRAM_PAGE_SIZE);
 	pagefault_disable();
-	left = __copy_to_user_inatomic(buf, hdr, sizeof(hdr));
-	for (i = 0; i < n && !left; i++)
-		left = __copy_to_user_inatomic(buf + sizeof(hdr) +
-					       i * CTXMIG_VRAM_PAGE_SIZE,
-					       pages[i], CTXMIG_VRAM_PAGE_SIZE);
+	ret = ctxmig_ir_send_vram_pages(&migf->w, off, pages, n,
+					ctxmig_copy_to_reader, &rb);
 	pagefault_enable();
-	if (!left) {
-		ret = ctxmig_ir_put_vram_pages(&migf->w, off, pages, n);
-		if (!ret)
-			ret = sizeof(hdr) + n * CTXMIG_VRAM_PAGE_SIZE;
-	} else {
+	if (ret == -EFAULT) {
+		ret = 0;
 		for (i = 0; i < n && !ret; i++)
 			ret = ctxmig_ir_put_vram(&migf->w,
 						 off + i * CTXMIG_VRAM_PAGE_SIZE,
@@ -184,6 +190,20 @@ static ssize_t ctxmig_save_read_pages(struct ctxmig_migf *migf,
 out:
 	mutex_unlock(&vgpu->gpu_lock);
 	return ret;
+}
+
+/* The driver's time in a read() since @t0, by the phase it served. */
+static void ctxmig_time_read(struct ctxmig_migf *migf, u64 t0)
+{
+	struct ctxmig_vgpu_stats *st = &migf->vgpu->stats;
+	u64 ns = ktime_get_ns() - t0;
+
+	mutex_lock(&migf->vgpu->gpu_lock);
+	if (migf->save.precopy && !migf->stop_copy)
+		st->precopy_read_ns += ns;
+	else
+		st->stop_read_ns += ns;
+	mutex_unlock(&migf->vgpu->gpu_lock);
 }
 
 /*
@@ -203,6 +223,7 @@ static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
 	unsigned int empty = 0;
 	ssize_t done = 0;
 	int ret = 0;
+	u64 t0;
 
 	if (pos)
 		return -ESPIPE;
@@ -211,6 +232,7 @@ static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
 		ret = -ENODEV;
 		goto out;
 	}
+	t0 = ktime_get_ns();
 	while (len && !ret) {
 		const void *p;
 		ssize_t sent;
@@ -290,6 +312,7 @@ static ssize_t ctxmig_save_read(struct file *filp, char __user *buf,
 			}
 		}
 	}
+	ctxmig_time_read(migf, t0);
 out:
 	mutex_unlock(&migf->lock);
 	return done ? done : ret;
@@ -385,6 +408,7 @@ static ssize_t ctxmig_resume_write(struct file *filp, const char __user *buf,
 	struct ctxmig_migf *migf = filp->private_data;
 	ssize_t done = 0;
 	int ret = 0;
+	u64 t0;
 
 	if (pos)
 		return -ESPIPE;
@@ -393,6 +417,7 @@ static ssize_t ctxmig_resume_write(struct file *filp, const char __user *buf,
 		ret = -ENODEV;
 		goto out;
 	}
+	t0 = ktime_get_ns();
 	while (len) {
 		size_t n = min_t(size_t, len, CTXMIG_MIGF_CHUNK);
 
@@ -421,6 +446,9 @@ static ssize_t ctxmig_resume_write(struct file *filp, const char __user *buf,
 		len -= n;
 		done += n;
 	}
+	mutex_lock(&migf->vgpu->gpu_lock);
+	migf->vgpu->stats.write_ns += ktime_get_ns() - t0;
+	mutex_unlock(&migf->vgpu->gpu_lock);
 out:
 	mutex_unlock(&migf->lock);
 	return done ? done : ret;
@@ -542,14 +570,17 @@ again:
 static int ctxmig_load(struct ctxmig_vgpu *vgpu, struct ctxmig_migf *migf)
 {
 	int ret;
+	u64 t0;
 
 	mutex_lock(&migf->lock);
 	mutex_lock(&vgpu->gpu_lock);
+	t0 = ktime_get_ns();
 	if (ctxmig_fail(vgpu, CTXMIG_FAIL_RESTORE_FINISH))
 		ret = ctxmig_ir_reader_fail(&migf->rs->reader, -EIO,
 					    "fault injected at restore_finish");
 	else
 		ret = ctxmig_restore_finish(migf->rs);
+	vgpu->stats.restore_finish_ns = ktime_get_ns() - t0;
 	if (ret) {
 		ctxmig_note_error(vgpu, ret, "restore failed",
 				  ctxmig_restore_error(migf->rs)->reason);
@@ -597,6 +628,8 @@ static int ctxmig_save_stop_copy(struct ctxmig_vgpu *vgpu,
 						  "fault injected at save_stop");
 		else
 			ret = ctxmig_save_stop(&migf->save);
+		vgpu->stats.save_stop_ns = ktime_get_ns() -
+					   vgpu->stats.t_stopcopy;
 		if (ret) {
 			ctxmig_note_error(vgpu, ret, "cannot save",
 					  migf->save.error.reason);
@@ -693,6 +726,13 @@ static struct file *ctxmig_step_state(struct ctxmig_vgpu *vgpu,
 			vgpu->stats.t_stopcopy = ktime_get_ns();
 		if (saving && !precopy)
 			vgpu->stats.precopy_ns = 0;
+		if (saving) {
+			vgpu->stats.save_stop_ns = 0;
+			vgpu->stats.precopy_read_ns = 0;
+			vgpu->stats.stop_read_ns = 0;
+		} else {
+			vgpu->stats.write_ns = 0;
+		}
 		mutex_unlock(&vgpu->gpu_lock);
 		migf = ctxmig_migf_new(vgpu, saving, precopy);
 		if (IS_ERR(migf))

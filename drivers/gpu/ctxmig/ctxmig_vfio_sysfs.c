@@ -79,6 +79,9 @@ static ssize_t stats_show(struct device *dev, struct device_attribute *attr,
 		       "restores %llu\nrestore_errors %llu\nbytes_restored %llu\n"
 		       "precopy_steps %llu\n"
 		       "precopy_us %llu\nstopcopy_us %llu\nrestore_us %llu\n"
+		       "save_stop_us %llu\nprecopy_read_us %llu\n"
+		       "stop_read_us %llu\nwrite_us %llu\n"
+		       "restore_finish_us %llu\n"
 		       "migrated %u\ncommands %llu\ninterrupts %llu\n"
 		       "vram_pages %llu\nvram_dirty_pages %llu\nwork %llu\n"
 		       "engine %s\nlast_error %s\n",
@@ -86,7 +89,10 @@ static ssize_t stats_show(struct device *dev, struct device_attribute *attr,
 		       st->restores, st->restore_errors, st->bytes_restored,
 		       st->precopy_steps,
 		       st->precopy_ns / 1000, st->stopcopy_ns / 1000,
-		       st->restore_ns / 1000, vgpu->gpu.migrated,
+		       st->restore_ns / 1000, st->save_stop_ns / 1000,
+		       st->precopy_read_ns / 1000, st->stop_read_ns / 1000,
+		       st->write_ns / 1000, st->restore_finish_ns / 1000,
+		       vgpu->gpu.migrated,
 		       eng->executed, eng->irqs, vgpu->gpu.vram.present,
 		       vgpu->gpu.vram.dirty, ctxmig_gpu_work(&vgpu->gpu),
 		       eng->status == CTXMIG_ENG_ERROR ? eng->reason :

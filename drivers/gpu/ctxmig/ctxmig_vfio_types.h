@@ -125,6 +125,14 @@ enum ctxmig_fail_at {
  * @precopy_ns: time in pre-copy of the last save.
  * @stopcopy_ns: time from stop-copy to the end of the last save.
  * @restore_ns: time from RESUMING to the end of the last restore.
+ * @save_stop_ns: the driver's time in the last PRE_COPY_P2P -> STOP_COPY
+ *	arc (ctxmig_save_stop()).
+ * @precopy_read_ns: the driver's time in read() of the last saving file
+ *	while the device ran (pre-copy).
+ * @stop_read_ns: the same once the device had stopped (stop-copy).
+ * @write_ns: the driver's time in write() of the last resuming file.
+ * @restore_finish_ns: the driver's time in the last RESUMING -> STOP
+ *	arc (ctxmig_restore_finish()).
  * @t_precopy: when the current pre-copy began.
  * @t_stopcopy: when the current stop-copy began.
  * @t_resuming: when the current RESUMING began.
@@ -145,6 +153,11 @@ struct ctxmig_vgpu_stats {
 	u64 precopy_ns;
 	u64 stopcopy_ns;
 	u64 restore_ns;
+	u64 save_stop_ns;
+	u64 precopy_read_ns;
+	u64 stop_read_ns;
+	u64 write_ns;
+	u64 restore_finish_ns;
 	u64 t_precopy;
 	u64 t_stopcopy;
 	u64 t_resuming;

@@ -422,3 +422,7 @@ void ctxmig_vram_track(struct ctxmig_vram *vram, bool on)
 		vram->wprotect(vram->wprotect_priv, 0,
 			       vram->size >> CTXMIG_VRAM_PAGE_SHIFT);
 }
+
+#if IS_ENABLED(CONFIG_CTXMIG_KUNIT_TEST)
+#include "tests/ctxmig_vram_kunit.c"
+#endif

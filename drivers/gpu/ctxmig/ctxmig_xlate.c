@@ -1006,7 +1006,7 @@ int ctxmig_save_step(struct ctxmig_save *s, struct ctxmig_ir_writer *w)
  * In the final VRAM part of a stream (a stop-copy save, or a pre-copy
  * save after ctxmig_save_stop()), takes the run of data pages that
  * ctxmig_save_step() would send next, for a caller that sends them with
- * ctxmig_ir_put_vram_pages() (or ctxmig_ir_put_vram()) before its next
+ * ctxmig_ir_send_vram_pages() (or ctxmig_ir_put_vram()) before its next
  * ctxmig_save_step() call.  The pages stay valid and unchanged while the
  * device stays stopped and its owner's lock is held.
  *

@@ -121,7 +121,12 @@ $(OUT)/ir_bench: $(T)/bench/ir_bench.c $(CODEC_DEPS) | $(OUT)
 $(OUT)/xlate_bench: $(T)/bench/xlate_bench.c $(CODEC_DEPS) $(LOGIC_SRCS) | $(OUT)
 	$(CC) $(OPT_CFLAGS) -o $@ $< $(LOGIC_SRCS)
 
-bench: $(OUT)/ir_bench $(OUT)/xlate_bench
+$(OUT)/path_bench: $(T)/bench/path_bench.c $(CODEC_DEPS) $(LOGIC_SRCS) | $(OUT)
+	$(CC) $(OPT_CFLAGS) -o $@ $< $(LOGIC_SRCS)
+
+bench: $(OUT)/path_bench $(OUT)/ir_bench $(OUT)/xlate_bench
+	@$(OUT)/path_bench
+	@echo
 	@$(OUT)/ir_bench
 	@echo
 	@$(OUT)/xlate_bench

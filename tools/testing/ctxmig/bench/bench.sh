@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# "make bench", with ctxmig.ko already built: the host benches (IR codec,
-# page-table translation; tools.mk), then the VM bench (vm_bench.c through
-# vm/run.sh with VM_BENCH=1), then one table of every figure with its
-# ratio, target and PASS or MISS (table.sh).  A benchmark, not a test: a
+# "make bench", with ctxmig.ko already built: the host benches (save and
+# restore paths, IR codec, page-table translation; tools.mk), then the VM
+# bench (vm_bench.c through vm/run.sh with VM_BENCH=1), then, once the
+# qemu tier has one, its bench (qemu/bench.sh), then one table of
+# every figure with its baseline, ratio, target and PASS or MISS
+# (table.sh).  A benchmark, not a test: a
 # MISS does not fail it; a bench that breaks does.  If the VM cannot run
 # its figures are reported as SKIPPED, never made up.
 #
@@ -19,6 +21,7 @@ cache=${CTXMIG_CACHE:-$HOME/.cache/ctxmig}
 logs=$cache/logs
 host_log=$logs/bench-host.log
 vm_log=$logs/bench-vm.log
+qemu_log=$logs/bench-qemu.log
 mkdir -p "$logs"
 cd "$top"
 
@@ -46,8 +49,24 @@ else
 	fi
 fi
 
+# QEMU's own query-migrate figures with and without a vGPU, once the qemu
+# tier has a bench: its bench.sh prints the "BENCH qemu_..." lines
+# table.sh reads (see there).  Until then the table says so.
+qemu_bench=$top/tools/testing/ctxmig/qemu/bench.sh
+qemu_args=()
+qrc=0
+if [ -x "$qemu_bench" ]; then
+	echo
+	echo "==> [$(date +%H:%M:%S)] QEMU bench"
+	"$qemu_bench" >"$qemu_log" 2>&1
+	qrc=$?
+	grep -v '^BENCH ' "$qemu_log" | tail -n 20
+	qemu_args=("$qemu_log")
+fi
+
 echo
 echo "==> [$(date +%H:%M:%S)] table (make bench)"
-"$top/tools/testing/ctxmig/bench/table.sh" "$host_log" "$vm_log" "$skip"
+"$top/tools/testing/ctxmig/bench/table.sh" "$host_log" "$vm_log" "$skip" \
+	"${qemu_args[@]}"
 trc=$?
-[ "$vmrc" -eq 0 ] && [ "$trc" -eq 0 ]
+[ "$vmrc" -eq 0 ] && [ "$qrc" -eq 0 ] && [ "$trc" -eq 0 ]

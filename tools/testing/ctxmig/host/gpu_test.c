@@ -616,10 +616,19 @@ TEST(precopy_stopped_before_any_read)
 	ctxmig_gpu_fini(&b);
 }
 
+/* ctxmig_ir_send_vram_pages()'s copy: onto the end of a gu_stream. */
+static int append_at(void *ctx, u32 at, const void *src, u32 len)
+{
+	struct gu_stream *out = ctx;
+
+	memcpy(out->buf + out->len + at, src, len);
+	return 0;
+}
+
 /*
  * Save @s, sending data pages by reference whenever the writer is empty,
- * as a data_fd read does (ctxmig_vfio_mig.c): header and pages appended
- * here, then ctxmig_ir_put_vram_pages().  Returns the save's result.
+ * as a data_fd read does (ctxmig_vfio_mig.c): ctxmig_ir_send_vram_pages()
+ * copies the record onto the stream.  Returns the save's result.
  */
 static int save_by_reference(struct ctxmig_save *s, struct ctxmig_ir_writer *w,
 			     struct gu_stream *out, u32 *by_ref)
@@ -628,10 +637,9 @@ static int save_by_reference(struct ctxmig_save *s, struct ctxmig_ir_writer *w,
 	int ret = 0;
 
 	for (;;) {
-		u8 hdr[CTXMIG_IR_VRAM_HDR_BYTES];
 		const void *p;
 		u64 off;
-		u32 n, i;
+		u32 n;
 
 		while ((p = ctxmig_ir_peek(w, &n)) && n) {
 			out->buf = realloc(out->buf, out->len + n);
@@ -646,19 +654,97 @@ static int save_by_reference(struct ctxmig_save *s, struct ctxmig_ir_writer *w,
 			ret = ctxmig_save_step(s, w);
 			continue;
 		}
-		ctxmig_ir_vram_hdr(hdr, off, n * CTXMIG_VRAM_PAGE_SIZE);
-		out->buf = realloc(out->buf, out->len + sizeof(hdr) +
+		out->buf = realloc(out->buf, out->len +
+				   CTXMIG_IR_VRAM_HDR_BYTES +
 				   n * CTXMIG_VRAM_PAGE_SIZE);
-		memcpy(out->buf + out->len, hdr, sizeof(hdr));
-		out->len += sizeof(hdr);
-		for (i = 0; i < n; i++) {
-			memcpy(out->buf + out->len, pages[i],
-			       CTXMIG_VRAM_PAGE_SIZE);
-			out->len += CTXMIG_VRAM_PAGE_SIZE;
-		}
-		ret = ctxmig_ir_put_vram_pages(w, off, pages, n);
+		ret = ctxmig_ir_send_vram_pages(w, off, pages, n, append_at,
+						out);
+		if (ret < 0)
+			return ret;
+		out->len += ret;
+		ret = 0;
 		*by_ref += n;
 	}
+}
+
+/* A copy into @ctx's stream that fails at its @fail_at-th call. */
+struct flaky_sink {
+	struct gu_stream *out;
+	int calls;
+	int fail_at;
+};
+
+static int flaky_append(void *ctx, u32 at, const void *src, u32 len)
+{
+	struct flaky_sink *f = ctx;
+
+	if (++f->calls == f->fail_at)
+		return -1;
+	return append_at(f->out, at, src, len);
+}
+
+/* A preamble and DEVICE record for the codec-level tests below. */
+static void start_stream(struct ctxmig_ir_writer *w, struct gu_stream *out)
+{
+	const struct ctxmig_caps caps = {
+		.model = CTXMIG_MODEL_AMD_GFX9, .vram_size = 64 << 20,
+		.va_bits = 40, .num_engines = 1, .page_sizes = BIT(12),
+	};
+	const struct ctxmig_identity id = { .model = CTXMIG_MODEL_AMD_GFX9 };
+
+	CHECK_EQ(ctxmig_ir_writer_init(w, CTXMIG_IR_WRITER_MIN_BUF), 0);
+	CHECK_EQ(ctxmig_ir_put_preamble(w, &caps), 0);
+	CHECK_EQ(ctxmig_ir_put_device(w, &id, &caps), 0);
+	gu_drain(w, out);
+}
+
+/*
+ * A record sent by reference whose copy fails part way leaves the writer
+ * as it was: sent again, the stream is byte for byte the one the writer
+ * makes of the same pages (the same CRC in END).
+ */
+TEST(vram_pages_failed_copy_changes_nothing)
+{
+	const u32 n = 5, len = n * CTXMIG_VRAM_PAGE_SIZE;
+	u8 *data = malloc(len);
+	const void *pages[5];
+	struct ctxmig_ir_writer w;
+	struct gu_stream a = {}, b = {};
+	struct flaky_sink f = { .out = &a, .fail_at = 3 };
+	u32 i;
+	int ret;
+
+	if (!data)
+		return;
+	for (i = 0; i < len; i++)
+		data[i] = i * 13 + 1;
+	for (i = 0; i < n; i++)
+		pages[i] = data + i * CTXMIG_VRAM_PAGE_SIZE;
+
+	start_stream(&w, &a);
+	a.buf = realloc(a.buf, a.len + CTXMIG_IR_VRAM_HDR_BYTES + len);
+	CHECK_EQ(ctxmig_ir_send_vram_pages(&w, 0x10000, pages, n,
+					   flaky_append, &f), -EFAULT);
+	CHECK_EQ(w.records_by_type[CTXMIG_IR_VRAM], 0);
+	ret = ctxmig_ir_send_vram_pages(&w, 0x10000, pages, n, append_at, &a);
+	CHECK_EQ(ret, CTXMIG_IR_VRAM_HDR_BYTES + len);
+	if (ret > 0)
+		a.len += ret;
+	CHECK_EQ(ctxmig_ir_put_end(&w), 0);
+	gu_drain(&w, &a);
+	ctxmig_ir_writer_fini(&w);
+
+	start_stream(&w, &b);
+	CHECK_EQ(ctxmig_ir_put_vram(&w, 0x10000, data, len), 0);
+	CHECK_EQ(ctxmig_ir_put_end(&w), 0);
+	gu_drain(&w, &b);
+	ctxmig_ir_writer_fini(&w);
+
+	CHECK_EQ(a.len, b.len);
+	CHECK(a.len == b.len && !memcmp(a.buf, b.buf, a.len), "streams differ");
+	gu_stream_free(&a);
+	gu_stream_free(&b);
+	free(data);
 }
 
 /*

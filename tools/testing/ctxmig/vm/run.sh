@@ -16,7 +16,10 @@
 # VM_BENCH=1 runs the benchmark (tools/testing/ctxmig/bench/vm_bench.c)
 # instead, with VM_BENCH_ARGS in its /vm_bench.args,
 # VM_MEM (MiB of guest RAM, default 1024, 2048 for the debug kernel),
-# VM_KEEP=1 keeps the staging directory.  VM_TIMEOUT_SCALE multiplies the
+# VM_QEMU_ARGS (more qemu-system-x86_64 arguments, e.g. "-icount
+# shift=0,sleep=off": guest time counts instructions, see
+# Documentation/gpu/ctxmig/performance.rst), VM_KEEP=1 keeps the staging
+# directory.  VM_TIMEOUT_SCALE multiplies the
 # kselftest harness's per-test timeouts (default 1, 4 for the debug kernel).
 #
 # VM_KERNEL=debug (tools/testing/ctxmig/debug.sh builds it first): boot the
@@ -100,8 +103,11 @@ mkdir -p "$stage"/{bin,dev,etc,proc,sys,tmp,modules,selftests}
 cp /bin/busybox "$stage/bin/busybox"
 [ "$tier" = vm ] || touch "$stage/etc/ctxmig-debug"
 
-kimage_modules "$imgroot" "$kver" "$stage/modules" \
-	vfio vfio_iommu_type1 mdev crc32c_generic libcrc32c
+# The benchmark also hashes from user space (AF_ALG: algif_hash).
+mods="vfio vfio_iommu_type1 mdev crc32c_generic libcrc32c"
+[ "${VM_BENCH:-}" != 1 ] || mods="$mods algif_hash"
+# shellcheck disable=SC2086
+kimage_modules "$imgroot" "$kver" "$stage/modules" $mods
 cp "$ko" "$stage/modules/ctxmig.ko"
 
 # The kselftests, built statically in a copy of the kernel tree's
@@ -236,7 +242,8 @@ timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
 	-machine q35 -cpu max -smp "$cpus" -m "$mem" -accel tcg \
 	-kernel "$bzimage" -initrd "$initrd" \
 	-append "$append" \
-	-display none -serial "file:$console" -monitor none -no-reboot </dev/null
+	-display none -serial "file:$console" -monitor none -no-reboot \
+	${VM_QEMU_ARGS:-} </dev/null
 qrc=$?
 set -e
 echo "$tier: qemu exited $qrc after $(( $(date +%s) - start ))s"

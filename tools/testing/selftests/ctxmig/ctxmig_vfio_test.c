@@ -885,6 +885,18 @@ static int ctl_read(const struct vdev *d, const char *attr, char *buf,
 	return read_attr(path, buf, size);
 }
 
+/* The value of "@key N" in a stats text, or -1 if it has none. */
+static long long stat_value(const char *stats, const char *key)
+{
+	size_t n = strlen(key);
+	const char *p;
+
+	for (p = stats; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, n) && p[n] == ' ')
+			return strtoll(p + n + 1, NULL, 10);
+	return -1;
+}
+
 static int ctl_write(const struct vdev *d, const char *attr, const void *val,
 		     size_t len)
 {
@@ -943,6 +955,10 @@ TEST_F(sysfs_controls, all)
 	ASSERT_EQ(0, ctl_write(&m->src, "throttle", "0", 1));
 	ASSERT_EQ(0, ctl_read(&m->src, "stats", buf, sizeof(buf)));
 	EXPECT_NE(NULL, strstr(buf, "saves 1\n")) TH_LOG("%s", buf);
+	/* The driver's time per phase: a stop-copy save, no pre-copy part. */
+	EXPECT_EQ(0, stat_value(buf, "save_stop_us")) TH_LOG("%s", buf);
+	EXPECT_EQ(0, stat_value(buf, "precopy_read_us")) TH_LOG("%s", buf);
+	EXPECT_LT(0, stat_value(buf, "stop_read_us")) TH_LOG("%s", buf);
 	ASSERT_EQ(0, ctl_read(&m->src, "ir_dump", buf, sizeof(buf)));
 	EXPECT_NE(NULL, strstr(buf, "stream saved")) TH_LOG("%s", buf);
 	EXPECT_NE(NULL, strstr(buf, "model amd-gfx9")) TH_LOG("%s", buf);
@@ -983,6 +999,8 @@ TEST_F(sysfs_controls, all)
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(0, ctl_read(&m->dst, "stats", buf, sizeof(buf)));
 	EXPECT_NE(NULL, strstr(buf, "restores 1\n")) TH_LOG("%s", buf);
+	EXPECT_LT(0, stat_value(buf, "write_us")) TH_LOG("%s", buf);
+	EXPECT_LT(0, stat_value(buf, "restore_finish_us")) TH_LOG("%s", buf);
 	ASSERT_EQ(0, ctl_read(&m->dst, "ir_dump", buf, sizeof(buf)));
 	EXPECT_NE(NULL, strstr(buf, "stream restored")) TH_LOG("%s", buf);
 
