@@ -36,6 +36,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/build_bug.h>
 #include <linux/eventfd.h>
 #include <linux/pci_ids.h>
 #include <linux/pci_regs.h>
@@ -52,8 +53,8 @@
 /* Where the one capability, MSI, lives. */
 #define CTXMIG_PCI_MSI_CAP	0x40
 
-/* Display controller, "other": not VGA compatible (base, sub, prog-if). */
-#define CTXMIG_PCI_CLASS	(PCI_CLASS_DISPLAY_OTHER << 8)
+/* The uAPI's class code is PCI's display controller, "other". */
+static_assert(CTXMIG_PCI_CLASS == PCI_CLASS_DISPLAY_OTHER << 8);
 
 /* The command register bits that do something, and so can be written. */
 #define CTXMIG_PCI_COMMAND_RW	(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | \
@@ -108,8 +109,9 @@ void ctxmig_pci_config_init(struct ctxmig_vgpu *vgpu)
 		PCI_BASE_ADDRESS_MEM_PREFETCH,
 		lower_32_bits(bar2) & PCI_BASE_ADDRESS_MEM_MASK);
 	cfg_set(pci, PCI_BASE_ADDRESS_3, 4, 0, upper_32_bits(bar2));
-	cfg_set(pci, PCI_SUBSYSTEM_VENDOR_ID, 2, CTXMIG_PCI_VENDOR_ID, 0);
-	cfg_set(pci, PCI_SUBSYSTEM_ID, 2, CTXMIG_PCI_DEVICE_ID, 0);
+	cfg_set(pci, PCI_SUBSYSTEM_VENDOR_ID, 2, CTXMIG_PCI_SUBSYSTEM_VENDOR_ID,
+		0);
+	cfg_set(pci, PCI_SUBSYSTEM_ID, 2, CTXMIG_PCI_SUBSYSTEM_ID, 0);
 	cfg_set(pci, PCI_CAPABILITY_LIST, 1, msi, 0);
 	cfg_set(pci, PCI_INTERRUPT_LINE, 1, 0, 0xff);
 	cfg_set(pci, PCI_INTERRUPT_PIN, 1, 1, 0);	/* INTA */
