@@ -288,7 +288,9 @@ struct ctxmig_model {
  * @sys_priv: passed to @sys.
  * @irq: called when an enabled interrupt is raised, or NULL.
  * @irq_priv: passed to @irq.
- * @migrated: restores into this device, shown in the control page.
+ * @migrated: migrations the state has been through, shown in the control
+ *	page: a restore makes it one more than both the source's count and
+ *	its own; a new session starts at 0.
  * @bounce: one page of scratch for copies and page-table builds.
  * @work: work done on a guest's or a stream's behalf that is not a copy
  *	of their bytes: page-table entries decoded by walks and leaves

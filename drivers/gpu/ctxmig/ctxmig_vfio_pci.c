@@ -184,9 +184,37 @@ void ctxmig_pci_irq(void *priv, u32 engine, u32 sources)
 		ctxmig_pci_intx_update(vgpu);
 		return;
 	}
+	/* No message from a stopped device (vfio.h): sent when it runs. */
+	if (!vgpu->running) {
+		vgpu->pci.msi_held = true;
+		return;
+	}
 	/* An MSI is a write to memory: not without bus mastering. */
 	if (vgpu->pci.msi && (cfg_command(vgpu) & PCI_COMMAND_MASTER))
 		eventfd_signal(vgpu->pci.msi);
+}
+
+/**
+ * ctxmig_pci_irq_resume() - the device runs again: deliver what waited
+ * @vgpu: the vGPU, gpu_lock held, &ctxmig_vgpu.running set.
+ *
+ * An INTx line left up meanwhile is signalled; an MSI held back while the
+ * device was stopped is sent if its source is still pending and enabled
+ * (the guest may have acknowledged or disabled it before the device ran).
+ */
+void ctxmig_pci_irq_resume(struct ctxmig_vgpu *vgpu)
+{
+	struct ctxmig_pci *pci = &vgpu->pci;
+	bool held = pci->msi_held;
+
+	lockdep_assert_held(&vgpu->gpu_lock);
+	pci->msi_held = false;
+	if (!ctxmig_pci_msi_mode(vgpu)) {
+		ctxmig_pci_intx_update(vgpu);
+		return;
+	}
+	if (held && ctxmig_pci_intx_line(vgpu))
+		ctxmig_pci_irq(vgpu, 0, 0);
 }
 
 /**
@@ -345,6 +373,7 @@ void ctxmig_pci_reset(struct ctxmig_vgpu *vgpu)
 	ctxmig_pci_config_init(vgpu);
 	ctxmig_pci_mem_end(vgpu, was_on);
 	vgpu->pci.intx_masked = false;
+	vgpu->pci.msi_held = false;
 	ctxmig_pci_intx_update(vgpu);
 }
 
@@ -666,6 +695,7 @@ void ctxmig_pci_close(struct ctxmig_vgpu *vgpu)
 	ctxmig_pci_eventfd_set(&pci->req, -1);
 	pci->irq_type = VFIO_PCI_NUM_IRQS;
 	pci->intx_masked = false;
+	pci->msi_held = false;
 	mutex_unlock(&vgpu->gpu_lock);
 	mutex_unlock(&pci->igate);
 	ctxmig_dma_log_stop(&vgpu->vdev);

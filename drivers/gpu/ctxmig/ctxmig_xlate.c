@@ -472,7 +472,12 @@ static int save_collect(struct ctxmig_save *s)
 					 s->caps.va_bits);
 		s->fence[e] = eng->fence;
 		s->irq[e].enabled = eng->irq_enabled;
-		s->irq[e].pending = eng->irq_pending;
+		/*
+		 * Every restore raises MIGRATED again: not sending it pending
+		 * lets a reader of IR 1.1 take the state of a guest that did
+		 * not acknowledge it.
+		 */
+		s->irq[e].pending = eng->irq_pending & ~CTXMIG_IRQ_MIGRATED;
 		ret = ctxmig_pending_collect(gpu, e, &s->cmds[e],
 					     &s->ring[e].ib_va_base,
 					     CTXMIG_XLATE_MAX_CMDS,
@@ -783,6 +788,7 @@ static void save_identity(const struct ctxmig_gpu *gpu,
 	id->revision = CTXMIG_PCI_REVISION;
 	id->model = gpu->model->id;
 	strscpy(id->name, gpu->model->name, sizeof(id->name));
+	id->migrated = gpu->migrated;
 }
 
 /*
@@ -1277,6 +1283,9 @@ static int restore_event(struct ctxmig_ir_reader *r, void *priv,
 	rs->records_by_type[ev->type & 0xff]++;
 	rs->bytes_by_type[ev->type & 0xff] += ev->len;
 	switch (ev->type) {
+	case CTXMIG_IR_DEV_IDENTITY:
+		rs->src_migrated = ev->u.identity.migrated;
+		break;
 	case CTXMIG_IR_ENG_RING:
 		e = ev->u.ring.engine;
 		if (e >= CTXMIG_GPU_ENGINES)
@@ -1699,7 +1708,13 @@ static int apply(struct ctxmig_restore *rs)
 		eng->irq_pending = rs->irq[e].pending;
 		eng->status = rs->cmds[e].n ? CTXMIG_ENG_BUSY : CTXMIG_ENG_IDLE;
 	}
-	gpu->migrated++;
+	/*
+	 * The state has been through one more migration than the source's
+	 * count, and never shows a count this device showed before: a guest
+	 * that compares with the count it last saw always sees a change.
+	 */
+	gpu->migrated = max(gpu->migrated, rs->src_migrated) + 1;
+	ctxmig_gpu_raise(gpu, 0, CTXMIG_IRQ_MIGRATED);
 	return 0;
 }
 

@@ -36,7 +36,7 @@
  * ignores what it does not know of those.  Anything else bumps the major.
  */
 #define CTXMIG_IR_VERSION_MAJOR	1
-#define CTXMIG_IR_VERSION_MINOR	1
+#define CTXMIG_IR_VERSION_MINOR	2
 
 /* Every record header and payload start on this boundary. */
 #define CTXMIG_IR_ALIGN		8
@@ -177,6 +177,10 @@ enum ctxmig_ir_type {
  * @reserved: zero.
  * @model: &enum ctxmig_model_id, equal to the preamble's.
  * @name: NUL-padded model name for humans; need not be NUL-terminated.
+ * @migrated: (version 1.2) the source's CTXMIG_CTL_MIGRATED: how many
+ *	migrations the state has been through; the target shows one more.
+ *	A 1.0 or 1.1 stream, 32 bytes long, reads as 0.
+ * @reserved2: zero.
  */
 struct ctxmig_ir_dev_identity {
 	__le16 pci_vendor;
@@ -185,6 +189,8 @@ struct ctxmig_ir_dev_identity {
 	__u8 reserved[3];
 	__le32 model;
 	__u8 name[20];
+	__le32 migrated;
+	__le32 reserved2;
 };
 
 /**
@@ -267,7 +273,8 @@ struct ctxmig_ir_eng_irq {
  */
 #define CTXMIG_IRQ_FENCE	(1U << 0) /* a command asked for it */
 #define CTXMIG_IRQ_ERROR	(1U << 1) /* the engine stopped on an error */
-#define CTXMIG_IRQ_ALL		0x3U
+#define CTXMIG_IRQ_MIGRATED	(1U << 2) /* (1.2) a restore completed */
+#define CTXMIG_IRQ_ALL		0x7U
 
 /**
  * enum ctxmig_ir_op - neutral command opcodes
@@ -403,7 +410,8 @@ struct ctxmig_ir_end {
  * model: a VMM compares a device's read-only config bytes on both sides of
  * a migration and refuses a difference, so the model cannot be told there.
  * A guest driver binds to these IDs, reads the model from the control page
- * (CTXMIG_CTL_MODEL) and learns that it changed from CTXMIG_CTL_MIGRATED.
+ * (CTXMIG_CTL_MODEL) and learns that it changed from CTXMIG_CTL_MIGRATED or
+ * CTXMIG_IRQ_MIGRATED.
  *
  * 1af4:10f0 lies in 1af4:10f0-10ff, the range QEMU's docs/specs/pci-ids.rst
  * leaves "available for experimental usage without registration".  An ID of
@@ -428,7 +436,7 @@ struct ctxmig_ir_end {
 #define CTXMIG_CTL_SIZE			0x1000
 #define CTXMIG_CTL_MAGIC		0x000	/* RO CTXMIG_CTL_MAGIC_VALUE */
 #define CTXMIG_CTL_MODEL		0x004	/* RO enum ctxmig_model_id */
-#define CTXMIG_CTL_MIGRATED		0x008	/* RO restores into the device */
+#define CTXMIG_CTL_MIGRATED		0x008	/* RO migrations of the state */
 #define CTXMIG_CTL_IRQ_STATUS		0x00c	/* RW1C CTXMIG_IRQ_* pending */
 #define CTXMIG_CTL_IRQ_ENABLE		0x010	/* RW CTXMIG_IRQ_* enabled */
 #define CTXMIG_CTL_ENG_STATUS		0x014	/* RO enum ctxmig_eng_status */
