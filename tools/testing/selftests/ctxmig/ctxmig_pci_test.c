@@ -286,7 +286,7 @@ static int dev_new(struct dev *x, const char *model)
 	ret = guest_init(&x->g, &x->d);
 	x->have_guest = !ret || x->g.shadow;
 	ret = ret ?: guest_setup(&x->g);
-	ret = ret ?: vdev_ctl_wr(&x->d, GUEST_CTL_IRQ_ENABLE, CTXMIG_IRQ_FENCE);
+	ret = ret ?: vdev_ctl_wr(&x->d, CTXMIG_CTL_IRQ_ENABLE, CTXMIG_IRQ_FENCE);
 	return ret;
 }
 
@@ -321,13 +321,13 @@ static int dev_restart(struct dev *x)
 	ret = guest_init(&x->g, &x->d);
 	x->have_guest = !ret || x->g.shadow;
 	ret = ret ?: guest_setup(&x->g);
-	return ret ?: vdev_ctl_wr(&x->d, GUEST_CTL_IRQ_ENABLE,
+	return ret ?: vdev_ctl_wr(&x->d, CTXMIG_CTL_IRQ_ENABLE,
 				  CTXMIG_IRQ_FENCE);
 }
 
 static int dev_ack(struct dev *x)
 {
-	return vdev_ctl_wr(&x->d, GUEST_CTL_IRQ_STATUS, CTXMIG_IRQ_ALL);
+	return vdev_ctl_wr(&x->d, CTXMIG_CTL_IRQ_STATUS, CTXMIG_IRQ_ALL);
 }
 
 static bool intx_status(struct dev *x)
@@ -390,7 +390,7 @@ TEST(identity_every_type)
 			sized[i][b] = cfg_rd(&d, bars[b], 4);
 			ASSERT_EQ(0, cfg_wr(&d, bars[b], old, 4));
 		}
-		EXPECT_EQ(types[i].id, vdev_ctl(&d, GUEST_CTL_MODEL));
+		EXPECT_EQ(types[i].id, vdev_ctl(&d, CTXMIG_CTL_MODEL));
 
 		/* The stream names the model, with the same PCI identity. */
 		ASSERT_EQ(0, vdev_set_state(&d, VFIO_DEVICE_STATE_STOP, NULL));
@@ -577,7 +577,7 @@ TEST_F(pci, bar_sizing)
 TEST_F(pci, byte_and_word)
 {
 	struct vdev *d = &self->x.d;
-	uint32_t en = d->ctl + GUEST_CTL_IRQ_ENABLE;
+	uint32_t en = d->ctl + CTXMIG_CTL_IRQ_ENABLE;
 	uint8_t b[4];
 	uint16_t w;
 
@@ -599,9 +599,9 @@ TEST_F(pci, byte_and_word)
 	ASSERT_EQ(0, vdev_region_rw(d, d->bar0_off + d->ctl + 1, b + 1, 1,
 				    false));
 	ASSERT_EQ(0, vdev_region_rw(d, d->bar0_off + d->ctl + 2, &w, 2, false));
-	EXPECT_EQ(GUEST_CTL_MAGIC_VALUE & 0xff, b[0]);
-	EXPECT_EQ((GUEST_CTL_MAGIC_VALUE >> 8) & 0xff, b[1]);
-	EXPECT_EQ(GUEST_CTL_MAGIC_VALUE >> 16, le16toh(w));
+	EXPECT_EQ(CTXMIG_CTL_MAGIC_VALUE & 0xff, b[0]);
+	EXPECT_EQ((CTXMIG_CTL_MAGIC_VALUE >> 8) & 0xff, b[1]);
+	EXPECT_EQ(CTXMIG_CTL_MAGIC_VALUE >> 16, le16toh(w));
 
 	/* A byte or a word writes only its bytes of the register. */
 	ASSERT_EQ(0, vdev_wr32(d, en, 0));
@@ -620,15 +620,15 @@ TEST_F(pci, byte_and_word)
 	/* Write-1-to-clear: only a byte written clears its bits. */
 	ASSERT_EQ(0, dev_fence_irq(&self->x)) TH_LOG("%s", self->x.g.why);
 	ASSERT_EQ(CTXMIG_IRQ_FENCE,
-		  vdev_ctl(d, GUEST_CTL_IRQ_STATUS) & CTXMIG_IRQ_FENCE);
+		  vdev_ctl(d, CTXMIG_CTL_IRQ_STATUS) & CTXMIG_IRQ_FENCE);
 	b[0] = 0xff;
 	ASSERT_EQ(0, vdev_region_rw(d, d->bar0_off + d->ctl +
-				    GUEST_CTL_IRQ_STATUS + 1, b, 1, true));
+				    CTXMIG_CTL_IRQ_STATUS + 1, b, 1, true));
 	EXPECT_EQ(CTXMIG_IRQ_FENCE,
-		  vdev_ctl(d, GUEST_CTL_IRQ_STATUS) & CTXMIG_IRQ_FENCE);
+		  vdev_ctl(d, CTXMIG_CTL_IRQ_STATUS) & CTXMIG_IRQ_FENCE);
 	ASSERT_EQ(0, vdev_region_rw(d, d->bar0_off + d->ctl +
-				    GUEST_CTL_IRQ_STATUS, b, 1, true));
-	EXPECT_EQ(0, vdev_ctl(d, GUEST_CTL_IRQ_STATUS));
+				    CTXMIG_CTL_IRQ_STATUS, b, 1, true));
+	EXPECT_EQ(0, vdev_ctl(d, CTXMIG_CTL_IRQ_STATUS));
 }
 
 TEST_F(pci, memory_and_master)
@@ -654,7 +654,7 @@ TEST_F(pci, memory_and_master)
 	EXPECT_EQ(-EIO, vdev_region_rw(d, d->bar2_off, &v, 4, true));
 	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, PCI_COMMAND_MEMORY |
 			    PCI_COMMAND_MASTER, 2));
-	EXPECT_EQ(GUEST_CTL_MAGIC_VALUE, vdev_ctl(d, GUEST_CTL_MAGIC));
+	EXPECT_EQ(CTXMIG_CTL_MAGIC_VALUE, vdev_ctl(d, CTXMIG_CTL_MAGIC));
 
 	/* Bus mastering off: no MSI, and a DMA faults the engine. */
 	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, PCI_COMMAND_MEMORY, 2));
@@ -662,7 +662,7 @@ TEST_F(pci, memory_and_master)
 	EXPECT_EQ(0, efd_take(efd)) TH_LOG("an MSI without bus mastering");
 	ASSERT_EQ(0, guest_submit(&self->x.g, &c, 1, false));
 	EXPECT_NE(0, guest_wait_idle(&self->x.g));
-	EXPECT_EQ(GUEST_ENG_ERROR, vdev_ctl(d, GUEST_CTL_ENG_STATUS));
+	EXPECT_EQ(CTXMIG_ENG_ERROR, vdev_ctl(d, CTXMIG_CTL_ENG_STATUS));
 	memcpy(&v, self->sys + 0x100, 4);
 	EXPECT_EQ(0x5a5a5a5a, v);
 
