@@ -54,7 +54,7 @@
 #define CTXMIG_PCI_MSI_CAP	0x40
 
 /* The uAPI's class code is PCI's display controller, "other". */
-static_assert(CTXMIG_PCI_CLASS == PCI_CLASS_DISPLAY_OTHER << 8);
+static_assert(PCI_CLASS_DISPLAY_OTHER << 8 == CTXMIG_PCI_CLASS);
 
 /* The command register bits that do something, and so can be written. */
 #define CTXMIG_PCI_COMMAND_RW	(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | \
