@@ -195,6 +195,9 @@ echo 1 >/proc/sys/kernel/panic_on_warn 2>/dev/null
 debug=
 [ -f /etc/ctxmig-debug ] && debug=1
 [ -z "$debug" ] || mount -t debugfs debugfs /sys/kernel/debug
+# The tests that measure memory learn that freed objects wait in KASAN's
+# quarantine here.
+[ -z "$debug" ] || export CTXMIG_KASAN=1
 for m in $(cat /modules/order) ctxmig.ko; do
 	insmod /modules/$m || echo "CTXMIG-VM: insmod $m failed"
 done

@@ -1140,8 +1140,18 @@ TEST_F_TIMEOUT(mutation, every_class, 480)
 	       free0, free1, self0, self1);
 	TH_LOG("kernel pages: %+ld kB used (tolerance +2048); MemAvailable %ld -> %ld kB",
 	       used, avail0, avail1);
-	EXPECT_GE(1024, slab1 - slab0);
-	EXPECT_GE(2048, used);
+	if (getenv("CTXMIG_KASAN")) {
+		/*
+		 * KASAN keeps freed objects in its quarantine (up to a 32nd
+		 * of memory): they stay in SUnreclaim, so the figures are
+		 * no measure of a leak there.  The debug tier runs kmemleak
+		 * instead, once ctxmig is unloaded.
+		 */
+		TH_LOG("freed objects are quarantined here: leaks are kmemleak's to find");
+	} else {
+		EXPECT_GE(1024, slab1 - slab0);
+		EXPECT_GE(2048, used);
+	}
 	TH_LOG("campaign in %llu ms", (unsigned long long)(now_ms() - t0));
 }
 
