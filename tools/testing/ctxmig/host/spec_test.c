@@ -5,11 +5,11 @@
  *
  * Documentation/gpu/ctxmig/guest-interface.rst names each constant of the
  * guest interface at the start of a table row (``NAME`` and two spaces),
- * its value in the next column.  The values are taken from include/uapi/linux/ctxmig.h here and
- * nowhere else: every such row must give the header's value, every name
- * of the guest interface the header defines must have a row, and the list
- * below must name exactly what the header defines (so that it cannot fall
- * behind a new constant).
+ * its value in the next column.  The values are taken from
+ * include/uapi/linux/ctxmig.h here and nowhere else: every such row must
+ * give the header's value, every name of the guest interface the header
+ * defines must have a row, and the list below must name exactly what the
+ * header defines (so that it cannot fall behind a new constant).
  *
  * Each model's register table follows a ".. ctxmig-registers: <model>"
  * comment: register, BAR0 offset, access, reset value.  A device of that
