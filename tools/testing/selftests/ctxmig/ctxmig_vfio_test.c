@@ -62,9 +62,6 @@
 #define MDEV_TYPES	"/sys/class/mdev_bus/ctxmig/mdev_supported_types"
 #define VA_BITS		47
 #define VRAM_MIN	(16ULL << 20)
-/* Every vGPU, whatever its model, is this PCI device. */
-#define PCI_VENDOR	0x1af4
-#define PCI_DEVICE	0x10f0
 
 static const struct model_info {
 	const char *name;
@@ -261,8 +258,8 @@ TEST_F(each_model, regions_and_irqs)
 
 	ASSERT_EQ(0, vdev_region_rw(d, d->cfg_off, &id[0], 2, false));
 	ASSERT_EQ(0, vdev_region_rw(d, d->cfg_off + 2, &id[1], 2, false));
-	EXPECT_EQ(PCI_VENDOR, id[0]);
-	EXPECT_EQ(PCI_DEVICE, id[1]);
+	EXPECT_EQ(CTXMIG_PCI_VENDOR_ID, id[0]);
+	EXPECT_EQ(CTXMIG_PCI_DEVICE_ID, id[1]);
 
 	for (i = 0; i < 2; i++) {
 		struct vfio_irq_info ii = {
