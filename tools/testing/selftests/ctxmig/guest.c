@@ -988,19 +988,25 @@ static u64 guest_pt_alloc(void *priv, u32 bytes)
 	return at;
 }
 
-/* Map into the shadow's tables, and remember it for guest_remap(). */
+/*
+ * Map into the shadow's tables, and remember it for guest_remap(): the
+ * first GUEST_MAPS_MAX mappings (a guest with more cannot remap).
+ */
 static int guest_pt_map(struct guest *g, const struct ctxmig_mapping *map)
 {
 	int ret = ctxmig_pt_map(g->shadow, map, guest_pt_alloc, g);
 
-	if (!ret && g->nmaps < GUEST_MAPS_MAX)
-		g->maps[g->nmaps++] = (struct guest_map){
-			.va = map->va, .size = map->size, .addr = map->addr,
-			.flags = map->flags,
-		};
-	else if (!ret)
-		ret = -E2BIG;
-	return ret;
+	if (ret)
+		return ret;
+	if (g->nmaps == GUEST_MAPS_MAX) {
+		g->maps_dropped = true;
+		return 0;
+	}
+	g->maps[g->nmaps++] = (struct guest_map){
+		.va = map->va, .size = map->size, .addr = map->addr,
+		.flags = map->flags,
+	};
+	return 0;
 }
 
 int guest_setup(struct guest *g)
@@ -1485,6 +1491,9 @@ int guest_remap(struct guest *g)
 	u64 root;
 	int ret;
 
+	if (g->maps_dropped)
+		return fail(g, -E2BIG, "more than %u mappings to build again",
+			    GUEST_MAPS_MAX);
 	ret = guest_wait_idle(g);
 	if (ret)
 		return ret;

@@ -317,6 +317,7 @@ struct guest {
 	bool lost;		/* recovery: the last submission was lost */
 	struct guest_map maps[GUEST_MAPS_MAX];
 	unsigned int nmaps;
+	bool maps_dropped;	/* more than GUEST_MAPS_MAX: no remap */
 	bool real;		/* the real drivers' words; set before setup */
 	uint8_t chan;		/* channel state they set up (VEC_CHAN_*) */
 	char why[160];		/* reason of the last failure */
@@ -356,7 +357,8 @@ int guest_recover(struct guest *g);
 /*
  * Build the guest's page tables again, in its own VRAM and the device's
  * current format, and point the root register at them: after a migration,
- * once the commands from before it have completed.
+ * once the commands from before it have completed.  -E2BIG for a guest of
+ * more than GUEST_MAPS_MAX mappings.
  */
 int guest_remap(struct guest *g);
 /*
