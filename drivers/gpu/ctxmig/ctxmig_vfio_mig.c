@@ -99,20 +99,6 @@ static int ctxmig_migf_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
-/* A save reached END: statistics and the stream's metadata. */
-static void ctxmig_stats_saved(struct ctxmig_migf *migf)
-{
-	struct ctxmig_vgpu_stats *st = &migf->vgpu->stats;
-
-	st->saves++;
-	st->bytes_saved += migf->w.offset;
-	st->stopcopy_ns = ktime_get_ns() - st->t_stopcopy;
-	st->ir_saved = true;
-	st->ir_caps = migf->save.caps;
-	memcpy(st->ir_records, migf->w.records_by_type, sizeof(st->ir_records));
-	memcpy(st->ir_bytes, migf->w.bytes_by_type, sizeof(st->ir_bytes));
-}
-
 /* Stream bytes encoded and not yet read. */
 static u32 migf_buffered(struct ctxmig_migf *migf)
 {
@@ -120,6 +106,23 @@ static u32 migf_buffered(struct ctxmig_migf *migf)
 
 	ctxmig_ir_peek(&migf->w, &n);
 	return n;
+}
+
+/*
+ * A save reached END: statistics and the stream's metadata.  The stream
+ * is what was read and what the writer still holds (END at least).
+ */
+static void ctxmig_stats_saved(struct ctxmig_migf *migf)
+{
+	struct ctxmig_vgpu_stats *st = &migf->vgpu->stats;
+
+	st->saves++;
+	st->bytes_saved += migf->w.offset + migf_buffered(migf);
+	st->stopcopy_ns = ktime_get_ns() - st->t_stopcopy;
+	st->ir_saved = true;
+	st->ir_caps = migf->save.caps;
+	memcpy(st->ir_records, migf->w.records_by_type, sizeof(st->ir_records));
+	memcpy(st->ir_bytes, migf->w.bytes_by_type, sizeof(st->ir_bytes));
 }
 
 /*
@@ -772,10 +775,10 @@ static int ctxmig_get_state(struct vfio_device *vdev,
 }
 
 /*
- * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: what stop-copy will read
- * (ctxmig_save_estimate()).  During pre-copy that is what it adds to
- * PRECOPY_INFO's initial and dirty bytes: QEMU adds the three up against
- * its downtime budget.
+ * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: what is left to read of the stream,
+ * if the device stopped now (ctxmig_save_estimate() and the bytes encoded
+ * and not read).  During pre-copy that includes PRECOPY_INFO's initial
+ * and dirty bytes: QEMU 10 weighs it alone against its downtime budget.
  */
 static int ctxmig_get_data_size(struct vfio_device *vdev,
 				unsigned long *stop_copy_length)
@@ -791,9 +794,7 @@ static int ctxmig_get_data_size(struct vfio_device *vdev,
 		mutex_lock(&vgpu->gpu_lock);
 		bytes = ctxmig_save_estimate(&migf->save, &vgpu->gpu);
 		mutex_unlock(&vgpu->gpu_lock);
-		/* Bytes encoded and not read: PRECOPY_INFO has them. */
-		if (migf->stop_copy || !migf->save.precopy)
-			bytes += migf_buffered(migf);
+		bytes += migf_buffered(migf);
 		mutex_unlock(&migf->lock);
 	} else {
 		mutex_lock(&vgpu->gpu_lock);

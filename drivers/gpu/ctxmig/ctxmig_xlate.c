@@ -716,26 +716,30 @@ static u64 estimate_state(struct ctxmig_gpu *gpu, bool pages)
  * @gpu: the device, its lock held.
  *
  * Without a save: the whole stream a stop-copy save started now would
- * give.  During pre-copy: what stop-copy adds to what
- * ctxmig_save_precopy_info() reports (the engines, the pending commands,
- * the mappings and END; the pages are in the initial and dirty bytes), so
- * that the three add up to the rest of the stream, as a VMM adds them.
- * After pre-copy, or in a stop-copy save: what is left of the stream.
- * The engine may run meanwhile: the pending commands are those of now.
+ * give.  With one: what is left of the stream, not counting what the
+ * writer holds already; during pre-copy that is what
+ * ctxmig_save_precopy_info() reports and what stop-copy adds (the
+ * engines, the pending commands, the mappings and END): a VMM takes
+ * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE for all that is left to send (QEMU
+ * has since 9.0.4; the uAPI says "the estimated data length that will be
+ * required to complete stop copy").  The engine may run meanwhile: the
+ * pending commands are those of now.
  *
  * Return: an estimate in bytes, within a few percent plus a few records of
  * the stream when the device does not change meanwhile.
  */
 u64 ctxmig_save_estimate(const struct ctxmig_save *s, struct ctxmig_gpu *gpu)
 {
-	u64 bytes = END_WIRE, data, zero;
+	u64 bytes = END_WIRE, data, zero, initial, dirty;
 	u32 e;
 
 	if (!s)
 		return PREAMBLE_WIRE + DEVICE_WIRE + estimate_state(gpu, true) +
 		       bytes;
-	if (s->phase <= SAVE_PRE_DIRTY && s->precopy)
-		return estimate_state(gpu, false) + bytes;
+	if (s->phase <= SAVE_PRE_DIRTY && s->precopy) {
+		ctxmig_save_precopy_info(s, &initial, &dirty);
+		return estimate_state(gpu, false) + bytes + initial + dirty;
+	}
 	if (s->phase == SAVE_DONE)
 		return 0;
 	if (s->phase < SAVE_ENGINE)

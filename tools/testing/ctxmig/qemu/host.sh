@@ -3,8 +3,8 @@
 #
 # A qemu tier VM host, in its Debian root (host-init runs it).  Both
 # hosts serve the command agent on the private link; host A runs the
-# scenario program, whose KTAP goes to the console between markers, and
-# then tells host B to finish.
+# program (run.sh's QEMU_MAIN, the tests by default), whose KTAP goes to
+# the console between markers, and then tells host B to finish.
 set -u
 role=$1
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:/ctxmig
@@ -19,8 +19,7 @@ if [ "$role" = b ]; then
 	exit 0
 fi
 echo "CTXMIG-HOST: ktap begin"
-set -- --workarounds "$QEMU_WORKAROUNDS" --pairs "$QEMU_PAIRS"
-[ -z "$QEMU_FAILURES" ] || set -- "$@" --failures "$QEMU_FAILURES"
-/ctxmig/ctxmig_qemu "$@" 2>&1
-echo "# exit: ctxmig_qemu $?"
+eval "set -- $QEMU_ARGS"
+/ctxmig/program "$@" 2>&1
+echo "# exit: program $?"
 echo "CTXMIG-HOST: ktap end"

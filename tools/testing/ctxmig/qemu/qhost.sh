@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # One VM host's side of the qemu tier: what the scenario program
-# (ctxmig_qemu) asks a host to do, locally on host A and through the
+# (run.sh's program) asks a host to do, locally on host A and through the
 # agent on host B.  Runs in the host's Debian root; the inner QEMU is
 # QEMU 10 from bookworm-backports.
 #
@@ -17,6 +17,8 @@
 #                                     exit status ("running" if it did not)
 #   qhost.sh fw-wait NAME SECONDS     wait for SeaBIOS to finish its POST
 #   qhost.sh log NAME                 its stderr (and qtest/QMP errors)
+#   qhost.sh trace NAME               its trace of the vfio device's
+#                                     migration (the first estimate only)
 #   qhost.sh dmesg                    the kernel log's last lines
 #
 # The inner QEMU: TCG (no KVM), the vGPU as "-device vfio-pci,sysfsdev=",
@@ -26,7 +28,11 @@
 # device and the test programs its BARs (then lets the VM run: a CPU that
 # halts); MODE "bios": SeaBIOS runs, enumerates the device and assigns its
 # BARs, as on a real boot.  Both ends of a migration use the same MODE;
-# a destination starts running when the migration is in.
+# a destination starts running when the migration is in.  QEMU traces,
+# with its own trace events, what it reads from the vGPU's migration
+# file and what the vGPU estimated was left (QMP does not say).
+# QEMU_VFIO_OPTS (config): ",enable-migration=on" where the kernel cannot
+# report DMA logging (see run.sh), else nothing.
 set -u
 
 . /ctxmig/config
@@ -51,6 +57,10 @@ qemu_start() {
 		-qmp tcp:0.0.0.0:4445,server=on,wait=off \
 		-qtest tcp:0.0.0.0:4446,server=on,wait=off,nodelay=on \
 		-qtest-log none -pidfile "$run/$name.pid" \
+		-D "$run/$name.trace" -trace vfio_migration_set_state \
+		-trace vfio_save_block -trace vfio_save_block_precopy_empty_hit \
+		-trace vfio_state_pending_estimate \
+		-trace vfio_state_pending_exact \
 		-chardev file,id=fw,path="$run/$name.fw" \
 		-device isa-debugcon,iobase=0x402,chardev=fw \
 		-device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$uuid,id=gpu,addr=04.0$QEMU_VFIO_OPTS"
@@ -65,7 +75,7 @@ qemu_start() {
 	elif [ "$mode" = S ]; then
 		set -- "$@" -S
 	fi
-	rm -f "$run/$name.fw" "$run/$name.pid" "$run/$name.rc"
+	rm -f "$run/$name.fw" "$run/$name.pid" "$run/$name.rc" "$run/$name.trace"
 	{
 		echo "qemu-system-x86_64 $*"
 		qemu-system-x86_64 --version | head -n1
@@ -121,6 +131,11 @@ fw-wait)
 	;;
 log)
 	cat "$run/$1.log"
+	;;
+trace)
+	# QEMU estimates at every iteration: the first one is enough.
+	awk '/vfio_state_pending_estimate/ { if (seen++) next } { print }' \
+		"$run/$1.trace"
 	;;
 dmesg)
 	dmesg | tail -n "${1:-30}"

@@ -30,8 +30,14 @@
 # CTXMIG_CACHE, KVER, QEMU_PAIRS (migrations, "SRC:DST:MODE ...", MODE
 # S or bios (see qhost.sh), or "all": every ordered pair of the five
 # types; default: the demo pair both ways), QEMU_FAILURES (the model of
-# the failure tests, "" for none), QEMU_WORKAROUNDS (below), QEMU_TIMEOUT
-# (seconds, default 1800), QEMU_KEEP=1 keeps the staging directory.
+# the failure tests, "" for none), QEMU_TIMEOUT (seconds, default 1800),
+# QEMU_KEEP=1 keeps the staging directory.
+#
+# Another program can run on the same hosts in the tests' place:
+# QEMU_MAIN, a C file whose main() drives them with the scenario
+# machinery (scenario.h; make demo's is ../demo/ctxmig_demo.c), QEMU_ARGS
+# its arguments (words; the default is the tests' from QEMU_PAIRS and
+# QEMU_FAILURES), and QEMU_TIER the name its result line starts with.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../../../.." && pwd)
@@ -41,22 +47,9 @@ kver=${KVER:-$("$top/tools/testing/ctxmig/kver.sh")}
 timeout_s=${QEMU_TIMEOUT:-1800}
 vmdir=$cache/vm
 logs=$cache/logs
-tier=qemu
+tier=${QEMU_TIER:-qemu}
+main=${QEMU_MAIN:-$here/ctxmig_qemu.c}
 mkdir -p "$logs"
-
-# WORKAROUNDS, each word to be dropped with the driver change that makes
-# it unnecessary:
-#   enable-migration  vfio-pci's enable-migration=on: QEMU 10 refuses to
-#                     migrate a device without DMA logging otherwise
-#   same-model        migrate to the source's own model: the models' PCI
-#                     device IDs differ, and QEMU refuses a destination
-#                     whose config space differs ("Bad config data")
-#   warnings          QEMU's warnings at realize (no error IRQ index)
-#                     do not fail a test
-#   estimates         no migration on QEMU's own budget (64 KiB/s, 300 ms):
-#                     the stop-copy estimate overstates what is left, and
-#                     QEMU would never switch over
-workarounds=${QEMU_WORKAROUNDS-enable-migration same-model warnings estimates}
 
 models=(amd-gfx9 amd-gfx12 intel-gen12 nv-ampere nv-hopper)
 # One guest migrates hop after hop (see ctxmig_qemu.c), so a list whose
@@ -115,11 +108,45 @@ kimage_unpack "$vmdir" "$kver" ||
 	cannot_run "apt-get download linux-image-$kver-unsigned failed"
 imgroot=$vmdir/image-$kver
 bzimage=$imgroot/boot/vmlinuz-$kver
+kconfig=$imgroot/boot/config-$kver
 img=$("$here/image.sh") || cannot_run "no image for the VM hosts (see above)"
 
+# Whether the hosts' kernel can report DMA logging.  ctxmig logs the
+# guest pages its GPU writes for VFIO_DEVICE_FEATURE_DMA_LOGGING_* (struct
+# vfio_log_ops), but the VFIO core hands a report over only with its
+# iova_bitmap helpers, which a kernel has with CONFIG_IOMMUFD_DRIVER, and
+# Debian's 6.12 kernel is built without: there the core answers every
+# DMA_LOGGING_* feature with -ENOTTY (-25), and QEMU 10 then migrates
+# the vGPU only with vfio-pci's enable-migration=on (tracking the GPU's
+# writes with the type1 container's dirty bitmap) and warns that the
+# device lacks dirty tracking.  On such a kernel, and only there, the
+# hosts' QEMUs get that option and the tests expect that one warning; on
+# a kernel that can report DMA logging QEMU needs no option at all.
+[ -f "$kconfig" ] || fail "no $kconfig"
+if grep -qx 'CONFIG_IOMMUFD_DRIVER=y' "$kconfig"; then
+	vfio_opts=
+	dma_logging=
+	echo "$tier: $kver reports DMA logging: QEMU gets no vfio-pci option"
+else
+	vfio_opts=,enable-migration=on
+	dma_logging=--no-dma-logging
+	echo "$tier: $kver cannot report DMA logging (no CONFIG_IOMMUFD_DRIVER): vfio-pci enable-migration=on"
+fi
+
 # 2. The initramfs both hosts boot: busybox, the modules, the payload.
+# Everything a run makes lives in its own directory, the hosts' consoles
+# too, so that runs from several checkouts can share the cache at the
+# same time; the consoles are copied to $logs/$tier-host-{a,b}.log (the
+# last run's, for the user) as the run ends.
 stage=$(mktemp -d "$cache/qemu/stage.XXXXXX")
-[ "${QEMU_KEEP:-}" = 1 ] || trap 'rm -rf "$stage"' EXIT
+con_a=$stage/host-a.log
+con_b=$stage/host-b.log
+keep_consoles() {
+	cp -f "$con_a" "$logs/$tier-host-a.log" 2>/dev/null || true
+	cp -f "$con_b" "$logs/$tier-host-b.log" 2>/dev/null || true
+	[ "${QEMU_KEEP:-}" = 1 ] || rm -rf "$stage"
+}
+trap keep_consoles EXIT
 root=$stage/root
 mkdir -p "$root"/{bin,dev,proc,sys,modules,payload} "$stage/obj"
 cp /bin/busybox "$root/bin/busybox"
@@ -129,16 +156,18 @@ kimage_modules "$imgroot" "$kver" "$root/modules" \
 	virtio_net virtio_blk ext4 overlay
 cp "$ko" "$root/modules/ctxmig.ko"
 
-# The scenario program, static: the guest library and the driver's model
-# code through the host shim headers (as the VM tier builds them), the
-# gate, qtest, QMP and socket clients and the program without them.
+# The program, static: the guest library and the driver's model code
+# through the host shim headers (as the VM tier builds them), the
+# scenario machinery, the gate, qtest, QMP and socket clients, and its
+# main().
 guest_objs "$top" "$stage/obj" || fail "building the guest library failed"
 gcc -static -std=gnu11 -O2 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-sign-compare -Wno-missing-field-initializers \
 	-I"$top/include/uapi" -I"$top/tools/testing/selftests/ctxmig" \
-	-I"$here" -o "$root/payload/ctxmig_qemu" \
-	"$here/ctxmig_qemu.c" "$here/gate.c" "$here/qtest.c" "$here/qmp.c" \
-	"$here/sock.c" "${guest_objs[@]}" || fail "building ctxmig_qemu failed"
+	-I"$here" -o "$root/payload/program" \
+	"$main" "$here/scenario.c" "$here/gate.c" "$here/qtest.c" \
+	"$here/qmp.c" "$here/sock.c" "${guest_objs[@]}" ||
+	fail "building $(basename "$main") failed"
 cp "$here/host.sh" "$here/qhost.sh" "$here/agent.sh" /bin/busybox \
 	"$root/payload/"
 # The firmware of MODE S (qhost.sh): 64 KiB whose reset vector halts
@@ -146,13 +175,21 @@ cp "$here/host.sh" "$here/qhost.sh" "$here/agent.sh" /bin/busybox \
 head -c $((65536 - 16)) /dev/zero >"$root/payload/halt.bin"
 printf '\372\364\353\375' >>"$root/payload/halt.bin"
 head -c 12 /dev/zero >>"$root/payload/halt.bin"
-vfio_opts=
-case " $workarounds " in *" enable-migration "*) vfio_opts=,enable-migration=on ;; esac
+# The program's arguments, each quoted for host.sh's shell.
+if [ -z "${QEMU_ARGS+set}" ]; then
+	args=(--pairs "$pairs")
+	[ -z "$failures" ] || args+=(--failures "$failures")
+else
+	read -r -a args <<<"$QEMU_ARGS"
+fi
+[ -z "$dma_logging" ] || args+=("$dma_logging")
+quoted=
+for a in "${args[@]}"; do
+	quoted="$quoted '$a'"
+done
 cat >"$root/payload/config" <<EOF
 QEMU_VFIO_OPTS='$vfio_opts'
-QEMU_WORKAROUNDS='$workarounds'
-QEMU_PAIRS='$pairs'
-QEMU_FAILURES='$failures'
+QEMU_ARGS="$quoted"
 EOF
 initrd=$stage/initramfs.gz
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$initrd"
@@ -160,8 +197,6 @@ tbuild=$(( $(date +%s) - t0 ))
 
 # 3. Boot host B, then host A; their link is a unix socket here.
 link=$stage/link.sock
-con_a=$logs/qemu-host-a.log
-con_b=$logs/qemu-host-b.log
 outer() {
 	local role=$1 mac=$2 server=$3 console=$4
 	timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
@@ -175,7 +210,7 @@ outer() {
 		</dev/null
 }
 echo "$tier: booting hosts A and B ($kver, QEMU $(qemu-system-x86_64 --version | head -n1 | awk '{print $4}') outside, $(sed -n 's/^qemu-system-x86 //p' "$img.manifest") inside)"
-echo "$tier: consoles: $con_a $con_b; timeout ${timeout_s}s"
+echo "$tier: consoles (when the run ends): $logs/$tier-host-a.log $logs/$tier-host-b.log; timeout ${timeout_s}s"
 start=$(date +%s)
 set +e
 outer b 52:54:00:c7:00:02 on "$con_b" &
@@ -225,8 +260,8 @@ grep -q 'CTXMIG-HOST: a done' "$con_a" || {
 }
 passed=$(grep -cE '^ok [0-9]+ ' <<<"$ktap" || true)
 failed=$(grep -cE '^not ok [0-9]+ ' <<<"$ktap" || true)
-if grep -qE '^# exit: ctxmig_qemu [1-9]' <<<"$ktap" && [ "$failed" -eq 0 ]; then
-	echo "$tier: ctxmig_qemu exited non-zero without a failing result" >&2
+if grep -qE '^# exit: program [1-9]' <<<"$ktap" && [ "$failed" -eq 0 ]; then
+	echo "$tier: $(basename "$main" .c) exited non-zero without a failing result" >&2
 	bad=1
 fi
 [ $((passed + failed)) -gt 0 ] || {

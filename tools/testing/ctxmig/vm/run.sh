@@ -13,7 +13,6 @@
 #
 # Environment: CTXMIG_CACHE, KVER (default: tools/testing/ctxmig/kver.sh),
 # VM_TIMEOUT (seconds, default 600), VM_TESTS (extra selftest names),
-# VM_DEMO=1 runs the demo program instead of the selftests,
 # VM_BENCH=1 runs the benchmark (tools/testing/ctxmig/bench/vm_bench.c)
 # instead, with VM_BENCH_ARGS in its /vm_bench.args,
 # VM_MEM (MiB of guest RAM, default 1024, 2048 for the debug kernel),
@@ -144,15 +143,6 @@ build_guest_objs() {
 	guest_objs "$top" "$ksel/ctxmig/obj" ||
 		fail "building the guest library for the selftests failed"
 }
-# VM_DEMO=1: the VM runs the demo (make demo) instead of the tests.
-if [ "${VM_DEMO:-}" = 1 ]; then
-	build_guest_objs
-	gcc "${guest_cflags[@]}" -Werror -I"$ksel/ctxmig" \
-		-o "$stage/selftests/ctxmig_demo" \
-		"$top/tools/testing/ctxmig/demo/ctxmig_demo.c" "${guest_objs[@]}" ||
-		fail "building the demo failed"
-	tests=
-fi
 # VM_BENCH=1: the VM runs the benchmark (make bench) instead of the tests.
 if [ "${VM_BENCH:-}" = 1 ]; then
 	build_guest_objs

@@ -1340,15 +1340,19 @@ TEST_F_TIMEOUT(estimate, accuracy, 120)
 		TH_LOG("dirty %llu, pre-copy read %lld",
 		       (unsigned long long)dirty, (long long)got);
 
-	/* What stop-copy adds to what is left of pre-copy, as QEMU adds. */
+	/*
+	 * During pre-copy MIG_DATA_SIZE is the rest of the stream, what
+	 * pre-copy has left included: QEMU (since 9.0.4) takes it so.
+	 */
 	ASSERT_EQ(0, write_pages(d, MIB(100), 4, false, 7));
 	ASSERT_EQ(0, precopy_info(fd, &initial, &dirty));
+	EXPECT_LT(0, dirty);
 	est = mig_data_size(d);
 	ASSERT_EQ(0, vdev_set_state(d, VFIO_DEVICE_STATE_STOP_COPY, NULL));
 	got = drain_stop_copy(fd);
 	close(fd);
-	EXPECT_TRUE(close_to(est + initial + dirty, got))
-		TH_LOG("MIG_DATA_SIZE %lld + initial %llu + dirty %llu, stop-copy read %lld",
+	EXPECT_TRUE(close_to(est, got))
+		TH_LOG("MIG_DATA_SIZE %lld (initial %llu, dirty %llu), stop-copy read %lld",
 		       (long long)est, (unsigned long long)initial,
 		       (unsigned long long)dirty, (long long)got);
 	ASSERT_EQ(0, vdev_set_state(d, VFIO_DEVICE_STATE_RUNNING, NULL));
