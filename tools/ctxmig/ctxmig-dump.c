@@ -275,6 +275,7 @@ static void record_fields(struct fields *f, const struct ctxmig_ir_event *ev)
 		field_u64(f, "model", ev->u.identity.model);
 		field_key(f, "name");
 		put_string(ev->u.identity.name, f->json);
+		field_u64(f, "migrated", ev->u.identity.migrated);
 		break;
 	case CTXMIG_IR_DEV_CAPS:
 		field_u64(f, "vram_size", ev->u.caps.vram_size);

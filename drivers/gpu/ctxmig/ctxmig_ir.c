@@ -319,6 +319,7 @@ int ctxmig_ir_put_device(struct ctxmig_ir_writer *w,
 		.pci_device = cpu_to_le16(id->pci_device),
 		.revision = id->revision,
 		.model = cpu_to_le32(id->model),
+		.migrated = cpu_to_le32(id->migrated),
 	};
 	struct ctxmig_ir_dev_caps wcaps = {
 		.vram_size = cpu_to_le64(caps->vram_size),

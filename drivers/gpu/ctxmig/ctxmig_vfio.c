@@ -200,7 +200,8 @@ void ctxmig_engine_stop(struct ctxmig_vgpu *vgpu)
  * DMA at all, and raises no interrupt); BAR0 writes are stored meanwhile
  * and take effect when it runs again, or the commands they expose are
  * saved.  An INTx line left up meanwhile (or by a restore) is signalled
- * when it runs again.  Stopping returns once the engine is idle.
+ * when it runs again, and so is an MSI raised meanwhile (a restore's
+ * CTXMIG_IRQ_MIGRATED).  Stopping returns once the engine is idle.
  */
 void ctxmig_engine_sync(struct ctxmig_vgpu *vgpu)
 {
@@ -214,7 +215,8 @@ void ctxmig_engine_sync(struct ctxmig_vgpu *vgpu)
 	}
 	mutex_lock(&vgpu->gpu_lock);
 	vgpu->running = vgpu->open;
-	ctxmig_pci_intx_update(vgpu);
+	if (vgpu->running)
+		ctxmig_pci_irq_resume(vgpu);
 	mutex_unlock(&vgpu->gpu_lock);
 	queue_work(system_unbound_wq, &vgpu->run_work);
 }

@@ -588,6 +588,11 @@ static int ctxmig_load(struct ctxmig_vgpu *vgpu, struct ctxmig_migf *migf)
 	} else {
 		struct ctxmig_vgpu_stats *st = &vgpu->stats;
 
+		/*
+		 * The restore raised CTXMIG_IRQ_MIGRATED: its MSI is owed when
+		 * the device runs, whether or not the VMM chose MSI yet.
+		 */
+		vgpu->pci.msi_held = true;
 		st->restores++;
 		st->bytes_restored += migf->rs->reader.offset;
 		st->restore_ns = ktime_get_ns() - st->t_resuming;
