@@ -4,6 +4,7 @@
  * (include/uapi/linux/ctxmig.h).
  *
  *	ctxmig-dump [-v] [--json] [FILE|-]
+ *	ctxmig-dump --version
  *
  * The stream is read in 64 KiB chunks from FILE or standard input and fed
  * to the kernel's own validating reader (drivers/gpu/ctxmig/ctxmig_ir.c,
@@ -33,6 +34,12 @@
 #include "ctxmig_ir.h"
 
 #define PROG		"ctxmig-dump"
+/* The release (VERSION at the top of the tree), from the build. */
+#ifndef CTXMIG_RELEASE
+#define CTXMIG_RELEASE	"unknown"
+#endif
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
 #define CHUNK		(64 * 1024)
 #define MAX_UNKNOWN	32
 
@@ -268,6 +275,7 @@ static void record_fields(struct fields *f, const struct ctxmig_ir_event *ev)
 		field_u64(f, "model", ev->u.identity.model);
 		field_key(f, "name");
 		put_string(ev->u.identity.name, f->json);
+		field_u64(f, "migrated", ev->u.identity.migrated);
 		break;
 	case CTXMIG_IR_DEV_CAPS:
 		field_u64(f, "vram_size", ev->u.caps.vram_size);
@@ -771,10 +779,12 @@ static void show_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: " PROG " [-v] [--json] [FILE|-]\n"
+		"       " PROG " --version\n"
 		"Decode a ctxmig IR stream (standard input without FILE or with -).\n"
 		"  -v, --verbose  also one line (JSON: one event) per record\n"
 		"      --json     print one JSON object\n"
 		"  -h, --help     this text\n"
+		"  -V, --version  the release and the IR version this reader reads\n"
 		"Exit status: 0 valid stream, 1 invalid stream or I/O error, 2 usage.\n");
 }
 
@@ -815,6 +825,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ }
 	};
 	const struct ctxmig_ir_error *e;
@@ -830,7 +841,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d->cur_engine = -1;
-	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "vhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'v':
 			d->verbose = true;
@@ -840,6 +851,11 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			show_usage(stdout);
+			return 0;
+		case 'V':
+			printf(PROG " " CTXMIG_RELEASE ", IR version "
+			       STR(CTXMIG_IR_VERSION_MAJOR) "."
+			       STR(CTXMIG_IR_VERSION_MINOR) "\n");
 			return 0;
 		default:
 			show_usage(stderr);

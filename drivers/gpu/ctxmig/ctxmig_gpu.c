@@ -10,6 +10,7 @@
  * Locking: none here.  The owner of a device serialises every call (the
  * driver holds the device's engine lock).
  */
+#include <linux/build_bug.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/slab.h>
@@ -17,6 +18,9 @@
 
 #include "ctxmig_gpu.h"
 #include "ctxmig_vram.h"
+
+/* Every model's BAR0 ends with the control page. */
+static_assert(CTXMIG_CTL_BASE + CTXMIG_CTL_SIZE == CTXMIG_PCI_BAR0_SIZE);
 
 /* Reserved area: 1/16 of VRAM, at least 4 MiB, in whole 2 MiB pages. */
 #define CTXMIG_RESERVED_MIN	(4ULL << 20)
@@ -212,6 +216,8 @@ static u32 ctl_read(struct ctxmig_gpu *gpu, u32 reg)
 		return eng->status;
 	case CTXMIG_CTL_ENG_ERROR:
 		return -eng->err;
+	case CTXMIG_CTL_VERSION:
+		return CTXMIG_CTL_VERSION_VALUE;
 	case CTXMIG_CTL_FENCE_LO:
 		return lower_32_bits(eng->fence.signalled);
 	case CTXMIG_CTL_FENCE_HI:
@@ -222,6 +228,10 @@ static u32 ctl_read(struct ctxmig_gpu *gpu, u32 reg)
 		return upper_32_bits(eng->fault_va);
 	case CTXMIG_CTL_VA_BITS:
 		return gpu->va_bits;
+	case CTXMIG_CTL_GUEST_VRAM_LO:
+		return lower_32_bits(gpu->guest_size);
+	case CTXMIG_CTL_GUEST_VRAM_HI:
+		return upper_32_bits(gpu->guest_size);
 	}
 	return 0;
 }

@@ -41,58 +41,11 @@ struct ctxmig_gpu;
 #define CTXMIG_PT_MAX_SUBS		2
 
 /*
- * ctxmig's control page: the last 4 KiB of every model's BAR0, the same
- * layout on every model.  It is the part of the device that has no native
- * counterpart worth emulating: interrupt status and enable, engine status,
- * the reason of an error, and the "migrated" generation a guest driver
- * polls to start its post-migration recovery.  Byte offsets from the start
- * of the page.
+ * ctxmig's control page (CTXMIG_CTL_*), the PCI identity (CTXMIG_PCI_*) and
+ * the engine status values are the guest interface: they live in
+ * include/uapi/linux/ctxmig.h, described in
+ * Documentation/gpu/ctxmig/guest-interface.rst.
  */
-#define CTXMIG_CTL_SIZE			4096
-#define CTXMIG_CTL_MAGIC		0x000	/* RO "CXMG" */
-#define CTXMIG_CTL_MODEL		0x004	/* RO enum ctxmig_model_id */
-#define CTXMIG_CTL_MIGRATED		0x008	/* RO, +1 per restore */
-#define CTXMIG_CTL_IRQ_STATUS		0x00c	/* RW1C CTXMIG_IRQ_* */
-#define CTXMIG_CTL_IRQ_ENABLE		0x010	/* RW CTXMIG_IRQ_* */
-#define CTXMIG_CTL_ENG_STATUS		0x014	/* RO enum ctxmig_eng_status */
-#define CTXMIG_CTL_ENG_ERROR		0x018	/* RO positive errno */
-#define CTXMIG_CTL_FENCE_LO		0x020	/* RO last fence value */
-#define CTXMIG_CTL_FENCE_HI		0x024
-#define CTXMIG_CTL_FAULT_VA_LO		0x028	/* RO VA of the last fault */
-#define CTXMIG_CTL_FAULT_VA_HI		0x02c
-#define CTXMIG_CTL_VA_BITS		0x030	/* RO guest VA width */
-#define CTXMIG_CTL_MAGIC_VALUE		0x474d5843
-
-/*
- * The PCI identity of every vGPU, whatever its model.  A VMM compares a
- * device's read-only config bytes (IDs, revision, class...) on both sides
- * of a migration and refuses a difference (QEMU: "Bad config data"), so
- * the model cannot be told there: a guest reads it from the control page
- * (CTXMIG_CTL_MODEL) and learns of a change from CTXMIG_CTL_MIGRATED.
- *
- * 1af4:10f0 lies in 1af4:10f0-10ff, the range QEMU's
- * docs/specs/pci-ids.rst leaves "available for experimental usage
- * without registration".  An ID of ctxmig's own is needed before an
- * upstream merge or shipping.
- */
-#define CTXMIG_PCI_VENDOR_ID		0x1af4
-#define CTXMIG_PCI_DEVICE_ID		0x10f0
-#define CTXMIG_PCI_REVISION		1
-/* BAR0 of every model, control page included: part of the identity. */
-#define CTXMIG_PCI_BAR0_SIZE		(64 * 1024)
-
-/**
- * enum ctxmig_eng_status - what an engine is doing
- * @CTXMIG_ENG_IDLE: nothing to execute (ring empty or disabled).
- * @CTXMIG_ENG_BUSY: commands pending.
- * @CTXMIG_ENG_ERROR: stopped on a fault or an illegal command; only a
- *	reset or a restore leaves this state.
- */
-enum ctxmig_eng_status {
-	CTXMIG_ENG_IDLE		= 0,
-	CTXMIG_ENG_BUSY		= 1,
-	CTXMIG_ENG_ERROR	= 2,
-};
 
 /**
  * struct ctxmig_ib_frame - an indirect buffer being executed
@@ -335,7 +288,9 @@ struct ctxmig_model {
  * @sys_priv: passed to @sys.
  * @irq: called when an enabled interrupt is raised, or NULL.
  * @irq_priv: passed to @irq.
- * @migrated: restores into this device, shown in the control page.
+ * @migrated: migrations the state has been through, shown in the control
+ *	page: a restore makes it one more than both the source's count and
+ *	its own; a new session starts at 0.
  * @bounce: one page of scratch for copies and page-table builds.
  * @work: work done on a guest's or a stream's behalf that is not a copy
  *	of their bytes: page-table entries decoded by walks and leaves

@@ -28,6 +28,7 @@
 
 #include "ctxmig_ir.h"
 #include "ctxmig_ir_policy.h"
+#include "ctxmig_trace.h"
 
 #define REC_HDR		sizeof(struct ctxmig_ir_rec)
 #define PREAMBLE_V1	sizeof(struct ctxmig_ir_preamble)
@@ -167,6 +168,18 @@ static void writer_commit(struct ctxmig_ir_writer *w)
 	w->committed = w->tail;
 }
 
+/*
+ * Count a record the writer emitted, of @bytes on the wire (a container:
+ * its header); END is not one of the records END counts.
+ */
+static void writer_count(struct ctxmig_ir_writer *w, u16 type, u32 bytes)
+{
+	w->records += !w->depth && type != CTXMIG_IR_END;
+	w->records_by_type[type & 0xff]++;
+	w->bytes_by_type[type & 0xff] += bytes;
+	trace_ctxmig_save_record(type, bytes);
+}
+
 static void put_header(void *at, u16 type, u16 flags, u32 len)
 {
 	struct ctxmig_ir_rec *rec = at;
@@ -236,9 +249,7 @@ int ctxmig_ir_put(struct ctxmig_ir_writer *w, u16 type, u16 flags,
 	memcpy(at + REC_HDR, payload, len);
 	memset(at + REC_HDR + len, 0, padded - len);
 	w->tail += REC_HDR + padded;
-	w->records += !w->depth;
-	w->records_by_type[type & 0xff]++;
-	w->bytes_by_type[type & 0xff] += REC_HDR + padded;
+	writer_count(w, type, REC_HDR + padded);
 	writer_commit(w);
 	return 0;
 }
@@ -264,11 +275,9 @@ int ctxmig_ir_nest_start(struct ctxmig_ir_writer *w, u16 type)
 	if (!at)
 		return w->error.err;
 	put_header(at, type, policy_flags(type) | CTXMIG_IR_F_CONTAINER, 0);
-	w->records += !w->depth;
+	writer_count(w, type, REC_HDR);
 	w->nest[w->depth++] = w->tail;
 	w->tail += REC_HDR;
-	w->records_by_type[type & 0xff]++;
-	w->bytes_by_type[type & 0xff] += REC_HDR;
 	return 0;
 }
 
@@ -310,6 +319,7 @@ int ctxmig_ir_put_device(struct ctxmig_ir_writer *w,
 		.pci_device = cpu_to_le16(id->pci_device),
 		.revision = id->revision,
 		.model = cpu_to_le32(id->model),
+		.migrated = cpu_to_le32(id->migrated),
 	};
 	struct ctxmig_ir_dev_caps wcaps = {
 		.vram_size = cpu_to_le64(caps->vram_size),
@@ -490,9 +500,7 @@ static int put_vram_data(struct ctxmig_ir_writer *w, u64 offset,
 	}
 	memset(w->buf + w->tail, 0, padded - len);
 	w->tail += padded - len;
-	w->records += !w->depth;
-	w->records_by_type[CTXMIG_IR_VRAM]++;
-	w->bytes_by_type[CTXMIG_IR_VRAM] += total;
+	writer_count(w, CTXMIG_IR_VRAM, total);
 	writer_commit(w);
 	return 0;
 }
@@ -604,9 +612,7 @@ int ctxmig_ir_send_vram_pages(struct ctxmig_ir_writer *w, u64 offset,
 	}
 	w->crc = crc;
 	w->offset += total;
-	w->records++;
-	w->records_by_type[CTXMIG_IR_VRAM]++;
-	w->bytes_by_type[CTXMIG_IR_VRAM] += total;
+	writer_count(w, CTXMIG_IR_VRAM, total);
 	return total;
 }
 
@@ -637,8 +643,7 @@ int ctxmig_ir_put_end(struct ctxmig_ir_writer *w)
 	end->records = cpu_to_le64(w->records);
 	w->tail += sizeof(*end);
 	w->committed = w->tail;
-	w->records_by_type[CTXMIG_IR_END]++;
-	w->bytes_by_type[CTXMIG_IR_END] += REC_HDR + sizeof(*end);
+	writer_count(w, CTXMIG_IR_END, REC_HDR + sizeof(*end));
 	w->ended = true;
 	return 0;
 }
@@ -915,6 +920,7 @@ static int reader_header(struct ctxmig_ir_reader *r)
 						     "unknown record of %u bytes, skip limit %u",
 						     r->rec_len,
 						     CTXMIG_IR_SKIP_MAX);
+		trace_ctxmig_restore_skip(r->rec_type, REC_HDR + padded);
 		if (r->ops && r->ops->skipped)
 			r->ops->skipped(r, r->priv, r->rec_type, r->rec_offset,
 					r->rec_len);
@@ -964,6 +970,7 @@ static int reader_header(struct ctxmig_ir_reader *r)
 		nest->offset = r->rec_offset;
 		nest->end = end;
 		r->records += r->depth == 1;
+		trace_ctxmig_restore_record(r->rec_type, REC_HDR);
 		err = reader_event(r, &ev);
 		if (err)
 			return err;
@@ -995,6 +1002,7 @@ static int reader_payload(struct ctxmig_ir_reader *r, const u8 *payload)
 	err = pol->decode(r, payload, r->rec_len, &ev);
 	if (err)
 		return err;
+	trace_ctxmig_restore_record(r->rec_type, REC_HDR + r->need);
 	if (r->rec_type == CTXMIG_IR_END) {
 		r->state = CTXMIG_RS_DONE;
 		return reader_event(r, &ev);

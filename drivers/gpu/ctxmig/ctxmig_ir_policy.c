@@ -95,6 +95,10 @@ static int decode_identity(struct ctxmig_ir_reader *r, const void *payload,
 	id->model = le32_to_cpu(in->model);
 	memcpy(id->name, in->name, sizeof(in->name));
 	id->name[sizeof(in->name)] = '\0';
+	/* Version 1.2's fields; an earlier record ends before them. */
+	id->migrated = len >= sizeof(*in) ? le32_to_cpu(in->migrated) : 0;
+	if (len >= sizeof(*in) && in->reserved2)
+		return fail(r, -EINVAL, "reserved field not zero");
 	if (id->model != r->caps.model)
 		return fail(r, -EINVAL, "model %u differs from the preamble's %u",
 			    id->model, r->caps.model);
@@ -506,7 +510,9 @@ static const struct ctxmig_ir_policy ctxmig_ir_policy[256] = {
 	[CTXMIG_IR_DEV_IDENTITY] = {
 		.name = "DEV_IDENTITY", .parent = CTXMIG_IR_DEVICE,
 		.flags = CTXMIG_IR_F_CRITICAL, .max_count = 1,
-		FIXED(struct ctxmig_ir_dev_identity), .decode = decode_identity,
+		/* 1.1 ended before migrated. */
+		.min_len = offsetof(struct ctxmig_ir_dev_identity, migrated),
+		.max_len = CTXMIG_IR_FIXED_MAX, .decode = decode_identity,
 	},
 	[CTXMIG_IR_DEV_CAPS] = {
 		.name = "DEV_CAPS", .parent = CTXMIG_IR_DEVICE,

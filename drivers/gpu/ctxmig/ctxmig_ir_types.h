@@ -52,6 +52,7 @@ struct ctxmig_identity {
 	u8 revision;
 	u32 model;
 	char name[21];
+	u32 migrated;
 };
 
 /** struct ctxmig_ring - CPU-endian &struct ctxmig_ir_eng_ring */

@@ -15,6 +15,9 @@
 #include "ctxmig_ir.h"
 #include "ctxmig_vfio.h"
 
+#define CREATE_TRACE_POINTS
+#include "ctxmig_trace.h"
+
 /*
  * The IR version this module writes, read-only under
  * /sys/module/ctxmig/parameters/ir_version, so that management software can
@@ -31,7 +34,7 @@ static int __init ctxmig_init(void)
 
 	if (ret)
 		return ret;
-	pr_info("IR version %s\n", ir_version);
+	pr_info("%s, IR version %s\n", CTXMIG_RELEASE, ir_version);
 	return 0;
 }
 
@@ -45,3 +48,4 @@ module_exit(ctxmig_exit);
 
 MODULE_DESCRIPTION("ctxmig: heterogeneous GPU live migration");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(CTXMIG_RELEASE);

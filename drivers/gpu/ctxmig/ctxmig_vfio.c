@@ -54,6 +54,7 @@
 #include "ctxmig_gpu.h"
 #include "ctxmig_ir_policy.h"
 #include "ctxmig_model.h"
+#include "ctxmig_trace.h"
 #include "ctxmig_vfio.h"
 #include "ctxmig_vfio_types.h"
 #include "ctxmig_vram.h"
@@ -122,6 +123,17 @@ void ctxmig_note_error(struct ctxmig_vgpu *vgpu, int err, const char *what,
 	scnprintf(vgpu->stats.last_error, sizeof(vgpu->stats.last_error),
 		  "%s: %s (%d)", what, reason, err);
 	dev_warn_ratelimited(vgpu->vdev.dev, "%s\n", vgpu->stats.last_error);
+	trace_ctxmig_error(dev_name(vgpu->vdev.dev), what, err, reason);
+}
+
+/* The engine stopped, asked to or on an error of its own. */
+static void ctxmig_trace_engine_stop(struct ctxmig_vgpu *vgpu)
+{
+	const struct ctxmig_engine *e = &vgpu->gpu.eng[0];
+
+	if (trace_ctxmig_engine_stop_enabled())
+		trace_ctxmig_engine_stop(dev_name(vgpu->vdev.dev), e->status,
+					 e->err, e->fence.signalled);
 }
 
 /* ------------------------------------------------------------- engine */
@@ -147,9 +159,11 @@ static void ctxmig_run_work(struct work_struct *work)
 		/* Commands may have written VRAM: pre-copy has more to send. */
 		if (n > 0)
 			ctxmig_mig_kick(vgpu);
-		if (n < 0)
+		if (n < 0) {
 			dev_dbg(vgpu->vdev.dev, "engine error: %s\n",
 				vgpu->gpu.eng[0].reason);
+			ctxmig_trace_engine_stop(vgpu);
+		}
 		if (n == budget && vgpu->throttle)
 			usleep_range(10000, 11000);
 		cond_resched();
@@ -165,10 +179,15 @@ static void ctxmig_run_work(struct work_struct *work)
  */
 void ctxmig_engine_stop(struct ctxmig_vgpu *vgpu)
 {
+	bool was;
+
 	mutex_lock(&vgpu->gpu_lock);
+	was = vgpu->running;
 	vgpu->running = false;
 	mutex_unlock(&vgpu->gpu_lock);
 	flush_work(&vgpu->run_work);
+	if (was)
+		ctxmig_trace_engine_stop(vgpu);
 }
 
 /**
@@ -181,7 +200,8 @@ void ctxmig_engine_stop(struct ctxmig_vgpu *vgpu)
  * DMA at all, and raises no interrupt); BAR0 writes are stored meanwhile
  * and take effect when it runs again, or the commands they expose are
  * saved.  An INTx line left up meanwhile (or by a restore) is signalled
- * when it runs again.  Stopping returns once the engine is idle.
+ * when it runs again, and so is an MSI raised meanwhile (a restore's
+ * CTXMIG_IRQ_MIGRATED).  Stopping returns once the engine is idle.
  */
 void ctxmig_engine_sync(struct ctxmig_vgpu *vgpu)
 {
@@ -195,7 +215,8 @@ void ctxmig_engine_sync(struct ctxmig_vgpu *vgpu)
 	}
 	mutex_lock(&vgpu->gpu_lock);
 	vgpu->running = vgpu->open;
-	ctxmig_pci_intx_update(vgpu);
+	if (vgpu->running)
+		ctxmig_pci_irq_resume(vgpu);
 	mutex_unlock(&vgpu->gpu_lock);
 	queue_work(system_unbound_wq, &vgpu->run_work);
 }
@@ -770,6 +791,24 @@ static unsigned int ctxmig_get_available(struct mdev_type *mtype)
 	return atomic_read(&ctxmig_parent.avail);
 }
 
+/*
+ * The type's description, one line for mdevctl and libvirt: the model,
+ * then what a new instance of it starts with (the names are those of the
+ * module parameters and of the instance's attributes) and the IR version
+ * this host writes.
+ */
+static ssize_t ctxmig_show_description(struct mdev_type *mtype, char *buf)
+{
+	struct ctxmig_vgpu_type *type =
+		container_of(mtype, struct ctxmig_vgpu_type, type);
+
+	return sysfs_emit(buf,
+			  "%s; vram_mib=%u, va_bits=%u (max %u), ir_version=%u.%u\n",
+			  type->model->desc, vram_mib, guest_va_bits,
+			  type->model->va_bits - 1, CTXMIG_IR_VERSION_MAJOR,
+			  CTXMIG_IR_VERSION_MINOR);
+}
+
 static struct mdev_driver ctxmig_mdev_driver = {
 	.device_api = VFIO_DEVICE_API_PCI_STRING,
 	.driver = {
@@ -781,6 +820,7 @@ static struct mdev_driver ctxmig_mdev_driver = {
 	.probe = ctxmig_probe,
 	.remove = ctxmig_remove,
 	.get_available = ctxmig_get_available,
+	.show_description = ctxmig_show_description,
 };
 
 static void ctxmig_parent_release(struct device *dev)

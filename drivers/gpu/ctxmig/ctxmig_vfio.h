@@ -44,6 +44,7 @@ int ctxmig_pci_bar_rw(struct ctxmig_vgpu *vgpu, u32 index, u64 off, u8 *buf,
 bool ctxmig_pci_mem_enabled(const struct ctxmig_vgpu *vgpu);
 void ctxmig_pci_intx_update(struct ctxmig_vgpu *vgpu);
 void ctxmig_pci_irq(void *priv, u32 engine, u32 sources);
+void ctxmig_pci_irq_resume(struct ctxmig_vgpu *vgpu);
 int ctxmig_pci_dma_rw(void *priv, u64 addr, void *buf, u32 len, bool write);
 long ctxmig_pci_get_irq_info(struct ctxmig_vgpu *vgpu, void __user *uarg);
 long ctxmig_pci_set_irqs(struct ctxmig_vgpu *vgpu, void __user *uarg);

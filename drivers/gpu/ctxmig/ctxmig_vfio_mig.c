@@ -19,6 +19,7 @@
 
 #include "ctxmig_gpu.h"
 #include "ctxmig_ir_policy.h"
+#include "ctxmig_trace.h"
 #include "ctxmig_vfio.h"
 #include "ctxmig_vfio_types.h"
 #include "ctxmig_xlate.h"
@@ -355,6 +356,7 @@ static long ctxmig_precopy_ioctl(struct file *filp, unsigned int cmd,
 
 	info.initial_bytes = initial;
 	info.dirty_bytes = dirty;
+	trace_ctxmig_precopy(dev_name(vgpu->vdev.dev), initial, dirty);
 	if (copy_to_user((void __user *)arg, &info, minsz))
 		ret = -EFAULT;
 	return ret;
@@ -586,6 +588,11 @@ static int ctxmig_load(struct ctxmig_vgpu *vgpu, struct ctxmig_migf *migf)
 	} else {
 		struct ctxmig_vgpu_stats *st = &vgpu->stats;
 
+		/*
+		 * The restore raised CTXMIG_IRQ_MIGRATED: its MSI is owed when
+		 * the device runs, whether or not the VMM chose MSI yet.
+		 */
+		vgpu->pci.msi_held = true;
 		st->restores++;
 		st->bytes_restored += migf->rs->reader.offset;
 		st->restore_ns = ktime_get_ns() - st->t_resuming;
@@ -765,10 +772,9 @@ static struct file *ctxmig_set_state(struct vfio_device *vdev,
 	    new_state != VFIO_DEVICE_STATE_ERROR)
 		ret = ERR_PTR(-EINVAL);
 	while (!IS_ERR(ret) && vgpu->state != new_state) {
-		enum vfio_device_mig_state next;
+		enum vfio_device_mig_state from = vgpu->state, next;
 		bool injected;
-		int rc = vfio_mig_get_next_state(vdev, vgpu->state, new_state,
-						 &next);
+		int rc = vfio_mig_get_next_state(vdev, from, new_state, &next);
 
 		if (rc) {
 			ret = ERR_PTR(rc);
@@ -784,6 +790,8 @@ static struct file *ctxmig_set_state(struct vfio_device *vdev,
 			break;
 		}
 		ret = ctxmig_step_state(vgpu, next);
+		trace_ctxmig_state(dev_name(vdev->dev), from, next,
+				   PTR_ERR_OR_ZERO(ret));
 		if (IS_ERR(ret))
 			break;
 		vgpu->state = next;

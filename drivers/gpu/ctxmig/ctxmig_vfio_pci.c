@@ -36,6 +36,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/build_bug.h>
 #include <linux/eventfd.h>
 #include <linux/pci_ids.h>
 #include <linux/pci_regs.h>
@@ -52,8 +53,8 @@
 /* Where the one capability, MSI, lives. */
 #define CTXMIG_PCI_MSI_CAP	0x40
 
-/* Display controller, "other": not VGA compatible (base, sub, prog-if). */
-#define CTXMIG_PCI_CLASS	(PCI_CLASS_DISPLAY_OTHER << 8)
+/* The uAPI's class code is PCI's display controller, "other". */
+static_assert(PCI_CLASS_DISPLAY_OTHER << 8 == CTXMIG_PCI_CLASS);
 
 /* The command register bits that do something, and so can be written. */
 #define CTXMIG_PCI_COMMAND_RW	(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | \
@@ -108,8 +109,9 @@ void ctxmig_pci_config_init(struct ctxmig_vgpu *vgpu)
 		PCI_BASE_ADDRESS_MEM_PREFETCH,
 		lower_32_bits(bar2) & PCI_BASE_ADDRESS_MEM_MASK);
 	cfg_set(pci, PCI_BASE_ADDRESS_3, 4, 0, upper_32_bits(bar2));
-	cfg_set(pci, PCI_SUBSYSTEM_VENDOR_ID, 2, CTXMIG_PCI_VENDOR_ID, 0);
-	cfg_set(pci, PCI_SUBSYSTEM_ID, 2, CTXMIG_PCI_DEVICE_ID, 0);
+	cfg_set(pci, PCI_SUBSYSTEM_VENDOR_ID, 2, CTXMIG_PCI_SUBSYSTEM_VENDOR_ID,
+		0);
+	cfg_set(pci, PCI_SUBSYSTEM_ID, 2, CTXMIG_PCI_SUBSYSTEM_ID, 0);
 	cfg_set(pci, PCI_CAPABILITY_LIST, 1, msi, 0);
 	cfg_set(pci, PCI_INTERRUPT_LINE, 1, 0, 0xff);
 	cfg_set(pci, PCI_INTERRUPT_PIN, 1, 1, 0);	/* INTA */
@@ -182,9 +184,37 @@ void ctxmig_pci_irq(void *priv, u32 engine, u32 sources)
 		ctxmig_pci_intx_update(vgpu);
 		return;
 	}
+	/* No message from a stopped device (vfio.h): sent when it runs. */
+	if (!vgpu->running) {
+		vgpu->pci.msi_held = true;
+		return;
+	}
 	/* An MSI is a write to memory: not without bus mastering. */
 	if (vgpu->pci.msi && (cfg_command(vgpu) & PCI_COMMAND_MASTER))
 		eventfd_signal(vgpu->pci.msi);
+}
+
+/**
+ * ctxmig_pci_irq_resume() - the device runs again: deliver what waited
+ * @vgpu: the vGPU, gpu_lock held, &ctxmig_vgpu.running set.
+ *
+ * An INTx line left up meanwhile is signalled; an MSI held back while the
+ * device was stopped is sent if its source is still pending and enabled
+ * (the guest may have acknowledged or disabled it before the device ran).
+ */
+void ctxmig_pci_irq_resume(struct ctxmig_vgpu *vgpu)
+{
+	struct ctxmig_pci *pci = &vgpu->pci;
+	bool held = pci->msi_held;
+
+	lockdep_assert_held(&vgpu->gpu_lock);
+	pci->msi_held = false;
+	if (!ctxmig_pci_msi_mode(vgpu)) {
+		ctxmig_pci_intx_update(vgpu);
+		return;
+	}
+	if (held && ctxmig_pci_intx_line(vgpu))
+		ctxmig_pci_irq(vgpu, 0, 0);
 }
 
 /**
@@ -343,6 +373,7 @@ void ctxmig_pci_reset(struct ctxmig_vgpu *vgpu)
 	ctxmig_pci_config_init(vgpu);
 	ctxmig_pci_mem_end(vgpu, was_on);
 	vgpu->pci.intx_masked = false;
+	vgpu->pci.msi_held = false;
 	ctxmig_pci_intx_update(vgpu);
 }
 
@@ -664,6 +695,7 @@ void ctxmig_pci_close(struct ctxmig_vgpu *vgpu)
 	ctxmig_pci_eventfd_set(&pci->req, -1);
 	pci->irq_type = VFIO_PCI_NUM_IRQS;
 	pci->intx_masked = false;
+	pci->msi_held = false;
 	mutex_unlock(&vgpu->gpu_lock);
 	mutex_unlock(&pci->igate);
 	ctxmig_dma_log_stop(&vgpu->vdev);

@@ -46,6 +46,9 @@ struct virqfd;
  * @intx_unmask: the eventfd whose signal unmasks INTx (QEMU's resample
  *	path), or NULL.
  * @msi: MSI trigger, while @irq_type is MSI.
+ * @msi_held: an interrupt was raised while the device did not run (a
+ *	restore raises CTXMIG_IRQ_MIGRATED): its message is sent when it
+ *	runs, if MSI is chosen and the source still pending and enabled.
  * @err: error trigger (VFIO_PCI_ERR_IRQ_INDEX), or NULL.
  * @req: device request trigger (VFIO_PCI_REQ_IRQ_INDEX), signalled when
  *	the mdev is being removed, or NULL.
@@ -63,6 +66,7 @@ struct ctxmig_pci {
 	bool intx_masked;
 	struct virqfd *intx_unmask;
 	struct eventfd_ctx *msi;
+	bool msi_held;
 	struct eventfd_ctx *err;
 	struct eventfd_ctx *req;
 };

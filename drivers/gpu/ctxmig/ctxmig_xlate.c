@@ -472,7 +472,12 @@ static int save_collect(struct ctxmig_save *s)
 					 s->caps.va_bits);
 		s->fence[e] = eng->fence;
 		s->irq[e].enabled = eng->irq_enabled;
-		s->irq[e].pending = eng->irq_pending;
+		/*
+		 * Every restore raises MIGRATED again: not sending it pending
+		 * lets a reader of IR 1.1 take the state of a guest that did
+		 * not acknowledge it.
+		 */
+		s->irq[e].pending = eng->irq_pending & ~CTXMIG_IRQ_MIGRATED;
 		ret = ctxmig_pending_collect(gpu, e, &s->cmds[e],
 					     &s->ring[e].ib_va_base,
 					     CTXMIG_XLATE_MAX_CMDS,
@@ -787,6 +792,7 @@ static void save_identity(const struct ctxmig_gpu *gpu,
 	id->revision = CTXMIG_PCI_REVISION;
 	id->model = gpu->model->id;
 	strscpy(id->name, gpu->model->name, sizeof(id->name));
+	id->migrated = gpu->migrated;
 }
 
 /*
@@ -1106,10 +1112,7 @@ static int restore_plan_init(struct ctxmig_restore *rs)
 	rs->window_tables = window_plan.tables;
 	rs->reencode = !rs->src_model ||
 		       rs->src_model->cmd_format != m->cmd_format;
-	/*
-	 * A ring too small for its commands: one buffer holds them all, with
-	 * the command that ends it and the one that runs it.
-	 */
+	/* Re-encoded commands all go in one buffer (apply_translate()). */
 	rs->cmd_bytes = IB_ALIGN + 2 * CTXMIG_CMD_MAX_BYTES;
 	return ret;
 }
@@ -1147,9 +1150,9 @@ static int restore_check_room(struct ctxmig_ir_reader *r,
 /*
  * The most reserved-area bytes re-encoding @cmd takes: its native form
  * (a COPY one native command per CTXMIG_CMD_COPY_MIN bytes), and for an
- * indirect buffer, or a ring command that a ring of buffers only must
- * wrap, a buffer of its own (aligned, and closed by the model's end
- * command) and the command that runs it.
+ * indirect buffer a buffer of its own (aligned, and closed by the model's
+ * end command) and the command that runs it.  The buffer that holds them
+ * all is counted once, in restore_plan_init().
  */
 static u64 cmd_pool_bytes(const struct ctxmig_cmd *cmd)
 {
@@ -1159,7 +1162,7 @@ static u64 cmd_pool_bytes(const struct ctxmig_cmd *cmd)
 		n = min_t(u64, cmd->value / CTXMIG_CMD_COPY_MIN + 1,
 			  U32_MAX / CTXMIG_CMD_MAX_BYTES);
 	n *= CTXMIG_CMD_MAX_BYTES;
-	if (cmd->op == CTXMIG_OP_IB || !cmd->level)
+	if (cmd->op == CTXMIG_OP_IB)
 		n += IB_ALIGN + 2 * CTXMIG_CMD_MAX_BYTES;
 	return n;
 }
@@ -1281,6 +1284,9 @@ static int restore_event(struct ctxmig_ir_reader *r, void *priv,
 	rs->records_by_type[ev->type & 0xff]++;
 	rs->bytes_by_type[ev->type & 0xff] += ev->len;
 	switch (ev->type) {
+	case CTXMIG_IR_DEV_IDENTITY:
+		rs->src_migrated = ev->u.identity.migrated;
+		break;
 	case CTXMIG_IR_ENG_RING:
 		e = ev->u.ring.engine;
 		if (e >= CTXMIG_GPU_ENGINES)
@@ -1486,7 +1492,6 @@ out:
 static int encode_list(struct ctxmig_restore *rs, const struct ctxmig_cmd *c,
 		       u32 n, u32 level, struct xbuf *out, u32 nest_left)
 {
-	const struct ctxmig_model *m = rs->gpu->model;
 	u32 i = 0, j;
 	int ret;
 
@@ -1499,11 +1504,6 @@ static int encode_list(struct ctxmig_restore *rs, const struct ctxmig_cmd *c,
 			else	/* flatten: the target cannot nest deeper */
 				ret = encode_list(rs, c + i + 1, j - i - 1,
 						  level, out, 0);
-		} else if (!level && m->ring_ib_only) {
-			/* A GPFIFO holds buffers only: wrap a run of commands. */
-			for (j = i; j < n && c[j].op != CTXMIG_OP_IB; j++)
-				;
-			ret = encode_ib(rs, c + i, j - i, 0, out, nest_left);
 		} else {
 			struct ctxmig_cmd cmd = c[i];
 
@@ -1519,58 +1519,58 @@ static int encode_list(struct ctxmig_restore *rs, const struct ctxmig_cmd *c,
 	return 0;
 }
 
+/*
+ * Another command format: re-encode the engine's pending commands into one
+ * buffer in the reserved area, which the engine resumes as the buffer it
+ * was executing, and leave the guest's ring alone.  The ring registers get
+ * the source's tail as head and tail (a whole slot of the target's), so
+ * the guest's next command goes where its last one ended.  A guest still
+ * writing its ring in the source's format as its state was saved (its
+ * tail write had not reached the device) writes over nothing the target
+ * executes: see "Post-migration recovery" in
+ * Documentation/gpu/ctxmig/guest-interface.rst.
+ */
 static int apply_translate(struct ctxmig_restore *rs, u32 e)
 {
 	struct ctxmig_gpu *gpu = rs->gpu;
 	const struct ctxmig_model *m = gpu->model;
+	struct ctxmig_engine *eng = &gpu->eng[e];
 	struct ctxmig_cmd_list *l = &rs->cmds[e];
 	struct ctxmig_ring ring = rs->ring[e];
-	u64 pool = gpu->pool_next;
-	struct xbuf out = {};
-	u32 first;
+	struct xbuf body = {};
+	u64 off;
 	int ret;
 
-	/* The guest's head may be between the target's slots. */
-	ring.head = ALIGN(ring.head, m->ring_slot) & (ring.size - 1);
-	ring.tail = ring.head;
+	ring.tail = ALIGN(ring.tail, m->ring_slot) & (ring.size - 1);
+	ring.head = ring.tail;
 	ret = m->ring_set(gpu, e, &ring);
-	if (ret) {
-		apply_fail(rs, ret, "a %u-byte ring at 0x%llx cannot be expressed by %s",
-			   ring.size, (unsigned long long)ring.base, m->name);
+	if (ret)
+		return apply_fail(rs, ret, "a %u-byte ring at 0x%llx cannot be expressed by %s",
+				  ring.size, (unsigned long long)ring.base,
+				  m->name);
+	/* The buffer is one level of the target's nesting. */
+	ret = encode_list(rs, l->cmds, l->n, 1, &body, m->ib_levels - 1);
+	if (ret || !body.len)
+		goto out;
+	off = ctxmig_gpu_pool_alloc(gpu, ALIGN(body.len, IB_ALIGN), IB_ALIGN);
+	if (off == U64_MAX) {
+		ret = -ENOSPC;
 		goto out;
 	}
-	ret = encode_list(rs, l->cmds, l->n, 0, &out, m->ib_levels);
-	if (!ret && out.len >= ring.size && !m->ring_ib_only) {
-		/*
-		 * Too much for the ring: run it all from one buffer, in the
-		 * room the buffers of the first try took (nothing uses them).
-		 */
-		out.len = 0;
-		gpu->pool_next = pool;
-		ret = encode_ib(rs, l->cmds, l->n, 0, &out, m->ib_levels);
-	}
-	if (!ret && out.len >= ring.size)
-		ret = -ENOSPC;
-	if (ret) {
+	ret = ctxmig_vram_write(&gpu->vram, off, body.p, body.len);
+	if (ret)
+		goto out;
+	eng->ib[0].va = ctxmig_gpu_window_va(gpu, off);
+	eng->ib[0].size = body.len;
+	eng->ib[0].pos = 0;
+	eng->depth = 1;
+out:
+	kvfree(body.p);
+	if (ret)
 		apply_fail(rs, ret,
 			   "%u pending commands cannot be re-encoded for %s%s",
 			   l->n, m->name, ret == -ENOSPC ?
-			   ": ring or reserved area too small" : "");
-		goto out;
-	}
-	first = min(out.len, ring.size - ring.head);
-	ret = ctxmig_gpu_poke(gpu, ring.base + ring.head, out.p, first);
-	if (!ret && out.len > first)
-		ret = ctxmig_gpu_poke(gpu, ring.base, out.p + first, out.len - first);
-	if (ret) {
-		apply_fail(rs, ret, "ring at 0x%llx is not mapped",
-			   (unsigned long long)ring.base);
-		goto out;
-	}
-	ring.tail = (ring.head + out.len) & (ring.size - 1);
-	ret = m->ring_set(gpu, e, &ring);
-out:
-	kvfree(out.p);
+			   ": reserved area too small" : "");
 	return ret;
 }
 
@@ -1703,7 +1703,13 @@ static int apply(struct ctxmig_restore *rs)
 		eng->irq_pending = rs->irq[e].pending;
 		eng->status = rs->cmds[e].n ? CTXMIG_ENG_BUSY : CTXMIG_ENG_IDLE;
 	}
-	gpu->migrated++;
+	/*
+	 * The state has been through one more migration than the source's
+	 * count, and never shows a count this device showed before: a guest
+	 * that compares with the count it last saw always sees a change.
+	 */
+	gpu->migrated = max(gpu->migrated, rs->src_migrated) + 1;
+	ctxmig_gpu_raise(gpu, 0, CTXMIG_IRQ_MIGRATED);
 	return 0;
 }
 

@@ -110,6 +110,7 @@ void ctxmig_save_fini(struct ctxmig_save *s);
  * @reader: the validating reader the stream is fed to.
  * @src: the stream's preamble.
  * @src_model: the source model if this build knows it, else NULL.
+ * @src_migrated: the source's migration count (&ctxmig_gpu.migrated).
  * @have_ring: engines whose ENGINE record arrived.
  * @engine: the engine of the ENGINE record being read.
  * @ring: each engine's ring, as the source had it.
@@ -140,6 +141,7 @@ struct ctxmig_restore {
 	struct ctxmig_ir_reader reader;
 	struct ctxmig_caps src;
 	const struct ctxmig_model *src_model;
+	u32 src_migrated;
 	unsigned long have_ring;
 	u32 engine;
 	struct ctxmig_ring ring[CTXMIG_GPU_ENGINES];

@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * ctxmig: vendor-neutral GPU context intermediary representation (IR).
+ * ctxmig: vendor-neutral GPU context intermediary representation (IR), and
+ * the guest interface of a ctxmig vGPU.
+ *
+ * The guest interface (the end of this file) is what a guest driver sees
+ * through the vGPU's PCI function: its PCI identity and ctxmig's control
+ * page in BAR0.  Documentation/gpu/ctxmig/guest-interface.rst is its
+ * normative description.
  *
  * The IR is the byte stream carried by a ctxmig vGPU's VFIO migration
  * data_fd.  It is produced by the source device's translator, consumed by
@@ -30,7 +36,7 @@
  * ignores what it does not know of those.  Anything else bumps the major.
  */
 #define CTXMIG_IR_VERSION_MAJOR	1
-#define CTXMIG_IR_VERSION_MINOR	1
+#define CTXMIG_IR_VERSION_MINOR	2
 
 /* Every record header and payload start on this boundary. */
 #define CTXMIG_IR_ALIGN		8
@@ -171,6 +177,10 @@ enum ctxmig_ir_type {
  * @reserved: zero.
  * @model: &enum ctxmig_model_id, equal to the preamble's.
  * @name: NUL-padded model name for humans; need not be NUL-terminated.
+ * @migrated: (version 1.2) the source's CTXMIG_CTL_MIGRATED: how many
+ *	migrations the state has been through; the target shows one more.
+ *	A 1.0 or 1.1 stream, 32 bytes long, reads as 0.
+ * @reserved2: zero.
  */
 struct ctxmig_ir_dev_identity {
 	__le16 pci_vendor;
@@ -179,6 +189,8 @@ struct ctxmig_ir_dev_identity {
 	__u8 reserved[3];
 	__le32 model;
 	__u8 name[20];
+	__le32 migrated;
+	__le32 reserved2;
 };
 
 /**
@@ -255,9 +267,14 @@ struct ctxmig_ir_eng_irq {
 	__le32 pending;
 };
 
-#define CTXMIG_IRQ_FENCE	(1U << 0)
-#define CTXMIG_IRQ_ERROR	(1U << 1)
-#define CTXMIG_IRQ_ALL		0x3U
+/*
+ * Interrupt sources: ctxmig_ir_eng_irq's bits, and the control page's
+ * CTXMIG_CTL_IRQ_STATUS and CTXMIG_CTL_IRQ_ENABLE bits.
+ */
+#define CTXMIG_IRQ_FENCE	(1U << 0) /* a command asked for it */
+#define CTXMIG_IRQ_ERROR	(1U << 1) /* the engine stopped on an error */
+#define CTXMIG_IRQ_MIGRATED	(1U << 2) /* (1.2) a restore completed */
+#define CTXMIG_IRQ_ALL		0x7U
 
 /**
  * enum ctxmig_ir_op - neutral command opcodes
@@ -386,6 +403,82 @@ struct ctxmig_ir_end {
 	__le32 crc32c;
 	__le32 reserved;
 	__le64 records;
+};
+
+/*
+ * The guest interface.  Every ctxmig vGPU is one PCI function, whatever its
+ * model: a VMM compares a device's read-only config bytes on both sides of
+ * a migration and refuses a difference, so the model cannot be told there.
+ * A guest driver binds to these IDs, reads the model from the control page
+ * (CTXMIG_CTL_MODEL) and learns that it changed from CTXMIG_CTL_MIGRATED or
+ * CTXMIG_IRQ_MIGRATED.
+ *
+ * 1af4:10f0 lies in 1af4:10f0-10ff, the range QEMU's docs/specs/pci-ids.rst
+ * leaves "available for experimental usage without registration".  An ID of
+ * ctxmig's own is needed before an upstream merge or shipping.
+ */
+#define CTXMIG_PCI_VENDOR_ID		0x1af4
+#define CTXMIG_PCI_DEVICE_ID		0x10f0
+#define CTXMIG_PCI_SUBSYSTEM_VENDOR_ID	0x1af4
+#define CTXMIG_PCI_SUBSYSTEM_ID		0x10f0
+#define CTXMIG_PCI_REVISION		0x01
+/* Base class, sub-class, programming interface: display controller, other. */
+#define CTXMIG_PCI_CLASS		0x038000
+/* BAR0: the model's registers, then the control page, on every model. */
+#define CTXMIG_PCI_BAR0_SIZE		0x10000
+
+/*
+ * The control page: the last 4 KiB of BAR0, the same on every model.
+ * Registers are 32 bits wide, little-endian, at these byte offsets from
+ * the start of the page.  Offsets not listed read 0 and ignore writes.
+ */
+#define CTXMIG_CTL_BASE			0xf000	/* in BAR0 */
+#define CTXMIG_CTL_SIZE			0x1000
+#define CTXMIG_CTL_MAGIC		0x000	/* RO CTXMIG_CTL_MAGIC_VALUE */
+#define CTXMIG_CTL_MODEL		0x004	/* RO enum ctxmig_model_id */
+#define CTXMIG_CTL_MIGRATED		0x008	/* RO migrations of the state */
+#define CTXMIG_CTL_IRQ_STATUS		0x00c	/* RW1C CTXMIG_IRQ_* pending */
+#define CTXMIG_CTL_IRQ_ENABLE		0x010	/* RW CTXMIG_IRQ_* enabled */
+#define CTXMIG_CTL_ENG_STATUS		0x014	/* RO enum ctxmig_eng_status */
+#define CTXMIG_CTL_ENG_ERROR		0x018	/* RO positive errno, or 0 */
+#define CTXMIG_CTL_VERSION		0x01c	/* RO major << 16 | minor */
+#define CTXMIG_CTL_FENCE_LO		0x020	/* RO last fence written */
+#define CTXMIG_CTL_FENCE_HI		0x024
+#define CTXMIG_CTL_FAULT_VA_LO		0x028	/* RO GPU VA of the last fault */
+#define CTXMIG_CTL_FAULT_VA_HI		0x02c
+#define CTXMIG_CTL_VA_BITS		0x030	/* RO guest GPU VA width */
+#define CTXMIG_CTL_GUEST_VRAM_LO	0x034	/* RO VRAM bytes the guest owns */
+#define CTXMIG_CTL_GUEST_VRAM_HI	0x038
+
+/* "CXMG" in the byte order of the page. */
+#define CTXMIG_CTL_MAGIC_VALUE		0x474d5843
+
+/*
+ * The control page's version.  A minor version only adds registers at
+ * offsets that read 0 before, and bits that read 0 and ignored writes
+ * before; a guest written for a major version works with every minor of
+ * it.  Another major version changes a meaning: a guest refuses a major it
+ * does not know.  A migration may bring another minor version (another
+ * host's ctxmig): a guest reads the version again in its recovery.
+ */
+#define CTXMIG_CTL_VERSION_MAJOR	1
+#define CTXMIG_CTL_VERSION_MINOR	0
+#define CTXMIG_CTL_VERSION_VALUE	\
+	(CTXMIG_CTL_VERSION_MAJOR << 16 | CTXMIG_CTL_VERSION_MINOR)
+
+/**
+ * enum ctxmig_eng_status - what the engine is doing (CTXMIG_CTL_ENG_STATUS)
+ * @CTXMIG_ENG_IDLE: it found nothing to execute when it last looked
+ *	(ring disabled, or empty and no buffer open).
+ * @CTXMIG_ENG_BUSY: commands pending.
+ * @CTXMIG_ENG_ERROR: stopped on a fault or an illegal command, with
+ *	CTXMIG_IRQ_ERROR raised; only a device reset or a restore leaves
+ *	this state.
+ */
+enum ctxmig_eng_status {
+	CTXMIG_ENG_IDLE		= 0,
+	CTXMIG_ENG_BUSY		= 1,
+	CTXMIG_ENG_ERROR	= 2,
 };
 
 #endif /* _UAPI_LINUX_CTXMIG_H */

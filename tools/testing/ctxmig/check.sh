@@ -4,7 +4,7 @@
 # The body of "make check": run the test tiers, each to completion even if
 # another failed, collect each tier's "<tier>: N passed, N failed[, N
 # skipped]" line, print a summary and end with the sum "N passed, N failed".
-# CTXMIG_TIERS selects tiers (default: "host kunit vm debug qemu").  Under
+# CTXMIG_TIERS selects tiers (default: "host kunit vm debug qemu pkg").  Under
 # CI=true a skipped tier fails the run: a skip is never a pass.  The qemu
 # tier migrates through every ordered pair of models here (QEMU_PAIRS=all
 # unless set).
@@ -14,7 +14,7 @@ top=$(cd "$(dirname "$0")/../../.." && pwd)
 cache=${CTXMIG_CACHE:-$HOME/.cache/ctxmig}
 logs=$cache/logs
 mkdir -p "$logs"
-tiers=${CTXMIG_TIERS:-host kunit vm debug qemu}
+tiers=${CTXMIG_TIERS:-host kunit vm debug qemu pkg}
 export QEMU_PAIRS=${QEMU_PAIRS:-all}
 
 total_p=0

@@ -18,6 +18,7 @@ pkgs=(
 	linux-headers-6.12-amd64 linux-source-6.12
 	qemu-system-x86 busybox-static cpio xz-utils zstd rsync
 	debootstrap e2fsprogs
+	git debhelper dh-dkms man-db
 	sparse clang llvm libclang-rt-14-dev python3
 )
 

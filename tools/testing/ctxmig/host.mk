@@ -29,7 +29,7 @@ CODEC_DEPS := $(CODEC_SRCS) $(wildcard drivers/gpu/ctxmig/*.h) \
 	$(wildcard $(T)/include/*/*.h) include/uapi/linux/ctxmig.h
 
 HOST_TESTS := $(addprefix $(OUT)/, crc_test ir_test vram_test gpu_test amd_test \
-	intel_test nv_test migrate_test bounds_test estimate_test)
+	intel_test nv_test migrate_test bounds_test estimate_test spec_test)
 
 .PHONY: check-host host-tests
 

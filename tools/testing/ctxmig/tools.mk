@@ -6,7 +6,8 @@
 #
 #   make -f tools/testing/ctxmig/host.mk OUT=<dir> <target>
 #
-#   dump         build <OUT>/ctxmig-dump (-O2, no sanitizers), print its path
+#   dump         build <OUT>/ctxmig-dump (-O2, no sanitizers), print its path;
+#                "make install" and the Debian package build it with CC=cc
 #   fuzz-build   build the libFuzzer targets (libFuzzer + ASan + UBSan):
 #                <OUT>/ir_reader_fuzz, the IR reader alone, and
 #                <OUT>/restore_fuzz, a stream restored into a device of
@@ -27,7 +28,14 @@
 #                the host half of "make bench" (bench/bench.sh)
 #   check-dump   ctxmig-dump on every seed and on a truncated copy of each;
 #                ends "dump: N passed, N failed"
-#   check-tools  check-fuzz and check-dump; ends "tools: N passed, N failed"
+#   check-man    each manual page of Documentation/man renders without a
+#                warning (groff -ww, man --warnings) and lexgrog reads its
+#                NAME; ends "man: N passed, N failed"
+#   check-version  VERSION is a release number, debian/changelog and
+#                ctxmig-dump --version say it too, dkms.conf takes it;
+#                ends "version: N passed, N failed"
+#   check-tools  check-fuzz, check-dump, check-man and check-version; ends
+#                "tools: N passed, N failed"
 #
 # check-fuzz and fuzz print, per target, libFuzzer's exec count ("Done N
 # runs in S second(s)") and the corpus size (fuzz/run.sh).  The seed
@@ -62,12 +70,15 @@ OPT_CFLAGS := $(HOST_CFLAGS) -O2
 FUZZ_CFLAGS ?=
 
 .PHONY: dump fuzz-build check-fuzz fuzz fuzz-corpus bench check-dump \
-	check-tools
+	check-man check-version check-tools
 
 # ---------------------------------------------------------------- dump
 
-$(OUT)/ctxmig-dump: tools/ctxmig/ctxmig-dump.c $(CODEC_DEPS) | $(OUT)
-	$(CC) $(OPT_CFLAGS) -o $@ $< $(CODEC_SRCS)
+# CPPFLAGS, CFLAGS and LDFLAGS from the environment come last (a package
+# build's hardening flags); the release is VERSION's.
+$(OUT)/ctxmig-dump: tools/ctxmig/ctxmig-dump.c $(CODEC_DEPS) VERSION | $(OUT)
+	$(CC) $(OPT_CFLAGS) -DCTXMIG_RELEASE='"$(shell cat VERSION)"' \
+		$(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CODEC_SRCS)
 
 dump: $(OUT)/ctxmig-dump
 	@echo $(OUT)/ctxmig-dump
@@ -150,12 +161,54 @@ check-dump: $(OUT)/ctxmig-dump
 	echo "dump: $$p passed, $$f failed"; \
 	[ $$f -eq 0 ]
 
+# ------------------------------------------------------------ check-man
+
+MAN_PAGES := $(wildcard Documentation/man/*.[1-9])
+
+# Three checks a page: groff's own warnings (all of them, -ww), man-db's
+# rendering at 80 columns with its warnings on, and lexgrog finding the
+# NAME line that whatis and apropos index.
+check-man:
+	@p=0; f=0; tmp=$(OUT)/check-man.tmp; mkdir -p $(OUT); \
+	for m in $(MAN_PAGES); do \
+		groff -ww -z -man $$m >$$tmp 2>&1; \
+		if [ ! -s $$tmp ]; then p=$$((p + 1)); else \
+			echo "man: $$m: groff:"; cat $$tmp; f=$$((f + 1)); fi; \
+		MANWIDTH=80 man --warnings -E UTF-8 -l $$m 2>$$tmp >/dev/null; \
+		if [ ! -s $$tmp ]; then p=$$((p + 1)); else \
+			echo "man: $$m: man -l:"; cat $$tmp; f=$$((f + 1)); fi; \
+		if lexgrog $$m | grep -q ': "'"$$(basename $${m%.*})"' - '; then \
+			p=$$((p + 1)); else \
+			echo "man: $$m: lexgrog:"; lexgrog $$m; f=$$((f + 1)); fi; \
+	done; \
+	[ -n "$(MAN_PAGES)" ] || { echo "man: no pages"; f=1; }; \
+	rm -f $$tmp; \
+	echo "man: $$p passed, $$f failed"; \
+	[ $$f -eq 0 ]
+
+# -------------------------------------------------------- check-version
+
+# The release is VERSION's, and every place that states it agrees: the
+# Debian changelog (debian/rules refuses to build otherwise), ctxmig-dump
+# and dkms.conf's placeholder, which make dkms and dh_dkms fill in.
+check-version: $(OUT)/ctxmig-dump
+	@p=0; f=0; v=$$(cat VERSION); \
+	check() { if [ "$$2" = "$$3" ]; then p=$$((p + 1)); else \
+		echo "version: $$1: '$$2', expected '$$3'"; f=$$((f + 1)); fi; }; \
+	check "VERSION" "$$(echo "$$v" | grep -xE '[0-9]+\.[0-9]+\.[0-9]+')" "$$v"; \
+	check "debian/changelog" \
+		"$$(dpkg-parsechangelog -l debian/changelog -S Version)" "$$v"; \
+	check "ctxmig-dump --version" "$$($(OUT)/ctxmig-dump --version | cut -d' ' -f2 | tr -d ,)" "$$v"; \
+	check "dkms.conf" "$$(sed -n 's/^PACKAGE_VERSION=//p' dkms.conf)" '"#MODULE_VERSION#"'; \
+	echo "version: $$p passed, $$f failed"; \
+	[ $$f -eq 0 ]
+
 # ---------------------------------------------------------- check-tools
 
-# Both checks above as one command with one result line, for host/run.sh.
+# The checks above as one command with one result line, for host/run.sh.
 check-tools:
 	@p=0; f=0; log=$(OUT)/check-tools.log; mkdir -p $(OUT); \
-	for t in check-fuzz check-dump; do \
+	for t in check-fuzz check-dump check-man check-version; do \
 		$(MAKE) -s -f $(T)/host.mk OUT=$(OUT) $$t >$$log 2>&1; rc=$$?; \
 		cat $$log; \
 		line=$$(grep -E '^[a-z_-]+: [0-9]+ passed, [0-9]+ failed' $$log | \

@@ -876,7 +876,8 @@ static int diff_compare(struct diff_dev *a, struct diff_dev *b,
 	}
 	if (ea->fence.signalled != eb->fence.signalled ||
 	    ea->fence.addr != eb->fence.addr ||
-	    ea->irq_pending != eb->irq_pending ||
+	    /* Only the migrated one was told so. */
+	    (ea->irq_pending ^ eb->irq_pending) & ~CTXMIG_IRQ_MIGRATED ||
 	    ea->status != eb->status) {
 		scnprintf(why, len,
 			  "engine differs: fence %llu/%llu irq 0x%x/0x%x status %u/%u (%s)",

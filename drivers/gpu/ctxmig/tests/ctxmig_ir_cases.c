@@ -25,6 +25,7 @@ static const struct ctxmig_identity case_id = {
 	.revision = 1,
 	.model = CTXMIG_MODEL_AMD_GFX9,
 	.name = "amd-gfx9",
+	.migrated = 7,
 };
 
 static const struct ctxmig_ring case_ring[2] = {
@@ -471,6 +472,46 @@ BUILD(build_ring_v1_0)
 	return err;
 }
 
+/* Version 1.1's DEV_IDENTITY: 32 bytes, no migrated; or with reserved2. */
+static int put_identity_version(struct ctxmig_ir_writer *w, bool v1_1)
+{
+	struct ctxmig_ir_dev_identity wid = {
+		.model = cpu_to_le32(case_id.model),
+		.migrated = cpu_to_le32(case_id.migrated),
+		.reserved2 = cpu_to_le32(!v1_1),
+	};
+	struct ctxmig_ir_dev_caps wcaps = {
+		.vram_size = cpu_to_le64(case_caps.vram_size),
+		.features = cpu_to_le32(case_caps.features),
+		.page_sizes = cpu_to_le32(case_caps.page_sizes),
+		.va_bits = case_caps.va_bits,
+		.num_engines = case_caps.num_engines,
+	};
+	int err = ctxmig_ir_put_preamble(w, &case_caps);
+	u32 e;
+
+	if (!err)
+		err = ctxmig_ir_nest_start(w, CTXMIG_IR_DEVICE);
+	if (!err)
+		err = ctxmig_ir_put(w, CTXMIG_IR_DEV_IDENTITY,
+				    CTXMIG_IR_F_CRITICAL, &wid,
+				    v1_1 ? offsetof(typeof(wid), migrated) :
+					   sizeof(wid));
+	if (!err)
+		err = ctxmig_ir_put(w, CTXMIG_IR_DEV_CAPS, CTXMIG_IR_F_CRITICAL,
+				    &wcaps, sizeof(wcaps));
+	if (!err)
+		err = ctxmig_ir_nest_end(w);
+	for (e = 0; !err && e < case_caps.num_engines; e++)
+		err = ctxmig_ir_put_engine(w, &case_ring[e], NULL, NULL);
+	if (!err)
+		err = ctxmig_ir_put_end(w);
+	return err;
+}
+
+BUILD(build_identity_v1_1) { return put_identity_version(w, true); }
+BUILD(build_identity_reserved2) { return put_identity_version(w, false); }
+
 BUILD(build_device_no_caps) { return put_device_with(w, true, false, 0); }
 BUILD(build_device_dup_caps) { return put_device_with(w, true, true, CTXMIG_IR_DEV_CAPS); }
 BUILD(build_ring_in_device) { return put_device_with(w, true, true, CTXMIG_IR_ENG_RING); }
@@ -752,6 +793,7 @@ static const struct ctxmig_ir_case ctxmig_ir_cases[] = {
 	{ "valid: newer minor, longer preamble", build_valid, patch_minor_longer, 0, NULL },
 	{ "valid: unknown optional record skipped", build_unknown_optional, NULL, 0, NULL },
 	{ "valid: version 1.0 ENG_RING", build_ring_v1_0, NULL, 0, NULL },
+	{ "valid: version 1.1 DEV_IDENTITY", build_identity_v1_1, NULL, 0, NULL },
 	{ "valid: unknown optional container skipped",
 	  build_unknown_optional_container, NULL, 0, NULL },
 	{ "preamble: bad magic", build_valid, patch_magic, -EINVAL, "magic" },
@@ -793,6 +835,8 @@ static const struct ctxmig_ir_case ctxmig_ir_cases[] = {
 	{ "valid: VRAM record with padding", build_vram_pad, NULL, 0, NULL },
 	{ "padding: not zero", build_vram_pad, patch_padding, -EINVAL, "padding" },
 	{ "identity: model differs", build_id_model, NULL, -EINVAL, "differs" },
+	{ "identity: reserved2 not zero", build_identity_reserved2, NULL, -EINVAL,
+	  "reserved" },
 	{ "caps: DEV_CAPS disagree", build_caps_mismatch, NULL, -EINVAL, "disagree" },
 	{ "ring: engine index", build_ring_engine, NULL, -ERANGE, "engine" },
 	{ "ring: engine twice", build_ring_dup, NULL, -EINVAL, "twice" },

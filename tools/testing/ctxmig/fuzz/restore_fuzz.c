@@ -246,8 +246,9 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	fuzz_assert(memchr(e->reason, '\0', sizeof(e->reason)));
 	if (fin)
 		fuzz_assert(e->reason[0]);
-	else
-		fuzz_assert(gpu.migrated == 1);
+	else	/* one more than the stream's count, and told so */
+		fuzz_assert(gpu.migrated == rs->src_migrated + 1 &&
+			    (gpu.eng[0].irq_pending & CTXMIG_IRQ_MIGRATED));
 	ctxmig_restore_fini(rs);
 	if (!fin)
 		run_restored(&gpu, &sys);

@@ -250,6 +250,7 @@ TEST(round_trip_every_record_type)
 	CHECK_EQ(c->id.revision, case_id.revision);
 	CHECK_EQ(c->id.model, case_id.model);
 	CHECK(!strcmp(c->id.name, case_id.name), "name %s", c->id.name);
+	CHECK_EQ(c->id.migrated, case_id.migrated);
 	for (i = 0; i < 2; i++) {
 		CHECK_EQ(c->ring[i].engine, case_ring[i].engine);
 		CHECK_EQ(c->ring[i].flags, case_ring[i].flags);
@@ -308,6 +309,28 @@ TEST(ring_of_version_1_0)
 	CHECK_EQ(ctxmig_ir_reader_finish(&r), 0);
 	CHECK_EQ(col->ring[0].base, case_ring[0].base);
 	CHECK_EQ(col->ring[0].ib_va_base, 0);
+	ctxmig_ir_reader_fini(&r);
+	kvfree(buf);
+	free(col);
+}
+
+TEST(identity_of_version_1_1)
+{
+	static const struct ctxmig_ir_case c = {
+		.name = "1.1 identity", .build = build_identity_v1_1,
+	};
+	struct ctxmig_ir_reader r;
+	struct collect *col = calloc(1, sizeof(*col));
+	size_t len;
+	u8 *buf;
+
+	CHECK(case_id.migrated, "the catalogue's identity has a count");
+	CHECK_EQ(case_write(&c, &buf, &len), 0);
+	CHECK_EQ(ctxmig_ir_reader_init(&r, &collect_ops, col), 0);
+	CHECK_EQ(ctxmig_ir_feed(&r, buf, len), 0);
+	CHECK_EQ(ctxmig_ir_reader_finish(&r), 0);
+	CHECK_EQ(col->id.model, case_id.model);
+	CHECK_EQ(col->id.migrated, 0);
 	ctxmig_ir_reader_fini(&r);
 	kvfree(buf);
 	free(col);

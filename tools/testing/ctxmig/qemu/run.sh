@@ -20,11 +20,11 @@
 # Both hosts boot Debian's own 6.12 kernel (the VM tier's image) with an
 # initramfs (host-init) that loads vfio, vfio_iommu_type1, mdev and
 # ctxmig.ko and brings the test programs; their root is one cached
-# debootstrap image of Debian 12 (image.sh) with QEMU 10 from
-# bookworm-backports and mdevctl, read-only under a tmpfs overlay.  The
-# hosts' only link is a socket netdev over a unix socket here: no packet
-# leaves this machine.  ctxmig_qemu on host A runs the tests and prints
-# KTAP; qhost.sh is each host's part.
+# debootstrap image of Debian 12 (vm/image.sh, recipe host.image) with
+# QEMU 10 from bookworm-backports and mdevctl, read-only under a tmpfs
+# overlay.  The hosts' only link is a socket netdev over a unix socket
+# here: no packet leaves this machine.  ctxmig_qemu on host A runs the
+# tests and prints KTAP; qhost.sh is each host's part.
 #
 # Ends with "qemu: N passed, N failed[, N skipped]".  Environment:
 # CTXMIG_CACHE, KVER, QEMU_PAIRS (migrations, "SRC:DST:MODE ...", MODE
@@ -76,21 +76,7 @@ fi
 # The failure tests run with this model on both hosts ("" skips them).
 failures=${QEMU_FAILURES-amd-gfx9}
 
-cannot_run() {
-	echo "$tier: cannot run: $*" >&2
-	if [ "${CI:-}" = true ]; then
-		echo "$tier: 0 passed, 1 failed"
-		exit 1
-	fi
-	echo "$tier: 0 passed, 0 failed, 1 skipped"
-	exit 0
-}
-
-fail() {
-	echo "$tier: $*" >&2
-	echo "$tier: 0 passed, 1 failed"
-	exit 1
-}
+. "$top/tools/testing/ctxmig/vm/lib.sh"
 
 command -v qemu-system-x86_64 >/dev/null || cannot_run "qemu-system-x86_64 missing"
 [ -x /bin/busybox ] || cannot_run "busybox-static missing"
@@ -104,13 +90,13 @@ modver=$(modinfo -F vermagic "$ko" | cut -d' ' -f1)
 
 t0=$(date +%s)
 # 1. Debian's kernel (the VM tier's), and the hosts' root image.
-. "$top/tools/testing/ctxmig/vm/lib.sh"
 kimage_unpack "$vmdir" "$kver" ||
 	cannot_run "apt-get download linux-image-$kver-unsigned failed"
 imgroot=$vmdir/image-$kver
 bzimage=$imgroot/boot/vmlinuz-$kver
 kconfig=$imgroot/boot/config-$kver
-img=$("$here/image.sh") || cannot_run "no image for the VM hosts (see above)"
+img=$("$top/tools/testing/ctxmig/vm/image.sh" "$here/host.image") ||
+	cannot_run "no image for the VM hosts (see above)"
 
 # Whether the hosts' kernel can report DMA logging.  ctxmig logs the
 # guest pages its GPU writes for VFIO_DEVICE_FEATURE_DMA_LOGGING_* (struct

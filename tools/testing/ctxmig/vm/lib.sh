@@ -1,8 +1,27 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Sourced by the tiers that boot Debian's own 6.12 kernel (vm/run.sh,
-# qemu/run.sh): its image, its modules for an initramfs, and the guest
-# library for the programs they run.
+# qemu/run.sh, pkg/run.sh): their verdicts when they cannot run, its image,
+# its modules for an initramfs, and the guest library for the programs
+# they run.
+
+# cannot_run MSG: the tier $tier cannot run here: skipped, or failed under
+# CI=true (a skip is never a pass).  fail MSG: it failed before its tests.
+cannot_run() {
+	echo "$tier: cannot run: $*" >&2
+	if [ "${CI:-}" = true ]; then
+		echo "$tier: 0 passed, 1 failed"
+		exit 1
+	fi
+	echo "$tier: 0 passed, 0 failed, 1 skipped"
+	exit 0
+}
+
+fail() {
+	echo "$tier: $*" >&2
+	echo "$tier: 0 passed, 1 failed"
+	exit 1
+}
 
 # kimage_unpack VMDIR KVER: unpack linux-image-KVER-unsigned (taken with
 # apt-get download, never installed) into VMDIR/image-KVER once per

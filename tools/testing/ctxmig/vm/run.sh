@@ -60,21 +60,7 @@ if [ "${VM_KERNEL:-}" = debug ]; then
 fi
 mkdir -p "$vmdir" "$(dirname "$log")"
 
-cannot_run() {
-	echo "$tier: cannot run: $*" >&2
-	if [ "${CI:-}" = true ]; then
-		echo "$tier: 0 passed, 1 failed"
-		exit 1
-	fi
-	echo "$tier: 0 passed, 0 failed, 1 skipped"
-	exit 0
-}
-
-fail() {
-	echo "$tier: $*" >&2
-	echo "$tier: 0 passed, 1 failed"
-	exit 1
-}
+. "$top/tools/testing/ctxmig/vm/lib.sh"
 
 command -v qemu-system-x86_64 >/dev/null || cannot_run "qemu-system-x86_64 missing"
 [ -x /bin/busybox ] || cannot_run "busybox-static missing"
@@ -91,7 +77,6 @@ modver=$(modinfo -F vermagic "$ko" | cut -d' ' -f1)
 [ "$modver" = "$kver" ] || fail "ctxmig.ko is for $modver, the VM boots $kver"
 
 # 1. Debian's kernel image, unpacked into the cache once per version.
-. "$top/tools/testing/ctxmig/vm/lib.sh"
 if [ "$tier" = vm ]; then
 	kimage_unpack "$vmdir" "$kver" ||
 		cannot_run "apt-get download linux-image-$kver-unsigned failed"

@@ -319,7 +319,7 @@ TEST_F_TIMEOUT(bounds, zero_records_mapped, 300)
 	EXPECT_EQ(DATA_LEN, i)
 		TH_LOG("mapped byte +0x%zx is 0x%02x", i, p[DATA_AT + i]);
 	ASSERT_EQ(0, vdev_set_state(dst, VFIO_DEVICE_STATE_RUNNING, NULL));
-	EXPECT_EQ(1, vdev_ctl(dst, GUEST_CTL_MIGRATED));
+	EXPECT_EQ(1, vdev_ctl(dst, CTXMIG_CTL_MIGRATED));
 }
 
 /* ----------------------------------------------------- b) MAPPING */

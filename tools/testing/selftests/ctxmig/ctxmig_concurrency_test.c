@@ -399,9 +399,9 @@ static void *pair_run(void *arg)
 		vfail(v, "%s: restore: %d", what, ret);
 		goto out;
 	}
-	if (vdev_ctl(&p->dst, GUEST_CTL_MIGRATED) != 1)
+	if (vdev_ctl(&p->dst, CTXMIG_CTL_MIGRATED) != 1)
 		vfail(v, "%s: MIGRATED %u", what,
-		      vdev_ctl(&p->dst, GUEST_CTL_MIGRATED));
+		      vdev_ctl(&p->dst, CTXMIG_CTL_MIGRATED));
 	gw_moved(&p->x, &p->dst, v, what);
 out:
 	if (sfd >= 0)
@@ -595,7 +595,7 @@ TEST_F_TIMEOUT(concurrency, racing_arcs, 180)
 	if (vdev_set_state(&d, VFIO_DEVICE_STATE_RUNNING, NULL))
 		ASSERT_EQ(0, vdev_reset(&d));
 	ASSERT_EQ(VFIO_DEVICE_STATE_RUNNING, state_of(&d));
-	EXPECT_EQ(0, vdev_ctl(&d, GUEST_CTL_MIGRATED));
+	EXPECT_EQ(0, vdev_ctl(&d, CTXMIG_CTL_MIGRATED));
 	/* A reset or a stop may have happened anywhere: set up afresh. */
 	ASSERT_EQ(0, vdev_reset(&d));
 	ASSERT_EQ(0, gw_attach(&x, &d, &v, "after")) TH_LOG("%s", v.why);
@@ -876,7 +876,7 @@ TEST_F_TIMEOUT(concurrency, reset_during_write, 180)
 				       it, strerror(w.err));
 		EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, state_of(&dst));
 		/* Nothing was applied: RESUMING never reached STOP. */
-		EXPECT_EQ(0, vdev_ctl(&dst, GUEST_CTL_MIGRATED));
+		EXPECT_EQ(0, vdev_ctl(&dst, CTXMIG_CTL_MIGRATED));
 		if (w.err) {
 			EXPECT_EQ(ENODEV, w.err) TH_LOG("iteration %u: write: %s",
 							it, strerror(w.err));
@@ -899,7 +899,7 @@ TEST_F_TIMEOUT(concurrency, reset_during_write, 180)
 	EXPECT_EQ(0, werr);
 	ASSERT_EQ(0, ret) TH_LOG("%s", strerror(-ret));
 	ASSERT_EQ(0, vdev_set_state(&dst, VFIO_DEVICE_STATE_RUNNING, NULL));
-	EXPECT_EQ(1, vdev_ctl(&dst, GUEST_CTL_MIGRATED));
+	EXPECT_EQ(1, vdev_ctl(&dst, CTXMIG_CTL_MIGRATED));
 	EXPECT_EQ(0, gw_moved(&x, &dst, &v, "moved")) TH_LOG("%s", v.why);
 	gw_fini(&x);
 	free(s);

@@ -493,8 +493,8 @@ static void expect_fresh(struct __test_metadata *_metadata, struct vdev *d,
 	ASSERT_NE(NULL, bar0);
 	EXPECT_EQ(RUNNING, dev_state(d))
 		TH_LOG("%s: opened in %s", when, state_name(dev_state(d)));
-	EXPECT_EQ(0, vdev_ctl(d, GUEST_CTL_MIGRATED)) TH_LOG("%s", when);
-	EXPECT_EQ(GUEST_ENG_IDLE, vdev_ctl(d, GUEST_CTL_ENG_STATUS))
+	EXPECT_EQ(0, vdev_ctl(d, CTXMIG_CTL_MIGRATED)) TH_LOG("%s", when);
+	EXPECT_EQ(CTXMIG_ENG_IDLE, vdev_ctl(d, CTXMIG_CTL_ENG_STATUS))
 		TH_LOG("%s", when);
 	ASSERT_EQ(0, vdev_region_rw(d, d->cfg_off, cfg, sizeof(cfg), false));
 	EXPECT_EQ(0, memcmp(cfg, f->cfg, sizeof(cfg)))
@@ -641,7 +641,7 @@ TEST_F_TIMEOUT(lifecycle, close_in_every_state, 600)
 			/* INTx is unmasked, whatever the last session did. */
 			ASSERT_EQ(0, irq_eventfd(d, VFIO_PCI_INTX_IRQ_INDEX,
 						 intx));
-			ASSERT_EQ(0, vdev_ctl_wr(d, GUEST_CTL_IRQ_ENABLE,
+			ASSERT_EQ(0, vdev_ctl_wr(d, CTXMIG_CTL_IRQ_ENABLE,
 						 CTXMIG_IRQ_FENCE));
 			run_batch(_metadata, x, 8, false);
 			EXPECT_LT(0, vdev_eventfd_wait(*intx, GUEST_TIMEOUT_MS))
@@ -937,7 +937,7 @@ TEST_F_TIMEOUT(lifecycle, p2p_quiescent, 120)
 	open_dev(_metadata, d, "amd-gfx9");
 	gw_start(_metadata, x, d, 0x5eed2400);
 	ASSERT_EQ(0, irq_eventfd(d, VFIO_PCI_MSI_IRQ_INDEX, msi));
-	ASSERT_EQ(0, vdev_ctl_wr(d, GUEST_CTL_IRQ_ENABLE, CTXMIG_IRQ_FENCE));
+	ASSERT_EQ(0, vdev_ctl_wr(d, CTXMIG_CTL_IRQ_ENABLE, CTXMIG_IRQ_FENCE));
 	run_batch(_metadata, x, 4, false);
 	EXPECT_LT(0, vdev_eventfd_wait(*msi, GUEST_TIMEOUT_MS));
 	fence = guest_fence(&x->g);

@@ -277,7 +277,7 @@ static void restore_good(struct __test_metadata *_metadata, struct vdev *d,
 	EXPECT_EQ(0, werr) TH_LOG("writing the stream: %s", strerror(-werr));
 	ASSERT_EQ(0, ret) TH_LOG("%s: restore: %s", d->model, strerror(-ret));
 	ASSERT_EQ(0, vdev_set_state(d, VFIO_DEVICE_STATE_RUNNING, NULL));
-	EXPECT_EQ(migrated, vdev_ctl(d, GUEST_CTL_MIGRATED));
+	EXPECT_EQ(migrated, vdev_ctl(d, CTXMIG_CTL_MIGRATED));
 }
 
 static int precopy_info(int fd, uint64_t *initial, uint64_t *dirty)
@@ -563,7 +563,7 @@ TEST_F_TIMEOUT(migration, every_fsm_arc, 300)
 					       pair);
 			close_fd(sfd);
 			close_fd(tfd);
-			ASSERT_EQ(0, vdev_ctl(d, GUEST_CTL_MIGRATED));
+			ASSERT_EQ(0, vdev_ctl(d, CTXMIG_CTL_MIGRATED));
 
 			/* The workload still runs. */
 			run_batch(_metadata, x, 6, j & 1);
@@ -693,7 +693,7 @@ TEST_F_TIMEOUT(migration, precopy_converges, 300)
 
 	/* Restored into another model, the guest carries on there. */
 	restore_good(_metadata, dst, &self->s, 1);
-	EXPECT_EQ(CTXMIG_MODEL_NV_HOPPER, vdev_ctl(dst, GUEST_CTL_MODEL));
+	EXPECT_EQ(CTXMIG_MODEL_NV_HOPPER, vdev_ctl(dst, CTXMIG_CTL_MODEL));
 	gw_moved(_metadata, x, dst);
 }
 
@@ -1024,7 +1024,7 @@ TEST_F_TIMEOUT(migration, datafd_closed_mid_transfer, 180)
 	EXPECT_NE(0, vdev_set_state(dst, VFIO_DEVICE_STATE_RUNNING, NULL));
 	ASSERT_EQ(0, vdev_reset(dst));
 	ASSERT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(dst));
-	EXPECT_EQ(0, vdev_ctl(dst, GUEST_CTL_MIGRATED));
+	EXPECT_EQ(0, vdev_ctl(dst, CTXMIG_CTL_MIGRATED));
 
 	/* A whole stream then restores. */
 	ret = vdev_restore_stream(dst, self->s.p, self->s.len, 0, &werr);
@@ -1032,7 +1032,7 @@ TEST_F_TIMEOUT(migration, datafd_closed_mid_transfer, 180)
 	ASSERT_EQ(0, ret) TH_LOG("restore after the closed one: %s",
 				 strerror(-ret));
 	ASSERT_EQ(0, vdev_set_state(dst, VFIO_DEVICE_STATE_RUNNING, NULL));
-	EXPECT_EQ(1, vdev_ctl(dst, GUEST_CTL_MIGRATED));
+	EXPECT_EQ(1, vdev_ctl(dst, CTXMIG_CTL_MIGRATED));
 	gw_moved(_metadata, x, dst);
 }
 
@@ -1084,7 +1084,7 @@ TEST_F_TIMEOUT(migration, reset_mid_migration, 180)
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(src));
 	expect_dead_fd(_metadata, *fd, true, "saving fd after a reset");
 	close_fd(fd);
-	EXPECT_EQ(0, vdev_ctl(src, GUEST_CTL_MIGRATED));
+	EXPECT_EQ(0, vdev_ctl(src, CTXMIG_CTL_MIGRATED));
 	resume_after_reset(_metadata, x, src);
 
 	/* Target: reset in RESUMING with half a stream written. */
@@ -1096,7 +1096,7 @@ TEST_F_TIMEOUT(migration, reset_mid_migration, 180)
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(dst));
 	expect_dead_fd(_metadata, *fd, false, "resuming fd after a reset");
 	close_fd(fd);
-	EXPECT_EQ(0, vdev_ctl(dst, GUEST_CTL_MIGRATED));
+	EXPECT_EQ(0, vdev_ctl(dst, CTXMIG_CTL_MIGRATED));
 
 	/* And the whole stream restores. */
 	restore_good(_metadata, dst, &self->s, 1);

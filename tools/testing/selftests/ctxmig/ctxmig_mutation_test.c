@@ -544,15 +544,15 @@ static void check_accepted(struct worker *w, const char *what)
 	ret = vdev_set_state(d, VFIO_DEVICE_STATE_RUNNING, NULL);
 	if (ret || state_of(d) != VFIO_DEVICE_STATE_RUNNING)
 		return wfail(w, "%s: accepted, then RUNNING: %d", what, ret);
-	if (vdev_ctl(d, GUEST_CTL_MAGIC) != GUEST_CTL_MAGIC_VALUE ||
-	    vdev_ctl(d, GUEST_CTL_MODEL) != model_ids[w->dst_model])
+	if (vdev_ctl(d, CTXMIG_CTL_MAGIC) != CTXMIG_CTL_MAGIC_VALUE ||
+	    vdev_ctl(d, CTXMIG_CTL_MODEL) != model_ids[w->dst_model])
 		return wfail(w, "%s: accepted, control page magic 0x%x model %u",
-			     what, vdev_ctl(d, GUEST_CTL_MAGIC),
-			     vdev_ctl(d, GUEST_CTL_MODEL));
+			     what, vdev_ctl(d, CTXMIG_CTL_MAGIC),
+			     vdev_ctl(d, CTXMIG_CTL_MODEL));
 	w->migrated++;
-	if (vdev_ctl(d, GUEST_CTL_MIGRATED) != w->migrated)
+	if (vdev_ctl(d, CTXMIG_CTL_MIGRATED) != w->migrated)
 		return wfail(w, "%s: accepted, MIGRATED %u, expected %u", what,
-			     vdev_ctl(d, GUEST_CTL_MIGRATED), w->migrated);
+			     vdev_ctl(d, CTXMIG_CTL_MIGRATED), w->migrated);
 	/* A guest driver's setup is dear under TCG: one in four. */
 	if (w->accepted++ % 4)
 		return;
@@ -630,9 +630,9 @@ static void one(struct worker *w, const uint8_t *s, size_t len, size_t chunk,
 	w->us[3] += now_us() - t0;
 	if (ret || st != VFIO_DEVICE_STATE_RUNNING)
 		wfail(w, "%s: reset %d, state %u", what, ret, st);
-	if (vdev_ctl(d, GUEST_CTL_MIGRATED) != w->migrated)
+	if (vdev_ctl(d, CTXMIG_CTL_MIGRATED) != w->migrated)
 		wfail(w, "%s: refused, yet MIGRATED went %u -> %u", what,
-		      w->migrated, vdev_ctl(d, GUEST_CTL_MIGRATED));
+		      w->migrated, vdev_ctl(d, CTXMIG_CTL_MIGRATED));
 }
 
 static void *worker_run(void *arg)

@@ -83,11 +83,11 @@ struct vfio_device_feature_mig_data_size {
 };
 #endif
 
-#define PCI_VENDOR	0x1af4
-#define PCI_DEVICE	0x10f0
-#define PCI_CLASS	0x038000	/* display controller, other */
 #define CFG_SIZE	256
-#define BAR0_SIZE	(64 * 1024)
+/* Config dwords 0x00 and 0x2c, as <linux/ctxmig.h> gives them. */
+#define ID_DWORD	(CTXMIG_PCI_VENDOR_ID | CTXMIG_PCI_DEVICE_ID << 16)
+#define SUBSYS_DWORD	(CTXMIG_PCI_SUBSYSTEM_VENDOR_ID | \
+			 CTXMIG_PCI_SUBSYSTEM_ID << 16)
 /* The command register bits that can be set. */
 #define COMMAND_RW	(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | \
 			 PCI_COMMAND_PARITY | PCI_COMMAND_SERR | \
@@ -286,7 +286,7 @@ static int dev_new(struct dev *x, const char *model)
 	ret = guest_init(&x->g, &x->d);
 	x->have_guest = !ret || x->g.shadow;
 	ret = ret ?: guest_setup(&x->g);
-	ret = ret ?: vdev_ctl_wr(&x->d, GUEST_CTL_IRQ_ENABLE, CTXMIG_IRQ_FENCE);
+	ret = ret ?: vdev_ctl_wr(&x->d, CTXMIG_CTL_IRQ_ENABLE, CTXMIG_IRQ_FENCE);
 	return ret;
 }
 
@@ -321,13 +321,13 @@ static int dev_restart(struct dev *x)
 	ret = guest_init(&x->g, &x->d);
 	x->have_guest = !ret || x->g.shadow;
 	ret = ret ?: guest_setup(&x->g);
-	return ret ?: vdev_ctl_wr(&x->d, GUEST_CTL_IRQ_ENABLE,
+	return ret ?: vdev_ctl_wr(&x->d, CTXMIG_CTL_IRQ_ENABLE,
 				  CTXMIG_IRQ_FENCE);
 }
 
 static int dev_ack(struct dev *x)
 {
-	return vdev_ctl_wr(&x->d, GUEST_CTL_IRQ_STATUS, CTXMIG_IRQ_ALL);
+	return vdev_ctl_wr(&x->d, CTXMIG_CTL_IRQ_STATUS, CTXMIG_IRQ_ALL);
 }
 
 static bool intx_status(struct dev *x)
@@ -390,7 +390,7 @@ TEST(identity_every_type)
 			sized[i][b] = cfg_rd(&d, bars[b], 4);
 			ASSERT_EQ(0, cfg_wr(&d, bars[b], old, 4));
 		}
-		EXPECT_EQ(types[i].id, vdev_ctl(&d, GUEST_CTL_MODEL));
+		EXPECT_EQ(types[i].id, vdev_ctl(&d, CTXMIG_CTL_MODEL));
 
 		/* The stream names the model, with the same PCI identity. */
 		ASSERT_EQ(0, vdev_set_state(&d, VFIO_DEVICE_STATE_STOP, NULL));
@@ -400,8 +400,8 @@ TEST(identity_every_type)
 		close(fd);
 		id = stream_identity(stream, len);
 		ASSERT_NE(NULL, id) TH_LOG("%s: no DEVICE record", types[i].name);
-		EXPECT_EQ(PCI_VENDOR, le16toh(id->pci_vendor));
-		EXPECT_EQ(PCI_DEVICE, le16toh(id->pci_device));
+		EXPECT_EQ(CTXMIG_PCI_VENDOR_ID, le16toh(id->pci_vendor));
+		EXPECT_EQ(CTXMIG_PCI_DEVICE_ID, le16toh(id->pci_device));
 		EXPECT_EQ(cfg[i][PCI_REVISION_ID], id->revision);
 		EXPECT_EQ(types[i].id, le32toh(id->model));
 		EXPECT_EQ(0, strncmp((const char *)id->name, types[i].name,
@@ -411,11 +411,13 @@ TEST(identity_every_type)
 		EXPECT_EQ(0, vdev_track_remove(&d));
 	}
 
-	EXPECT_EQ(PCI_VENDOR, cfg[0][0] | cfg[0][1] << 8);
-	EXPECT_EQ(PCI_DEVICE, cfg[0][2] | cfg[0][3] << 8);
-	EXPECT_EQ(PCI_VENDOR, cfg[0][0x2c] | cfg[0][0x2d] << 8);
-	EXPECT_EQ(PCI_DEVICE, cfg[0][0x2e] | cfg[0][0x2f] << 8);
-	EXPECT_EQ(PCI_CLASS, cfg[0][9] | cfg[0][10] << 8 | cfg[0][11] << 16);
+	EXPECT_EQ(CTXMIG_PCI_VENDOR_ID, cfg[0][0] | cfg[0][1] << 8);
+	EXPECT_EQ(CTXMIG_PCI_DEVICE_ID, cfg[0][2] | cfg[0][3] << 8);
+	EXPECT_EQ(CTXMIG_PCI_SUBSYSTEM_VENDOR_ID,
+		  cfg[0][0x2c] | cfg[0][0x2d] << 8);
+	EXPECT_EQ(CTXMIG_PCI_SUBSYSTEM_ID, cfg[0][0x2e] | cfg[0][0x2f] << 8);
+	EXPECT_EQ(CTXMIG_PCI_CLASS,
+		  cfg[0][9] | cfg[0][10] << 8 | cfg[0][11] << 16);
 	for (i = 1; i < ARRAY_SIZE(types); i++) {
 		unsigned int off;
 
@@ -486,10 +488,10 @@ TEST_F(pci, config_walk)
 
 	/* A reset gives the power-on values, as an open does. */
 	ASSERT_EQ(0, ioctl(d->fd, VFIO_DEVICE_RESET));
-	EXPECT_EQ(PCI_VENDOR | PCI_DEVICE << 16, cfg_rd(d, PCI_VENDOR_ID, 4));
+	EXPECT_EQ(ID_DWORD, cfg_rd(d, PCI_VENDOR_ID, 4));
 	EXPECT_EQ(0, cfg_rd(d, PCI_COMMAND, 2));
 	EXPECT_EQ(PCI_STATUS_CAP_LIST, cfg_rd(d, PCI_STATUS, 2));
-	EXPECT_EQ(PCI_CLASS, cfg_rd(d, PCI_CLASS_REVISION, 4) >> 8);
+	EXPECT_EQ(CTXMIG_PCI_CLASS, cfg_rd(d, PCI_CLASS_REVISION, 4) >> 8);
 	EXPECT_NE(0, cfg_rd(d, PCI_REVISION_ID, 1));
 	EXPECT_EQ(PCI_HEADER_TYPE_NORMAL, cfg_rd(d, PCI_HEADER_TYPE, 1));
 	EXPECT_EQ(PCI_BASE_ADDRESS_SPACE_MEMORY | PCI_BASE_ADDRESS_MEM_TYPE_32,
@@ -500,8 +502,7 @@ TEST_F(pci, config_walk)
 	EXPECT_EQ(0, cfg_rd(d, PCI_BASE_ADDRESS_4, 4));
 	EXPECT_EQ(0, cfg_rd(d, PCI_BASE_ADDRESS_5, 4));
 	EXPECT_EQ(0, cfg_rd(d, PCI_ROM_ADDRESS, 4));
-	EXPECT_EQ(PCI_VENDOR | PCI_DEVICE << 16,
-		  cfg_rd(d, PCI_SUBSYSTEM_VENDOR_ID, 4));
+	EXPECT_EQ(SUBSYS_DWORD, cfg_rd(d, PCI_SUBSYSTEM_VENDOR_ID, 4));
 	EXPECT_EQ(1, cfg_rd(d, PCI_INTERRUPT_PIN, 1));
 
 	/* The capability list: MSI, one vector, a 64-bit address. */
@@ -514,9 +515,9 @@ TEST_F(pci, config_walk)
 
 	/* Read-only registers stay; the command register takes its bits. */
 	ASSERT_EQ(0, cfg_wr(d, PCI_VENDOR_ID, ~0U, 4));
-	EXPECT_EQ(PCI_VENDOR | PCI_DEVICE << 16, cfg_rd(d, PCI_VENDOR_ID, 4));
+	EXPECT_EQ(ID_DWORD, cfg_rd(d, PCI_VENDOR_ID, 4));
 	ASSERT_EQ(0, cfg_wr(d, PCI_CLASS_REVISION, 0, 4));
-	EXPECT_EQ(PCI_CLASS, cfg_rd(d, PCI_CLASS_REVISION, 4) >> 8);
+	EXPECT_EQ(CTXMIG_PCI_CLASS, cfg_rd(d, PCI_CLASS_REVISION, 4) >> 8);
 	ASSERT_EQ(0, cfg_wr(d, PCI_CAPABILITY_LIST, 0, 1));
 	EXPECT_NE(0, cfg_rd(d, PCI_CAPABILITY_LIST, 1));
 	ASSERT_EQ(0, cfg_wr(d, PCI_INTERRUPT_PIN, 4, 1));
@@ -536,8 +537,9 @@ TEST_F(pci, bar_sizing)
 	uint64_t bar2;
 
 	ASSERT_EQ(0, cfg_wr(d, PCI_BASE_ADDRESS_0, ~0U, 4));
-	EXPECT_EQ(~(uint32_t)(BAR0_SIZE - 1), cfg_rd(d, PCI_BASE_ADDRESS_0, 4));
-	EXPECT_EQ(BAR0_SIZE, d->bar0_size);
+	EXPECT_EQ(~(uint32_t)(CTXMIG_PCI_BAR0_SIZE - 1),
+		  cfg_rd(d, PCI_BASE_ADDRESS_0, 4));
+	EXPECT_EQ(CTXMIG_PCI_BAR0_SIZE, d->bar0_size);
 
 	ASSERT_EQ(0, cfg_wr(d, PCI_BASE_ADDRESS_2, ~0U, 4));
 	ASSERT_EQ(0, cfg_wr(d, PCI_BASE_ADDRESS_3, ~0U, 4));
@@ -560,7 +562,8 @@ TEST_F(pci, bar_sizing)
 	ASSERT_EQ(0, cfg_wr(d, PCI_BASE_ADDRESS_0 + 2, 0xffff, 2));
 	EXPECT_EQ(0xffff0000, cfg_rd(d, PCI_BASE_ADDRESS_0, 4));
 	ASSERT_EQ(0, cfg_wr(d, PCI_BASE_ADDRESS_0, 0xffff, 2));
-	EXPECT_EQ(~(uint32_t)(BAR0_SIZE - 1), cfg_rd(d, PCI_BASE_ADDRESS_0, 4));
+	EXPECT_EQ(~(uint32_t)(CTXMIG_PCI_BAR0_SIZE - 1),
+		  cfg_rd(d, PCI_BASE_ADDRESS_0, 4));
 	ASSERT_EQ(0, cfg_wr(d, PCI_BASE_ADDRESS_3 + 3, 0x12, 1));
 	EXPECT_EQ(0x12, cfg_rd(d, PCI_BASE_ADDRESS_3 + 3, 1));
 
@@ -577,15 +580,15 @@ TEST_F(pci, bar_sizing)
 TEST_F(pci, byte_and_word)
 {
 	struct vdev *d = &self->x.d;
-	uint32_t en = d->ctl + GUEST_CTL_IRQ_ENABLE;
+	uint32_t en = d->ctl + CTXMIG_CTL_IRQ_ENABLE;
 	uint8_t b[4];
 	uint16_t w;
 
 	/* Config space. */
-	EXPECT_EQ(PCI_VENDOR & 0xff, cfg_rd(d, 0, 1));
-	EXPECT_EQ(PCI_VENDOR >> 8, cfg_rd(d, 1, 1));
-	EXPECT_EQ(PCI_DEVICE, cfg_rd(d, 2, 2));
-	EXPECT_EQ(PCI_DEVICE >> 8, cfg_rd(d, 3, 1));
+	EXPECT_EQ(CTXMIG_PCI_VENDOR_ID & 0xff, cfg_rd(d, 0, 1));
+	EXPECT_EQ(CTXMIG_PCI_VENDOR_ID >> 8, cfg_rd(d, 1, 1));
+	EXPECT_EQ(CTXMIG_PCI_DEVICE_ID, cfg_rd(d, 2, 2));
+	EXPECT_EQ(CTXMIG_PCI_DEVICE_ID >> 8, cfg_rd(d, 3, 1));
 	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, 0, 2));
 	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND + 1, PCI_COMMAND_INTX_DISABLE >> 8, 1));
 	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, PCI_COMMAND_MEMORY, 1));
@@ -599,9 +602,9 @@ TEST_F(pci, byte_and_word)
 	ASSERT_EQ(0, vdev_region_rw(d, d->bar0_off + d->ctl + 1, b + 1, 1,
 				    false));
 	ASSERT_EQ(0, vdev_region_rw(d, d->bar0_off + d->ctl + 2, &w, 2, false));
-	EXPECT_EQ(GUEST_CTL_MAGIC_VALUE & 0xff, b[0]);
-	EXPECT_EQ((GUEST_CTL_MAGIC_VALUE >> 8) & 0xff, b[1]);
-	EXPECT_EQ(GUEST_CTL_MAGIC_VALUE >> 16, le16toh(w));
+	EXPECT_EQ(CTXMIG_CTL_MAGIC_VALUE & 0xff, b[0]);
+	EXPECT_EQ((CTXMIG_CTL_MAGIC_VALUE >> 8) & 0xff, b[1]);
+	EXPECT_EQ(CTXMIG_CTL_MAGIC_VALUE >> 16, le16toh(w));
 
 	/* A byte or a word writes only its bytes of the register. */
 	ASSERT_EQ(0, vdev_wr32(d, en, 0));
@@ -620,15 +623,15 @@ TEST_F(pci, byte_and_word)
 	/* Write-1-to-clear: only a byte written clears its bits. */
 	ASSERT_EQ(0, dev_fence_irq(&self->x)) TH_LOG("%s", self->x.g.why);
 	ASSERT_EQ(CTXMIG_IRQ_FENCE,
-		  vdev_ctl(d, GUEST_CTL_IRQ_STATUS) & CTXMIG_IRQ_FENCE);
+		  vdev_ctl(d, CTXMIG_CTL_IRQ_STATUS) & CTXMIG_IRQ_FENCE);
 	b[0] = 0xff;
 	ASSERT_EQ(0, vdev_region_rw(d, d->bar0_off + d->ctl +
-				    GUEST_CTL_IRQ_STATUS + 1, b, 1, true));
+				    CTXMIG_CTL_IRQ_STATUS + 1, b, 1, true));
 	EXPECT_EQ(CTXMIG_IRQ_FENCE,
-		  vdev_ctl(d, GUEST_CTL_IRQ_STATUS) & CTXMIG_IRQ_FENCE);
+		  vdev_ctl(d, CTXMIG_CTL_IRQ_STATUS) & CTXMIG_IRQ_FENCE);
 	ASSERT_EQ(0, vdev_region_rw(d, d->bar0_off + d->ctl +
-				    GUEST_CTL_IRQ_STATUS, b, 1, true));
-	EXPECT_EQ(0, vdev_ctl(d, GUEST_CTL_IRQ_STATUS));
+				    CTXMIG_CTL_IRQ_STATUS, b, 1, true));
+	EXPECT_EQ(0, vdev_ctl(d, CTXMIG_CTL_IRQ_STATUS));
 }
 
 TEST_F(pci, memory_and_master)
@@ -654,7 +657,7 @@ TEST_F(pci, memory_and_master)
 	EXPECT_EQ(-EIO, vdev_region_rw(d, d->bar2_off, &v, 4, true));
 	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, PCI_COMMAND_MEMORY |
 			    PCI_COMMAND_MASTER, 2));
-	EXPECT_EQ(GUEST_CTL_MAGIC_VALUE, vdev_ctl(d, GUEST_CTL_MAGIC));
+	EXPECT_EQ(CTXMIG_CTL_MAGIC_VALUE, vdev_ctl(d, CTXMIG_CTL_MAGIC));
 
 	/* Bus mastering off: no MSI, and a DMA faults the engine. */
 	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, PCI_COMMAND_MEMORY, 2));
@@ -662,7 +665,7 @@ TEST_F(pci, memory_and_master)
 	EXPECT_EQ(0, efd_take(efd)) TH_LOG("an MSI without bus mastering");
 	ASSERT_EQ(0, guest_submit(&self->x.g, &c, 1, false));
 	EXPECT_NE(0, guest_wait_idle(&self->x.g));
-	EXPECT_EQ(GUEST_ENG_ERROR, vdev_ctl(d, GUEST_CTL_ENG_STATUS));
+	EXPECT_EQ(CTXMIG_ENG_ERROR, vdev_ctl(d, CTXMIG_CTL_ENG_STATUS));
 	memcpy(&v, self->sys + 0x100, 4);
 	EXPECT_EQ(0x5a5a5a5a, v);
 

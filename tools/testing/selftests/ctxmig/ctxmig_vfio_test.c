@@ -62,9 +62,6 @@
 #define MDEV_TYPES	"/sys/class/mdev_bus/ctxmig/mdev_supported_types"
 #define VA_BITS		47
 #define VRAM_MIN	(16ULL << 20)
-/* Every vGPU, whatever its model, is this PCI device. */
-#define PCI_VENDOR	0x1af4
-#define PCI_DEVICE	0x10f0
 
 static const struct model_info {
 	const char *name;
@@ -261,8 +258,8 @@ TEST_F(each_model, regions_and_irqs)
 
 	ASSERT_EQ(0, vdev_region_rw(d, d->cfg_off, &id[0], 2, false));
 	ASSERT_EQ(0, vdev_region_rw(d, d->cfg_off + 2, &id[1], 2, false));
-	EXPECT_EQ(PCI_VENDOR, id[0]);
-	EXPECT_EQ(PCI_DEVICE, id[1]);
+	EXPECT_EQ(CTXMIG_PCI_VENDOR_ID, id[0]);
+	EXPECT_EQ(CTXMIG_PCI_DEVICE_ID, id[1]);
 
 	for (i = 0; i < 2; i++) {
 		struct vfio_irq_info ii = {
@@ -282,11 +279,11 @@ TEST_F(each_model, regions_and_irqs)
 	ASSERT_EQ(0, vdev_get_state(d, &state));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, state);
 
-	EXPECT_EQ(GUEST_CTL_MAGIC_VALUE, vdev_ctl(d, GUEST_CTL_MAGIC));
-	EXPECT_EQ(mi->id, vdev_ctl(d, GUEST_CTL_MODEL));
-	EXPECT_EQ(VA_BITS, vdev_ctl(d, GUEST_CTL_VA_BITS));
-	EXPECT_EQ(0, vdev_ctl(d, GUEST_CTL_MIGRATED));
-	EXPECT_EQ(GUEST_ENG_IDLE, vdev_ctl(d, GUEST_CTL_ENG_STATUS));
+	EXPECT_EQ(CTXMIG_CTL_MAGIC_VALUE, vdev_ctl(d, CTXMIG_CTL_MAGIC));
+	EXPECT_EQ(mi->id, vdev_ctl(d, CTXMIG_CTL_MODEL));
+	EXPECT_EQ(VA_BITS, vdev_ctl(d, CTXMIG_CTL_VA_BITS));
+	EXPECT_EQ(0, vdev_ctl(d, CTXMIG_CTL_MIGRATED));
+	EXPECT_EQ(CTXMIG_ENG_IDLE, vdev_ctl(d, CTXMIG_CTL_ENG_STATUS));
 }
 
 TEST_F(each_model, workload)
@@ -301,7 +298,7 @@ TEST_F(each_model, workload)
 	ASSERT_EQ(0, ret) TH_LOG("%s", g->why);
 	ASSERT_EQ(0, guest_setup(g)) TH_LOG("%s", g->why);
 	ASSERT_EQ(0, vdev_msi_eventfd(&self->dev, &self->efd));
-	ASSERT_EQ(0, vdev_ctl_wr(&self->dev, GUEST_CTL_IRQ_ENABLE,
+	ASSERT_EQ(0, vdev_ctl_wr(&self->dev, CTXMIG_CTL_IRQ_ENABLE,
 				 CTXMIG_IRQ_FENCE));
 	ASSERT_EQ(0, wl_fill(w, &self->dev));
 
@@ -310,9 +307,9 @@ TEST_F(each_model, workload)
 	check_data(_metadata, w, &self->dev, self->buf);
 	fired = vdev_eventfd_wait(self->efd, GUEST_TIMEOUT_MS);
 	EXPECT_LT(0, fired) TH_LOG("no MSI for a fence with an interrupt");
-	EXPECT_TRUE(vdev_ctl(&self->dev, GUEST_CTL_IRQ_STATUS) &
+	EXPECT_TRUE(vdev_ctl(&self->dev, CTXMIG_CTL_IRQ_STATUS) &
 		    CTXMIG_IRQ_FENCE);
-	ASSERT_EQ(0, vdev_ctl_wr(&self->dev, GUEST_CTL_IRQ_STATUS,
+	ASSERT_EQ(0, vdev_ctl_wr(&self->dev, CTXMIG_CTL_IRQ_STATUS,
 				 CTXMIG_IRQ_ALL));
 
 	/* The same through indirect buffers, twice. */
@@ -322,7 +319,7 @@ TEST_F(each_model, workload)
 	fired = vdev_eventfd_wait(self->efd, GUEST_TIMEOUT_MS);
 	EXPECT_LT(0, fired) TH_LOG("no MSI for the second fence");
 	EXPECT_EQ(w->seq, guest_fence(g));
-	EXPECT_EQ(GUEST_ENG_IDLE, vdev_ctl(&self->dev, GUEST_CTL_ENG_STATUS));
+	EXPECT_EQ(CTXMIG_ENG_IDLE, vdev_ctl(&self->dev, CTXMIG_CTL_ENG_STATUS));
 	EXPECT_EQ(0, vdev_irq_disable(&self->dev, VFIO_PCI_MSI_IRQ_INDEX));
 }
 
@@ -488,7 +485,7 @@ static void mig_save(struct __test_metadata *_metadata, struct mig *m,
 	m->have_g = !ret || g->shadow;
 	ASSERT_EQ(0, ret) TH_LOG("%s", g->why);
 	ASSERT_EQ(0, guest_setup(g)) TH_LOG("%s", g->why);
-	ASSERT_EQ(0, vdev_ctl_wr(&m->src, GUEST_CTL_IRQ_ENABLE,
+	ASSERT_EQ(0, vdev_ctl_wr(&m->src, CTXMIG_CTL_IRQ_ENABLE,
 				 CTXMIG_IRQ_FENCE));
 	ASSERT_EQ(0, wl_fill(&m->w, &m->src));
 	run_batch(_metadata, g, &m->w, 20, false);
@@ -534,7 +531,7 @@ static void mig_resume_source(struct __test_metadata *_metadata,
 	gs->buf_next = buf_next;
 	ASSERT_EQ(0, guest_wait_fence(gs, m->ws.seq)) TH_LOG("%s", gs->why);
 	ASSERT_EQ(0, guest_wait_idle(gs)) TH_LOG("%s", gs->why);
-	EXPECT_EQ(0, vdev_ctl(&m->src, GUEST_CTL_MIGRATED));
+	EXPECT_EQ(0, vdev_ctl(&m->src, CTXMIG_CTL_MIGRATED));
 	check_data(_metadata, &m->ws, &m->src, m->buf);
 	run_batch(_metadata, gs, &m->ws, 24, false);
 	run_batch(_metadata, gs, &m->ws, 24, true);
@@ -559,8 +556,8 @@ static void mig_live(struct __test_metadata *_metadata, struct mig *m)
 	ASSERT_EQ(0, ret) TH_LOG("%s -> %s: restore: %s", m->src.model,
 				 m->dst.model, strerror(-ret));
 	ASSERT_EQ(0, vdev_set_state(&m->dst, VFIO_DEVICE_STATE_RUNNING, NULL));
-	EXPECT_EQ(1, vdev_ctl(&m->dst, GUEST_CTL_MIGRATED));
-	EXPECT_EQ(to->id, vdev_ctl(&m->dst, GUEST_CTL_MODEL));
+	EXPECT_EQ(1, vdev_ctl(&m->dst, CTXMIG_CTL_MIGRATED));
+	EXPECT_EQ(to->id, vdev_ctl(&m->dst, CTXMIG_CTL_MODEL));
 
 	/* The guest finds itself on the target and recovers. */
 	g->dev = &m->dst;
@@ -807,7 +804,7 @@ static void refuse(struct __test_metadata *_metadata, struct vdev *d,
 	ASSERT_EQ(0, vdev_reset(d));
 	ASSERT_EQ(0, vdev_get_state(d, &state));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, state);
-	EXPECT_EQ(0, vdev_ctl(d, GUEST_CTL_MIGRATED));
+	EXPECT_EQ(0, vdev_ctl(d, CTXMIG_CTL_MIGRATED));
 }
 
 TEST_F_TIMEOUT(bad_streams, refused, 120)
@@ -852,7 +849,7 @@ TEST_F_TIMEOUT(bad_streams, refused, 120)
 	ASSERT_EQ(0, ret) TH_LOG("good stream after bad ones: %s",
 				 strerror(-ret));
 	ASSERT_EQ(0, vdev_set_state(&m->dst, VFIO_DEVICE_STATE_RUNNING, NULL));
-	EXPECT_EQ(1, vdev_ctl(&m->dst, GUEST_CTL_MIGRATED));
+	EXPECT_EQ(1, vdev_ctl(&m->dst, CTXMIG_CTL_MIGRATED));
 	m->g.dev = &m->dst;
 	ASSERT_EQ(0, guest_recover(&m->g)) TH_LOG("%s", m->g.why);
 	ASSERT_EQ(0, guest_wait_fence(&m->g, m->w.seq)) TH_LOG("%s",
@@ -1083,7 +1080,7 @@ TEST_F(instance_settings, vram_and_va_bits)
 	ASSERT_EQ(0, vdev_open(&m->src));
 	ASSERT_EQ(0, ioctl(m->src.fd, VFIO_DEVICE_GET_REGION_INFO, &ri));
 	EXPECT_EQ(64ULL << 20, ri.size);
-	EXPECT_EQ(40, vdev_ctl(&m->src, GUEST_CTL_VA_BITS));
+	EXPECT_EQ(40, vdev_ctl(&m->src, CTXMIG_CTL_VA_BITS));
 	EXPECT_EQ(-EBUSY, ctl_write(&m->src, "vram_mib", "128", 3));
 	EXPECT_EQ(-EBUSY, ctl_write(&m->src, "va_bits", "41", 2));
 
@@ -1105,7 +1102,7 @@ TEST_F(instance_settings, vram_and_va_bits)
 	EXPECT_EQ(0, werr);
 	ASSERT_EQ(0, ret) TH_LOG("restore: %s", strerror(-ret));
 	ASSERT_EQ(0, vdev_set_state(&m->dst, VFIO_DEVICE_STATE_RUNNING, NULL));
-	EXPECT_EQ(40, vdev_ctl(&m->dst, GUEST_CTL_VA_BITS));
+	EXPECT_EQ(40, vdev_ctl(&m->dst, CTXMIG_CTL_VA_BITS));
 	g->dev = &m->dst;
 	ASSERT_EQ(0, guest_recover(g)) TH_LOG("%s", g->why);
 	ASSERT_EQ(0, guest_wait_fence(g, m->w.seq)) TH_LOG("%s", g->why);
@@ -1144,7 +1141,7 @@ static bool real_pair(struct __test_metadata *_metadata, const char *src,
 	if (ret)
 		goto out;
 	g->real = true;
-	ret = guest_setup(g) ?: vdev_ctl_wr(&m->src, GUEST_CTL_IRQ_ENABLE,
+	ret = guest_setup(g) ?: vdev_ctl_wr(&m->src, CTXMIG_CTL_IRQ_ENABLE,
 					    CTXMIG_IRQ_FENCE);
 	ret = ret ?: wl_fill(&m->w, &m->src);
 	if (ret)

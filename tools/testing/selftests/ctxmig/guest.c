@@ -33,14 +33,6 @@
 
 #include "tests/ctxmig_vectors.c"
 
-static_assert(GUEST_CTL_MIGRATED == CTXMIG_CTL_MIGRATED, "control page");
-static_assert(GUEST_CTL_ENG_STATUS == CTXMIG_CTL_ENG_STATUS, "control page");
-static_assert(GUEST_CTL_FENCE_LO == CTXMIG_CTL_FENCE_LO, "control page");
-static_assert(GUEST_CTL_VA_BITS == CTXMIG_CTL_VA_BITS, "control page");
-static_assert(GUEST_CTL_MAGIC_VALUE == CTXMIG_CTL_MAGIC_VALUE, "magic");
-static_assert(GUEST_CTL_SIZE == CTXMIG_CTL_SIZE, "control page");
-static_assert(GUEST_ENG_ERROR == CTXMIG_ENG_ERROR, "engine status");
-
 #define MDEV_TYPES	"/sys/class/mdev_bus/ctxmig/mdev_supported_types"
 #define MDEV_DEVICES	"/sys/bus/mdev/devices"
 
@@ -174,9 +166,10 @@ int vdev_open(struct vdev *d)
 				 &d->bar2_size);
 	if (ret)
 		return ret;
-	if (d->bar0_size < 2 * GUEST_CTL_SIZE)
+	/* The spec, "BAR0: registers": one size, the control page last. */
+	if (d->bar0_size != CTXMIG_PCI_BAR0_SIZE)
 		return -ENXIO;
-	d->ctl = d->bar0_size - GUEST_CTL_SIZE;
+	d->ctl = CTXMIG_CTL_BASE;
 	return vdev_enable(d);
 }
 
@@ -897,18 +890,34 @@ static void shadow_free(struct guest *g)
 	g->ntail_regs = 0;
 }
 
-/* A fresh shadow of the model the device's control page names. */
+/*
+ * A fresh shadow of the model the device's control page names.  The spec,
+ * "Control page": MAGIC first, then a VERSION of a major this guest knows
+ * ("Versioning"), the MODEL, VA_BITS and GUEST_VRAM, which must hold the
+ * guest's layout ("VRAM and the reserved area").
+ */
 static int shadow_new(struct guest *g)
 {
 	u32 magic = vdev_ctl(g->dev, CTXMIG_CTL_MAGIC);
+	u32 version = vdev_ctl(g->dev, CTXMIG_CTL_VERSION);
 	u32 id = vdev_ctl(g->dev, CTXMIG_CTL_MODEL);
 	u32 va_bits = vdev_ctl(g->dev, CTXMIG_CTL_VA_BITS);
+	u64 guest_vram = vdev_ctl(g->dev, CTXMIG_CTL_GUEST_VRAM_LO) |
+			 (u64)vdev_ctl(g->dev, CTXMIG_CTL_GUEST_VRAM_HI) << 32;
 	const struct ctxmig_model *m;
 	int ret;
 
 	shadow_free(g);
 	if (magic != CTXMIG_CTL_MAGIC_VALUE)
 		return fail(g, -ENODEV, "control page magic 0x%x", magic);
+	if (version >> 16 != CTXMIG_CTL_VERSION_MAJOR)
+		return fail(g, -ENODEV, "control page version 0x%x", version);
+	if (guest_vram < GUEST_DATA_VRAM + GUEST_DATA_SIZE ||
+	    guest_vram > g->dev->bar2_size)
+		return fail(g, -ENOSPC, "%llu bytes of guest VRAM",
+			    (unsigned long long)guest_vram);
+	g->version = version;
+	g->guest_vram = guest_vram;
 	m = ctxmig_model_find(id);
 	if (!m)
 		return fail(g, -ENODEV, "control page names model %u", id);
@@ -941,12 +950,21 @@ static int shadow_new(struct guest *g)
 
 int guest_init(struct guest *g, struct vdev *dev)
 {
+	struct ctxmig_ring ring;
+	int ret;
+
 	memset(g, 0, sizeof(*g));
 	g->dev = dev;
 	g->pt_next = GUEST_PT_BASE;
 	g->buf_next = GUEST_BUF_VA;
+	/* The spec, "How the guest learns of it": the count it compares. */
 	g->migrated = vdev_ctl(dev, CTXMIG_CTL_MIGRATED);
-	return shadow_new(g);
+	ret = shadow_new(g);
+	if (ret)
+		return ret;
+	g->model->ring_get(g->shadow, 0, &ring);
+	g->tail_sent = ring.tail;
+	return 0;
 }
 
 void guest_fini(struct guest *g)
@@ -968,6 +986,27 @@ static u64 guest_pt_alloc(void *priv, u32 bytes)
 		return U64_MAX;
 	g->pt_next += CTXMIG_VRAM_PAGE_SIZE;
 	return at;
+}
+
+/*
+ * Map into the shadow's tables, and remember it for guest_remap(): the
+ * first GUEST_MAPS_MAX mappings (a guest with more cannot remap).
+ */
+static int guest_pt_map(struct guest *g, const struct ctxmig_mapping *map)
+{
+	int ret = ctxmig_pt_map(g->shadow, map, guest_pt_alloc, g);
+
+	if (ret)
+		return ret;
+	if (g->nmaps == GUEST_MAPS_MAX) {
+		g->maps_dropped = true;
+		return 0;
+	}
+	g->maps[g->nmaps++] = (struct guest_map){
+		.va = map->va, .size = map->size, .addr = map->addr,
+		.flags = map->flags,
+	};
+	return 0;
 }
 
 int guest_setup(struct guest *g)
@@ -992,13 +1031,17 @@ int guest_setup(struct guest *g)
 	int ret;
 
 	for (i = 0; i < ARRAY_SIZE(maps) - !g->real; i++) {
-		ret = ctxmig_pt_map(g->shadow, &maps[i], guest_pt_alloc, g);
+		ret = guest_pt_map(g, &maps[i]);
 		if (ret)
 			return fail(g, ret, "%s: mapping 0x%llx: %d",
 				    g->model->name,
 				    (unsigned long long)maps[i].va, ret);
 	}
-	/* The ring starts empty, at the reset read pointer. */
+	/*
+	 * The ring starts empty, at the reset read pointer; set while empty
+	 * (the spec, "The engine").
+	 */
+	g->tail_sent = 0;
 	ret = g->model->ring_set(g->shadow, 0, &ring);
 	if (ret)
 		return fail(g, ret, "%s: ring_set: %d", g->model->name, ret);
@@ -1016,7 +1059,7 @@ int guest_map_sysmem(struct guest *g, uint64_t va, uint64_t iova,
 	};
 	int ret;
 
-	ret = ctxmig_pt_map(g->shadow, &map, guest_pt_alloc, g);
+	ret = guest_pt_map(g, &map);
 	if (ret)
 		return fail(g, ret, "%s: mapping system 0x%llx at 0x%llx: %d",
 			    g->model->name, (unsigned long long)iova,
@@ -1050,12 +1093,19 @@ static int write_va(struct guest *g, u64 va, const void *buf, u32 len)
 	return vdev_vram_write(g->dev, first, buf, len);
 }
 
-static int ring_space_wait(struct guest *g, u32 len, struct ctxmig_ring *ring)
+/*
+ * Wait for room in the ring.  @fresh: read the head from the device; else
+ * use the ring as the guest last saw it (a submission under way does not
+ * look again).
+ */
+static int ring_space_wait(struct guest *g, u32 len, struct ctxmig_ring *ring,
+			   bool fresh)
 {
 	u64 deadline = now_ms() + guest_timeout_ms;
 
 	for (;;) {
-		sync_regs(g);
+		if (fresh)
+			sync_regs(g);
 		g->model->ring_get(g->shadow, 0, ring);
 		if (!(ring->flags & CTXMIG_RING_ENABLED))
 			return fail(g, -EINVAL, "%s: ring disabled",
@@ -1065,6 +1115,9 @@ static int ring_space_wait(struct guest *g, u32 len, struct ctxmig_ring *ring)
 				    len, ring->size);
 		if (((ring->head - ring->tail - 1) & (ring->size - 1)) >= len)
 			return 0;
+		if (!fresh)
+			return fail(g, -ENOSPC, "%s: no room for %u bytes",
+				    g->model->name, len);
 		if (vdev_ctl(g->dev, CTXMIG_CTL_ENG_STATUS) == CTXMIG_ENG_ERROR)
 			return fail(g, -EIO, "%s: engine error %u while waiting for ring space",
 				    g->model->name,
@@ -1076,16 +1129,30 @@ static int ring_space_wait(struct guest *g, u32 len, struct ctxmig_ring *ring)
 	}
 }
 
-/* Append whole commands to the ring and move the tail. */
-static int ring_append(struct guest *g, const u8 *bytes, u32 len)
+/*
+ * Append whole commands to the ring and, with @doorbell, move the tail:
+ * one tail write, the commands padded to 8 bytes with no-ops so that a
+ * recovery can tell whether it reached the device (the spec, "Recovery,
+ * step by step", 4).  @bytes has room for 8 more.
+ */
+static int ring_append(struct guest *g, u8 *bytes, u32 len, bool doorbell,
+		       bool fresh)
 {
+	const struct ctxmig_cmd nop = { .op = CTXMIG_OP_NOP };
 	struct ctxmig_ring ring;
 	u32 first;
 	int ret;
 
 	if (!len)
 		return 0;
-	ret = ring_space_wait(g, len, &ring);
+	while (len % 8) {
+		ret = g->model->encode(g->shadow, &nop, bytes + len, 8);
+		if (ret <= 0)
+			return fail(g, ret ?: -EINVAL, "%s: padding: %d",
+				    g->model->name, ret);
+		len += ret;
+	}
+	ret = ring_space_wait(g, len, &ring, fresh);
 	if (ret)
 		return ret;
 	first = min(len, ring.size - ring.tail);
@@ -1098,7 +1165,9 @@ static int ring_append(struct guest *g, const u8 *bytes, u32 len)
 	ret = g->model->ring_set(g->shadow, 0, &ring);
 	if (ret)
 		return fail(g, ret, "%s: ring_set: %d", g->model->name, ret);
-	return push_regs(g);
+	/* Where it will be once written: its VM may stop just before. */
+	g->tail_sent = ring.tail;
+	return doorbell ? push_regs(g) : 0;
 }
 
 static void to_cmd(const struct guest_cmd *gc, u8 level, struct ctxmig_cmd *c)
@@ -1207,11 +1276,14 @@ static int flush_ib(struct guest *g, const u8 *buf, u32 len, u8 *ring,
 #define RING_CHUNK	1024U
 #define IB_MAX		4096U
 
-int guest_submit(struct guest *g, const struct guest_cmd *c, unsigned int n,
-		 bool ib)
+/* @fresh: read the ring from the device, as a new submission does. */
+static int submit(struct guest *g, const struct guest_cmd *c, unsigned int n,
+		  bool ib, bool doorbell, bool fresh)
 {
 	const struct ctxmig_model *m = g->model;
-	u8 ring[RING_CHUNK + CTXMIG_CMD_MAX_BYTES];
+	/* Room for a chunk, a command beyond it, and 8 bytes of padding. */
+	u8 ring[RING_CHUNK + CTXMIG_CMD_MAX_BYTES + 8];
+	const u32 rcap = sizeof(ring) - 8;
 	u8 buf[IB_MAX];
 	u32 rlen = 0, blen = 0;
 	unsigned int i;
@@ -1236,7 +1308,7 @@ int guest_submit(struct guest *g, const struct guest_cmd *c, unsigned int n,
 			     *ctxmig_reg(g->shadow, hub->ctx0_ptb_addr_lo32 * 4);
 		}
 		vec_driver_job_start(&r, m->id, pd);
-		ret = put_words(&r, ring, sizeof(ring));
+		ret = put_words(&r, ring, rcap);
 		if (ret < 0)
 			return fail(g, ret, "%s: job start: %d", m->name, ret);
 		rlen = ret;
@@ -1255,7 +1327,7 @@ int guest_submit(struct guest *g, const struct guest_cmd *c, unsigned int n,
 			ret = enc_cmd(g, &cmd, buf + blen, sizeof(buf) - blen);
 			if (ret == -ENOSPC && blen) {
 				ret = flush_ib(g, buf, blen, ring, &rlen,
-					       sizeof(ring));
+					       rcap);
 				blen = 0;
 				if (!ret)
 					ret = enc_buf_start(g, buf,
@@ -1271,22 +1343,43 @@ int guest_submit(struct guest *g, const struct guest_cmd *c, unsigned int n,
 					    m->name, cmd.op, ret);
 			blen += ret;
 		} else {
-			ret = enc_cmd(g, &cmd, ring + rlen,
-				      sizeof(ring) - rlen);
+			ret = enc_cmd(g, &cmd, ring + rlen, rcap - rlen);
 			if (ret < 0)
 				return fail(g, ret, "%s: encoding op %u: %d",
 					    m->name, cmd.op, ret);
 			rlen += ret;
 		}
 		if (rlen >= RING_CHUNK) {
-			ret = ring_append(g, ring, rlen);
+			ret = ring_append(g, ring, rlen, true, fresh);
 			if (ret)
 				return ret;
 			rlen = 0;
 		}
 	}
-	ret = flush_ib(g, buf, blen, ring, &rlen, sizeof(ring));
-	return ret ?: ring_append(g, ring, rlen);
+	ret = flush_ib(g, buf, blen, ring, &rlen, rcap);
+	return ret ?: ring_append(g, ring, rlen, doorbell, fresh);
+}
+
+int guest_submit_raced(struct guest *g, const struct guest_cmd *c,
+		       unsigned int n, bool ib, bool doorbell)
+{
+	return submit(g, c, n, ib, doorbell, false);
+}
+
+/*
+ * The spec, "How the guest learns of it": a guest that does not take the
+ * interrupt compares the count before each submission.
+ */
+int guest_submit(struct guest *g, const struct guest_cmd *c, unsigned int n,
+		 bool ib)
+{
+	if (vdev_ctl(g->dev, CTXMIG_CTL_MIGRATED) != g->migrated) {
+		int ret = guest_recover(g);
+
+		if (ret)
+			return ret;
+	}
+	return submit(g, c, n, ib, true, true);
 }
 
 uint64_t guest_fence(struct guest *g)
@@ -1355,17 +1448,83 @@ int guest_wait_idle(struct guest *g)
 	}
 }
 
+/* The spec, "Post-migration recovery", "Recovery, step by step". */
 int guest_recover(struct guest *g)
 {
 	const struct ctxmig_model *was = g->model;
+	struct ctxmig_ring ring;
+	u32 sent;
 	int ret;
 
+	/* 1: the control page again, the interrupt acknowledged. */
 	g->migrated = vdev_ctl(g->dev, CTXMIG_CTL_MIGRATED);
+	ret = vdev_ctl_wr(g->dev, CTXMIG_CTL_IRQ_STATUS, CTXMIG_IRQ_MIGRATED);
+	if (ret)
+		return fail(g, ret, "acknowledging MIGRATED: %d", ret);
+	/* 2: the new model's registers and formats, nothing kept. */
 	ret = shadow_new(g);
+	if (ret)
+		return ret;
 	/* The channel's state came along, unless the model changed. */
 	if (g->model != was)
 		g->chan = 0;
-	return ret;
+	/* 3: head and tail read again (shadow_new() synced the registers). */
+	g->model->ring_get(g->shadow, 0, &ring);
+	/* 4: did the last tail write reach the device before it went? */
+	sent = ALIGN(g->tail_sent, g->model->ring_slot) & (ring.size - 1);
+	g->lost = ring.tail != sent;
+	g->tail_sent = ring.tail;
+	return 0;
+}
+
+/*
+ * The spec, "Recovery, step by step", 7: tables of the guest's own in the
+ * new format, its PT heap reused (the old tables mean nothing now), and
+ * the root register last.  The engine must have finished what was
+ * pending at the migration: it runs from the restore's window.
+ */
+int guest_remap(struct guest *g)
+{
+	static const u8 zero_page[CTXMIG_VRAM_PAGE_SIZE];
+	struct guest_map maps[GUEST_MAPS_MAX];
+	unsigned int i, n = g->nmaps;
+	u64 root;
+	int ret;
+
+	if (g->maps_dropped)
+		return fail(g, -E2BIG, "more than %u mappings to build again",
+			    GUEST_MAPS_MAX);
+	ret = guest_wait_idle(g);
+	if (ret)
+		return ret;
+	memcpy(maps, g->maps, sizeof(maps));
+	ret = shadow_new(g);
+	if (ret)
+		return ret;
+	g->nmaps = 0;
+	g->pt_next = GUEST_PT_BASE;
+	root = guest_pt_alloc(g, CTXMIG_VRAM_PAGE_SIZE);
+	/* Written whole to the device, whatever the page held there. */
+	ret = ctxmig_vram_write(&g->shadow->vram, root, zero_page,
+				CTXMIG_VRAM_PAGE_SIZE);
+	if (ret)
+		return fail(g, ret, "root table: %d", ret);
+	g->model->set_pt_root(g->shadow, root);
+	for (i = 0; i < n; i++) {
+		const struct ctxmig_mapping map = {
+			.va = maps[i].va, .size = maps[i].size,
+			.addr = maps[i].addr, .flags = maps[i].flags,
+			.page_shift = 12,
+		};
+
+		ret = guest_pt_map(g, &map);
+		if (ret)
+			return fail(g, ret, "%s: mapping 0x%llx again: %d",
+				    g->model->name,
+				    (unsigned long long)map.va, ret);
+	}
+	ret = push_vram(g);
+	return ret ?: push_regs(g);
 }
 
 int guest_fork(struct guest *to, const struct guest *from, struct vdev *dev)
@@ -1397,7 +1556,7 @@ int guest_map_vram(struct guest *g, uint64_t va, uint64_t vram,
 	};
 	int ret;
 
-	ret = ctxmig_pt_map(g->shadow, &map, guest_pt_alloc, g);
+	ret = guest_pt_map(g, &map);
 	if (ret)
 		return fail(g, ret, "%s: mapping VRAM 0x%llx at 0x%llx: %d",
 			    g->model->name, (unsigned long long)vram,

@@ -24,23 +24,28 @@
  *    config cycles, MMIO to the BARs and guest RAM go over the qtest
  *    socket.
  *
- * Guest part (struct guest): programs the device as a guest driver of
- * its model would, in the model's native formats, reusing the project's
- * model code (drivers/gpu/ctxmig, compiled into the test with the host
- * shim headers of tools/testing/ctxmig/include):
+ * Guest part (struct guest): a guest driver written from
+ * Documentation/gpu/ctxmig/guest-interface.rst ("the spec" below; its
+ * sections are named in quotes where the code relies on them) and the
+ * public formats the model pages cite.  The native formats themselves are
+ * encoded by the project's model code (drivers/gpu/ctxmig, compiled into
+ * the test with the host shim headers of tools/testing/ctxmig/include),
+ * which implements exactly those public encodings:
  *
- *  - A local *shadow* struct ctxmig_gpu of the same model and VRAM size
- *    holds the register file and the page tables.  ctxmig_pt_map() builds
- *    the page tables into the shadow's VRAM (tables from the guest PT heap
- *    GUEST_PT_BASE..GUEST_PT_END); the model's ring_set() and
+ *  - A local *shadow* struct ctxmig_gpu of the model the control page
+ *    names ("Control page": MAGIC, VERSION, MODEL, VA_BITS, GUEST_VRAM)
+ *    holds the register file and the page tables.  ctxmig_pt_map()
+ *    builds the page tables into the shadow's VRAM (tables from the guest
+ *    PT heap GUEST_PT_BASE..GUEST_PT_END); the model's ring_set() and
  *    set_pt_root() program the shadow's registers.
  *  - The shadow is pushed to the device (push_vram(), push_regs()): every
  *    shadow VRAM page written since the last push (only page tables live
- *    there) to BAR2 at the same offset, and every register the model uses
- *    (found by probing the model's register helpers, see probe_regs())
- *    that differs from what the device last showed, to BAR0, the ring
- *    tail's registers last, so that the engine, kicked by any BAR0 write,
- *    never sees a half-programmed ring.
+ *    there) to BAR2 at the same offset, and every register of the model
+ *    ("Model registers": found by probing the model's register helpers,
+ *    which write exactly the registers of the spec's table, as the host
+ *    test spec_test checks) that differs from what the device last
+ *    showed, to BAR0, the ring tail's registers last: the tail is the
+ *    doorbell ("The engine").
  *  - Commands are encoded with the model's encode(), or, for a guest that
  *    writes what the real drivers write (guest.real), with the sequences
  *    of drivers/gpu/ctxmig/tests/ctxmig_vectors.c where the model's real
@@ -49,22 +54,22 @@
  *    fences, buffer moves and GPFIFO entries; UVM's semaphore releases,
  *    memcopies and GPFIFO entries with the pushbuffer base written once
  *    per channel, the pushbuffers in the command memory's alias at
- *    GUEST_CMD_VA_HI).  Ring and indirect
- *    buffer bytes are written straight to BAR2 at the VRAM offset the
- *    guest's own mappings give (the guest knows its layout; ctxmig's
- *    reserved window at the top of the VA space is honoured too).  Models
- *    whose ring holds only indirect buffers (NVIDIA GPFIFO) get their
- *    commands in a buffer and a ring entry pointing at it.
- *  - Before every submission the guest re-reads the registers (the engine
- *    moves the ring head), appends at the tail and writes the new tail.
- *  - Post-migration recovery (guest_recover()): when the control page's
- *    MIGRATED counter moved, the device may now be another model: the
- *    guest drops its shadow, makes a fresh one of the model the control
- *    page names, re-reads the registers (ring_get() on the new shadow; the
- *    translator may have moved head and tail) and carries on at the tail
- *    with the new model's command format.  Its mappings are unchanged
- *    (the target's own page tables, which the restore built, are never
- *    read); new mappings after a migration are not supported.
+ *    GUEST_CMD_VA_HI).  Ring and indirect buffer bytes are written
+ *    straight to BAR2 at the VRAM offset the guest's own mappings give.
+ *    Models whose ring holds only indirect buffers (NVIDIA GPFIFO) get
+ *    their commands in a buffer and a ring entry pointing at it.
+ *  - Each submission checks the MIGRATED count first and recovers if it
+ *    moved ("How the guest learns of it"), re-reads the registers (the
+ *    engine moves the head), appends at the tail, pads to 8 bytes, and
+ *    writes the tail once ("Recovery, step by step", 4).
+ *  - Post-migration recovery (guest_recover(), "Recovery, step by step"):
+ *    read the control page again and acknowledge CTXMIG_IRQ_MIGRATED,
+ *    make a fresh shadow of the model the control page names, re-read the
+ *    ring registers, head and tail, and compare the tail with the last
+ *    one written: guest.lost says the last submission did not reach the
+ *    device and must be submitted again.  The mappings are unchanged; the
+ *    target's page tables are the restore's, until guest_remap() builds
+ *    the guest's own again in the new format.
  *
  * Guest layout (GPU VA -> VRAM offset, 4 KiB pages):
  *   GUEST_CMD_VA  (1 MiB)  -> GUEST_CMD_VRAM:  the ring (GUEST_RING_SIZE)
@@ -84,7 +89,11 @@
 #include <linux/ctxmig.h>
 #include <linux/vfio.h>
 
-/* Pre-copy uAPI (Linux 6.2); Debian 12's userspace headers are 6.1. */
+/*
+ * Pre-copy uAPI (Linux 6.2); Debian 12's userspace headers are 6.1.
+ * Documentation/gpu/ctxmig/guest-interface.rst, "Building a VMM's tools",
+ * says how to build against 6.12's instead.
+ */
 #ifndef VFIO_MIG_GET_PRECOPY_INFO
 #define VFIO_MIGRATION_PRE_COPY		0x4
 #define VFIO_DEVICE_STATE_PRE_COPY	6
@@ -119,25 +128,13 @@ struct vfio_precopy_info {
 #define GUEST_TIMEOUT_MS	5000
 extern unsigned int guest_timeout_ms;
 
-/* Control page registers' offsets are CTXMIG_CTL_* of ctxmig_gpu_types.h. */
-#define GUEST_CTL_MAGIC		0x000
-#define GUEST_CTL_MODEL		0x004
-#define GUEST_CTL_MIGRATED	0x008
-#define GUEST_CTL_IRQ_STATUS	0x00c
-#define GUEST_CTL_IRQ_ENABLE	0x010
-#define GUEST_CTL_ENG_STATUS	0x014
-#define GUEST_CTL_ENG_ERROR	0x018
-#define GUEST_CTL_FENCE_LO	0x020
-#define GUEST_CTL_FENCE_HI	0x024
-#define GUEST_CTL_FAULT_VA_LO	0x028
-#define GUEST_CTL_FAULT_VA_HI	0x02c
-#define GUEST_CTL_VA_BITS	0x030
-#define GUEST_CTL_MAGIC_VALUE	0x474d5843
-#define GUEST_CTL_SIZE		4096U
-
-#define GUEST_ENG_IDLE		0
-#define GUEST_ENG_BUSY		1
-#define GUEST_ENG_ERROR		2
+/*
+ * The control page's registers and values are CTXMIG_CTL_*, CTXMIG_IRQ_*
+ * and CTXMIG_ENG_* of <linux/ctxmig.h>.  These two names remain for the
+ * qemu tier's transport and the demo until they use those.
+ */
+#define GUEST_CTL_SIZE		CTXMIG_CTL_SIZE
+#define GUEST_CTL_MIGRATED	CTXMIG_CTL_MIGRATED
 
 struct vdev;
 
@@ -291,6 +288,16 @@ struct guest_cmd {
 struct ctxmig_gpu;
 struct ctxmig_model;
 
+/* One mapping of the guest's, kept to build its tables again. */
+struct guest_map {
+	uint64_t va;
+	uint64_t size;
+	uint64_t addr;		/* VRAM offset, or a bus address (sysmem) */
+	uint32_t flags;		/* CTXMIG_MAP_* */
+};
+
+#define GUEST_MAPS_MAX	8
+
 /* The guest driver of one device. */
 struct guest {
 	struct vdev *dev;
@@ -303,7 +310,14 @@ struct guest {
 	uint32_t ntail_regs;
 	uint64_t pt_next;
 	uint64_t buf_next;
-	uint32_t migrated;	/* MIGRATED counter last seen */
+	uint32_t migrated;	/* MIGRATED count last seen */
+	uint32_t version;	/* the control page's VERSION */
+	uint64_t guest_vram;	/* its GUEST_VRAM */
+	uint32_t tail_sent;	/* ring tail last written, in bytes */
+	bool lost;		/* recovery: the last submission was lost */
+	struct guest_map maps[GUEST_MAPS_MAX];
+	unsigned int nmaps;
+	bool maps_dropped;	/* more than GUEST_MAPS_MAX: no remap */
 	bool real;		/* the real drivers' words; set before setup */
 	uint8_t chan;		/* channel state they set up (VEC_CHAN_*) */
 	char why[160];		/* reason of the last failure */
@@ -314,17 +328,39 @@ int guest_init(struct guest *g, struct vdev *dev);
 void guest_fini(struct guest *g);
 /* Page tables, the ring (empty, enabled), all pushed to the device. */
 int guest_setup(struct guest *g);
-/* Submit commands, through an indirect buffer if @ib or the model wants. */
+/*
+ * Submit commands, through an indirect buffer if @ib or the model wants;
+ * recovers first if the device was migrated since the guest last looked.
+ */
 int guest_submit(struct guest *g, const struct guest_cmd *c, unsigned int n,
 		 bool ib);
+/*
+ * What a submission does once it has checked for a migration: encode for
+ * the model the guest last saw, write the ring, and with @doorbell the
+ * tail.  A test calls it to play a guest whose VM stopped inside a
+ * submission: without @doorbell, stopped before its tail write.
+ */
+int guest_submit_raced(struct guest *g, const struct guest_cmd *c,
+		       unsigned int n, bool ib, bool doorbell);
 /* Wait until the last fence is >= @seq and the engine is idle. */
 int guest_wait_fence(struct guest *g, uint64_t seq);
 int guest_wait_idle(struct guest *g);
 /* Map GPU VA @va to system memory at @iova (see vdev_map_dma()). */
 int guest_map_sysmem(struct guest *g, uint64_t va, uint64_t iova,
 		     uint64_t size);
-/* Post-migration recovery: new shadow of the device's current model. */
+/*
+ * Post-migration recovery: new shadow of the device's current model, the
+ * ring read again; sets @g->lost if the last submission did not reach the
+ * device before the migration (submit it again).
+ */
 int guest_recover(struct guest *g);
+/*
+ * Build the guest's page tables again, in its own VRAM and the device's
+ * current format, and point the root register at them: after a migration,
+ * once the commands from before it have completed.  -E2BIG for a guest of
+ * more than GUEST_MAPS_MAX mappings.
+ */
+int guest_remap(struct guest *g);
 /*
  * A second guest driver that takes over @from's mappings and command
  * buffers on @dev, where @from's state was restored, and recovers there;
