@@ -3,10 +3,10 @@
 #
 # "make bench", with ctxmig.ko already built: the host benches (save and
 # restore paths, IR codec, page-table translation; tools.mk), then the VM
-# bench (vm_bench.c through vm/run.sh with VM_BENCH=1), then, once the
-# qemu tier has one, its bench (qemu/bench.sh), then one table of
-# every figure with its baseline, ratio, target and PASS or MISS
-# (table.sh).  A benchmark, not a test: a
+# bench (vm_bench.c through vm/run.sh with VM_BENCH=1), then the qemu
+# tier's bench (qemu/bench.sh: QEMU's query-migrate figures with and
+# without a vGPU), then one table of every figure with its baseline,
+# ratio, target and PASS or MISS (table.sh).  A benchmark, not a test: a
 # MISS does not fail it; a bench that breaks does.  If the VM cannot run
 # its figures are reported as SKIPPED, never made up.
 #
@@ -49,9 +49,9 @@ else
 	fi
 fi
 
-# QEMU's own query-migrate figures with and without a vGPU, once the qemu
-# tier has a bench: its bench.sh prints the "BENCH qemu_..." lines
-# table.sh reads (see there).  Until then the table says so.
+# QEMU's own query-migrate figures with and without a vGPU: the qemu
+# tier's bench.sh prints the "BENCH qemu_..." lines table.sh reads (see
+# there), its report before them.
 qemu_bench=$top/tools/testing/ctxmig/qemu/bench.sh
 qemu_args=()
 qrc=0

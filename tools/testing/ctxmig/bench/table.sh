@@ -5,8 +5,8 @@
 # same run, the ratio, its target and PASS or MISS, or "info" where there
 # is no target.  Reads the host benches' output
 # (path_bench, ir_bench, xlate_bench), the VM bench's "BENCH <key> <value>"
-# and "CRC32C <driver>" lines (vm_bench.c) and, once the qemu tier has a
-# bench (qemu/bench.sh), its "BENCH qemu_..." lines; prints nothing it did not find.
+# and "CRC32C <driver>" lines (vm_bench.c) and the qemu tier's bench's
+# "BENCH qemu_..." lines (qemu/bench.sh); prints nothing it did not find.
 #
 #   table.sh HOST_LOG VM_LOG [VM_SKIPPED_REASON [QEMU_LOG]]
 #
@@ -29,7 +29,9 @@
 # QEMU_LOG, when given, holds "BENCH qemu_<vgpu|plain>_<total_ms|
 # downtime_ms|device_bytes> <value>" lines: QEMU's own query-migrate
 # figures for the same VM with a vGPU (256 MiB VRAM, 16 MiB dirtied after
-# the first pass) and without one, migrated in the same run.
+# the first pass) and without one, migrated in turn in the same run
+# (bench/qemu_bench.c; each time the least of two migrations).  The VM
+# without one has no device state: 0 bytes, and no ratio.
 #
 # Exit status: 0, or 1 if a figure is missing (a bench did not run).
 set -uo pipefail
@@ -179,7 +181,8 @@ END {
 	split("total_ms downtime_ms device_bytes", qk, " ")
 	split("total time|downtime|device-state bytes", qn, "|")
 	if (!("qemu_vgpu_total_ms" in q)) {
-		printf "QEMU query-migrate, vGPU vs none: not measured: the qemu tier has no bench (qemu/bench.sh)\n"
+		printf "QEMU query-migrate, vGPU vs none: not measured%s\n",
+		       qemu_given ? ": the QEMU bench did not report (see its log)" : " (no QEMU bench log)"
 		if (qemu_given)
 			missing = 1
 	} else {

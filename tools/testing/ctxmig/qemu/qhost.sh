@@ -11,7 +11,8 @@
 #   qhost.sh mdev-stop UUID           mdevctl stop
 #   qhost.sh attr UUID NAME [VALUE]   read or write ctxmig/NAME in sysfs
 #   qhost.sh qemu-start NAME UUID MODE [incoming]
-#                                     start an inner QEMU (see below)
+#                                     start an inner QEMU (see below);
+#                                     UUID "none": a VM without a vGPU
 #   qhost.sh qemu-kill NAME           SIGKILL it
 #   qhost.sh qemu-wait NAME SECONDS   wait until it exited; print its
 #                                     exit status ("running" if it did not)
@@ -62,8 +63,9 @@ qemu_start() {
 		-trace vfio_state_pending_estimate \
 		-trace vfio_state_pending_exact \
 		-chardev file,id=fw,path="$run/$name.fw" \
-		-device isa-debugcon,iobase=0x402,chardev=fw \
-		-device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$uuid,id=gpu,addr=04.0$QEMU_VFIO_OPTS"
+		-device isa-debugcon,iobase=0x402,chardev=fw
+	[ "$uuid" = none ] ||
+		set -- "$@" -device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$uuid,id=gpu,addr=04.0$QEMU_VFIO_OPTS"
 	case $mode in
 	S) set -- "$@" -bios /ctxmig/halt.bin ;;
 	bios) ;;

@@ -35,7 +35,8 @@
 #
 # Another program can run on the same hosts in the tests' place:
 # QEMU_MAIN, a C file whose main() drives them with the scenario
-# machinery (scenario.h; make demo's is ../demo/ctxmig_demo.c), QEMU_ARGS
+# machinery (scenario.h; make demo's is ../demo/ctxmig_demo.c, bench.sh's
+# ../bench/qemu_bench.c), QEMU_ARGS
 # its arguments (words; the default is the tests' from QEMU_PAIRS and
 # QEMU_FAILURES), and QEMU_TIER the name its result line starts with.
 set -euo pipefail

@@ -62,6 +62,7 @@ static_assert(SYS_SIZE <= GUEST_DATA_SIZE, "guest RAM buffer");
 #define NO_DIRTY_TRACKING "VFIO device doesn't support device and IOMMU dirty tracking"
 
 bool no_dma_logging;
+unsigned int vram_mib;
 
 const struct host host_a = { "A", HOST_A };
 const struct host host_b = { "B", HOST_B };
@@ -341,6 +342,33 @@ static unsigned int sys_gen(struct gw *x, struct guest_cmd *c, unsigned int n)
 	return n;
 }
 
+/**
+ * gw_submit() - submit commands with a fence after them
+ * @t: the test.
+ * @x: the guest.
+ * @c: @n commands, and room for one more: the fence.
+ * @n: the number of commands.
+ * @ib: through an indirect buffer.
+ *
+ * Return: 0 or a negative errno, @t failed.
+ */
+int gw_submit(struct test *t, struct gw *x, struct guest_cmd *c,
+	      unsigned int n, bool ib)
+{
+	int ret;
+
+	memset(&c[n], 0, sizeof(c[n]));
+	c[n].op = CTXMIG_OP_FENCE;
+	c[n].dst = GUEST_DATA_VA + FENCE_OFF;
+	c[n].value = ++x->w.seq;
+	wl_apply(&x->w, &c[n]);
+	ret = guest_submit(&x->g, c, n + 1, ib);
+	if (ret)
+		t_fail(t, "submitting on %s: %s", guest_model_name(&x->g),
+		       x->g.why);
+	return ret;
+}
+
 /* Submit one batch: VRAM work, guest RAM work, a fence. */
 int gw_batch(struct test *t, struct gw *x, bool ib)
 {
@@ -350,17 +378,8 @@ int gw_batch(struct test *t, struct gw *x, bool ib)
 
 	n = wl_gen(&x->w, c, PER_BATCH);
 	n += sys_gen(x, c + n, SYS_PER_BATCH);
-	memset(&c[n], 0, sizeof(c[n]));
-	c[n].op = CTXMIG_OP_FENCE;
-	c[n].dst = GUEST_DATA_VA + FENCE_OFF;
-	c[n].value = ++x->w.seq;
-	wl_apply(&x->w, &c[n]);
-	n++;
-	ret = guest_submit(&x->g, c, n, ib);
-	if (ret)
-		t_fail(t, "submitting on %s: %s", guest_model_name(&x->g),
-		       x->g.why);
-	else
+	ret = gw_submit(t, x, c, n, ib);
+	if (!ret)
 		x->batches++;
 	return ret;
 }
@@ -434,6 +453,11 @@ int side_mdev(struct test *t, struct side *s)
 		return -EIO;
 	}
 	s->mdev = true;
+	if (vram_mib && host_do(s->h, "qhost.sh attr %s vram_mib %u", s->uuid,
+				vram_mib)) {
+		t_fail(t, "%s: vram_mib %u failed", s->h->name, vram_mib);
+		return -EIO;
+	}
 	return 0;
 }
 
@@ -548,7 +572,7 @@ static void side_warnings(struct test *t, struct side *s)
 			t_fail(t, "%s QEMU: %s", s->h->name, p);
 		}
 	}
-	if (no_dma_logging && !expected)
+	if (no_dma_logging && s->mdev && !expected)
 		t_fail(t, "%s QEMU did not warn \"%s\": enable-migration=on not needed",
 		       s->h->name, NO_DIRTY_TRACKING);
 }
@@ -670,7 +694,7 @@ int mig_begin(struct test *t, struct side *a, struct side *b,
 		return -EIO;
 	}
 	/* The device is in pre-copy: it runs, and its VRAM is being sent. */
-	if (expect_state(t, a, "pre_copy")) {
+	if (a->mdev && expect_state(t, a, "pre_copy")) {
 		qmp_dump(t, a);
 		return -EIO;
 	}
@@ -704,7 +728,7 @@ int mig_begin(struct test *t, struct side *a, struct side *b,
  * judges whether the rest fits its downtime limit, says next to
  * nothing; tell it the link's real capacity instead.
  */
-static int mig_switchover(struct test *t, struct side *a, struct gate *gate)
+int mig_switchover(struct test *t, struct side *a, struct gate *gate)
 {
 	if (qmp_cmd(&a->qmp, NULL, "migrate-set-parameters",
 		    "\"avail-switchover-bandwidth\": %llu", SWITCHOVER_BW) ||
@@ -715,8 +739,7 @@ static int mig_switchover(struct test *t, struct side *a, struct gate *gate)
 	return 0;
 }
 
-/* @s's VM runs (the end of a migration into it); 0 or -ETIMEDOUT. */
-static int wait_running(struct test *t, struct side *s)
+int wait_running(struct test *t, struct side *s)
 {
 	unsigned int i;
 
@@ -958,6 +981,8 @@ int chain_hop(struct test *t, struct chain *c, const char *dst, bool budget,
 	}
 	t_log(t, "%u batches ran on %s during pre-copy", PRECOPY_BATCHES,
 	      a->h->name);
+	if (c->held && c->held(t, c))
+		goto out;
 
 	/* The last batch, slowed down so that it is pending at the stop. */
 	if (host_do(a->h, "qhost.sh attr %s throttle " THROTTLE, a->uuid) ||

@@ -2,7 +2,8 @@
 /*
  * ctxmig qemu tier: the scenario machinery, for a program that runs on VM
  * host A and drives both hosts (see run.sh for the topology): the qemu
- * tier's tests (ctxmig_qemu.c) and make demo (demo/ctxmig_demo.c).
+ * tier's tests (ctxmig_qemu.c), make demo (demo/ctxmig_demo.c) and the
+ * QEMU bench of make bench (bench/qemu_bench.c).
  *
  * Results and the log (struct test); the hosts (their command agents, the
  * vGPUs' sysfs); the guest and its workload (struct gw); a vGPU with a
@@ -35,6 +36,8 @@
  * one warning about it is expected (see run.sh).
  */
 extern bool no_dma_logging;
+/* If not 0: the VRAM of every vGPU made from now on, in MiB (vram_mib). */
+extern unsigned int vram_mib;
 
 /*
  * Take the options the scenario machinery knows out of @argc/@argv
@@ -110,6 +113,9 @@ struct gw {
 
 /* Driver, mappings, VRAM pattern and guest RAM pattern, on @dev. */
 int gw_start(struct test *t, struct gw *x, struct vdev *dev, uint64_t seed);
+/* Submit @n commands of @c, then a fence (c[@n]), on the guest's GPU. */
+int gw_submit(struct test *t, struct gw *x, struct guest_cmd *c,
+	      unsigned int n, bool ib);
 /* Submit one batch (through an indirect buffer with @ib), with a fence. */
 int gw_batch(struct test *t, struct gw *x, bool ib);
 /* Wait for the last fence and an idle engine. */
@@ -139,7 +145,10 @@ struct side {
 void side_init(struct side *s, const struct host *h, const char *model);
 /* mdevctl start: the vGPU. */
 int side_mdev(struct test *t, struct side *s);
-/* Start QEMU on the vGPU in @mode (S or bios, see qhost.sh); its QMP. */
+/*
+ * Start QEMU on the vGPU in @mode (S or bios, see qhost.sh); its QMP.  A
+ * side without side_mdev() (uuid "none") is a VM without a vGPU.
+ */
 int side_qemu(struct test *t, struct side *s, const char *mode,
 	      bool incoming);
 /* The guest's CPU on this side's QEMU; @program: the test sets the BARs. */
@@ -177,6 +186,11 @@ struct gate;
  */
 int mig_begin(struct test *t, struct side *a, struct side *b,
 	      struct gate *gate, bool active);
+
+/* Let QEMU switch over: release the gate of mig_begin(). */
+int mig_switchover(struct test *t, struct side *a, struct gate *gate);
+/* @s's VM runs (the end of a migration into it); 0 or -ETIMEDOUT. */
+int wait_running(struct test *t, struct side *s);
 
 /*
  * What QEMU's trace of the source's vfio device shows of one migration
@@ -233,6 +247,11 @@ struct chain {
 	char mode[8];
 	struct gw x;
 	bool live;
+	/*
+	 * If set (after chain_start()), run by chain_hop() while the
+	 * switchover is held, once the guest's pre-copy batches are done.
+	 */
+	int (*held)(struct test *t, struct chain *c);
 };
 
 /* A fresh guest on host A: @model, booted in @mode, its workload begun. */
