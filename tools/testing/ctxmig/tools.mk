@@ -115,13 +115,13 @@ fuzz-corpus: $(OUT)/gen_corpus $(OUT)/gen_restore_corpus
 
 # ---------------------------------------------------------------- bench
 
-$(OUT)/ir_bench: $(T)/bench/ir_bench.c $(CODEC_DEPS) | $(OUT)
+$(OUT)/ir_bench: $(T)/bench/ir_bench.c $(T)/bench/bench_env.h $(CODEC_DEPS) | $(OUT)
 	$(CC) $(OPT_CFLAGS) -o $@ $< $(CODEC_SRCS)
 
 $(OUT)/xlate_bench: $(T)/bench/xlate_bench.c $(CODEC_DEPS) $(LOGIC_SRCS) | $(OUT)
 	$(CC) $(OPT_CFLAGS) -o $@ $< $(LOGIC_SRCS)
 
-$(OUT)/path_bench: $(T)/bench/path_bench.c $(CODEC_DEPS) $(LOGIC_SRCS) | $(OUT)
+$(OUT)/path_bench: $(T)/bench/path_bench.c $(T)/bench/bench_env.h $(CODEC_DEPS) $(LOGIC_SRCS) | $(OUT)
 	$(CC) $(OPT_CFLAGS) -o $@ $< $(LOGIC_SRCS)
 
 bench: $(OUT)/path_bench $(OUT)/ir_bench $(OUT)/xlate_bench

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench_env.h"
 #include "ctxmig_ir.h"
 
 #define CHUNK		CTXMIG_IR_VRAM_CHUNK_MAX
@@ -215,24 +216,8 @@ static double run_memcpy(const u8 *pool, u64 bytes, u8 *tmp, u8 *dst)
 
 static u64 bench_bytes(void)
 {
-	const char *env = getenv("BENCH_BYTES");
-	char *end;
-	u64 v;
+	u64 v = bench_env_u64("BENCH_BYTES", DEFAULT_BYTES);
 
-	if (!env || !*env)
-		return DEFAULT_BYTES;
-	v = strtoull(env, &end, 0);
-	switch (*end) {
-	case 'G': case 'g':
-		v <<= 10;
-		fallthrough;
-	case 'M': case 'm':
-		v <<= 10;
-		fallthrough;
-	case 'K': case 'k':
-		v <<= 10;
-		break;
-	}
 	v -= v % CHUNK;
 	return v ? v : CHUNK;
 }

@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench_env.h"
 #include "ctxmig_gpu.h"
 #include "ctxmig_ir.h"
 #include "ctxmig_vram.h"
@@ -80,29 +81,6 @@ static void die(const char *what, int err, const char *reason)
 	fprintf(stderr, "path_bench: %s failed: %d%s%s\n", what, err,
 		reason && *reason ? ": " : "", reason ? reason : "");
 	exit(1);
-}
-
-static u64 env_u64(const char *name, u64 def)
-{
-	const char *env = getenv(name);
-	char *end;
-	u64 v;
-
-	if (!env || !*env)
-		return def;
-	v = strtoull(env, &end, 0);
-	switch (*end) {
-	case 'G': case 'g':
-		v <<= 10;
-		fallthrough;
-	case 'M': case 'm':
-		v <<= 10;
-		fallthrough;
-	case 'K': case 'k':
-		v <<= 10;
-		break;
-	}
-	return v ? v : def;
 }
 
 static const struct ctxmig_model *model(const char *name)
@@ -402,8 +380,8 @@ static void row(const char *name, u64 bytes, double secs, double base,
 
 int main(void)
 {
-	u64 bytes = env_u64("BENCH_BYTES", DEFAULT_BYTES);
-	unsigned int runs = env_u64("BENCH_RUNS", DEFAULT_RUNS), r;
+	u64 bytes = bench_env_u64("BENCH_BYTES", DEFAULT_BYTES);
+	unsigned int runs = bench_env_u64("BENCH_RUNS", DEFAULT_RUNS), r;
 	double t, save_s = 1e30, restore_s = 1e30;
 	double bsave[WAYS], brestore[WAYS], bpages = 1e30;
 	void **fresh;

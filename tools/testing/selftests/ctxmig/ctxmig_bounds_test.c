@@ -105,24 +105,6 @@ static int save_stopped(struct vdev *d, struct stream *s)
 	return ret ?: vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
 }
 
-/* Offset of the END record's header, and the top-level records before it. */
-static size_t find_end(const struct stream *s, uint64_t *records)
-{
-	const struct ctxmig_ir_preamble *pre = (const void *)s->p;
-	size_t off = le32toh(pre->preamble_len);
-
-	*records = 0;
-	while (off + sizeof(struct ctxmig_ir_rec) <= s->len) {
-		const struct ctxmig_ir_rec *h = (const void *)(s->p + off);
-
-		if (le16toh(h->type) == CTXMIG_IR_END)
-			return off;
-		off += sizeof(*h) + ((le32toh(h->len) + 7) & ~7UL);
-		(*records)++;
-	}
-	return 0;
-}
-
 /*
  * Put @n records (each @len bytes: header and payload) before END and make
  * END agree: its CRC over what precedes its payload, its record count.
@@ -137,7 +119,7 @@ static int splice_before_end(struct stream *s, const void *recs, size_t len,
 	};
 	struct ctxmig_ir_end end = {};
 	uint64_t records;
-	size_t at = find_end(s, &records);
+	size_t at = vdev_stream_end(s->p, s->len, &records);
 	unsigned int i;
 
 	if (!at || stream_room(s, len * n))
@@ -290,7 +272,7 @@ TEST_F_TIMEOUT(bounds, zero_records_mapped, 300)
 	save_data_source(_metadata, src, &self->s);
 	ASSERT_EQ(0, splice_before_end(&self->s, &zero, sizeof(zero),
 				       ZERO_RECORDS));
-	ASSERT_NE(0, find_end(&self->s, &records));
+	ASSERT_NE(0, vdev_stream_end(self->s.p, self->s.len, &records));
 
 	/*
 	 * The destination's BAR2 mapped, as QEMU maps it: QEMU maps all of

@@ -39,24 +39,6 @@ struct stream {
 	size_t len;
 };
 
-/* Offset of the END record of a stream, and the whole records before it. */
-static size_t find_end(const struct stream *s, uint64_t *records)
-{
-	const struct ctxmig_ir_preamble *p = (const void *)s->b;
-	size_t off = le32toh(p->preamble_len);
-
-	*records = 0;
-	while (off + sizeof(struct ctxmig_ir_rec) <= s->len) {
-		const struct ctxmig_ir_rec *r = (const void *)(s->b + off);
-
-		if (le16toh(r->type) == CTXMIG_IR_END)
-			return off;
-		off += sizeof(*r) + ((le32toh(r->len) + 7) & ~7ULL);
-		++*records;
-	}
-	return 0;
-}
-
 static void put(struct stream *s, const void *p, size_t len)
 {
 	memcpy(s->b + s->len, p, len);
@@ -96,7 +78,7 @@ static int rewrite(const struct stream *in, struct stream *out,
 	uint64_t records;
 	const struct ctxmig_ir_rec *dev;
 
-	end_at = find_end(in, &records);
+	end_at = vdev_stream_end(in->b, in->len, &records);
 	if (!end_at || plen != sizeof(*p))
 		return -EINVAL;
 	dev = (const void *)(in->b + plen);

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <assert.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -697,6 +698,26 @@ int vdev_write_stream(int fd, const uint8_t *buf, size_t len, size_t chunk)
 		if (!n)
 			return -EIO;
 		off += n;
+	}
+	return 0;
+}
+
+size_t vdev_stream_end(const uint8_t *stream, size_t len, uint64_t *records)
+{
+	const struct ctxmig_ir_preamble *pre = (const void *)stream;
+	size_t off;
+
+	*records = 0;
+	if (len < sizeof(*pre))
+		return 0;
+	off = le32toh(pre->preamble_len);
+	while (off + sizeof(struct ctxmig_ir_rec) <= len) {
+		const struct ctxmig_ir_rec *h = (const void *)(stream + off);
+
+		if (le16toh(h->type) == CTXMIG_IR_END)
+			return off;
+		off += sizeof(*h) + ((le32toh(h->len) + 7) & ~7UL);
+		(*records)++;
 	}
 	return 0;
 }

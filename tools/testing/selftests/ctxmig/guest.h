@@ -262,6 +262,11 @@ int vdev_restore_stream(struct vdev *d, const uint8_t *stream, size_t len,
 			size_t chunk, int *write_err);
 /* Write @len bytes to a data_fd in pieces of @chunk bytes. */
 int vdev_write_stream(int fd, const uint8_t *buf, size_t len, size_t chunk);
+/*
+ * The offset of a stream's END record header, and in *@records the
+ * top-level records before it; 0 if @len bytes hold no END.
+ */
+size_t vdev_stream_end(const uint8_t *stream, size_t len, uint64_t *records);
 
 /* VFIO_DEVICE_RESET, then memory space and bus mastering enabled again. */
 int vdev_reset(struct vdev *d);
