@@ -49,67 +49,11 @@
 
 /* ----------------------------------------------------------- streams */
 
-struct stream {
-	uint8_t *p;
-	size_t len, cap;
-};
-
-static void stream_free(struct stream *s)
-{
-	free(s->p);
-	memset(s, 0, sizeof(*s));
-}
-
-static int stream_room(struct stream *s, size_t more)
-{
-	size_t cap = s->cap ? s->cap : 1 << 16;
-	uint8_t *p;
-
-	while (cap - s->len < more)
-		cap *= 2;
-	if (cap == s->cap)
-		return 0;
-	p = realloc(s->p, cap);
-	if (!p)
-		return -ENOMEM;
-	s->p = p;
-	s->cap = cap;
-	return 0;
-}
-
-/* STOP, STOP_COPY, the whole stream into @s, STOP. */
-static int save_stopped(struct vdev *d, struct stream *s)
-{
-	int ret, fd;
-	ssize_t n;
-
-	ret = vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
-	ret = ret ?: vdev_set_state(d, VFIO_DEVICE_STATE_STOP_COPY, &fd);
-	if (ret)
-		return ret;
-	if (fd < 0)
-		return -EBADF;
-	do {
-		ret = stream_room(s, 1 << 16);
-		if (ret)
-			break;
-		n = read(fd, s->p + s->len, 1 << 16);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			ret = -errno;
-		else
-			s->len += n;
-	} while (!ret && n > 0);
-	close(fd);
-	return ret ?: vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
-}
-
 /*
  * Put @n records (each @len bytes: header and payload) before END and make
  * END agree: its CRC over what precedes its payload, its record count.
  */
-static int splice_before_end(struct stream *s, const void *recs, size_t len,
+static int splice_before_end(struct vdev_stream *s, const void *recs, size_t len,
 			     unsigned int n)
 {
 	struct ctxmig_ir_rec h = {
@@ -122,7 +66,7 @@ static int splice_before_end(struct stream *s, const void *recs, size_t len,
 	size_t at = vdev_stream_end(s->p, s->len, &records);
 	unsigned int i;
 
-	if (!at || stream_room(s, len * n))
+	if (!at || vdev_stream_room(s, len * n))
 		return -EINVAL;
 	s->len = at;
 	for (i = 0; i < n; i++) {
@@ -175,7 +119,7 @@ FIXTURE(bounds) {
 	struct vdev dev[NDEV];
 	void *map;
 	size_t map_len;
-	struct stream s;
+	struct vdev_stream s;
 	struct guest g;
 	bool have_guest;
 };
@@ -198,7 +142,7 @@ FIXTURE_TEARDOWN(bounds)
 		guest_fini(&self->g);
 	for (i = 0; i < NDEV; i++)
 		vdev_track_remove(&self->dev[i]);
-	stream_free(&self->s);
+	vdev_stream_free(&self->s);
 }
 
 static void open_dev(struct __test_metadata *_metadata, struct vdev *d,
@@ -224,7 +168,7 @@ static void reset_after_refusal(struct __test_metadata *_metadata,
 
 /* A source with 16 MiB of data and no page tables, saved into self->s. */
 static void save_data_source(struct __test_metadata *_metadata,
-			     struct vdev *src, struct stream *s)
+			     struct vdev *src, struct vdev_stream *s)
 {
 	uint8_t *data = malloc(DATA_LEN);
 	uint64_t i;
@@ -235,7 +179,7 @@ static void save_data_source(struct __test_metadata *_metadata,
 		data[i] = (uint8_t)(i * 7 + 1);
 	ASSERT_EQ(0, vdev_vram_write(src, DATA_AT, data, DATA_LEN));
 	free(data);
-	ret = save_stopped(src, s);
+	ret = vdev_save_stopped(src, s);
 	ASSERT_EQ(0, ret) TH_LOG("save: %s", strerror(-ret));
 }
 
@@ -347,7 +291,7 @@ TEST_F_TIMEOUT(bounds, huge_mapping_refused, 300)
 
 	open_dev(_metadata, src, "amd-gfx9");
 	open_dev(_metadata, dst, "amd-gfx9");
-	ret = save_stopped(src, &self->s);
+	ret = vdev_save_stopped(src, &self->s);
 	ASSERT_EQ(0, ret) TH_LOG("save: %s", strerror(-ret));
 	ASSERT_EQ(0, splice_before_end(&self->s, &r, sizeof(r), 1));
 
@@ -380,7 +324,7 @@ TEST_F_TIMEOUT(bounds, large_mapping_restores, 300)
 
 	open_dev(_metadata, src, "amd-gfx9");
 	open_dev(_metadata, dst, "amd-gfx9");
-	ret = save_stopped(src, &self->s);
+	ret = vdev_save_stopped(src, &self->s);
 	ASSERT_EQ(0, ret) TH_LOG("save: %s", strerror(-ret));
 	ASSERT_EQ(0, splice_before_end(&self->s, &r, sizeof(r), 1));
 

@@ -272,37 +272,6 @@ static uint64_t eventfd_count(int efd)
 	return v;
 }
 
-struct stream {
-	uint8_t *p;
-	size_t len, cap;
-};
-
-/* One read() of a data_fd appended to @s: its result or -errno. */
-static ssize_t stream_read(struct stream *s, int fd, size_t max)
-{
-	ssize_t n;
-
-	if (s->cap - s->len < max) {
-		size_t cap = s->cap ? s->cap : 1 << 16;
-		uint8_t *p;
-
-		while (cap - s->len < max)
-			cap *= 2;
-		p = realloc(s->p, cap);
-		if (!p)
-			return -ENOMEM;
-		s->p = p;
-		s->cap = cap;
-	}
-	do
-		n = read(fd, s->p + s->len, max);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	s->len += n;
-	return n;
-}
-
 /* ------------------------------------------------------------ guest */
 
 /* The guest driver of one device and the workload it runs. */
@@ -403,7 +372,7 @@ FIXTURE(lifecycle) {
 	void *map;		/* a BAR2 mapping, unmapped before removal */
 	size_t map_len;
 	void *sys;		/* GUEST_DATA_SIZE bytes the device reaches by DMA */
-	struct stream s;
+	struct vdev_stream s;
 };
 
 FIXTURE_SETUP(lifecycle)
@@ -819,14 +788,14 @@ static uint64_t guest_part(uint64_t bar2_size)
 }
 
 /* Read a pre-copy fd until it has nothing more for now (ENOMSG). */
-static void precopy_drain(struct __test_metadata *_metadata, struct stream *s,
+static void precopy_drain(struct __test_metadata *_metadata, struct vdev_stream *s,
 			  int fd)
 {
 	unsigned int reads;
 	ssize_t n = 0;
 
 	for (reads = 0; reads < 100000; reads++) {
-		n = stream_read(s, fd, 1 << 16);
+		n = vdev_stream_read(s, fd, 1 << 16);
 		if (n <= 0)
 			break;
 	}
@@ -834,19 +803,19 @@ static void precopy_drain(struct __test_metadata *_metadata, struct stream *s,
 }
 
 /* The rest of a stream, to its end. */
-static void stream_to_eof(struct __test_metadata *_metadata, struct stream *s,
+static void stream_to_eof(struct __test_metadata *_metadata, struct vdev_stream *s,
 			  int fd)
 {
 	ssize_t n;
 
 	do
-		n = stream_read(s, fd, 1 << 16);
+		n = vdev_stream_read(s, fd, 1 << 16);
 	while (n > 0);
 	ASSERT_EQ(0, n) TH_LOG("reading to EOF: %s", strerror(-n));
 }
 
 static void restore_into(struct __test_metadata *_metadata,
-			 const struct stream *s, struct vdev *d)
+			 const struct vdev_stream *s, struct vdev *d)
 {
 	int ret, werr;
 

@@ -203,73 +203,9 @@ static void gw_moved(struct __test_metadata *_metadata, struct gw *x,
 
 /* -------------------------------------------------------------- streams */
 
-struct stream {
-	uint8_t *p;
-	size_t len, cap;
-};
-
-static void stream_free(struct stream *s)
-{
-	free(s->p);
-	memset(s, 0, sizeof(*s));
-}
-
-/* One read() of up to @max bytes appended to @s: its result or -errno. */
-static ssize_t stream_read(struct stream *s, int fd, size_t max)
-{
-	ssize_t n;
-
-	if (s->cap - s->len < max) {
-		size_t cap = s->cap ? s->cap : 1 << 16;
-		uint8_t *p;
-
-		while (cap - s->len < max)
-			cap *= 2;
-		p = realloc(s->p, cap);
-		if (!p)
-			return -ENOMEM;
-		s->p = p;
-		s->cap = cap;
-	}
-	do
-		n = read(fd, s->p + s->len, max);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	s->len += n;
-	return n;
-}
-
-/* Read @fd to EOF, appending. */
-static int stream_read_all(struct stream *s, int fd)
-{
-	ssize_t n;
-
-	do
-		n = stream_read(s, fd, 1 << 16);
-	while (n > 0);
-	return n;
-}
-
-/* STOP -> STOP_COPY, the whole stream into @s, STOP. */
-static int save_stopped(struct vdev *d, struct stream *s)
-{
-	int ret, fd;
-
-	ret = vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
-	ret = ret ?: vdev_set_state(d, VFIO_DEVICE_STATE_STOP_COPY, &fd);
-	if (ret)
-		return ret;
-	if (fd < 0)
-		return -EBADF;
-	ret = stream_read_all(s, fd);
-	close(fd);
-	return ret ?: vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
-}
-
 /* Restore a good stream into @d and run it. */
 static void restore_good(struct __test_metadata *_metadata, struct vdev *d,
-			 const struct stream *s, uint32_t migrated)
+			 const struct vdev_stream *s, uint32_t migrated)
 {
 	int ret, werr;
 
@@ -312,7 +248,7 @@ FIXTURE(migration) {
 	struct vdev dev[NDEV];
 	int fd[NFD];		/* data_fds, closed before the devices */
 	struct gw gw;
-	struct stream s;
+	struct vdev_stream s;
 	void *map[NDEV];	/* BAR2 mappings, unmapped before removal */
 	size_t map_len;
 };
@@ -340,7 +276,7 @@ FIXTURE_TEARDOWN(migration)
 	gw_fini(&self->gw);
 	for (i = 0; i < NDEV; i++)
 		vdev_track_remove(&self->dev[i]);
-	stream_free(&self->s);
+	vdev_stream_free(&self->s);
 }
 
 static void close_fd(int *fd)
@@ -534,14 +470,14 @@ TEST_F_TIMEOUT(migration, every_fsm_arc, 300)
 						       pair);
 				} else if (st == VFIO_DEVICE_STATE_STOP_COPY &&
 					   is_precopy(from)) {
-					struct stream s = {};
+					struct vdev_stream s = {};
 
-					EXPECT_EQ(0, stream_read_all(&s, *sfd))
+					EXPECT_EQ(0, vdev_stream_read_all(&s, *sfd))
 						TH_LOG("%s: reading the pre-copy fd to EOF",
 						       pair);
 					EXPECT_LT(sizeof(struct ctxmig_ir_preamble),
 						  s.len);
-					stream_free(&s);
+					vdev_stream_free(&s);
 				}
 			} else if (*sfd >= 0 && st != VFIO_DEVICE_STATE_ERROR) {
 				expect_dead_fd(_metadata, *sfd,
@@ -580,7 +516,7 @@ TEST_F_TIMEOUT(migration, every_fsm_arc, 300)
  * check that read() says the same: -1/ENOMSG.
  */
 static void precopy_drain(struct __test_metadata *_metadata, int fd,
-			  struct stream *s, const char *phase)
+			  struct vdev_stream *s, const char *phase)
 {
 	uint64_t ini = 0, dirty = 0, deadline = now_ms() + 60000;
 	unsigned int reads = 0;
@@ -590,7 +526,7 @@ static void precopy_drain(struct __test_metadata *_metadata, int fd,
 		ASSERT_EQ(0, precopy_info(fd, &ini, &dirty));
 		if (!ini && !dirty)
 			break;
-		n = stream_read(s, fd, 16384);
+		n = vdev_stream_read(s, fd, 16384);
 		ASSERT_LT(0, n) TH_LOG("%s: read %zd with initial %llu, dirty %llu",
 				       phase, n, (unsigned long long)ini,
 				       (unsigned long long)dirty);
@@ -600,7 +536,7 @@ static void precopy_drain(struct __test_metadata *_metadata, int fd,
 			       phase, (unsigned long long)ini,
 			       (unsigned long long)dirty, reads);
 	}
-	n = stream_read(s, fd, 16384);
+	n = vdev_stream_read(s, fd, 16384);
 	EXPECT_EQ(-ENOMSG, n) TH_LOG("%s: read with nothing to send gave %zd",
 				     phase, n);
 	TH_LOG("%s: %u reads, %zu stream bytes so far", phase, reads, s->len);
@@ -611,7 +547,7 @@ TEST_F_TIMEOUT(migration, precopy_converges, 300)
 	struct vdev *src = &self->dev[0], *dst = &self->dev[1];
 	struct gw *x = &self->gw;
 	int *pfd = &self->fd[0], *rfd = &self->fd[1], *fd = &self->fd[2];
-	struct stream part = {};
+	struct vdev_stream part = {};
 	uint64_t ini = 0, dirty = 0, ini0 = 0, deadline;
 	ssize_t n;
 
@@ -624,7 +560,7 @@ TEST_F_TIMEOUT(migration, precopy_converges, 300)
 	ASSERT_LE(0, *pfd);
 	ASSERT_EQ(0, precopy_info(*pfd, &ini, &dirty));
 	EXPECT_LT(0, ini);
-	EXPECT_LT(0, stream_read(&part, *pfd, 4096));
+	EXPECT_LT(0, vdev_stream_read(&part, *pfd, 4096));
 	run_batch(_metadata, x, 16, false);
 	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_RUNNING, fd));
 	EXPECT_EQ(-1, *fd);
@@ -632,7 +568,7 @@ TEST_F_TIMEOUT(migration, precopy_converges, 300)
 		TH_LOG("PRECOPY_INFO after PRE_COPY -> RUNNING succeeded");
 	expect_dead_fd(_metadata, *pfd, true, "aborted pre-copy");
 	close_fd(pfd);
-	stream_free(&part);
+	vdev_stream_free(&part);
 	run_batch(_metadata, x, 16, true);
 	check_data(_metadata, &x->w, src, x->buf);
 
@@ -684,7 +620,7 @@ TEST_F_TIMEOUT(migration, precopy_converges, 300)
 	EXPECT_EQ(-EINVAL, precopy_info(*pfd, &ini, &dirty))
 		TH_LOG("PRECOPY_INFO in STOP_COPY: initial %llu, dirty %llu",
 		       (unsigned long long)ini, (unsigned long long)dirty);
-	n = stream_read_all(&self->s, *pfd);
+	n = vdev_stream_read_all(&self->s, *pfd);
 	ASSERT_EQ(0, n) TH_LOG("reading to EOF: %s", strerror(-n));
 	close_fd(pfd);
 	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_STOP, NULL));
@@ -765,7 +701,7 @@ TEST_F_TIMEOUT(migration, precopy_tracks_mmap_writes, 180)
 	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_STOP_COPY, fd));
 	EXPECT_EQ(-1, *fd);
 	close_fd(fd);
-	n = stream_read_all(&self->s, *pfd);
+	n = vdev_stream_read_all(&self->s, *pfd);
 	ASSERT_EQ(0, n) TH_LOG("reading to EOF: %s", strerror(-n));
 	close_fd(pfd);
 	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_STOP, NULL));
@@ -803,7 +739,7 @@ static int ctl_set(struct vdev *d, const char *attr, unsigned int val)
 }
 
 /* The first COPY command record of a stream, or NULL. */
-static const struct ctxmig_ir_cmd *first_copy(const struct stream *s)
+static const struct ctxmig_ir_cmd *first_copy(const struct vdev_stream *s)
 {
 	const struct ctxmig_ir_preamble *pre = (const void *)s->p;
 	size_t off;
@@ -873,8 +809,8 @@ TEST_F_TIMEOUT(migration, stop_inside_long_copy, 240)
 						    probe, sizeof(probe)));
 			ASSERT_GT(deadline, now_ms()) TH_LOG("the copy never ran");
 		} while (probe[0] != tries + 1);
-		stream_free(&self->s);
-		ret = save_stopped(src, &self->s);
+		vdev_stream_free(&self->s);
+		ret = vdev_save_stopped(src, &self->s);
 		ASSERT_EQ(0, ret) TH_LOG("saving: %s", strerror(-ret));
 		c = first_copy(&self->s);
 		if (c && (c->op != CTXMIG_OP_COPY ||
@@ -961,7 +897,7 @@ TEST_F_TIMEOUT(migration, system_memory_moves, 180)
 	/* Submitted, then stopped at once: may be left pending. */
 	sys_cmds(_metadata, x, va + 0x200, 0x5555666677778888ULL,
 		 va + 0x2000, va + 0xa000, 5000);
-	ret = save_stopped(src, &self->s);
+	ret = vdev_save_stopped(src, &self->s);
 	ASSERT_EQ(0, ret) TH_LOG("saving: %s", strerror(-ret));
 	TH_LOG("stopped at fence %llu of %llu",
 	       (unsigned long long)guest_fence(&x->g),
@@ -989,7 +925,7 @@ TEST_F_TIMEOUT(migration, datafd_closed_mid_transfer, 180)
 	struct vdev *src = &self->dev[0], *dst = &self->dev[1];
 	struct gw *x = &self->gw;
 	int *fd = &self->fd[0];
-	struct stream part = {};
+	struct vdev_stream part = {};
 	int ret, werr;
 
 	open_dev(_metadata, src, "nv-ampere");
@@ -1000,9 +936,9 @@ TEST_F_TIMEOUT(migration, datafd_closed_mid_transfer, 180)
 	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_STOP, NULL));
 	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_STOP_COPY, fd));
 	ASSERT_LE(0, *fd);
-	ASSERT_LT(0, stream_read(&part, *fd, 5000));
+	ASSERT_LT(0, vdev_stream_read(&part, *fd, 5000));
 	close_fd(fd);
-	stream_free(&part);
+	vdev_stream_free(&part);
 	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_STOP, NULL));
 	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_RUNNING, NULL));
 	run_batch(_metadata, x, 24, false);
@@ -1010,7 +946,7 @@ TEST_F_TIMEOUT(migration, datafd_closed_mid_transfer, 180)
 	check_data(_metadata, &x->w, src, x->buf);
 
 	/* A whole stream, for the target. */
-	ret = save_stopped(src, &self->s);
+	ret = vdev_save_stopped(src, &self->s);
 	ASSERT_EQ(0, ret) TH_LOG("saving: %s", strerror(-ret));
 
 	/* Target: half written, closed: RESUMING -> STOP fails, ERROR. */
@@ -1066,20 +1002,20 @@ TEST_F_TIMEOUT(migration, reset_mid_migration, 180)
 	struct vdev *src = &self->dev[0], *dst = &self->dev[1];
 	struct gw *x = &self->gw;
 	int *fd = &self->fd[0];
-	struct stream part = {};
+	struct vdev_stream part = {};
 	int ret;
 
 	open_dev(_metadata, src, "amd-gfx9");
 	open_dev(_metadata, dst, "intel-gen12");
 	gw_start(_metadata, x, src, 0x5eed0004);
-	ret = save_stopped(src, &self->s);
+	ret = vdev_save_stopped(src, &self->s);
 	ASSERT_EQ(0, ret) TH_LOG("saving: %s", strerror(-ret));
 
 	/* Source: reset in STOP_COPY with the fd half read. */
 	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_STOP_COPY, fd));
 	ASSERT_LE(0, *fd);
-	ASSERT_LT(0, stream_read(&part, *fd, self->s.len / 2));
-	stream_free(&part);
+	ASSERT_LT(0, vdev_stream_read(&part, *fd, self->s.len / 2));
+	vdev_stream_free(&part);
 	ASSERT_EQ(0, vdev_reset(src));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, dev_state(src));
 	expect_dead_fd(_metadata, *fd, true, "saving fd after a reset");
@@ -1111,21 +1047,21 @@ TEST_F_TIMEOUT(migration, remove_mid_migration, 180)
 	struct vdev *dst2 = &self->dev[2];
 	struct gw *x = &self->gw;
 	int *sfd = &self->fd[0], *rfd = &self->fd[1];
-	struct stream part = {};
+	struct vdev_stream part = {};
 	uint64_t ini = 0, dirty = 0, t0;
 	int ret;
 
 	open_dev(_metadata, src, "nv-hopper");
 	open_dev(_metadata, dst, "amd-gfx12");
 	gw_start(_metadata, x, src, 0x5eed0005);
-	ret = save_stopped(src, &self->s);
+	ret = vdev_save_stopped(src, &self->s);
 	ASSERT_EQ(0, ret) TH_LOG("saving: %s", strerror(-ret));
 
 	/* A saving fd half read, a resuming fd half written. */
 	ASSERT_EQ(0, vdev_set_state(src, VFIO_DEVICE_STATE_STOP_COPY, sfd));
 	ASSERT_LE(0, *sfd);
-	ASSERT_LT(0, stream_read(&part, *sfd, self->s.len / 2));
-	stream_free(&part);
+	ASSERT_LT(0, vdev_stream_read(&part, *sfd, self->s.len / 2));
+	vdev_stream_free(&part);
 	ASSERT_EQ(0, vdev_set_state(dst, VFIO_DEVICE_STATE_STOP, NULL));
 	ASSERT_EQ(0, vdev_set_state(dst, VFIO_DEVICE_STATE_RESUMING, rfd));
 	ASSERT_LE(0, *rfd);
@@ -1271,7 +1207,7 @@ TEST_F_TIMEOUT(migration, hostile_lengths, 300)
 	open_dev(_metadata, src, "intel-gen12");
 	open_dev(_metadata, dst, "nv-ampere");
 	gw_start(_metadata, x, src, 0x5eed0006);
-	ret = save_stopped(src, &self->s);
+	ret = vdev_save_stopped(src, &self->s);
 	ASSERT_EQ(0, ret) TH_LOG("saving: %s", strerror(-ret));
 	ASSERT_LT(sizeof(pre), self->s.len);
 	memcpy(&pre, self->s.p, sizeof(pre));

@@ -722,6 +722,73 @@ size_t vdev_stream_end(const uint8_t *stream, size_t len, uint64_t *records)
 	return 0;
 }
 
+/* ------------------------------------------------------------- streams */
+
+void vdev_stream_free(struct vdev_stream *s)
+{
+	free(s->p);
+	memset(s, 0, sizeof(*s));
+}
+
+int vdev_stream_room(struct vdev_stream *s, size_t more)
+{
+	size_t cap = s->cap ? s->cap : 1 << 16;
+	uint8_t *p;
+
+	while (cap - s->len < more)
+		cap *= 2;
+	if (cap == s->cap)
+		return 0;
+	p = realloc(s->p, cap);
+	if (!p)
+		return -ENOMEM;
+	s->p = p;
+	s->cap = cap;
+	return 0;
+}
+
+ssize_t vdev_stream_read(struct vdev_stream *s, int fd, size_t max)
+{
+	ssize_t n;
+	int ret;
+
+	ret = vdev_stream_room(s, max);
+	if (ret)
+		return ret;
+	do
+		n = read(fd, s->p + s->len, max);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	s->len += n;
+	return n;
+}
+
+int vdev_stream_read_all(struct vdev_stream *s, int fd)
+{
+	ssize_t n;
+
+	do
+		n = vdev_stream_read(s, fd, 1 << 16);
+	while (n > 0);
+	return n;
+}
+
+int vdev_save_stopped(struct vdev *d, struct vdev_stream *s)
+{
+	int ret, fd;
+
+	ret = vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
+	ret = ret ?: vdev_set_state(d, VFIO_DEVICE_STATE_STOP_COPY, &fd);
+	if (ret)
+		return ret;
+	if (fd < 0)
+		return -EBADF;
+	ret = vdev_stream_read_all(s, fd);
+	close(fd);
+	return ret ?: vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
+}
+
 /* --------------------------------------------------------------- guest */
 
 unsigned int guest_timeout_ms = GUEST_TIMEOUT_MS;

@@ -85,6 +85,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <linux/ctxmig.h>
 #include <linux/vfio.h>
@@ -267,6 +268,23 @@ int vdev_write_stream(int fd, const uint8_t *buf, size_t len, size_t chunk);
  * top-level records before it; 0 if @len bytes hold no END.
  */
 size_t vdev_stream_end(const uint8_t *stream, size_t len, uint64_t *records);
+
+/* A saved stream growing in memory, as the tests collect one. */
+struct vdev_stream {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+/* Free @s's buffer and empty it. */
+void vdev_stream_free(struct vdev_stream *s);
+/* Make room for @more bytes after @s->len: 0 or -ENOMEM. */
+int vdev_stream_room(struct vdev_stream *s, size_t more);
+/* One read() of up to @max bytes of @fd appended to @s: its result or -errno. */
+ssize_t vdev_stream_read(struct vdev_stream *s, int fd, size_t max);
+/* Read @fd to EOF, appending to @s: 0 or -errno. */
+int vdev_stream_read_all(struct vdev_stream *s, int fd);
+/* STOP, STOP_COPY, the whole stream appended to @s, STOP: 0 or -errno. */
+int vdev_save_stopped(struct vdev *d, struct vdev_stream *s);
 
 /* VFIO_DEVICE_RESET, then memory space and bus mastering enabled again. */
 int vdev_reset(struct vdev *d);
