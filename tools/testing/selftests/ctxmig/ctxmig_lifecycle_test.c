@@ -212,44 +212,6 @@ static bool attr_is(struct vdev *d, const char *attr, const char *want)
 	return !strcmp(buf, want);
 }
 
-/* An eventfd for IRQ @index of @d; -errno or 0 and *@efd. */
-static int irq_eventfd(struct vdev *d, uint32_t index, int *efd)
-{
-	uint64_t buf[(sizeof(struct vfio_irq_set) + sizeof(int32_t) + 7) / 8];
-	struct vfio_irq_set *set = (void *)buf;
-	int32_t fd;
-
-	memset(buf, 0, sizeof(buf));
-	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	set->argsz = sizeof(*set) + sizeof(fd);
-	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-	set->index = index;
-	set->count = 1;
-	memcpy(set->data, &fd, sizeof(fd));
-	if (ioctl(d->fd, VFIO_DEVICE_SET_IRQS, set)) {
-		int ret = -errno;
-
-		close(fd);
-		return ret;
-	}
-	*efd = fd;
-	return 0;
-}
-
-/* Stop delivering IRQ @index (vfio-pci: INTx and MSI exclude each other). */
-static int irq_disable(struct vdev *d, uint32_t index)
-{
-	struct vfio_irq_set set = {
-		.argsz = sizeof(set),
-		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
-		.index = index,
-	};
-
-	return ioctl(d->fd, VFIO_DEVICE_SET_IRQS, &set) ? -errno : 0;
-}
-
 static int intx_mask(struct vdev *d)
 {
 	struct vfio_irq_set set = {
@@ -608,8 +570,10 @@ TEST_F_TIMEOUT(lifecycle, close_in_every_state, 600)
 			gw_start(_metadata, x, d, 0x5eed2100 + sessions);
 
 			/* INTx is unmasked, whatever the last session did. */
-			ASSERT_EQ(0, irq_eventfd(d, VFIO_PCI_INTX_IRQ_INDEX,
-						 intx));
+			ASSERT_EQ(0, vdev_irq_eventfd(d,
+						      VFIO_PCI_INTX_IRQ_INDEX,
+						      VFIO_IRQ_SET_ACTION_TRIGGER,
+						      intx));
 			ASSERT_EQ(0, vdev_ctl_wr(d, CTXMIG_CTL_IRQ_ENABLE,
 						 CTXMIG_IRQ_FENCE));
 			run_batch(_metadata, x, 8, false);
@@ -628,10 +592,12 @@ TEST_F_TIMEOUT(lifecycle, close_in_every_state, 600)
 			if ((i + v) % 2) {
 				ASSERT_EQ(0, intx_mask(d));
 			} else {
-				ASSERT_EQ(0, irq_disable(d,
-							 VFIO_PCI_INTX_IRQ_INDEX));
-				ASSERT_EQ(0, irq_eventfd(d, VFIO_PCI_MSI_IRQ_INDEX,
-							 msi));
+				ASSERT_EQ(0, vdev_irq_disable(d,
+							      VFIO_PCI_INTX_IRQ_INDEX));
+				ASSERT_EQ(0, vdev_irq_eventfd(d,
+							      VFIO_PCI_MSI_IRQ_INDEX,
+							      VFIO_IRQ_SET_ACTION_TRIGGER,
+							      msi));
 				run_batch(_metadata, x, 8, true);
 				EXPECT_LT(0, vdev_eventfd_wait(*msi,
 							       GUEST_TIMEOUT_MS));
@@ -905,7 +871,8 @@ TEST_F_TIMEOUT(lifecycle, p2p_quiescent, 120)
 
 	open_dev(_metadata, d, "amd-gfx9");
 	gw_start(_metadata, x, d, 0x5eed2400);
-	ASSERT_EQ(0, irq_eventfd(d, VFIO_PCI_MSI_IRQ_INDEX, msi));
+	ASSERT_EQ(0, vdev_irq_eventfd(d, VFIO_PCI_MSI_IRQ_INDEX,
+				      VFIO_IRQ_SET_ACTION_TRIGGER, msi));
 	ASSERT_EQ(0, vdev_ctl_wr(d, CTXMIG_CTL_IRQ_ENABLE, CTXMIG_IRQ_FENCE));
 	run_batch(_metadata, x, 4, false);
 	EXPECT_LT(0, vdev_eventfd_wait(*msi, GUEST_TIMEOUT_MS));
@@ -1133,7 +1100,9 @@ TEST_F_TIMEOUT(lifecycle, request_on_remove, 120)
 	ASSERT_EQ(0, ioctl(d->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii));
 	ASSERT_EQ(1, ii.count);
 	EXPECT_EQ(VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE, ii.flags);
-	ASSERT_EQ(0, irq_eventfd(d, VFIO_PCI_REQ_IRQ_INDEX, &self->efd[0]));
+	ASSERT_EQ(0, vdev_irq_eventfd(d, VFIO_PCI_REQ_IRQ_INDEX,
+				      VFIO_IRQ_SET_ACTION_TRIGGER,
+				      &self->efd[0]));
 	self->map_len = 4096;
 	self->map = vdev_vram_mmap(d, 0, self->map_len);
 	ASSERT_NE(NULL, self->map);

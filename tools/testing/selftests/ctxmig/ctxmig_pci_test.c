@@ -162,25 +162,6 @@ static int set_irq(struct vdev *d, uint32_t index, uint32_t flags,
 	return ioctl(d->fd, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
 }
 
-/* A new eventfd as @index's trigger (or its unmask eventfd, @action). */
-static int set_eventfd(struct vdev *d, uint32_t index, uint32_t action,
-		       int *efd)
-{
-	int32_t fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	int ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = set_irq(d, index, VFIO_IRQ_SET_DATA_EVENTFD | action, 1, &fd,
-		      sizeof(fd));
-	if (ret) {
-		close(fd);
-		return ret;
-	}
-	*efd = fd;
-	return 0;
-}
-
 /* What an eventfd was signalled since last read: 0 if not at all. */
 static uint64_t efd_take(int efd)
 {
@@ -747,8 +728,8 @@ TEST_F(pci, intx)
 	struct vdev *d = &x->d;
 	int efd, unmask, msi;
 
-	ASSERT_EQ(0, set_eventfd(d, VFIO_PCI_INTX_IRQ_INDEX,
-				 VFIO_IRQ_SET_ACTION_TRIGGER, &efd));
+	ASSERT_EQ(0, vdev_irq_eventfd(d, VFIO_PCI_INTX_IRQ_INDEX,
+				      VFIO_IRQ_SET_ACTION_TRIGGER, &efd));
 	self->efd[0] = efd;
 	EXPECT_FALSE(intx_status(x));
 
@@ -790,8 +771,8 @@ TEST_F(pci, intx)
 	EXPECT_EQ(1, efd_take(efd));
 
 	/* QEMU's resample path: unmasked by an eventfd, fires again. */
-	ASSERT_EQ(0, set_eventfd(d, VFIO_PCI_INTX_IRQ_INDEX,
-				 VFIO_IRQ_SET_ACTION_UNMASK, &unmask));
+	ASSERT_EQ(0, vdev_irq_eventfd(d, VFIO_PCI_INTX_IRQ_INDEX,
+				      VFIO_IRQ_SET_ACTION_UNMASK, &unmask));
 	self->efd[1] = unmask;
 	ASSERT_EQ(8, write(unmask, &(uint64_t){ 1 }, 8));
 	EXPECT_EQ(1, vdev_eventfd_wait(efd, GUEST_TIMEOUT_MS))
@@ -818,11 +799,11 @@ TEST_F(pci, intx)
 	EXPECT_EQ(1, efd_take(efd));
 
 	/* INTx and MSI are never both in use, as with vfio-pci. */
-	EXPECT_EQ(-EINVAL, set_eventfd(d, VFIO_PCI_MSI_IRQ_INDEX,
-				       VFIO_IRQ_SET_ACTION_TRIGGER, &msi));
+	EXPECT_EQ(-EINVAL, vdev_irq_eventfd(d, VFIO_PCI_MSI_IRQ_INDEX,
+					    VFIO_IRQ_SET_ACTION_TRIGGER, &msi));
 	EXPECT_EQ(0, vdev_irq_disable(d, VFIO_PCI_INTX_IRQ_INDEX));
-	ASSERT_EQ(0, set_eventfd(d, VFIO_PCI_MSI_IRQ_INDEX,
-				 VFIO_IRQ_SET_ACTION_TRIGGER, &msi));
+	ASSERT_EQ(0, vdev_irq_eventfd(d, VFIO_PCI_MSI_IRQ_INDEX,
+				      VFIO_IRQ_SET_ACTION_TRIGGER, &msi));
 	self->efd[2] = msi;
 	EXPECT_EQ(-EINVAL, set_irq(d, VFIO_PCI_INTX_IRQ_INDEX,
 				   VFIO_IRQ_SET_DATA_NONE |
@@ -850,8 +831,8 @@ TEST_F(pci, msi)
 		  cfg_rd(d, msi + PCI_MSI_FLAGS, 2));
 
 	/* Enabled in the capability, MSI replaces INTx. */
-	ASSERT_EQ(0, set_eventfd(d, VFIO_PCI_INTX_IRQ_INDEX,
-				 VFIO_IRQ_SET_ACTION_TRIGGER, &intx));
+	ASSERT_EQ(0, vdev_irq_eventfd(d, VFIO_PCI_INTX_IRQ_INDEX,
+				      VFIO_IRQ_SET_ACTION_TRIGGER, &intx));
 	self->efd[0] = intx;
 	ASSERT_EQ(0, dev_fence_irq(x)) TH_LOG("%s", x->g.why);
 	EXPECT_EQ(0, efd_take(intx)) TH_LOG("INTx with MSI enabled");
@@ -861,8 +842,8 @@ TEST_F(pci, msi)
 	/* The VMM's MSI route delivers it. */
 	ASSERT_EQ(0, vdev_irq_disable(d, VFIO_PCI_INTX_IRQ_INDEX));
 	ASSERT_EQ(0, dev_ack(x));
-	ASSERT_EQ(0, set_eventfd(d, VFIO_PCI_MSI_IRQ_INDEX,
-				 VFIO_IRQ_SET_ACTION_TRIGGER, &efd));
+	ASSERT_EQ(0, vdev_irq_eventfd(d, VFIO_PCI_MSI_IRQ_INDEX,
+				      VFIO_IRQ_SET_ACTION_TRIGGER, &efd));
 	self->efd[1] = efd;
 	ASSERT_EQ(0, cfg_wr(d, msi + PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE, 2));
 	ASSERT_EQ(0, dev_fence_irq(x)) TH_LOG("%s", x->g.why);
@@ -894,8 +875,8 @@ TEST_F(pci, err_irq)
 	EXPECT_EQ(-EINVAL, set_irq(d, VFIO_PCI_ERR_IRQ_INDEX,
 				   VFIO_IRQ_SET_DATA_NONE |
 				   VFIO_IRQ_SET_ACTION_TRIGGER, 1, NULL, 0));
-	ASSERT_EQ(0, set_eventfd(d, VFIO_PCI_ERR_IRQ_INDEX,
-				 VFIO_IRQ_SET_ACTION_TRIGGER, &efd));
+	ASSERT_EQ(0, vdev_irq_eventfd(d, VFIO_PCI_ERR_IRQ_INDEX,
+				      VFIO_IRQ_SET_ACTION_TRIGGER, &efd));
 	self->efd[0] = efd;
 	/* Nothing signals it but a loopback test: ctxmig has no AER. */
 	EXPECT_EQ(0, efd_take(efd));
@@ -938,8 +919,8 @@ TEST_F(pci, reset)
 	ASSERT_EQ(0, cfg_wr(d, msi + PCI_MSI_DATA_64, 0x4041, 2));
 	ASSERT_EQ(0, cfg_wr(d, PCI_COMMAND, PCI_COMMAND_MEMORY |
 			    PCI_COMMAND_MASTER, 2));
-	ASSERT_EQ(0, set_eventfd(d, VFIO_PCI_INTX_IRQ_INDEX,
-				 VFIO_IRQ_SET_ACTION_TRIGGER, &efd));
+	ASSERT_EQ(0, vdev_irq_eventfd(d, VFIO_PCI_INTX_IRQ_INDEX,
+				      VFIO_IRQ_SET_ACTION_TRIGGER, &efd));
 	self->efd[0] = efd;
 	ASSERT_EQ(0, dev_restart(x)) TH_LOG("%s", x->g.why);
 	ASSERT_EQ(0, dev_fence_irq(x)) TH_LOG("%s", x->g.why);

@@ -582,7 +582,8 @@ int vdev_get_state(struct vdev *d, uint32_t *state)
 	return 0;
 }
 
-int vdev_msi_eventfd(struct vdev *d, int *efd)
+int vdev_irq_eventfd(struct vdev *d, uint32_t index, uint32_t action,
+		     int *efd)
 {
 	uint64_t buf[(sizeof(struct vfio_irq_set) + sizeof(int32_t) + 7) / 8];
 	struct vfio_irq_set *set = (void *)buf;
@@ -593,8 +594,8 @@ int vdev_msi_eventfd(struct vdev *d, int *efd)
 	if (fd < 0)
 		return -errno;
 	set->argsz = sizeof(*set) + sizeof(fd);
-	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-	set->index = VFIO_PCI_MSI_IRQ_INDEX;
+	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | action;
+	set->index = index;
 	set->start = 0;
 	set->count = 1;
 	memcpy(set->data, &fd, sizeof(fd));
@@ -606,6 +607,12 @@ int vdev_msi_eventfd(struct vdev *d, int *efd)
 	}
 	*efd = fd;
 	return 0;
+}
+
+int vdev_msi_eventfd(struct vdev *d, int *efd)
+{
+	return vdev_irq_eventfd(d, VFIO_PCI_MSI_IRQ_INDEX,
+				VFIO_IRQ_SET_ACTION_TRIGGER, efd);
 }
 
 int vdev_irq_disable(struct vdev *d, uint32_t index)

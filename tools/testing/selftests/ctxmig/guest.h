@@ -246,6 +246,12 @@ int vdev_mig_flags(struct vdev *d, uint64_t *flags);
 /* Set a migration state; *@data_fd gets the new data_fd or -1. */
 int vdev_set_state(struct vdev *d, uint32_t state, int *data_fd);
 int vdev_get_state(struct vdev *d, uint32_t *state);
+/*
+ * A new eventfd as IRQ @index's trigger (@action VFIO_IRQ_SET_ACTION_TRIGGER)
+ * or its unmask eventfd (VFIO_IRQ_SET_ACTION_UNMASK); *@efd gets it.
+ */
+int vdev_irq_eventfd(struct vdev *d, uint32_t index, uint32_t action,
+		     int *efd);
 /* An eventfd triggered by the device's MSI; *@efd gets it. */
 int vdev_msi_eventfd(struct vdev *d, int *efd);
 int vdev_irq_disable(struct vdev *d, uint32_t index);
