@@ -53,8 +53,8 @@
  * Put @n records (each @len bytes: header and payload) before END and make
  * END agree: its CRC over what precedes its payload, its record count.
  */
-static int splice_before_end(struct vdev_stream *s, const void *recs, size_t len,
-			     unsigned int n)
+static int splice_before_end(struct vdev_stream *s, const void *recs,
+			     size_t len, unsigned int n)
 {
 	struct ctxmig_ir_rec h = {
 		.type = htole16(CTXMIG_IR_END),
@@ -100,17 +100,6 @@ static uint64_t stat_u64(struct vdev *d, const char *key)
 static uint64_t work(struct vdev *d)
 {
 	return stat_u64(d, "work");
-}
-
-static bool last_error_has(struct vdev *d, const char *what)
-{
-	char buf[4096];
-	const char *at;
-
-	if (vdev_attr_read(d, "stats", buf, sizeof(buf)) < 0)
-		return false;
-	at = strstr(buf, "last_error ");
-	return at && strstr(at, what);
 }
 
 /* ---------------------------------------------------------- fixture */
@@ -301,7 +290,7 @@ TEST_F_TIMEOUT(bounds, huge_mapping_refused, 300)
 	EXPECT_EQ(-ENOSPC, werr) TH_LOG("writing the stream: %s",
 					strerror(-werr));
 	EXPECT_NE(0, ret);
-	EXPECT_TRUE(last_error_has(dst, "do not fit"));
+	EXPECT_TRUE(vdev_last_error_has(dst, "do not fit"));
 	spent = work(dst) - before;
 	EXPECT_GE(64, spent) TH_LOG("refusing cost %llu work",
 				    (unsigned long long)spent);
@@ -436,7 +425,7 @@ TEST_F_TIMEOUT(bounds, aliased_tables, 300)
 	EXPECT_GE(1024 * (pages + 1) + 1024, spent)
 		TH_LOG("walking the tables of %llu pages cost %llu work",
 		       (unsigned long long)pages, (unsigned long long)spent);
-	EXPECT_TRUE(last_error_has(src, "page tables"));
+	EXPECT_TRUE(vdev_last_error_has(src, "page tables"));
 	EXPECT_EQ(0, vdev_get_state(src, &st));
 	EXPECT_EQ(VFIO_DEVICE_STATE_STOP, st);
 

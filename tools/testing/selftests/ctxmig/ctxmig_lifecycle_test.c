@@ -754,8 +754,8 @@ static uint64_t guest_part(uint64_t bar2_size)
 }
 
 /* Read a pre-copy fd until it has nothing more for now (ENOMSG). */
-static void precopy_drain(struct __test_metadata *_metadata, struct vdev_stream *s,
-			  int fd)
+static void precopy_drain(struct __test_metadata *_metadata,
+			  struct vdev_stream *s, int fd)
 {
 	unsigned int reads;
 	ssize_t n = 0;
@@ -769,8 +769,8 @@ static void precopy_drain(struct __test_metadata *_metadata, struct vdev_stream 
 }
 
 /* The rest of a stream, to its end. */
-static void stream_to_eof(struct __test_metadata *_metadata, struct vdev_stream *s,
-			  int fd)
+static void stream_to_eof(struct __test_metadata *_metadata,
+			  struct vdev_stream *s, int fd)
 {
 	ssize_t n;
 

@@ -116,17 +116,6 @@ static int rewrite(const struct stream *in, struct stream *out,
 	return 0;
 }
 
-static bool last_error_has(struct vdev *d, const char *what)
-{
-	char buf[4096];
-	const char *at;
-
-	if (vdev_attr_read(d, "stats", buf, sizeof(buf)) < 0)
-		return false;
-	at = strstr(buf, "last_error ");
-	return at && strstr(at, what);
-}
-
 FIXTURE(mixed) {
 	struct vdev src, dst;
 	struct guest g;
@@ -236,7 +225,7 @@ TEST_F(mixed, unknown_critical_refused)
 	ret = restore(&self->dst, &s);
 	free(s.b);
 	EXPECT_EQ(-EOPNOTSUPP, ret) TH_LOG("%s", strerror(-ret));
-	EXPECT_TRUE(last_error_has(&self->dst, "(-95)"));
+	EXPECT_TRUE(vdev_last_error_has(&self->dst, "(-95)"));
 	/* The source, which nothing changed, runs on. */
 	EXPECT_EQ(0, vdev_set_state(&self->src, VFIO_DEVICE_STATE_RUNNING,
 				    NULL));
@@ -253,7 +242,7 @@ TEST_F(mixed, newer_major_refused)
 	ret = restore(&self->dst, &s);
 	free(s.b);
 	EXPECT_EQ(-EPROTONOSUPPORT, ret) TH_LOG("%s", strerror(-ret));
-	EXPECT_TRUE(last_error_has(&self->dst, "(-93)"));
+	EXPECT_TRUE(vdev_last_error_has(&self->dst, "(-93)"));
 }
 
 int main(int argc, char **argv)

@@ -523,6 +523,17 @@ int vdev_attr_read(struct vdev *d, const char *attr, char *buf, size_t size)
 	return (int)n;
 }
 
+bool vdev_last_error_has(struct vdev *d, const char *what)
+{
+	char buf[4096];
+	const char *at;
+
+	if (vdev_attr_read(d, "stats", buf, sizeof(buf)) < 0)
+		return false;
+	at = strstr(buf, "last_error ");
+	return at && strstr(at, what);
+}
+
 uint32_t guest_ir_crc(const void *p, size_t len)
 {
 	return ~ctxmig_ir_crc32c(~0U, p, len);

@@ -285,7 +285,7 @@ struct vdev_stream {
 void vdev_stream_free(struct vdev_stream *s);
 /* Make room for @more bytes after @s->len: 0 or -ENOMEM. */
 int vdev_stream_room(struct vdev_stream *s, size_t more);
-/* One read() of up to @max bytes of @fd appended to @s: its result or -errno. */
+/* One read() of up to @max bytes of @fd appended to @s: its result, -errno. */
 ssize_t vdev_stream_read(struct vdev_stream *s, int fd, size_t max);
 /* Read @fd to EOF, appending to @s: 0 or -errno. */
 int vdev_stream_read_all(struct vdev_stream *s, int fd);
@@ -298,6 +298,8 @@ int vdev_reset(struct vdev *d);
 int vdev_attr_write(struct vdev *d, const char *attr, const char *val);
 /* Read ctxmig/@attr into @buf (NUL-terminated); returns its length. */
 int vdev_attr_read(struct vdev *d, const char *attr, char *buf, size_t size);
+/* Whether ctxmig/stats, from its last_error line on, mentions @what. */
+bool vdev_last_error_has(struct vdev *d, const char *what);
 
 /*
  * The stream CRC of the IR (CRC32C, seed ~0, final xor ~0) of @len bytes,
