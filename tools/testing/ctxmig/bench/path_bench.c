@@ -432,8 +432,10 @@ int main(void)
 	dst = touched(cap);
 	bounce = touched(BOUNCE);
 
-	for (w = 0; w < WAYS; w++)
-		bsave[w] = brestore[w] = 1e30;
+	for (w = 0; w < WAYS; w++) {
+		bsave[w] = 1e30;
+		brestore[w] = 1e30;
+	}
 	for (r = 0; r < runs; r++) {
 		len = run_save(src, buf, cap, &t);
 		save_s = min(save_s, t);

@@ -76,7 +76,7 @@ static void bs_begin(struct bstream *b, struct ctxmig_gpu *src)
 
 	memset(b, 0, sizeof(*b));
 	b->err = ctxmig_ir_writer_init(&b->w, CTXMIG_IR_WRITER_MIN_BUF);
-	strncpy(id.name, m->name, sizeof(id.name) - 1);
+	memcpy(id.name, m->name, strnlen(m->name, sizeof(id.name) - 1));
 	ctxmig_gpu_caps(src, &caps);
 	m->ring_get(src, 0, &ring);
 	b->err = b->err ?: ctxmig_ir_put_preamble(&b->w, &caps);
@@ -751,7 +751,7 @@ TEST(passthrough_check_decodes_what_the_stream_lists)
 	CHECK(!br->rs.passthrough[0], "the rewritten buffers passed the check");
 	CHECK(work <= 4 * (ARRAY_SIZE(nops) + 1) + 4096,
 	      "checking %u commands cost %llu work",
-	      (unsigned)ARRAY_SIZE(nops) + 1, (unsigned long long)work);
+	      (unsigned int)ARRAY_SIZE(nops) + 1, (unsigned long long)work);
 	ctxmig_restore_fini(&br->rs);
 	free(br);
 	gu_stream_free(&st);
