@@ -879,6 +879,118 @@ static int reader_close_nests(struct ctxmig_ir_reader *r)
 	return 0;
 }
 
+/* The current record is whole and valid: hand it over, expect the next. */
+static int reader_record_done(struct ctxmig_ir_reader *r,
+			      struct ctxmig_ir_event *ev)
+{
+	int err;
+
+	trace_ctxmig_restore_record(r->rec_type,
+				    REC_HDR + ALIGN(r->rec_len, CTXMIG_IR_ALIGN));
+	r->records += !r->depth;
+	r->state = CTXMIG_RS_HEADER;
+	r->need = REC_HDR;
+	r->fill = 0;
+	err = reader_event(r, ev);
+	if (err)
+		return err;
+	return reader_close_nests(r);
+}
+
+static int reader_payload(struct ctxmig_ir_reader *r, const u8 *payload)
+{
+	const struct ctxmig_ir_policy *pol = ctxmig_ir_policy_get(r->rec_type);
+	struct ctxmig_ir_event ev = {
+		.kind = CTXMIG_EV_RECORD,
+		.type = r->rec_type,
+		.depth = r->depth,
+		.offset = r->rec_offset,
+		.len = r->rec_len,
+	};
+	int err;
+
+	if (memchr_inv(payload + r->rec_len, 0, r->need - r->rec_len))
+		return ctxmig_ir_reader_fail(r, -EINVAL, "padding not zero");
+	if (r->rec_type != CTXMIG_IR_END)
+		r->crc = ctxmig_ir_crc32c(r->crc, payload, r->need);
+
+	err = pol->decode(r, payload, r->rec_len, &ev);
+	if (err)
+		return err;
+	if (r->rec_type == CTXMIG_IR_END) {
+		trace_ctxmig_restore_record(r->rec_type, REC_HDR + r->need);
+		r->state = CTXMIG_RS_DONE;
+		return reader_event(r, &ev);
+	}
+	return reader_record_done(r, &ev);
+}
+
+/*
+ * A streamed VRAM record's range is in: validate it as a gathered one's
+ * would be (all of the record but its data), then let the data flow.
+ */
+static int reader_vram_hdr(struct ctxmig_ir_reader *r)
+{
+	const struct ctxmig_ir_policy *pol = ctxmig_ir_policy_get(r->rec_type);
+	struct ctxmig_ir_event ev = {};
+	int err;
+
+	r->crc = ctxmig_ir_crc32c(r->crc, r->buf, r->need);
+	/* decode_vram() reads the range only and points past it. */
+	err = pol->decode(r, r->buf, r->rec_len, &ev);
+	if (err)
+		return err;
+	r->vram = ev.u.vram;
+	r->vram.data = NULL;
+	r->vram_at = r->vram.offset;
+	r->vram_left = r->vram.length;
+	r->dest_room = 0;
+	r->state = CTXMIG_RS_VRAM_DATA;
+	return 0;
+}
+
+/* A streamed VRAM record's data all landed; its padding may follow. */
+static int reader_vram_end(struct ctxmig_ir_reader *r)
+{
+	struct ctxmig_ir_event ev = {
+		.kind = CTXMIG_EV_RECORD,
+		.type = r->rec_type,
+		.depth = r->depth,
+		.offset = r->rec_offset,
+		.len = r->rec_len,
+		.u.vram = r->vram,
+	};
+
+	if (r->state == CTXMIG_RS_VRAM_DATA &&
+	    !IS_ALIGNED(r->rec_len, CTXMIG_IR_ALIGN)) {
+		r->state = CTXMIG_RS_VRAM_PAD;
+		r->need = ALIGN(r->rec_len, CTXMIG_IR_ALIGN) - r->rec_len;
+		r->fill = 0;
+		return 0;
+	}
+	if (r->state == CTXMIG_RS_VRAM_PAD) {
+		if (memchr_inv(r->buf, 0, r->need))
+			return ctxmig_ir_reader_fail(r, -EINVAL,
+						     "padding not zero");
+		r->crc = ctxmig_ir_crc32c(r->crc, r->buf, r->need);
+	}
+	return reader_record_done(r, &ev);
+}
+
+/* @n bytes of an unknown record went by at @p. */
+static int reader_skip(struct ctxmig_ir_reader *r, const u8 *p, size_t n)
+{
+	r->crc = ctxmig_ir_crc32c(r->crc, p, n);
+	r->offset += n;
+	r->skip_left -= n;
+	if (r->skip_left)
+		return 0;
+	r->state = CTXMIG_RS_HEADER;
+	r->need = REC_HDR;
+	r->fill = 0;
+	return reader_close_nests(r);
+}
+
 static int reader_header(struct ctxmig_ir_reader *r)
 {
 	const struct ctxmig_ir_rec *rec = (void *)r->buf;
@@ -927,7 +1039,8 @@ static int reader_header(struct ctxmig_ir_reader *r)
 		r->records += !r->depth;
 		r->skip_left = padded;
 		r->state = CTXMIG_RS_SKIP;
-		return 0;
+		/* An empty one is over already. */
+		return padded ? 0 : reader_skip(r, r->buf, 0);
 	}
 
 	if (r->rec_flags != pol->flags)
@@ -977,58 +1090,125 @@ static int reader_header(struct ctxmig_ir_reader *r)
 		return reader_close_nests(r);
 	}
 
+	if (r->rec_type == CTXMIG_IR_VRAM && r->ops && r->ops->vram_dest) {
+		r->state = CTXMIG_RS_VRAM_HDR;
+		r->need = sizeof(struct ctxmig_ir_vram);
+		return 0;
+	}
 	r->state = CTXMIG_RS_PAYLOAD;
 	r->need = padded;
-	return 0;
+	return padded ? 0 : reader_payload(r, r->buf);
 }
 
-static int reader_payload(struct ctxmig_ir_reader *r, const u8 *payload)
+/**
+ * ctxmig_ir_feed_dest() - where the next bytes of the stream go
+ * @r: reader.
+ * @avail: bytes the caller has for it, at least one.
+ * @dst: set to where they are to be written.
+ *
+ * The reader takes a stream a run at a time, each run written by the
+ * caller where the reader says and then given with ctxmig_ir_feed_commit():
+ * the header or payload being gathered, or, for a VRAM record and a
+ * consumer with &ctxmig_ir_reader_ops.vram_dest, the VRAM page the data is
+ * for.  So each byte is copied once, from wherever the caller has it (a
+ * user buffer, with copy_from_user()) into its place, and the CRC32C is
+ * taken from there while the bytes are in the cache.  Bytes written to
+ * @dst and not committed are not part of the stream.
+ *
+ * Return: how many bytes may be written at @dst (1 to @avail), 0 if
+ * @avail is 0, or the stream's negative errno once it failed (also for
+ * bytes after END).
+ */
+ssize_t ctxmig_ir_feed_dest(struct ctxmig_ir_reader *r, size_t avail,
+			    void **dst)
 {
-	const struct ctxmig_ir_policy *pol = ctxmig_ir_policy_get(r->rec_type);
-	struct ctxmig_ir_event ev = {
-		.kind = CTXMIG_EV_RECORD,
-		.type = r->rec_type,
-		.depth = r->depth,
-		.offset = r->rec_offset,
-		.len = r->rec_len,
-	};
-	int err;
+	void *to;
+	int n;
 
-	if (memchr_inv(payload + r->rec_len, 0, r->need - r->rec_len))
-		return ctxmig_ir_reader_fail(r, -EINVAL, "padding not zero");
-	if (r->rec_type != CTXMIG_IR_END)
-		r->crc = ctxmig_ir_crc32c(r->crc, payload, r->need);
-
-	err = pol->decode(r, payload, r->rec_len, &ev);
-	if (err)
-		return err;
-	trace_ctxmig_restore_record(r->rec_type, REC_HDR + r->need);
-	if (r->rec_type == CTXMIG_IR_END) {
-		r->state = CTXMIG_RS_DONE;
-		return reader_event(r, &ev);
+	if (r->state == CTXMIG_RS_FAILED)
+		return r->error.err;
+	if (!avail)
+		return 0;
+	switch (r->state) {
+	case CTXMIG_RS_VRAM_DATA:
+		if (!r->dest_room) {
+			n = r->ops->vram_dest(r, r->priv, r->vram_at,
+					      r->vram_left, &to);
+			if (n < 0)
+				return ctxmig_ir_reader_fail(r, n,
+							     "refused by the consumer");
+			if (!n || n > r->vram_left)
+				return ctxmig_ir_reader_fail(r, -EINVAL,
+							     "consumer offers %d bytes for %llu",
+							     n,
+							     (unsigned long long)r->vram_left);
+			r->dest = to;
+			r->dest_room = n;
+		}
+		*dst = r->dest;
+		return min_t(size_t, avail, r->dest_room);
+	case CTXMIG_RS_SKIP:
+		*dst = r->buf;
+		return min_t(u64, min_t(u64, avail, r->skip_left), r->buf_size);
+	case CTXMIG_RS_DONE:
+		r->rec_type = 0;
+		r->rec_offset = r->offset;
+		return ctxmig_ir_reader_fail(r, -EINVAL,
+					     "%zu bytes of trailing data after END",
+					     avail);
+	default:
+		*dst = r->buf + r->fill;
+		return min_t(size_t, avail, r->need - r->fill);
 	}
-	r->records += !r->depth;
-	r->state = CTXMIG_RS_HEADER;
-	r->need = REC_HDR;
-	r->fill = 0;
-	err = reader_event(r, &ev);
-	if (err)
-		return err;
-	return reader_close_nests(r);
 }
 
-/* Copy input into the unit buffer; true once the unit is complete. */
-static bool reader_gather(struct ctxmig_ir_reader *r, const u8 **data,
-			  size_t *len)
+/**
+ * ctxmig_ir_feed_commit() - the caller wrote the next bytes of the stream
+ * @r: reader.
+ * @n: bytes written at the place ctxmig_ir_feed_dest() gave, at most what
+ *	it returned; 0 is allowed (a copy that faulted at once).
+ *
+ * Every record the bytes complete is validated and handed to the ops
+ * before this returns.
+ *
+ * Return: 0, or the stream's negative errno once it failed.
+ */
+int ctxmig_ir_feed_commit(struct ctxmig_ir_reader *r, size_t n)
 {
-	u32 n = min_t(size_t, r->need - r->fill, *len);
-
-	memcpy(r->buf + r->fill, *data, n);
+	if (r->state == CTXMIG_RS_FAILED)
+		return r->error.err;
+	if (!n)
+		return 0;
+	switch (r->state) {
+	case CTXMIG_RS_VRAM_DATA:
+		r->crc = ctxmig_ir_crc32c(r->crc, r->dest, n);
+		r->dest += n;
+		r->dest_room -= n;
+		r->offset += n;
+		r->vram_at += n;
+		r->vram_left -= n;
+		return r->vram_left ? 0 : reader_vram_end(r);
+	case CTXMIG_RS_SKIP:
+		return reader_skip(r, r->buf, n);
+	default:
+		break;
+	}
 	r->fill += n;
 	r->offset += n;
-	*data += n;
-	*len -= n;
-	return r->fill == r->need;
+	if (r->fill < r->need)
+		return 0;
+	switch (r->state) {
+	case CTXMIG_RS_PREAMBLE:
+		return reader_preamble(r);
+	case CTXMIG_RS_HEADER:
+		return reader_header(r);
+	case CTXMIG_RS_PAYLOAD:
+		return reader_payload(r, r->buf);
+	case CTXMIG_RS_VRAM_HDR:
+		return reader_vram_hdr(r);
+	default:
+		return reader_vram_end(r);
+	}
 }
 
 /**
@@ -1038,7 +1218,10 @@ static bool reader_gather(struct ctxmig_ir_reader *r, const u8 **data,
  * @len: byte count.
  *
  * Every complete record in the bytes is validated and handed to the ops
- * before this returns; a partial one waits for the next call.
+ * before this returns; a partial one waits for the next call.  The bytes
+ * go where ctxmig_ir_feed_dest() says, but for a whole payload, aligned
+ * for the wire structures, which is used in place, and a skipped record,
+ * which is only taken into the CRC.
  *
  * Return: 0, or the stream's negative errno once it failed (see
  * ctxmig_ir_reader_error() for the reason).
@@ -1046,62 +1229,28 @@ static bool reader_gather(struct ctxmig_ir_reader *r, const u8 **data,
 int ctxmig_ir_feed(struct ctxmig_ir_reader *r, const void *data, size_t len)
 {
 	const u8 *p = data;
+	ssize_t n;
+	void *dst;
 	int err = 0;
 
 	while (len && !err) {
-		switch (r->state) {
-		case CTXMIG_RS_PREAMBLE:
-			if (reader_gather(r, &p, &len))
-				err = reader_preamble(r);
-			break;
-		case CTXMIG_RS_HEADER:
-			if (reader_gather(r, &p, &len))
-				err = reader_header(r);
-			break;
-		case CTXMIG_RS_PAYLOAD:
-			/*
-			 * Whole payload in the input and aligned for the
-			 * wire structures: use it in place.  A caller's
-			 * buffer may sit at any address, so a misaligned
-			 * payload is gathered instead.
-			 */
-			if (!r->fill && len >= r->need &&
-			    IS_ALIGNED((unsigned long)p, sizeof(u64))) {
-				r->offset += r->need;
-				p += r->need;
-				len -= r->need;
-				err = reader_payload(r, p - r->need);
-			} else if (reader_gather(r, &p, &len)) {
-				err = reader_payload(r, r->buf);
-			}
-			break;
-		case CTXMIG_RS_SKIP: {
-			size_t n = min_t(u64, r->skip_left, len);
-
-			r->crc = ctxmig_ir_crc32c(r->crc, p, n);
+		if (r->state == CTXMIG_RS_PAYLOAD && !r->fill &&
+		    len >= r->need && IS_ALIGNED((unsigned long)p, sizeof(u64))) {
+			n = r->need;
 			r->offset += n;
-			r->skip_left -= n;
-			p += n;
-			len -= n;
-			if (!r->skip_left) {
-				r->state = CTXMIG_RS_HEADER;
-				r->need = REC_HDR;
-				r->fill = 0;
-				err = reader_close_nests(r);
-			}
-			break;
+			err = reader_payload(r, p);
+		} else if (r->state == CTXMIG_RS_SKIP) {
+			n = min_t(u64, r->skip_left, len);
+			err = reader_skip(r, p, n);
+		} else {
+			n = ctxmig_ir_feed_dest(r, len, &dst);
+			if (n < 0)
+				return n;
+			memcpy(dst, p, n);
+			err = ctxmig_ir_feed_commit(r, n);
 		}
-		case CTXMIG_RS_DONE:
-			r->rec_type = 0;
-			r->rec_offset = r->offset;
-			err = ctxmig_ir_reader_fail(r, -EINVAL,
-						    "%zu bytes of trailing data after END",
-						    len);
-			break;
-		case CTXMIG_RS_FAILED:
-			err = r->error.err;
-			break;
-		}
+		p += n;
+		len -= n;
 	}
 	return r->state == CTXMIG_RS_FAILED ? r->error.err : err;
 }

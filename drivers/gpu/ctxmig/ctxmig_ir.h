@@ -82,6 +82,9 @@ int ctxmig_ir_reader_init(struct ctxmig_ir_reader *r,
 			  const struct ctxmig_ir_reader_ops *ops, void *priv);
 void ctxmig_ir_reader_fini(struct ctxmig_ir_reader *r);
 int ctxmig_ir_feed(struct ctxmig_ir_reader *r, const void *data, size_t len);
+ssize_t ctxmig_ir_feed_dest(struct ctxmig_ir_reader *r, size_t avail,
+			    void **dst);
+int ctxmig_ir_feed_commit(struct ctxmig_ir_reader *r, size_t n);
 int ctxmig_ir_reader_finish(struct ctxmig_ir_reader *r);
 __printf(3, 4)
 int ctxmig_ir_reader_fail(struct ctxmig_ir_reader *r, int err,

@@ -104,8 +104,9 @@ struct ctxmig_mapping {
  * struct ctxmig_vram_chunk - a VRAM range carried by a VRAM or VRAM_ZERO record
  * @offset: VRAM byte offset.
  * @length: bytes.
- * @data: @length bytes for VRAM, NULL for VRAM_ZERO; valid only during the
- *	callback that receives it.
+ * @data: @length bytes for VRAM, valid only during the callback that
+ *	receives it; NULL for VRAM_ZERO, and for VRAM whose data the reader
+ *	already wrote where &ctxmig_ir_reader_ops.vram_dest said.
  */
 struct ctxmig_vram_chunk {
 	u64 offset;
@@ -182,6 +183,17 @@ struct ctxmig_ir_reader;
  *	validation.  Returning a negative errno stops the stream.  Optional.
  * @skipped: called for an unknown optional record that was skipped.
  *	Optional.
+ * @vram_dest: where the data of a VRAM record goes.  Called once a VRAM
+ *	record's header and range passed validation, before each run of
+ *	its data: @offset is the VRAM byte the next data byte is for, @left
+ *	how many data bytes of the record are still to come.  Sets @dst to
+ *	where the byte at @offset is to be written and returns how many
+ *	bytes may be written there (at least one, at most @left), or a
+ *	negative errno after ctxmig_ir_reader_fail().  The reader writes the
+ *	data there itself and takes it into the CRC once it landed, and the
+ *	record's event comes after its last byte with a NULL
+ *	&ctxmig_vram_chunk.data.  Optional: without it VRAM data is gathered
+ *	into the reader's buffer and given to @event, as every other payload.
  */
 struct ctxmig_ir_reader_ops {
 	int (*preamble)(struct ctxmig_ir_reader *r, void *priv,
@@ -190,13 +202,23 @@ struct ctxmig_ir_reader_ops {
 		     const struct ctxmig_ir_event *ev);
 	void (*skipped)(struct ctxmig_ir_reader *r, void *priv, u16 type,
 			u64 offset, u32 len);
+	int (*vram_dest)(struct ctxmig_ir_reader *r, void *priv, u64 offset,
+			 u64 left, void **dst);
 };
 
-/* Reader parse states; see ctxmig_ir_feed(). */
+/*
+ * Reader parse states; see ctxmig_ir_feed().  A VRAM record read for a
+ * consumer with a @vram_dest op goes VRAM_HDR (its range, gathered),
+ * VRAM_DATA (straight to the consumer's pages), VRAM_PAD (its padding,
+ * gathered).
+ */
 enum ctxmig_ir_rstate {
 	CTXMIG_RS_PREAMBLE,
 	CTXMIG_RS_HEADER,
 	CTXMIG_RS_PAYLOAD,
+	CTXMIG_RS_VRAM_HDR,
+	CTXMIG_RS_VRAM_DATA,
+	CTXMIG_RS_VRAM_PAD,
 	CTXMIG_RS_SKIP,
 	CTXMIG_RS_DONE,
 	CTXMIG_RS_FAILED,
@@ -244,6 +266,13 @@ struct ctxmig_ir_reader {
 	u32 rec_len;
 	u64 rec_offset;
 	u64 skip_left;
+
+	/* VRAM record being streamed to @ops->vram_dest, and its next run. */
+	struct ctxmig_vram_chunk vram;
+	u64 vram_at;
+	u64 vram_left;
+	u8 *dest;
+	u32 dest_room;
 
 	struct ctxmig_caps caps;
 	u64 records;

@@ -24,6 +24,7 @@
 #include "ctxmig_vfio_types.h"
 #include "ctxmig_xlate.h"
 
+/* Bytes a write() copies between two looks at signals and the scheduler. */
 #define CTXMIG_MIGF_CHUNK	(64 * 1024)
 
 /*
@@ -94,7 +95,6 @@ static int ctxmig_migf_release(struct inode *inode, struct file *filp)
 	struct ctxmig_migf *migf = filp->private_data;
 
 	ctxmig_migf_disable(migf);
-	kvfree(migf->bounce);
 	mutex_destroy(&migf->lock);
 	kfree(migf);
 	return 0;
@@ -402,16 +402,58 @@ static const struct file_operations ctxmig_save_fops = {
 	.release = ctxmig_migf_release,
 };
 
+/*
+ * Up to @len bytes from @buf into the restore, each copied once, straight
+ * to where the reader wants it: a VRAM record's data into the target's
+ * VRAM pages, the rest into the reader's record buffer.  Page faults are
+ * off, gpu_lock being held (the buffer may even be this device's BAR2
+ * mapping); @got says how many bytes were taken.
+ *
+ * Return: 0, -EFAULT if a copy stopped at a page not mapped in (the caller
+ * faults it in without the lock and comes back), or the restore's errno.
+ */
+static int ctxmig_resume_copy(struct ctxmig_migf *migf,
+			      const char __user *buf, size_t len, size_t *got)
+{
+	unsigned long left;
+	ssize_t n;
+	void *dst;
+	int ret;
+
+	*got = 0;
+	while (len) {
+		n = ctxmig_restore_dest(migf->rs, len, &dst);
+		if (n < 0)
+			return n;
+		pagefault_disable();
+		left = __copy_from_user_inatomic(dst, buf, n);
+		pagefault_enable();
+		ret = ctxmig_restore_commit(migf->rs, n - left);
+		*got += n - left;
+		if (ret)
+			return ret;
+		if (left)
+			return -EFAULT;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
 static ssize_t ctxmig_resume_write(struct file *filp, const char __user *buf,
 				   size_t len, loff_t *pos)
 {
 	struct ctxmig_migf *migf = filp->private_data;
+	bool faulted_in = false;
 	ssize_t done = 0;
+	size_t got;
 	int ret = 0;
 	u64 t0;
 
 	if (pos)
 		return -ESPIPE;
+	if (!access_ok(buf, len))
+		return -EFAULT;
 	mutex_lock(&migf->lock);
 	if (migf->disabled) {
 		ret = -ENODEV;
@@ -426,25 +468,38 @@ static ssize_t ctxmig_resume_write(struct file *filp, const char __user *buf,
 			break;
 		}
 		cond_resched();
-		if (copy_from_user(migf->bounce, buf, n)) {
-			ret = -EFAULT;
-			break;
-		}
+		got = 0;
 		mutex_lock(&migf->vgpu->gpu_lock);
 		if (ctxmig_fail(migf->vgpu, CTXMIG_FAIL_RESTORE_FEED))
 			ret = ctxmig_ir_reader_fail(&migf->rs->reader, -EIO,
 						    "fault injected at restore_feed");
 		else
-			ret = ctxmig_restore_feed(migf->rs, migf->bounce, n);
-		if (ret)
+			ret = ctxmig_resume_copy(migf, buf, n, &got);
+		if (ret && ret != -EFAULT)
 			ctxmig_note_error(migf->vgpu, ret, "stream refused",
 					  ctxmig_restore_error(migf->rs)->reason);
 		mutex_unlock(&migf->vgpu->gpu_lock);
+		buf += got;
+		len -= got;
+		done += got;
+		if (ret == -EFAULT) {
+			/*
+			 * Fault the user's pages in without gpu_lock and try
+			 * again; a copy that then still takes nothing is a
+			 * bad buffer.
+			 */
+			if (got)
+				faulted_in = false;
+			n = min_t(size_t, len, CTXMIG_MIGF_CHUNK);
+			if (faulted_in || fault_in_readable(buf, n) == n)
+				break;
+			faulted_in = true;
+			ret = 0;
+			continue;
+		}
 		if (ret)
 			break;
-		buf += n;
-		len -= n;
-		done += n;
+		faulted_in = false;
 	}
 	mutex_lock(&migf->vgpu->gpu_lock);
 	migf->vgpu->stats.write_ns += ktime_get_ns() - t0;
@@ -501,8 +556,7 @@ static struct ctxmig_migf *ctxmig_migf_new(struct ctxmig_vgpu *vgpu,
 	} else {
 		ret = -ENOMEM;
 		migf->rs = kzalloc(sizeof(*migf->rs), GFP_KERNEL_ACCOUNT);
-		migf->bounce = kvmalloc(CTXMIG_MIGF_CHUNK, GFP_KERNEL_ACCOUNT);
-		if (!migf->rs || !migf->bounce)
+		if (!migf->rs)
 			goto err_rs;
 		ret = ctxmig_restore_init(migf->rs, &vgpu->gpu);
 		if (ret)
@@ -531,7 +585,6 @@ err_rs:
 	if (migf->rs)
 		ctxmig_restore_fini(migf->rs);
 	kfree(migf->rs);
-	kvfree(migf->bounce);
 err_free:
 	mutex_destroy(&migf->lock);
 	kfree(migf);

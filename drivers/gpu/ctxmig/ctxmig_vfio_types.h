@@ -187,7 +187,6 @@ struct ctxmig_vgpu_stats {
  * @save: saving: the translator.
  * @w: saving: the writer the translator fills.
  * @rs: resuming: the translator.
- * @bounce: resuming: user bytes on their way to the reader.
  * @poll_wait: saving: poll()ers, woken when the device has written
  *	something pre-copy sends, and when the file ends.
  */
@@ -204,7 +203,6 @@ struct ctxmig_migf {
 	struct ctxmig_save save;
 	struct ctxmig_ir_writer w;
 	struct ctxmig_restore *rs;
-	u8 *bounce;
 	wait_queue_head_t poll_wait;
 };
 

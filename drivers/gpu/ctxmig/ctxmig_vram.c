@@ -209,6 +209,78 @@ int ctxmig_vram_read(struct ctxmig_vram *vram, u64 offset, void *buf, u64 len)
 }
 
 /**
+ * ctxmig_vram_dest() - where bytes written to VRAM land
+ * @vram: VRAM.
+ * @offset: byte offset of the first byte.
+ * @len: bytes to be written from @offset in all.
+ * @dst: set to the byte at @offset, in its page.
+ *
+ * Finds or allocates the page and marks it as written
+ * (ctxmig_vram_mark()), for a caller that copies the bytes itself: the
+ * restore copies them from the migration stream straight into the page.
+ *
+ * Context: may sleep; takes the xarray lock (see &struct ctxmig_vram).
+ * Return: how many of the bytes go at @dst (to the end of the page or of
+ * @len), -ERANGE if [@offset, @offset + @len) is empty or leaves the VRAM,
+ * or -ENOMEM.
+ */
+int ctxmig_vram_dest(struct ctxmig_vram *vram, u64 offset, u64 len,
+		     void **dst)
+{
+	u32 in = offset & (CTXMIG_VRAM_PAGE_SIZE - 1);
+	u8 *page;
+
+	if (!len || !ctxmig_vram_range_ok(vram, offset, len))
+		return -ERANGE;
+	page = vram_page_for_write(vram, offset >> CTXMIG_VRAM_PAGE_SHIFT);
+	if (!page)
+		return -ENOMEM;
+	*dst = page + in;
+	return min_t(u64, len, CTXMIG_VRAM_PAGE_SIZE - in);
+}
+
+/**
+ * ctxmig_vram_insert() - add a page written whole elsewhere
+ * @vram: VRAM.
+ * @pfn: page frame number.
+ * @page: from __get_free_page(), every byte of it written; VRAM owns it
+ *	from now on, whatever the outcome.
+ *
+ * For a writer that fills a page before VRAM holds it, so that the page
+ * need not be zeroed first and nothing sees it half written.  The page is
+ * marked as ctxmig_vram_write() marks the pages it writes.  If the page is
+ * present already (a fault on a user mapping put one there meanwhile) the
+ * bytes are copied into that one.
+ *
+ * Context: may sleep; takes the xarray lock (see &struct ctxmig_vram).
+ * Return: 0, -ERANGE past the end of @vram, or -ENOMEM.
+ */
+int ctxmig_vram_insert(struct ctxmig_vram *vram, u64 pfn, void *page)
+{
+	void *old;
+
+	if (pfn >= vram->size >> CTXMIG_VRAM_PAGE_SHIFT) {
+		free_page((unsigned long)page);
+		return -ERANGE;
+	}
+	xa_lock(&vram->pages);
+	old = __xa_cmpxchg(&vram->pages, pfn, NULL, page, GFP_KERNEL_ACCOUNT);
+	if (!old)
+		vram->present++;
+	xa_unlock(&vram->pages);
+	if (xa_is_err(old)) {
+		free_page((unsigned long)page);
+		return -ENOMEM;
+	}
+	if (old) {
+		memcpy(old, page, CTXMIG_VRAM_PAGE_SIZE);
+		free_page((unsigned long)page);
+	}
+	ctxmig_vram_mark(vram, pfn);
+	return 0;
+}
+
+/**
  * ctxmig_vram_write() - copy bytes into VRAM, allocating pages as needed
  * @vram: VRAM.
  * @offset: byte offset.
@@ -222,18 +294,16 @@ int ctxmig_vram_write(struct ctxmig_vram *vram, u64 offset, const void *buf,
 		      u64 len)
 {
 	const u8 *src = buf;
+	void *dst;
+	int n;
 
 	if (!ctxmig_vram_range_ok(vram, offset, len))
 		return -ERANGE;
 	while (len) {
-		u32 in = offset & (CTXMIG_VRAM_PAGE_SIZE - 1);
-		u32 n = min_t(u64, len, CTXMIG_VRAM_PAGE_SIZE - in);
-		u8 *page = vram_page_for_write(vram,
-					       offset >> CTXMIG_VRAM_PAGE_SHIFT);
-
-		if (!page)
-			return -ENOMEM;
-		memcpy(page + in, src, n);
+		n = ctxmig_vram_dest(vram, offset, len, &dst);
+		if (n < 0)
+			return n;
+		memcpy(dst, src, n);
 		src += n;
 		offset += n;
 		len -= n;

@@ -10,6 +10,9 @@
 int ctxmig_vram_init(struct ctxmig_vram *vram, u64 size);
 void ctxmig_vram_fini(struct ctxmig_vram *vram);
 int ctxmig_vram_read(struct ctxmig_vram *vram, u64 offset, void *buf, u64 len);
+int ctxmig_vram_dest(struct ctxmig_vram *vram, u64 offset, u64 len,
+		     void **dst);
+int ctxmig_vram_insert(struct ctxmig_vram *vram, u64 pfn, void *page);
 int ctxmig_vram_write(struct ctxmig_vram *vram, u64 offset, const void *buf,
 		      u64 len);
 int ctxmig_vram_clear(struct ctxmig_vram *vram, u64 offset, u64 len);

@@ -17,6 +17,7 @@
  * the engine sees through the window at the top of its VA space.
  */
 #include <linux/errno.h>
+#include <linux/gfp.h>
 #include <linux/kernel.h>
 #include <linux/math64.h>
 #include <linux/overflow.h>
@@ -1271,6 +1272,17 @@ static int restore_check_mapping(struct ctxmig_ir_reader *r,
 	return 0;
 }
 
+/* The page filled whole by the last run of VRAM data goes into VRAM. */
+static int restore_publish(struct ctxmig_restore *rs)
+{
+	void *page = rs->fresh;
+
+	if (!page)
+		return 0;
+	rs->fresh = NULL;
+	return ctxmig_vram_insert(&rs->gpu->vram, rs->fresh_pfn, page);
+}
+
 static int restore_event(struct ctxmig_ir_reader *r, void *priv,
 			 const struct ctxmig_ir_event *ev)
 {
@@ -1320,8 +1332,8 @@ static int restore_event(struct ctxmig_ir_reader *r, void *priv,
 		ret = map_add(&rs->maps, &ev->u.mapping);
 		break;
 	case CTXMIG_IR_VRAM:
-		ret = ctxmig_vram_write(&gpu->vram, ev->u.vram.offset,
-					ev->u.vram.data, ev->u.vram.length);
+		/* The reader wrote the data where restore_vram_dest() said. */
+		ret = restore_publish(rs);
 		break;
 	case CTXMIG_IR_VRAM_ZERO:
 		ret = ctxmig_vram_clear(&gpu->vram, ev->u.vram.offset,
@@ -1335,9 +1347,46 @@ static int restore_event(struct ctxmig_ir_reader *r, void *priv,
 	return 0;
 }
 
+/*
+ * VRAM data goes from the stream straight into the target's pages.  A page
+ * the data fills whole and VRAM does not have yet is a new page, not
+ * zeroed, that VRAM takes once it is full (restore_publish(), at the next
+ * run or at the record's end): zeroing it first would cost as much as
+ * writing it.
+ */
+static int restore_vram_dest(struct ctxmig_ir_reader *r, void *priv,
+			     u64 offset, u64 left, void **dst)
+{
+	struct ctxmig_restore *rs = priv;
+	struct ctxmig_vram *vram = &rs->gpu->vram;
+	u64 pfn = offset >> CTXMIG_VRAM_PAGE_SHIFT;
+	int n = restore_publish(rs);
+
+	if (!n && IS_ALIGNED(offset, CTXMIG_VRAM_PAGE_SIZE) &&
+	    left >= CTXMIG_VRAM_PAGE_SIZE &&
+	    ctxmig_vram_range_ok(vram, offset, left) &&
+	    !ctxmig_vram_page(vram, pfn)) {
+		rs->fresh = (void *)__get_free_page(GFP_KERNEL_ACCOUNT);
+		if (rs->fresh) {
+			rs->fresh_pfn = pfn;
+			*dst = rs->fresh;
+			return CTXMIG_VRAM_PAGE_SIZE;
+		}
+		n = -ENOMEM;
+	}
+	n = n ?: ctxmig_vram_dest(vram, offset, left, dst);
+	if (n < 0)
+		return ctxmig_ir_reader_fail(r, n, "%s",
+					     n == -ERANGE ?
+					     "beyond the target's VRAM" :
+					     "out of memory");
+	return n;
+}
+
 static const struct ctxmig_ir_reader_ops restore_ops = {
 	.preamble = restore_preamble,
 	.event = restore_event,
+	.vram_dest = restore_vram_dest,
 };
 
 /**
@@ -1368,6 +1417,36 @@ int ctxmig_restore_feed(struct ctxmig_restore *rs, const void *data,
 			size_t len)
 {
 	return ctxmig_ir_feed(&rs->reader, data, len);
+}
+
+/**
+ * ctxmig_restore_dest() - where the next bytes of the stream go
+ * @rs: restore.
+ * @avail: bytes the caller has, at least one.
+ * @dst: set to where to write them.
+ *
+ * With ctxmig_restore_commit(), a restore that takes each byte with one
+ * copy: VRAM data lands in the target's pages (see ctxmig_ir_feed_dest()).
+ *
+ * Return: bytes that may be written at @dst, or the negative errno that
+ * stopped the restore.
+ */
+ssize_t ctxmig_restore_dest(struct ctxmig_restore *rs, size_t avail,
+			    void **dst)
+{
+	return ctxmig_ir_feed_dest(&rs->reader, avail, dst);
+}
+
+/**
+ * ctxmig_restore_commit() - the caller wrote the bytes ctxmig_restore_dest() asked for
+ * @rs: restore.
+ * @n: how many it wrote.
+ *
+ * Return: 0, or the negative errno that stopped the restore.
+ */
+int ctxmig_restore_commit(struct ctxmig_restore *rs, size_t n)
+{
+	return ctxmig_ir_feed_commit(&rs->reader, n);
 }
 
 /* A failure after the stream itself was found good. */
@@ -1738,6 +1817,9 @@ void ctxmig_restore_fini(struct ctxmig_restore *rs)
 	u32 e;
 
 	ctxmig_ir_reader_fini(&rs->reader);
+	if (rs->fresh)
+		free_page((unsigned long)rs->fresh);
+	rs->fresh = NULL;
 	for (e = 0; e < CTXMIG_GPU_ENGINES; e++)
 		ctxmig_cmd_list_free(&rs->cmds[e]);
 	kvfree(rs->maps.maps);

@@ -130,6 +130,9 @@ void ctxmig_save_fini(struct ctxmig_save *s);
  *	is another, or unknown, or a buffer was in its reserved area).
  * @records_by_type: records read, per type (low byte), for statistics.
  * @bytes_by_type: payload bytes read, per type (low byte).
+ * @fresh: a page the stream's data is filling whole, not yet in VRAM (so
+ *	not zeroed first, and never seen half written); NULL if none.
+ * @fresh_pfn: the page frame @fresh is for.
  *
  * What the reserved area will hold is counted as the records arrive, so
  * that a stream asking for more than it has is refused at the record that
@@ -157,9 +160,14 @@ struct ctxmig_restore {
 	bool reencode;
 	u64 records_by_type[256];
 	u64 bytes_by_type[256];
+	void *fresh;
+	u64 fresh_pfn;
 };
 
 int ctxmig_restore_init(struct ctxmig_restore *rs, struct ctxmig_gpu *gpu);
+ssize_t ctxmig_restore_dest(struct ctxmig_restore *rs, size_t avail,
+			    void **dst);
+int ctxmig_restore_commit(struct ctxmig_restore *rs, size_t n);
 int ctxmig_restore_feed(struct ctxmig_restore *rs, const void *data,
 			size_t len);
 int ctxmig_restore_finish(struct ctxmig_restore *rs);

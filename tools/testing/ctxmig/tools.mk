@@ -121,8 +121,9 @@ $(OUT)/ir_bench: $(T)/bench/ir_bench.c $(T)/bench/bench_env.h $(CODEC_DEPS) | $(
 $(OUT)/xlate_bench: $(T)/bench/xlate_bench.c $(CODEC_DEPS) $(LOGIC_SRCS) | $(OUT)
 	$(CC) $(OPT_CFLAGS) -o $@ $< $(LOGIC_SRCS)
 
+# Pages from free lists, as the kernel allocates them (see linux/gfp.h's shim).
 $(OUT)/path_bench: $(T)/bench/path_bench.c $(T)/bench/bench_env.h $(CODEC_DEPS) $(LOGIC_SRCS) | $(OUT)
-	$(CC) $(OPT_CFLAGS) -o $@ $< $(LOGIC_SRCS)
+	$(CC) $(OPT_CFLAGS) -DCTXMIG_SHIM_PAGE_LISTS -o $@ $< $(LOGIC_SRCS)
 
 bench: $(OUT)/path_bench $(OUT)/ir_bench $(OUT)/xlate_bench
 	@$(OUT)/path_bench

@@ -39,6 +39,7 @@
  */
 #include <linux/crc32c.h>
 #include <linux/errno.h>
+#include <linux/gfp.h>
 #include <linux/kernel.h>
 #include <linux/string.h>
 #include <malloc.h>
@@ -67,6 +68,9 @@ static const char *const way_names[WAYS] = {
 };
 
 static volatile u32 crc_sink;
+
+/* The shim's page lists (linux/gfp.h), as the kernel's per-CPU lists. */
+struct shim_page *shim_free_pages;
 
 static double now(void)
 {
@@ -234,14 +238,41 @@ static double base_save(const void *const *pages, u64 npages, u8 *buf,
 
 /* -------------------------------------------------------- restore */
 
+/*
+ * One write()'s bytes into the restore, as ctxmig_resume_copy() takes them:
+ * each run copied (copy_from_user()) where ctxmig_restore_dest() says.
+ */
+static int resume_copy(struct ctxmig_restore *rs, const u8 *buf, u64 len,
+		       u64 *got)
+{
+	ssize_t n;
+	void *dst;
+	int ret;
+
+	*got = 0;
+	while (len) {
+		n = ctxmig_restore_dest(rs, len, &dst);
+		if (n < 0)
+			return n;
+		memcpy(dst, buf, n);
+		ret = ctxmig_restore_commit(rs, n);
+		if (ret)
+			return ret;
+		*got += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
 /* Restore @len bytes of @stream into a new device; checked against @src. */
 static double run_restore(const struct ctxmig_model *m, u64 vram_size,
-			  const u8 *stream, u64 len, u8 *bounce,
+			  const u8 *stream, u64 len,
 			  struct ctxmig_gpu *src)
 {
 	struct ctxmig_restore *rs = calloc(1, sizeof(*rs));
 	struct ctxmig_gpu *gpu = calloc(1, sizeof(*gpu));
-	u64 off, io, pfn = 0;
+	u64 off, io, got, pfn = 0;
 	const void *page;
 	double t0, t;
 	int ret;
@@ -256,12 +287,9 @@ static double run_restore(const struct ctxmig_model *m, u64 vram_size,
 	for (io = 0; !ret && io < len; io += IO_BYTES) {
 		u64 end = min(io + IO_BYTES, len);
 
-		for (off = io; !ret && off < end; off += BOUNCE) {
-			u32 n = min_t(u64, BOUNCE, end - off);
-
-			memcpy(bounce, stream + off, n);
-			ret = ctxmig_restore_feed(rs, bounce, n);
-		}
+		for (off = io; !ret && off < end; off += got)
+			ret = resume_copy(rs, stream + off,
+					  min_t(u64, CHUNK, end - off), &got);
 	}
 	if (!ret)
 		ret = ctxmig_restore_finish(rs);
@@ -338,7 +366,7 @@ static double base_restore_pages(const u8 *stream, u64 len, void **pages)
 
 	for (off = 0; off < len; off += n, i++) {
 		n = min_t(u64, PAGE, len - off);
-		pages[i] = aligned_alloc(PAGE, PAGE);
+		pages[i] = (void *)__get_free_page(GFP_KERNEL);
 		if (!pages[i])
 			die("allocating", -ENOMEM, NULL);
 		memcpy(pages[i], stream + off, n);
@@ -347,7 +375,7 @@ static double base_restore_pages(const u8 *stream, u64 len, void **pages)
 	t = now() - t0;
 	crc_sink = crc;
 	while (i--)
-		free(pages[i]);
+		free_page((unsigned long)pages[i]);
 	return t;
 }
 
@@ -389,7 +417,7 @@ int main(void)
 	struct ctxmig_gpu *src = calloc(1, sizeof(*src));
 	const struct ctxmig_model *dm = model(DST_MODEL);
 	const void **pages;
-	u8 *buf, *dst, *bounce, *page;
+	u8 *buf, *dst, *page;
 	int bs = 0, br = 0, w;
 
 	/*
@@ -430,7 +458,6 @@ int main(void)
 		die("allocating", -ENOMEM, NULL);
 	buf = touched(cap);
 	dst = touched(cap);
-	bounce = touched(BOUNCE);
 
 	for (w = 0; w < WAYS; w++) {
 		bsave[w] = 1e30;
@@ -439,7 +466,7 @@ int main(void)
 	for (r = 0; r < runs; r++) {
 		len = run_save(src, buf, cap, &t);
 		save_s = min(save_s, t);
-		t = run_restore(dm, vram_size, buf, len, bounce, src);
+		t = run_restore(dm, vram_size, buf, len, src);
 		restore_s = min(restore_s, t);
 		for (w = 0; w < WAYS; w++) {
 			bsave[w] = min(bsave[w], base_save(pages, npages, dst, w));
@@ -478,7 +505,6 @@ int main(void)
 	free(page);
 	free(buf);
 	free(dst);
-	free(bounce);
 	free(fresh);
 	return 0;
 }

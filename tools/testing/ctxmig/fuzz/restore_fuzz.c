@@ -13,7 +13,9 @@
  *
  * target   modulo the number of models: the model of the device restored
  *          into (ctxmig_model_at()).
- * control  bits 0-5  chunking seed (0: the whole stream in one call)
+ * control  bits 0-5  chunking seed (0: the whole stream in one call;
+ *                    odd: each chunk written in place, see
+ *                    gu_feed_in_place())
  *          bit 6     FIX_COUNT: rewrite the END record's record count
  *          bit 7     FIX_CRC: rewrite the preamble CRC and the END
  *                    record's CRC32C over the (mutated) bytes before it
@@ -37,6 +39,7 @@
 #include "ctxmig_ir.h"
 #include "ctxmig_xlate.h"
 #include "fuzz_util.h"
+#include "../host/gpu_util.h"
 
 #define FUZZ_VRAM	CTXMIG_VRAM_MIN
 #define FUZZ_SYS_BASE	0x100000000ULL
@@ -77,7 +80,10 @@ static unsigned int nmodels(void)
 	return n;
 }
 
-/* Feed @len bytes in chunks chosen by @seed; the first error sticks. */
+/*
+ * Feed @len bytes in chunks chosen by @seed, an odd one writing them in
+ * place; the first error sticks.
+ */
 static int feed(struct ctxmig_restore *rs, const u8 *data, size_t len, u8 seed)
 {
 	u32 state = seed;
@@ -90,7 +96,10 @@ static int feed(struct ctxmig_restore *rs, const u8 *data, size_t len, u8 seed)
 		int ret;
 
 		n = min(n, len - pos);
-		ret = ctxmig_restore_feed(rs, data + pos, n);
+		if (seed & 1)
+			ret = gu_feed_in_place(rs, data + pos, n, &state);
+		else
+			ret = ctxmig_restore_feed(rs, data + pos, n);
 		/* Once failed, a stream stays failed with the same error. */
 		fuzz_assert(!err || ret == err);
 		err = ret;

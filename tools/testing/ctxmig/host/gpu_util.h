@@ -267,12 +267,48 @@ static inline int gu_save(struct ctxmig_gpu *gpu, struct gu_stream *out,
 	return ret < 0 ? ret : 0;
 }
 
-/* Restore @in into @gpu, fed in @chunk-byte pieces (0: at once). */
+/*
+ * @len bytes written where the restore says, as the driver's write() takes
+ * them (ctxmig_resume_copy()): each run copied into place and committed,
+ * one in four (by @state) cut to half, as a copy that met a user page not
+ * mapped in is.  A run the restore offers beyond @len, or none, aborts.
+ */
+static inline int gu_feed_in_place(struct ctxmig_restore *rs, const u8 *data,
+				   size_t len, u32 *state)
+{
+	size_t pos = 0;
+	ssize_t n;
+	void *dst;
+	int err;
+
+	while (pos < len) {
+		n = ctxmig_restore_dest(rs, len - pos, &dst);
+		if (n < 0)
+			return n;
+		if (!n || (size_t)n > len - pos)
+			abort();
+		*state = *state * 1103515245U + 12345U;
+		if (!((*state >> 16) & 3))
+			n /= 2;
+		memcpy(dst, data + pos, n);
+		err = ctxmig_restore_commit(rs, n);
+		if (err)
+			return err;
+		pos += n;
+	}
+	return 0;
+}
+
+/*
+ * Restore @in into @gpu, fed in @chunk-byte pieces (0: at once); an odd
+ * @chunk has them written in place (gu_feed_in_place()).
+ */
 static inline int gu_restore(struct ctxmig_gpu *gpu,
 			     const struct gu_stream *in, size_t chunk,
 			     char *why)
 {
 	struct ctxmig_restore *rs = calloc(1, sizeof(*rs));
+	u32 state = chunk;
 	size_t off = 0;
 	int ret;
 
@@ -284,7 +320,10 @@ static inline int gu_restore(struct ctxmig_gpu *gpu,
 	while (!ret && off < in->len) {
 		size_t n = min(chunk, in->len - off);
 
-		ret = ctxmig_restore_feed(rs, in->buf + off, n);
+		if (chunk & 1)
+			ret = gu_feed_in_place(rs, in->buf + off, n, &state);
+		else
+			ret = ctxmig_restore_feed(rs, in->buf + off, n);
 		off += n;
 	}
 	if (!ret)

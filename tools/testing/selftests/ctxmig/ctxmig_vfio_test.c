@@ -36,6 +36,11 @@
  *                           streams: RESUMING -> STOP fails, the target
  *                           is in ERROR, a reset recovers it, the good
  *                           stream then restores; the source resumes
+ *  bad_streams.*.user_buffers
+ *                           the stream written from pages not mapped in
+ *                           yet, and from a buffer with a hole: write()
+ *                           stops at the hole, EFAULT there, the rest
+ *                           written after it restores
  *
  * Run after vfio, vfio_iommu_type1, mdev and ctxmig are loaded.
  */
@@ -858,6 +863,68 @@ TEST_F_TIMEOUT(bad_streams, refused, 120)
 	check_data(_metadata, &m->w, &m->dst, m->buf);
 
 	/* And the source, never told, carries on. */
+	mig_resume_source(_metadata, m, &at_stop, buf_next);
+	wl_free(&at_stop);
+}
+
+/*
+ * write() copies from the VMM's buffer straight to where the restore wants
+ * the bytes, with page faults off while it holds the device: a page not
+ * mapped in yet is faulted in and the copy goes on, a hole in the buffer
+ * ends the write at the hole, and nothing before it is lost, so the VMM
+ * can write the rest.
+ */
+TEST_F_TIMEOUT(bad_streams, user_buffers, 120)
+{
+	struct mig *m = &self->m;
+	size_t pg = getpagesize(), hole, size;
+	struct workload at_stop = {};
+	uint64_t buf_next;
+	uint8_t *buf;
+	bool pending;
+	int mfd, fd;
+	ssize_t n;
+
+	mig_save(_metadata, m, &pending, &buf_next);
+	ASSERT_EQ(0, wl_clone(&at_stop, &m->w));
+	size = (m->stream_len + pg - 1) / pg * pg;
+	hole = m->stream_len / 2 / pg * pg;
+	ASSERT_LT(0, hole);
+
+	/* A fresh shared mapping of a file: no page is mapped in yet. */
+	mfd = memfd_create("ctxmig-stream", 0);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ((ssize_t)m->stream_len, write(mfd, m->stream,
+						m->stream_len));
+	buf = mmap(NULL, size, PROT_READ, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, munmap(buf + hole, pg));
+
+	ASSERT_EQ(0, vdev_set_state(&m->dst, VFIO_DEVICE_STATE_STOP, NULL));
+	ASSERT_EQ(0, vdev_set_state(&m->dst, VFIO_DEVICE_STATE_RESUMING,
+				    &fd));
+	ASSERT_LE(0, fd);
+	n = write(fd, buf, m->stream_len);
+	EXPECT_EQ((ssize_t)hole, n) TH_LOG("write up to a hole: %zd (%s)", n,
+					   n < 0 ? strerror(errno) : "");
+	n = write(fd, buf + hole, m->stream_len - hole);
+	EXPECT_EQ(-1, n);
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, vdev_write_stream(fd, m->stream + hole,
+				       m->stream_len - hole, 0));
+	EXPECT_EQ(0, vdev_set_state(&m->dst, VFIO_DEVICE_STATE_STOP, NULL));
+	close(fd);
+	munmap(buf, size);
+	close(mfd);
+
+	ASSERT_EQ(0, vdev_set_state(&m->dst, VFIO_DEVICE_STATE_RUNNING, NULL));
+	EXPECT_EQ(1, vdev_ctl(&m->dst, CTXMIG_CTL_MIGRATED));
+	m->g.dev = &m->dst;
+	ASSERT_EQ(0, guest_recover(&m->g)) TH_LOG("%s", m->g.why);
+	ASSERT_EQ(0, guest_wait_fence(&m->g, m->w.seq)) TH_LOG("%s",
+							       m->g.why);
+	ASSERT_EQ(0, guest_wait_idle(&m->g)) TH_LOG("%s", m->g.why);
+	check_data(_metadata, &m->w, &m->dst, m->buf);
 	mig_resume_source(_metadata, m, &at_stop, buf_next);
 	wl_free(&at_stop);
 }
