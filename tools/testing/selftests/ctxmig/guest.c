@@ -1536,13 +1536,19 @@ int guest_wait_idle(struct guest *g)
 	u64 deadline = now_ms() + guest_timeout_ms;
 
 	for (;;) {
-		u32 st = vdev_ctl(g->dev, CTXMIG_CTL_ENG_STATUS);
 		struct ctxmig_ring ring;
+		u32 st;
 
-		if (st == CTXMIG_ENG_ERROR)
-			return engine_error(g);
+		/*
+		 * The ring first, the status after: a status read before an
+		 * engine that then takes the last command and faults would
+		 * say IDLE next to an empty ring.
+		 */
 		sync_regs(g);
 		g->model->ring_get(g->shadow, 0, &ring);
+		st = vdev_ctl(g->dev, CTXMIG_CTL_ENG_STATUS);
+		if (st == CTXMIG_ENG_ERROR)
+			return engine_error(g);
 		if (st == CTXMIG_ENG_IDLE && ring.head == ring.tail)
 			return 0;
 		if (now_ms() > deadline)
