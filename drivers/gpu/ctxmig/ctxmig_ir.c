@@ -897,17 +897,26 @@ static int reader_record_done(struct ctxmig_ir_reader *r,
 	return reader_close_nests(r);
 }
 
-static int reader_payload(struct ctxmig_ir_reader *r, const u8 *payload)
+/* The event of the current record, its decoded fields still to fill. */
+static void reader_record_event(const struct ctxmig_ir_reader *r,
+				struct ctxmig_ir_event *ev)
 {
-	const struct ctxmig_ir_policy *pol = ctxmig_ir_policy_get(r->rec_type);
-	struct ctxmig_ir_event ev = {
+	*ev = (struct ctxmig_ir_event) {
 		.kind = CTXMIG_EV_RECORD,
 		.type = r->rec_type,
 		.depth = r->depth,
 		.offset = r->rec_offset,
 		.len = r->rec_len,
 	};
+}
+
+static int reader_payload(struct ctxmig_ir_reader *r, const u8 *payload)
+{
+	const struct ctxmig_ir_policy *pol = ctxmig_ir_policy_get(r->rec_type);
+	struct ctxmig_ir_event ev;
 	int err;
+
+	reader_record_event(r, &ev);
 
 	if (memchr_inv(payload + r->rec_len, 0, r->need - r->rec_len))
 		return ctxmig_ir_reader_fail(r, -EINVAL, "padding not zero");
@@ -952,14 +961,7 @@ static int reader_vram_hdr(struct ctxmig_ir_reader *r)
 /* A streamed VRAM record's data all landed; its padding may follow. */
 static int reader_vram_end(struct ctxmig_ir_reader *r)
 {
-	struct ctxmig_ir_event ev = {
-		.kind = CTXMIG_EV_RECORD,
-		.type = r->rec_type,
-		.depth = r->depth,
-		.offset = r->rec_offset,
-		.len = r->rec_len,
-		.u.vram = r->vram,
-	};
+	struct ctxmig_ir_event ev;
 
 	if (r->state == CTXMIG_RS_VRAM_DATA &&
 	    !IS_ALIGNED(r->rec_len, CTXMIG_IR_ALIGN)) {
@@ -974,6 +976,8 @@ static int reader_vram_end(struct ctxmig_ir_reader *r)
 						     "padding not zero");
 		r->crc = ctxmig_ir_crc32c(r->crc, r->buf, r->need);
 	}
+	reader_record_event(r, &ev);
+	ev.u.vram = r->vram;
 	return reader_record_done(r, &ev);
 }
 

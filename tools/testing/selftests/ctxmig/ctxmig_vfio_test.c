@@ -543,6 +543,22 @@ static void mig_resume_source(struct __test_metadata *_metadata,
 	check_data(_metadata, &m->ws, &m->src, m->buf);
 }
 
+/* The restored target runs: its guest recovers, finishes, has every byte. */
+static void mig_check_target(struct __test_metadata *_metadata,
+			     struct mig *m)
+{
+	struct guest *g = &m->g;
+
+	ASSERT_EQ(0, vdev_set_state(&m->dst, VFIO_DEVICE_STATE_RUNNING, NULL));
+	EXPECT_EQ(1, vdev_ctl(&m->dst, CTXMIG_CTL_MIGRATED));
+	g->dev = &m->dst;
+	ASSERT_EQ(0, guest_recover(g)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, guest_wait_fence(g, m->w.seq)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, guest_wait_idle(g)) TH_LOG("%s", g->why);
+	EXPECT_EQ(m->w.seq, guest_fence(g));
+	check_data(_metadata, &m->w, &m->dst, m->buf);
+}
+
 static void mig_live(struct __test_metadata *_metadata, struct mig *m)
 {
 	const struct model_info *to = model_info(m->dst.model);
@@ -560,18 +576,10 @@ static void mig_live(struct __test_metadata *_metadata, struct mig *m)
 	EXPECT_EQ(0, werr) TH_LOG("writing the stream: %s", strerror(-werr));
 	ASSERT_EQ(0, ret) TH_LOG("%s -> %s: restore: %s", m->src.model,
 				 m->dst.model, strerror(-ret));
-	ASSERT_EQ(0, vdev_set_state(&m->dst, VFIO_DEVICE_STATE_RUNNING, NULL));
-	EXPECT_EQ(1, vdev_ctl(&m->dst, CTXMIG_CTL_MIGRATED));
-	EXPECT_EQ(to->id, vdev_ctl(&m->dst, CTXMIG_CTL_MODEL));
-
 	/* The guest finds itself on the target and recovers. */
-	g->dev = &m->dst;
-	ASSERT_EQ(0, guest_recover(g)) TH_LOG("%s", g->why);
+	mig_check_target(_metadata, m);
+	EXPECT_EQ(to->id, vdev_ctl(&m->dst, CTXMIG_CTL_MODEL));
 	EXPECT_STREQ(m->dst.model, guest_model_name(g));
-	ASSERT_EQ(0, guest_wait_fence(g, m->w.seq)) TH_LOG("%s", g->why);
-	ASSERT_EQ(0, guest_wait_idle(g)) TH_LOG("%s", g->why);
-	EXPECT_EQ(m->w.seq, guest_fence(g));
-	check_data(_metadata, &m->w, &m->dst, m->buf);
 	run_batch(_metadata, g, &m->w, 24, false);
 	run_batch(_metadata, g, &m->w, 24, true);
 	check_data(_metadata, &m->w, &m->dst, m->buf);
@@ -853,14 +861,7 @@ TEST_F_TIMEOUT(bad_streams, refused, 120)
 	EXPECT_EQ(0, werr);
 	ASSERT_EQ(0, ret) TH_LOG("good stream after bad ones: %s",
 				 strerror(-ret));
-	ASSERT_EQ(0, vdev_set_state(&m->dst, VFIO_DEVICE_STATE_RUNNING, NULL));
-	EXPECT_EQ(1, vdev_ctl(&m->dst, CTXMIG_CTL_MIGRATED));
-	m->g.dev = &m->dst;
-	ASSERT_EQ(0, guest_recover(&m->g)) TH_LOG("%s", m->g.why);
-	ASSERT_EQ(0, guest_wait_fence(&m->g, m->w.seq)) TH_LOG("%s",
-							       m->g.why);
-	ASSERT_EQ(0, guest_wait_idle(&m->g)) TH_LOG("%s", m->g.why);
-	check_data(_metadata, &m->w, &m->dst, m->buf);
+	mig_check_target(_metadata, m);
 
 	/* And the source, never told, carries on. */
 	mig_resume_source(_metadata, m, &at_stop, buf_next);
@@ -916,15 +917,7 @@ TEST_F_TIMEOUT(bad_streams, user_buffers, 120)
 	close(fd);
 	munmap(buf, size);
 	close(mfd);
-
-	ASSERT_EQ(0, vdev_set_state(&m->dst, VFIO_DEVICE_STATE_RUNNING, NULL));
-	EXPECT_EQ(1, vdev_ctl(&m->dst, CTXMIG_CTL_MIGRATED));
-	m->g.dev = &m->dst;
-	ASSERT_EQ(0, guest_recover(&m->g)) TH_LOG("%s", m->g.why);
-	ASSERT_EQ(0, guest_wait_fence(&m->g, m->w.seq)) TH_LOG("%s",
-							       m->g.why);
-	ASSERT_EQ(0, guest_wait_idle(&m->g)) TH_LOG("%s", m->g.why);
-	check_data(_metadata, &m->w, &m->dst, m->buf);
+	mig_check_target(_metadata, m);
 	mig_resume_source(_metadata, m, &at_stop, buf_next);
 	wl_free(&at_stop);
 }
@@ -1168,13 +1161,8 @@ TEST_F(instance_settings, vram_and_va_bits)
 	ret = vdev_restore_stream(&m->dst, m->stream, m->stream_len, 4093, &werr);
 	EXPECT_EQ(0, werr);
 	ASSERT_EQ(0, ret) TH_LOG("restore: %s", strerror(-ret));
-	ASSERT_EQ(0, vdev_set_state(&m->dst, VFIO_DEVICE_STATE_RUNNING, NULL));
+	mig_check_target(_metadata, m);
 	EXPECT_EQ(40, vdev_ctl(&m->dst, CTXMIG_CTL_VA_BITS));
-	g->dev = &m->dst;
-	ASSERT_EQ(0, guest_recover(g)) TH_LOG("%s", g->why);
-	ASSERT_EQ(0, guest_wait_fence(g, m->w.seq)) TH_LOG("%s", g->why);
-	ASSERT_EQ(0, guest_wait_idle(g)) TH_LOG("%s", g->why);
-	check_data(_metadata, &m->w, &m->dst, m->buf);
 	run_batch(_metadata, g, &m->w, 24, true);
 	check_data(_metadata, &m->w, &m->dst, m->buf);
 }
