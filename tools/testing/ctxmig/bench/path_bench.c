@@ -17,11 +17,14 @@
  *   Baseline: every VRAM page memcpy()d into the same buffer, and the
  *   CRC32C of the bytes.
  * restore: that stream written in 64 MiB writes to a new nv-ampere device,
- *   each write done as ctxmig_resume_write() does it: 64 KiB at a time
- *   copied into a bounce buffer (copy_from_user()) and fed to
- *   ctxmig_restore_feed(); then ctxmig_restore_finish().  The device is
- *   created before the clock starts, as the VM bench creates it before
- *   RESUMING; its VRAM is compared with the source's afterwards.
+ *   each write done as ctxmig_resume_write() does it: 64 KiB at a time,
+ *   each run of bytes memcpy()d (copy_from_user()) where
+ *   ctxmig_restore_dest() says and given to ctxmig_restore_commit(); then
+ *   ctxmig_restore_finish().  The device is created before the clock
+ *   starts, as the VM bench creates it before RESUMING; its VRAM is
+ *   compared with the source's afterwards.  Pages come from the shim's
+ *   free lists (CTXMIG_SHIM_PAGE_LISTS, linux/gfp.h), as the kernel's
+ *   come from its per-CPU lists.
  *   Baseline: the stream memcpy()d in the same 64 KiB pieces into a
  *   buffer, and the CRC32C of the bytes.
  *
@@ -56,7 +59,7 @@
 #define PAGE		CTXMIG_VRAM_PAGE_SIZE
 #define CHUNK		CTXMIG_IR_VRAM_CHUNK_MAX
 #define IO_BYTES	(64ULL << 20)	/* one read() or write() */
-#define BOUNCE		(64U << 10)	/* ctxmig_vfio_mig.c's write chunk */
+#define WRITE_CHUNK	(64U << 10)	/* ctxmig_vfio_mig.c's CTXMIG_MIGF_CHUNK */
 #define DEFAULT_BYTES	BIT_ULL(30)
 #define DEFAULT_RUNS	5
 #define SRC_MODEL	"amd-gfx9"
@@ -289,7 +292,8 @@ static double run_restore(const struct ctxmig_model *m, u64 vram_size,
 
 		for (off = io; !ret && off < end; off += got)
 			ret = resume_copy(rs, stream + off,
-					  min_t(u64, CHUNK, end - off), &got);
+					  min_t(u64, WRITE_CHUNK, end - off),
+					  &got);
 	}
 	if (!ret)
 		ret = ctxmig_restore_finish(rs);
@@ -320,8 +324,8 @@ static double base_restore(const u8 *stream, u64 len, u8 *dst, int way)
 
 	switch (way) {
 	case WAY_PAGE:
-		for (off = 0; off < len; off += BOUNCE) {
-			u64 n = min_t(u64, BOUNCE, len - off);
+		for (off = 0; off < len; off += WRITE_CHUNK) {
+			u64 n = min_t(u64, WRITE_CHUNK, len - off);
 
 			for (p = 0; p < n; p += PAGE) {
 				u64 k = min_t(u64, PAGE, n - p);
@@ -332,20 +336,20 @@ static double base_restore(const u8 *stream, u64 len, u8 *dst, int way)
 		}
 		break;
 	case WAY_CHUNK:
-		for (off = 0; off < len; off += BOUNCE) {
-			u64 n = min_t(u64, BOUNCE, len - off);
+		for (off = 0; off < len; off += WRITE_CHUNK) {
+			u64 n = min_t(u64, WRITE_CHUNK, len - off);
 
 			memcpy(dst + off, stream + off, n);
 			crc = crc32c(crc, dst + off, n);
 		}
 		break;
 	default:
-		for (off = 0; off < len; off += BOUNCE)
+		for (off = 0; off < len; off += WRITE_CHUNK)
 			memcpy(dst + off, stream + off,
-			       min_t(u64, BOUNCE, len - off));
-		for (off = 0; off < len; off += BOUNCE)
+			       min_t(u64, WRITE_CHUNK, len - off));
+		for (off = 0; off < len; off += WRITE_CHUNK)
 			crc = crc32c(crc, dst + off,
-				     min_t(u64, BOUNCE, len - off));
+				     min_t(u64, WRITE_CHUNK, len - off));
 		break;
 	}
 	crc_sink = crc;
