@@ -25,8 +25,14 @@
  *   compared with the source's afterwards.  Pages come from the shim's
  *   free lists (CTXMIG_SHIM_PAGE_LISTS, linux/gfp.h), as the kernel's
  *   come from its per-CPU lists.
- *   Baseline: the stream memcpy()d in the same 64 KiB pieces into a
- *   buffer, and the CRC32C of the bytes.
+ *   Baseline: each byte of the stream memcpy()d to where the restore puts
+ *   it, a VRAM record's data at its VRAM offset in a page-aligned buffer
+ *   written before, the rest at its stream offset in another, and the
+ *   CRC32C of the bytes.  Info: the same against the stream memcpy()d in
+ *   64 KiB pieces to its own offsets (each copy's source and destination
+ *   aligned alike, which no copy into page-aligned VRAM can be: VRAM data
+ *   starts 24 bytes into its record), and against memcpy() into newly
+ *   allocated pages.
  *
  * Each baseline is the fastest of three ways to do it: memcpy() and CRC
  * a page (4 KiB) at a time, a 64 KiB chunk at a time, or all the copies
@@ -37,7 +43,7 @@
  * baselines taking turns.  The CRC32C alone, three streams and one, is
  * printed for reference, and so is the restore against the least it
  * cannot do without, which the baseline leaves out: the stream copied into
- * newly allocated pages (aligned_alloc()), one per page it fills, plus
+ * newly allocated pages (__get_free_page()), one per page it fills, plus
  * their CRC32C.
  */
 #include <linux/crc32c.h>
@@ -53,6 +59,7 @@
 #include "bench_env.h"
 #include "ctxmig_gpu.h"
 #include "ctxmig_ir.h"
+#include "ctxmig_ir_policy.h"
 #include "ctxmig_vram.h"
 #include "ctxmig_xlate.h"
 
@@ -315,8 +322,114 @@ static double run_restore(const struct ctxmig_model *m, u64 vram_size,
 	return t;
 }
 
-/* The restore's baseline: @stream copied into @dst in 64 KiB pieces. */
-static double base_restore(const u8 *stream, u64 len, u8 *dst, int way)
+/*
+ * Where a restore puts the bytes of a stream: a VRAM record's data at its
+ * VRAM offset, page aligned as VRAM pages are; the rest (preamble, record
+ * headers, other records, padding) at its own stream offset in a second
+ * buffer.  Made once, before any clock runs.
+ */
+struct place {
+	u64 src;	/* stream offset */
+	u64 dst;	/* VRAM offset, or stream offset in the other buffer */
+	u32 len;
+	bool vram;
+};
+
+static struct place *plan_places(const u8 *stream, u64 len, u64 *count)
+{
+	const struct ctxmig_ir_preamble *pre = (const void *)stream;
+	u64 off = le32_to_cpu(pre->preamble_len), n = 0, cap = 1024;
+	struct place *pl = malloc(cap * sizeof(*pl));
+
+	if (!pl)
+		die("allocating", -ENOMEM, NULL);
+	pl[n++] = (struct place){ 0, 0, off, false };
+	while (off < len) {
+		const struct ctxmig_ir_rec *rec = (const void *)(stream + off);
+		const struct ctxmig_ir_policy *pol;
+		u16 type = le16_to_cpu(rec->type);
+		u32 rlen = le32_to_cpu(rec->len);
+		u64 hdr = sizeof(*rec), padded = ALIGN((u64)rlen, CTXMIG_IR_ALIGN);
+
+		if (n + 3 > cap) {
+			cap *= 2;
+			pl = realloc(pl, cap * sizeof(*pl));
+			if (!pl)
+				die("allocating", -ENOMEM, NULL);
+		}
+		pol = ctxmig_ir_policy_get(type);
+		if (pol && (pol->flags & CTXMIG_IR_F_CONTAINER)) {
+			pl[n++] = (struct place){ off, off, hdr, false };
+			off += hdr;
+			continue;
+		}
+		if (type == CTXMIG_IR_VRAM) {
+			const struct ctxmig_ir_vram *v = (const void *)(rec + 1);
+			u64 head = hdr + sizeof(*v);
+
+			pl[n++] = (struct place){ off, off, head, false };
+			pl[n++] = (struct place){ off + head,
+						  le64_to_cpu(v->offset),
+						  rlen - sizeof(*v), true };
+			if (padded > rlen)
+				pl[n++] = (struct place){ off + hdr + rlen,
+							  off + hdr + rlen,
+							  padded - rlen, false };
+		} else {
+			pl[n++] = (struct place){ off, off, hdr + padded, false };
+		}
+		off += hdr + padded;
+	}
+	*count = n;
+	return pl;
+}
+
+/*
+ * The restore's baseline: each byte of @stream copied to where the restore
+ * puts it (plan_places(); @vram page aligned), and the CRC32C of them all.
+ */
+static double base_restore(const u8 *stream, const struct place *pl, u64 n,
+			   u8 *vram, u8 *other, int way)
+{
+	double t0 = now();
+	u32 crc = ~0U;
+	u64 i, p;
+
+	for (i = 0; i < n; i++) {
+		u8 *to = (pl[i].vram ? vram : other) + pl[i].dst;
+		const u8 *from = stream + pl[i].src;
+
+		switch (way) {
+		case WAY_PAGE:
+			for (p = 0; p < pl[i].len; p += PAGE) {
+				u32 k = min_t(u64, PAGE, pl[i].len - p);
+
+				memcpy(to + p, from + p, k);
+				crc = crc32c(crc, to + p, k);
+			}
+			break;
+		case WAY_CHUNK:
+			memcpy(to, from, pl[i].len);
+			crc = crc32c(crc, to, pl[i].len);
+			break;
+		default:
+			memcpy(to, from, pl[i].len);
+			break;
+		}
+	}
+	for (i = 0; way == WAY_WHOLE && i < n; i++)
+		crc = crc32c(crc, (pl[i].vram ? vram : other) + pl[i].dst,
+			     pl[i].len);
+	crc_sink = crc;
+	return now() - t0;
+}
+
+/*
+ * An info baseline: @stream copied into @dst at its own offsets in 64 KiB
+ * pieces, each byte where it was in the stream, so source and destination
+ * are aligned alike, which no copy into page-aligned VRAM can be.
+ */
+static double base_restore_flat(const u8 *stream, u64 len, u8 *dst, int way)
 {
 	double t0 = now();
 	u32 crc = ~0U;
@@ -415,14 +528,16 @@ int main(void)
 	u64 bytes = bench_env_u64("BENCH_BYTES", DEFAULT_BYTES);
 	unsigned int runs = bench_env_u64("BENCH_RUNS", DEFAULT_RUNS), r;
 	double t, save_s = 1e30, restore_s = 1e30;
-	double bsave[WAYS], brestore[WAYS], bpages = 1e30;
+	double bsave[WAYS], brestore[WAYS], bflat[WAYS], bpages = 1e30;
 	void **fresh;
 	u64 vram_size, npages, i, cap, len = 0, pfn, seed = 1;
 	struct ctxmig_gpu *src = calloc(1, sizeof(*src));
 	const struct ctxmig_model *dm = model(DST_MODEL);
 	const void **pages;
-	u8 *buf, *dst, *page;
-	int bs = 0, br = 0, w;
+	u8 *buf, *dst, *vdst, *page;
+	struct place *places = NULL;
+	int bs = 0, br = 0, bf = 0, w;
+	u64 nplaces = 0;
 
 	/*
 	 * Freed VRAM pages stay in the process for the next run, as freed
@@ -462,20 +577,30 @@ int main(void)
 		die("allocating", -ENOMEM, NULL);
 	buf = touched(cap);
 	dst = touched(cap);
+	vdst = aligned_alloc(PAGE, vram_size);
+	if (!vdst)
+		die("allocating", -ENOMEM, NULL);
+	memset(vdst, 0x5a, vram_size);
 
 	for (w = 0; w < WAYS; w++) {
 		bsave[w] = 1e30;
 		brestore[w] = 1e30;
+		bflat[w] = 1e30;
 	}
 	for (r = 0; r < runs; r++) {
 		len = run_save(src, buf, cap, &t);
 		save_s = min(save_s, t);
 		t = run_restore(dm, vram_size, buf, len, src);
 		restore_s = min(restore_s, t);
+		if (!places)
+			places = plan_places(buf, len, &nplaces);
 		for (w = 0; w < WAYS; w++) {
 			bsave[w] = min(bsave[w], base_save(pages, npages, dst, w));
 			brestore[w] = min(brestore[w],
-					  base_restore(buf, len, dst, w));
+					  base_restore(buf, places, nplaces,
+						       vdst, dst, w));
+			bflat[w] = min(bflat[w],
+				       base_restore_flat(buf, len, dst, w));
 		}
 		bpages = min(bpages, base_restore_pages(buf, len, fresh));
 	}
@@ -484,6 +609,8 @@ int main(void)
 			bs = w;
 		if (brestore[w] < brestore[br])
 			br = w;
+		if (bflat[w] < bflat[bf])
+			bf = w;
 	}
 
 	printf("ctxmig data_fd paths on the host: %llu MiB of random VRAM, %s -> %s, best of %u runs\n",
@@ -498,6 +625,11 @@ int main(void)
 	       "seconds", "GiB/s", "base s", "GiB/s", "vs base", "baseline");
 	row("path-save", len, save_s, bsave[bs], bs);
 	row("path-restore", len, restore_s, brestore[br], br);
+	printf("%-12s %12llu %9.3f %8.2f %9.3f %8.2f %10.2f  %s (%s)\n",
+	       "restore-flat", (unsigned long long)len, restore_s,
+	       len / restore_s / (1 << 30), bflat[bf],
+	       len / bflat[bf] / (1 << 30), bflat[bf] / restore_s,
+	       "memcpy to the stream's own offsets", way_names[bf]);
 	printf("%-12s %12llu %9.3f %8.2f %9.3f %8.2f %10.2f  %s\n",
 	       "restore-new", (unsigned long long)len, restore_s,
 	       len / restore_s / (1 << 30), bpages, len / bpages / (1 << 30),
@@ -509,6 +641,8 @@ int main(void)
 	free(page);
 	free(buf);
 	free(dst);
+	free(vdst);
+	free(places);
 	free(fresh);
 	return 0;
 }

@@ -54,6 +54,7 @@ function verdict(ok) { return ok ? "PASS" : "MISS" }
 function gib(bytes, s) { return bytes / s / 1073741824 }
 FNR == 1 { file++ }
 file == 1 && /^path-(save|restore) / { path_b[$1] = $2; path_s[$1] = $3; path_base[$1] = $5; path_way[$1] = $8 " " $9 " " $10 " " $11 }
+file == 1 && /^restore-(flat|new) / { path_b[$1] = $2; path_s[$1] = $3; path_base[$1] = $5 }
 file == 1 && /^crc32c three streams / { host_crc = $4; host_crc1 = $8 }
 file == 1 && /^ctxmig data_fd paths on the host: / { path_mib = $7 }
 file == 1 && /^codec-random / { cr_gibs = $4; cr_vs = $5; cr_wire = $7 }
@@ -208,6 +209,19 @@ END {
 			row(pn[i], sprintf("%.2f GiB/s", gib(path_b[k], path_s[k])),
 			    sprintf("memcpy+crc32c %.2f GiB/s", gib(path_b[k], path_base[k])),
 			    fmt_ratio(r), ">= 0.80x", verdict(r >= 0.8))
+		}
+		split("restore-flat restore-new", ik, " ")
+		in_[1] = "  the same against a copy to stream offsets"
+		in_[2] = "  the same against a copy into new pages"
+		ib[1] = "flat copy"
+		ib[2] = "new pages"
+		for (i = 1; i <= 2; i++) {
+			k = ik[i]
+			if (!(k in path_s))
+				continue
+			row(in_[i], sprintf("%.2f GiB/s", gib(path_b[k], path_s[k])),
+			    sprintf("%s %.2f GiB/s", ib[i], gib(path_b[k], path_base[k])),
+			    fmt_ratio(path_base[k] / path_s[k]), "-", "info")
 		}
 		printf "  (host crc32c: %s GiB/s in three streams as crc32c-intel, %s GiB/s in one)\n",
 		       host_crc, host_crc1
