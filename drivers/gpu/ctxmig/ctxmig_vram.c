@@ -115,6 +115,24 @@ void ctxmig_vram_mark(struct ctxmig_vram *vram, u64 pfn)
 	vram_mark(vram, pfn, true);
 }
 
+/*
+ * Put @page at @pfn unless a page is there already (a fault on a user
+ * mapping may insert one meanwhile).  Return: NULL if @page went in, else
+ * the page that was there or an xarray error entry; @page is the
+ * caller's then.
+ */
+static void *vram_add(struct ctxmig_vram *vram, u64 pfn, void *page)
+{
+	void *old;
+
+	xa_lock(&vram->pages);
+	old = __xa_cmpxchg(&vram->pages, pfn, NULL, page, GFP_KERNEL_ACCOUNT);
+	if (!old)
+		vram->present++;
+	xa_unlock(&vram->pages);
+	return old;
+}
+
 /**
  * ctxmig_vram_get() - find or allocate a page
  * @vram: VRAM.
@@ -138,12 +156,7 @@ void *ctxmig_vram_get(struct ctxmig_vram *vram, u64 pfn)
 	page = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!page)
 		return NULL;
-	/* A fault on a user mapping may insert the same page meanwhile. */
-	xa_lock(&vram->pages);
-	old = __xa_cmpxchg(&vram->pages, pfn, NULL, page, GFP_KERNEL_ACCOUNT);
-	if (!old)
-		vram->present++;
-	xa_unlock(&vram->pages);
+	old = vram_add(vram, pfn, page);
 	if (old) {
 		free_page((unsigned long)page);
 		page = xa_is_err(old) ? NULL : old;
@@ -263,11 +276,7 @@ int ctxmig_vram_insert(struct ctxmig_vram *vram, u64 pfn, void *page)
 		free_page((unsigned long)page);
 		return -ERANGE;
 	}
-	xa_lock(&vram->pages);
-	old = __xa_cmpxchg(&vram->pages, pfn, NULL, page, GFP_KERNEL_ACCOUNT);
-	if (!old)
-		vram->present++;
-	xa_unlock(&vram->pages);
+	old = vram_add(vram, pfn, page);
 	if (xa_is_err(old)) {
 		free_page((unsigned long)page);
 		return -ENOMEM;
