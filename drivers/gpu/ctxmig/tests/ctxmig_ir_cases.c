@@ -402,19 +402,25 @@ BUILD(build_two_devices)
 	return err;
 }
 
-static int put_device_with(struct ctxmig_ir_writer *w, bool identity,
-			   bool caps, u16 extra_type)
+/* case_caps as DEV_CAPS carries them. */
+static struct ctxmig_ir_dev_caps case_wire_caps(void)
 {
-	struct ctxmig_ir_dev_identity wid = {
-		.model = cpu_to_le32(case_id.model),
-	};
-	struct ctxmig_ir_dev_caps wcaps = {
+	return (struct ctxmig_ir_dev_caps) {
 		.vram_size = cpu_to_le64(case_caps.vram_size),
 		.features = cpu_to_le32(case_caps.features),
 		.page_sizes = cpu_to_le32(case_caps.page_sizes),
 		.va_bits = case_caps.va_bits,
 		.num_engines = case_caps.num_engines,
 	};
+}
+
+static int put_device_with(struct ctxmig_ir_writer *w, bool identity,
+			   bool caps, u16 extra_type)
+{
+	struct ctxmig_ir_dev_identity wid = {
+		.model = cpu_to_le32(case_id.model),
+	};
+	struct ctxmig_ir_dev_caps wcaps = case_wire_caps();
 	struct ctxmig_ir_eng_ring wring = { .size = cpu_to_le32(4096) };
 	int err = ctxmig_ir_put_preamble(w, &case_caps);
 
@@ -480,13 +486,7 @@ static int put_identity_version(struct ctxmig_ir_writer *w, bool v1_1)
 		.migrated = cpu_to_le32(case_id.migrated),
 		.reserved2 = cpu_to_le32(!v1_1),
 	};
-	struct ctxmig_ir_dev_caps wcaps = {
-		.vram_size = cpu_to_le64(case_caps.vram_size),
-		.features = cpu_to_le32(case_caps.features),
-		.page_sizes = cpu_to_le32(case_caps.page_sizes),
-		.va_bits = case_caps.va_bits,
-		.num_engines = case_caps.num_engines,
-	};
+	struct ctxmig_ir_dev_caps wcaps = case_wire_caps();
 	int err = ctxmig_ir_put_preamble(w, &case_caps);
 	u32 e;
 
