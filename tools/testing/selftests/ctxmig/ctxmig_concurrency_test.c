@@ -187,13 +187,8 @@ static int gw_check(struct gw *x, struct verdict *v, const char *what)
 static int gw_batch(struct gw *x, unsigned int n, bool ib, struct verdict *v,
 		    const char *what)
 {
-	struct guest_cmd c[32];
-	int ret;
+	int ret = wl_run_batch(&x->w, &x->g, n < 32 ? n : 32, ib);
 
-	n = wl_gen(&x->w, c, n < 32 ? n : 32);
-	ret = guest_submit(&x->g, c, n, ib);
-	ret = ret ?: guest_wait_fence(&x->g, x->w.seq);
-	ret = ret ?: guest_wait_idle(&x->g);
 	if (ret)
 		vfail(v, "%s: %s: %s", what, x->d->model, x->g.why);
 	return ret;
@@ -255,20 +250,19 @@ static int gw_moved(struct gw *x, struct vdev *d, struct verdict *v,
 	return ret ?: gw_check(x, v, what);
 }
 
-/* STOP -> STOP_COPY, the stream to EOF, STOP. */
+/* vdev_save_stopped() into a buffer of its own, which the caller frees. */
 static int save_stopped(struct vdev *d, uint8_t **s, size_t *len)
 {
-	int ret, fd;
+	struct vdev_stream st = {};
+	int ret = vdev_save_stopped(d, &st);
 
-	ret = vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
-	ret = ret ?: vdev_set_state(d, VFIO_DEVICE_STATE_STOP_COPY, &fd);
-	if (ret)
+	if (ret) {
+		vdev_stream_free(&st);
 		return ret;
-	if (fd < 0)
-		return -EBADF;
-	ret = vdev_read_stream(fd, s, len);
-	close(fd);
-	return ret ?: vdev_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
+	}
+	*s = st.p;
+	*len = st.len;
+	return 0;
 }
 
 static int read_attr_u(const char *path, unsigned long *v)

@@ -75,9 +75,6 @@
 #include "guest.h"
 #include "workload.h"
 
-/* Workload data layout, as offsets in the guest's data mapping. */
-#define BATCH_MAX	96
-
 #define POLL_MS		10000
 
 static uint64_t now_ms(void)
@@ -144,13 +141,7 @@ static void gw_fini(struct gw *x)
 static void run_batch(struct __test_metadata *_metadata, struct gw *x,
 		      unsigned int n, bool ib)
 {
-	struct guest_cmd c[BATCH_MAX];
-
-	ASSERT_GE(BATCH_MAX, n);
-	n = wl_gen(&x->w, c, n);
-	ASSERT_EQ(0, guest_submit(&x->g, c, n, ib)) TH_LOG("%s", x->g.why);
-	ASSERT_EQ(0, guest_wait_fence(&x->g, x->w.seq)) TH_LOG("%s", x->g.why);
-	ASSERT_EQ(0, guest_wait_idle(&x->g)) TH_LOG("%s", x->g.why);
+	ASSERT_EQ(0, wl_run_batch(&x->w, &x->g, n, ib)) TH_LOG("%s", x->g.why);
 }
 
 /* A fresh guest on @d's current registers: page tables and ring. */

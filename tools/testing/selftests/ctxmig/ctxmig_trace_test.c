@@ -25,6 +25,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -202,11 +203,17 @@ bad:
 }
 
 /* The trace holds a line of @name whose payload starts with @payload. */
-static bool has(const struct seen *s, const char *name, const char *payload)
+__printf(3, 4)
+static bool has(const struct seen *s, const char *name, const char *fmt, ...)
 {
 	char key[256];
+	va_list ap;
+	int n;
 
-	snprintf(key, sizeof(key), " %s: %s", name, payload);
+	n = snprintf(key, sizeof(key), " %s: ", name);
+	va_start(ap, fmt);
+	vsnprintf(key + n, sizeof(key) - n, fmt, ap);
+	va_end(ap);
 	return strstr(s->text, key);
 }
 
@@ -242,8 +249,6 @@ FIXTURE(trace) {
 
 FIXTURE_SETUP(trace)
 {
-	struct guest_cmd c[BATCH];
-	unsigned int n;
 	char *kb;
 	int ret;
 
@@ -268,11 +273,8 @@ FIXTURE_SETUP(trace)
 	ASSERT_EQ(0, ret) TH_LOG("%s", self->g.why);
 	ASSERT_EQ(0, guest_setup(&self->g)) TH_LOG("%s", self->g.why);
 	ASSERT_EQ(0, wl_fill(&self->w, &self->src));
-	n = wl_gen(&self->w, c, BATCH);
-	ASSERT_EQ(0, guest_submit(&self->g, c, n, true)) TH_LOG("%s", self->g.why);
-	ASSERT_EQ(0, guest_wait_fence(&self->g, self->w.seq))
+	ASSERT_EQ(0, wl_run_batch(&self->w, &self->g, BATCH, true))
 		TH_LOG("%s", self->g.why);
-	ASSERT_EQ(0, guest_wait_idle(&self->g)) TH_LOG("%s", self->g.why);
 
 	ASSERT_EQ(0, tfs_write("trace", ""));
 	ASSERT_EQ(0, tfs_write("events/ctxmig/enable", "1"));
@@ -307,7 +309,6 @@ TEST_F(trace, migration)
 	struct seen *s = &self->seen;
 	struct ctxmig_ir_preamble *p;
 	uint8_t *stream = NULL;
-	char want[128];
 	size_t len = 0;
 	unsigned int saved;
 	int fd, ret, werr;
@@ -323,16 +324,16 @@ TEST_F(trace, migration)
 	close(fd);
 	TAKE_TRACE();
 	EXPECT_EQ(1, s->precopy) TH_LOG("%s", s->text);
-	snprintf(want, sizeof(want), "%s: initial %llu dirty %llu",
-		 self->src.uuid, (unsigned long long)info.initial_bytes,
-		 (unsigned long long)info.dirty_bytes);
-	EXPECT_TRUE(has(s, "ctxmig_precopy", want)) TH_LOG("%s", s->text);
-	snprintf(want, sizeof(want), "%s: running -> pre_copy: 0",
-		 self->src.uuid);
-	EXPECT_TRUE(has(s, "ctxmig_state", want)) TH_LOG("%s", s->text);
-	snprintf(want, sizeof(want), "%s: pre_copy -> running: 0",
-		 self->src.uuid);
-	EXPECT_TRUE(has(s, "ctxmig_state", want)) TH_LOG("%s", s->text);
+	EXPECT_TRUE(has(s, "ctxmig_precopy", "%s: initial %llu dirty %llu",
+			self->src.uuid, (unsigned long long)info.initial_bytes,
+			(unsigned long long)info.dirty_bytes))
+		TH_LOG("%s", s->text);
+	EXPECT_TRUE(has(s, "ctxmig_state", "%s: running -> pre_copy: 0",
+			self->src.uuid))
+		TH_LOG("%s", s->text);
+	EXPECT_TRUE(has(s, "ctxmig_state", "%s: pre_copy -> running: 0",
+			self->src.uuid))
+		TH_LOG("%s", s->text);
 	EXPECT_EQ(0, failed_arcs(s)) TH_LOG("%s", s->text);
 
 	/* Stop and save: every record, END last, the engine stopped idle. */
@@ -349,14 +350,14 @@ TEST_F(trace, migration)
 		TH_LOG("%u records", s->save);
 	EXPECT_STREQ("END", s->last_save);
 	EXPECT_EQ(0, s->restore);
-	snprintf(want, sizeof(want), "%s: idle, error 0", self->src.uuid);
-	EXPECT_TRUE(has(s, "ctxmig_engine_stop", want)) TH_LOG("%s", s->text);
-	snprintf(want, sizeof(want), "%s: stop -> stop_copy: 0",
-		 self->src.uuid);
-	EXPECT_TRUE(has(s, "ctxmig_state", want)) TH_LOG("%s", s->text);
-	snprintf(want, sizeof(want), "%s: stop_copy -> stop: 0",
-		 self->src.uuid);
-	EXPECT_TRUE(has(s, "ctxmig_state", want)) TH_LOG("%s", s->text);
+	EXPECT_TRUE(has(s, "ctxmig_engine_stop", "%s: idle, error 0", self->src.uuid))
+		TH_LOG("%s", s->text);
+	EXPECT_TRUE(has(s, "ctxmig_state", "%s: stop -> stop_copy: 0",
+			self->src.uuid))
+		TH_LOG("%s", s->text);
+	EXPECT_TRUE(has(s, "ctxmig_state", "%s: stop_copy -> stop: 0",
+			self->src.uuid))
+		TH_LOG("%s", s->text);
 	EXPECT_EQ(0, failed_arcs(s)) TH_LOG("%s", s->text);
 	EXPECT_EQ(0, s->error) TH_LOG("%s", s->text);
 
@@ -371,12 +372,12 @@ TEST_F(trace, migration)
 	EXPECT_STREQ("END", s->last_restore);
 	EXPECT_EQ(0, s->skip);
 	EXPECT_EQ(0, s->save);
-	snprintf(want, sizeof(want), "%s: stop -> resuming: 0",
-		 self->dst.uuid);
-	EXPECT_TRUE(has(s, "ctxmig_state", want)) TH_LOG("%s", s->text);
-	snprintf(want, sizeof(want), "%s: resuming -> stop: 0",
-		 self->dst.uuid);
-	EXPECT_TRUE(has(s, "ctxmig_state", want)) TH_LOG("%s", s->text);
+	EXPECT_TRUE(has(s, "ctxmig_state", "%s: stop -> resuming: 0",
+			self->dst.uuid))
+		TH_LOG("%s", s->text);
+	EXPECT_TRUE(has(s, "ctxmig_state", "%s: resuming -> stop: 0",
+			self->dst.uuid))
+		TH_LOG("%s", s->text);
 	EXPECT_EQ(0, failed_arcs(s)) TH_LOG("%s", s->text);
 	EXPECT_EQ(0, s->error) TH_LOG("%s", s->text);
 
@@ -391,13 +392,13 @@ TEST_F(trace, migration)
 	EXPECT_EQ(-EPROTONOSUPPORT, ret);
 	TAKE_TRACE();
 	EXPECT_LE(1, s->error) TH_LOG("%s", s->text);
-	snprintf(want, sizeof(want), "%s: stream refused: %d ",
-		 self->dst.uuid, -EPROTONOSUPPORT);
-	EXPECT_TRUE(has(s, "ctxmig_error", want)) TH_LOG("%s", s->text);
+	EXPECT_TRUE(has(s, "ctxmig_error", "%s: stream refused: %d ",
+			self->dst.uuid, -EPROTONOSUPPORT))
+		TH_LOG("%s", s->text);
 	/* The arc that failed, from the state it left. */
-	snprintf(want, sizeof(want), "%s: resuming -> stop: %d",
-		 self->dst.uuid, -EPROTONOSUPPORT);
-	EXPECT_TRUE(has(s, "ctxmig_state", want)) TH_LOG("%s", s->text);
+	EXPECT_TRUE(has(s, "ctxmig_state", "%s: resuming -> stop: %d",
+			self->dst.uuid, -EPROTONOSUPPORT))
+		TH_LOG("%s", s->text);
 	EXPECT_EQ(0, s->restore_bytes);
 }
 

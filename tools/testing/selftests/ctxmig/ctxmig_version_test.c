@@ -127,8 +127,6 @@ FIXTURE(mixed) {
 
 FIXTURE_SETUP(mixed)
 {
-	struct guest_cmd c[BATCH];
-	unsigned int n;
 	int ret, fd;
 
 	vdev_init(&self->src);
@@ -144,11 +142,8 @@ FIXTURE_SETUP(mixed)
 	ASSERT_EQ(0, ret) TH_LOG("%s", self->g.why);
 	ASSERT_EQ(0, guest_setup(&self->g)) TH_LOG("%s", self->g.why);
 	ASSERT_EQ(0, wl_fill(&self->w, &self->src));
-	n = wl_gen(&self->w, c, BATCH);
-	ASSERT_EQ(0, guest_submit(&self->g, c, n, true)) TH_LOG("%s", self->g.why);
-	ASSERT_EQ(0, guest_wait_fence(&self->g, self->w.seq))
+	ASSERT_EQ(0, wl_run_batch(&self->w, &self->g, BATCH, true))
 		TH_LOG("%s", self->g.why);
-	ASSERT_EQ(0, guest_wait_idle(&self->g)) TH_LOG("%s", self->g.why);
 
 	ASSERT_EQ(0, vdev_set_state(&self->src, VFIO_DEVICE_STATE_STOP_COPY,
 				    &fd));

@@ -120,19 +120,11 @@ static void check_data(struct __test_metadata *_metadata,
 	}
 }
 
-#define BATCH_MAX	96
-
 /* Submit a batch of @n commands and wait for its last fence. */
 static void run_batch(struct __test_metadata *_metadata, struct guest *g,
 		      struct workload *w, unsigned int n, bool ib)
 {
-	struct guest_cmd c[BATCH_MAX];
-
-	ASSERT_GE(BATCH_MAX, n);
-	n = wl_gen(w, c, n);
-	ASSERT_EQ(0, guest_submit(g, c, n, ib)) TH_LOG("%s", g->why);
-	ASSERT_EQ(0, guest_wait_fence(g, w->seq)) TH_LOG("%s", g->why);
-	ASSERT_EQ(0, guest_wait_idle(g)) TH_LOG("%s", g->why);
+	ASSERT_EQ(0, wl_run_batch(w, g, n, ib)) TH_LOG("%s", g->why);
 }
 
 /* -------------------------------------------------------- enumeration */
@@ -482,7 +474,7 @@ static void mig_save(struct __test_metadata *_metadata, struct mig *m,
 		     bool *pending, uint64_t *buf_next)
 {
 	struct guest *g = &m->g;
-	struct guest_cmd c[BATCH_MAX];
+	struct guest_cmd c[WL_BATCH_MAX];
 	unsigned int n;
 	int ret, fd;
 
@@ -1180,7 +1172,7 @@ static bool real_pair(struct __test_metadata *_metadata, const char *src,
 		      const char *dst)
 {
 	struct mig *m = calloc(1, sizeof(*m));
-	struct guest_cmd c[BATCH_MAX];
+	struct guest_cmd c[WL_BATCH_MAX];
 	struct guest *g;
 	bool pending = false;
 	unsigned int n;

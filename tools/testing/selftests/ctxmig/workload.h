@@ -11,7 +11,9 @@
 #define _CTXMIG_SELFTEST_WORKLOAD_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,6 +171,31 @@ static inline unsigned int wl_gen(struct workload *w, struct guest_cmd *c,
 	c[i].flags = CTXMIG_CMD_IRQ;
 	wl_apply(w, &c[i]);
 	return n;
+}
+
+/* The most commands wl_run_batch() takes in one batch. */
+#define WL_BATCH_MAX	96
+
+/*
+ * @n random commands (wl_gen()) submitted through the ring, or an indirect
+ * buffer if @ib, and run to their fence and to idle.  0, -EINVAL if @n
+ * is above WL_BATCH_MAX, or the guest's error with its reason in @g->why.
+ */
+static inline int wl_run_batch(struct workload *w, struct guest *g,
+			       unsigned int n, bool ib)
+{
+	struct guest_cmd c[WL_BATCH_MAX];
+	int ret;
+
+	if (n > WL_BATCH_MAX) {
+		snprintf(g->why, sizeof(g->why),
+			 "a batch of %u commands, at most %u", n, WL_BATCH_MAX);
+		return -EINVAL;
+	}
+	n = wl_gen(w, c, n);
+	ret = guest_submit(g, c, n, ib);
+	ret = ret ?: guest_wait_fence(g, w->seq);
+	return ret ?: guest_wait_idle(g);
 }
 
 /* The initial pattern, in the device and in the reference. */
