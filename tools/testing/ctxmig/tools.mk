@@ -122,7 +122,7 @@ $(OUT)/xlate_bench: $(T)/bench/xlate_bench.c $(CODEC_DEPS) $(LOGIC_SRCS) | $(OUT
 	$(CC) $(OPT_CFLAGS) -o $@ $< $(LOGIC_SRCS)
 
 # Pages from free lists, as the kernel allocates them (see linux/gfp.h's shim).
-$(OUT)/path_bench: $(T)/bench/path_bench.c $(T)/bench/bench_env.h $(CODEC_DEPS) $(LOGIC_SRCS) | $(OUT)
+$(OUT)/path_bench: $(T)/bench/path_bench.c $(T)/bench/bench_env.h $(T)/host/gpu_util.h $(CODEC_DEPS) $(LOGIC_SRCS) | $(OUT)
 	$(CC) $(OPT_CFLAGS) -DCTXMIG_SHIM_PAGE_LISTS -o $@ $< $(LOGIC_SRCS)
 
 bench: $(OUT)/path_bench $(OUT)/ir_bench $(OUT)/xlate_bench

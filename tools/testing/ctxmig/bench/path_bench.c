@@ -56,6 +56,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "../host/gpu_util.h"
 #include "bench_env.h"
 #include "ctxmig_gpu.h"
 #include "ctxmig_ir.h"
@@ -248,33 +249,6 @@ static double base_save(const void *const *pages, u64 npages, u8 *buf,
 
 /* -------------------------------------------------------- restore */
 
-/*
- * One write()'s bytes into the restore, as ctxmig_resume_copy() takes them:
- * each run copied (copy_from_user()) where ctxmig_restore_dest() says.
- */
-static int resume_copy(struct ctxmig_restore *rs, const u8 *buf, u64 len,
-		       u64 *got)
-{
-	ssize_t n;
-	void *dst;
-	int ret;
-
-	*got = 0;
-	while (len) {
-		n = ctxmig_restore_dest(rs, len, &dst);
-		if (n < 0)
-			return n;
-		memcpy(dst, buf, n);
-		ret = ctxmig_restore_commit(rs, n);
-		if (ret)
-			return ret;
-		*got += n;
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* Restore @len bytes of @stream into a new device; checked against @src. */
 static double run_restore(const struct ctxmig_model *m, u64 vram_size,
 			  const u8 *stream, u64 len,
@@ -282,7 +256,7 @@ static double run_restore(const struct ctxmig_model *m, u64 vram_size,
 {
 	struct ctxmig_restore *rs = calloc(1, sizeof(*rs));
 	struct ctxmig_gpu *gpu = calloc(1, sizeof(*gpu));
-	u64 off, io, got, pfn = 0;
+	u64 off, io, pfn = 0;
 	const void *page;
 	double t0, t;
 	int ret;
@@ -297,10 +271,11 @@ static double run_restore(const struct ctxmig_model *m, u64 vram_size,
 	for (io = 0; !ret && io < len; io += IO_BYTES) {
 		u64 end = min(io + IO_BYTES, len);
 
-		for (off = io; !ret && off < end; off += got)
-			ret = resume_copy(rs, stream + off,
-					  min_t(u64, WRITE_CHUNK, end - off),
-					  &got);
+		/* One write(), as ctxmig_resume_copy() takes it. */
+		for (off = io; !ret && off < end; off += WRITE_CHUNK)
+			ret = gu_feed_in_place(rs, stream + off,
+					       min_t(u64, WRITE_CHUNK, end - off),
+					       NULL);
 	}
 	if (!ret)
 		ret = ctxmig_restore_finish(rs);

@@ -270,8 +270,9 @@ static inline int gu_save(struct ctxmig_gpu *gpu, struct gu_stream *out,
 /*
  * @len bytes written where the restore says, as the driver's write() takes
  * them (ctxmig_resume_copy()): each run copied into place and committed,
- * one in four (by @state) cut to half, as a copy that met a user page not
- * mapped in is.  A run the restore offers beyond @len, or none, aborts.
+ * and with a @state one in four (by @state) cut to half, as a copy that
+ * met a user page not mapped in is.  A run the restore offers beyond
+ * @len, or none, aborts.
  */
 static inline int gu_feed_in_place(struct ctxmig_restore *rs, const u8 *data,
 				   size_t len, u32 *state)
@@ -287,9 +288,11 @@ static inline int gu_feed_in_place(struct ctxmig_restore *rs, const u8 *data,
 			return n;
 		if (!n || (size_t)n > len - pos)
 			abort();
-		*state = *state * 1103515245U + 12345U;
-		if (!((*state >> 16) & 3))
-			n /= 2;
+		if (state) {
+			*state = *state * 1103515245U + 12345U;
+			if (!((*state >> 16) & 3))
+				n /= 2;
+		}
 		memcpy(dst, data + pos, n);
 		err = ctxmig_restore_commit(rs, n);
 		if (err)
